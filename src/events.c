@@ -1,0 +1,253 @@
+/*
+ * events.c
+ *		The transactional outbox (ordermgmt.events), NOTIFY, and catch-up.
+ *
+ * Every business event is a row of ordermgmt.events written in the caller's
+ * transaction, so a rollback leaves no trace.  In "immediate" mode the same
+ * transaction queues a NOTIFY, which PostgreSQL delivers only at commit.
+ *
+ * Catch-up without gaps.  Event ids come from a sequence before commit, so
+ * transactions commit out of id order and a reader must never return an id
+ * beyond one that a running transaction may still commit.  Each writing
+ * transaction therefore takes, before drawing its first id, a shared
+ * transaction-level lock whose key is the sequence's last value at that
+ * moment (so every id it draws is larger than the key).  events_since()
+ * reads the sequence's last value L, then the smallest key K of the locks
+ * held by other backends, then takes a fresh snapshot, and returns only ids
+ * up to min(L, K):
+ *	- a writer holding its lock during the scan has ids > K;
+ *	- a writer that takes its lock after the scan draws ids > L;
+ *	- a writer that released its lock before the scan has ended, so its
+ *	  committed rows are in the fresh snapshot.
+ * This relies on the sequence handing out increasing values across
+ * backends, i.e. CACHE 1 (the default).
+ */
+#include "ordermgmt.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/async.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+
+/* field4 of our advisory lock tags, shown as objsubid in pg_locks ("OM") */
+#define OM_EVENT_LOCK_FIELD4	0x4F4D
+
+/* NOTIFY payloads must stay under 8000 bytes; keep a wide margin. */
+#define OM_NOTIFY_PAYLOAD_MAX	7000
+
+/* The local transaction (and subtransaction) that holds our writer lock. */
+static LocalTransactionId writer_lock_lxid = InvalidLocalTransactionId;
+static SubTransactionId writer_lock_subid = InvalidSubTransactionId;
+
+static void
+events_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg pg_attribute_unused())
+{
+	if (writer_lock_lxid == InvalidLocalTransactionId || mySubid != writer_lock_subid)
+		return;
+	/* A subtransaction's locks go with its abort, or pass to its parent. */
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		writer_lock_lxid = InvalidLocalTransactionId;
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+		writer_lock_subid = parentSubid;
+}
+
+void
+om_events_init(void)
+{
+	RegisterSubXactCallback(events_subxact_callback, NULL);
+}
+
+static Oid
+events_sequence_oid(void)
+{
+	Oid			nsp = get_namespace_oid("ordermgmt", false);
+	Oid			seq = get_relname_relid("events_event_id_seq", nsp);
+
+	if (!OidIsValid(seq))
+		elog(ERROR, "ordermgmt: sequence events_event_id_seq is missing");
+	return seq;
+}
+
+/* The last id the events sequence handed out to anyone, 0 if none yet. */
+static int64
+events_sequence_last_value(void)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(events_sequence_oid());
+	fcinfo->args[0].isnull = false;
+	result = pg_sequence_last_value(fcinfo);
+	return fcinfo->isnull ? 0 : DatumGetInt64(result);
+}
+
+static void
+take_writer_lock(void)
+{
+	LOCKTAG		tag;
+	int64		key;
+
+	if (writer_lock_lxid == MyProc->lxid)
+		return;
+	key = events_sequence_last_value();
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (key >> 32), (uint32) key,
+						 OM_EVENT_LOCK_FIELD4);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+	writer_lock_lxid = MyProc->lxid;
+	writer_lock_subid = GetCurrentSubTransactionId();
+}
+
+/* s as a JSON string literal (with quotes), palloc'd. */
+const char *
+om_json_quote(const char *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	escape_json(&buf, s);
+	return buf.data;
+}
+
+/*
+ * Write one event and, in immediate mode, queue its NOTIFY.  payload_json
+ * is a JSON object built by the caller (or NULL); its members are repeated
+ * in the notification when it is small.  Returns the event id.
+ */
+int64
+om_emit_event(const char *kind, int64 order_id, const char *payload_json)
+{
+	static OmPlan insert_event = OM_PLAN(
+		"INSERT INTO ordermgmt.events (kind, order_id, payload) "
+		"VALUES ($1, $2, coalesce($3::jsonb, '{}')) RETURNING event_id",
+		TEXTOID, INT8OID, TEXTOID);
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	int64		event_id;
+
+	take_writer_lock();
+
+	values[0] = om_text_datum(kind);
+	values[1] = Int64GetDatum(order_id);
+	if (order_id <= 0)
+		nulls[1] = 'n';
+	if (payload_json != NULL)
+		values[2] = om_text_datum(payload_json);
+	else
+		nulls[2] = 'n';
+
+	om_exec(&insert_event, values, nulls, false, 1);
+	event_id = om_getint64(0, 1);
+
+	if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
+	{
+		StringInfoData msg;
+		size_t		plen = payload_json ? strlen(payload_json) : 0;
+
+		initStringInfo(&msg);
+		appendStringInfo(&msg, "{\"event_id\": " INT64_FORMAT ", \"kind\": %s, \"order_id\": ",
+						 event_id, om_json_quote(kind));
+		if (order_id > 0)
+			appendStringInfo(&msg, INT64_FORMAT, order_id);
+		else
+			appendStringInfoString(&msg, "null");
+		/* Repeat the payload's members ("{...}" without its braces) if small. */
+		if (plen > 2 && plen < OM_NOTIFY_PAYLOAD_MAX)
+		{
+			appendStringInfoString(&msg, ", ");
+			appendBinaryStringInfo(&msg, payload_json + 1, plen - 2);
+		}
+		appendStringInfoChar(&msg, '}');
+		Async_Notify("ordermgmt_events", msg.data);
+	}
+	return event_id;
+}
+
+/*
+ * events_since(after_id bigint, max_rows int) returns setof events
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_events_since);
+Datum
+ordermgmt_events_since(PG_FUNCTION_ARGS)
+{
+	static OmPlan select_events = OM_PLAN(
+		"SELECT * FROM ordermgmt.events "
+		"WHERE event_id > $1 AND event_id <= $2 ORDER BY event_id LIMIT $3",
+		INT8OID, INT8OID, INT4OID);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		after_id = om_int64_arg(fcinfo, 0, "after_id");
+	int32		max_rows;
+	int64		cutoff;
+	LockData   *locks;
+	Datum		values[3];
+	int			i;
+	int			n;
+
+	if (PG_ARGISNULL(1) || PG_GETARG_INT32(1) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_rows must be a positive integer")));
+	max_rows = PG_GETARG_INT32(1);
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	/* 1: the last id handed out; 2: the smallest key another writer holds. */
+	cutoff = events_sequence_last_value();
+	locks = GetLockStatusData();
+	for (i = 0; i < locks->nelements; i++)
+	{
+		LockInstanceData *l = &locks->locks[i];
+		int64		key;
+
+		if (l->locktag.locktag_type != LOCKTAG_ADVISORY ||
+			l->locktag.locktag_field4 != OM_EVENT_LOCK_FIELD4 ||
+			l->locktag.locktag_field1 != MyDatabaseId ||
+			l->pid == MyProcPid ||
+			l->holdMask == 0)
+			continue;
+		key = (int64) (((uint64) l->locktag.locktag_field2 << 32) | l->locktag.locktag_field3);
+		if (key < cutoff)
+			cutoff = key;
+	}
+
+	if (cutoff <= after_id)
+		PG_RETURN_NULL();
+
+	/* 3: a snapshot taken after the scan, even under REPEATABLE READ. */
+	SPI_connect();
+	values[0] = Int64GetDatum(after_id);
+	values[1] = Int64GetDatum(cutoff);
+	values[2] = Int32GetDatum(max_rows);
+	if (select_events.plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(select_events.sql, select_events.nargs,
+									   select_events.argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "ordermgmt: could not prepare events_since query");
+		select_events.plan = plan;
+	}
+	if (SPI_execute_snapshot(select_events.plan, values, NULL, GetLatestSnapshot(),
+							 InvalidSnapshot, true, false, max_rows) != SPI_OK_SELECT)
+		elog(ERROR, "ordermgmt: events_since query failed");
+
+	n = (int) SPI_processed;
+	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+	}
+	SPI_finish();
+
+	PG_RETURN_NULL();
+}

@@ -1,0 +1,201 @@
+/*
+ * json_input.c
+ *		Validation of caller-supplied arguments and JSON documents.
+ *
+ * Bad input is refused with SQLSTATE 22023 (invalid_parameter_value) before
+ * anything is written, with a message that names the offending field.
+ */
+#include "ordermgmt.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+
+static Numeric
+om_qty_max(void)
+{
+	static Numeric max = NULL;
+
+	if (max == NULL)
+	{
+		Numeric		n = DatumGetNumeric(DirectFunctionCall3(numeric_in,
+															CStringGetDatum(OM_QTY_MAX_TEXT),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(-1)));
+		Size		len = VARSIZE(n);
+
+		max = (Numeric) MemoryContextAlloc(TopMemoryContext, len);
+		memcpy(max, n, len);
+	}
+	return max;
+}
+
+/*
+ * A quantity or amount: finite, positive (or zero when allowed), at most
+ * four decimals and small enough for numeric(18,4).
+ */
+Numeric
+om_check_quantity(Numeric n, const char *what, bool allow_zero)
+{
+	int			sign;
+	Numeric		rounded;
+
+	if (numeric_is_nan(n) || numeric_is_inf(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite number", what)));
+
+	sign = DatumGetInt32(DirectFunctionCall1(numeric_sign, NumericGetDatum(n))) ;
+	if (sign < 0 || (sign == 0 && !allow_zero))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be %s, got %s", what,
+						allow_zero ? "zero or positive" : "positive",
+						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n))))));
+
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
+										  NumericGetDatum(om_qty_max()))) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is out of range", what),
+				 errdetail("The largest accepted value is %s.", OM_QTY_MAX_TEXT)));
+
+	rounded = DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(n),
+												  Int32GetDatum(OM_QTY_SCALE)));
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
+										  NumericGetDatum(rounded))) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s has more than %d decimal places", what, OM_QTY_SCALE)));
+	return n;
+}
+
+Numeric
+om_numeric_arg(FunctionCallInfo fcinfo, int argno, const char *what, bool allow_zero)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be NULL", what)));
+	return om_check_quantity(PG_GETARG_NUMERIC(argno), what, allow_zero);
+}
+
+int64
+om_int64_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be NULL", what)));
+	return PG_GETARG_INT64(argno);
+}
+
+/* A required, non-empty text argument. */
+char *
+om_text_arg(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	char	   *s;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be NULL", what)));
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (s[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what)));
+	return s;
+}
+
+char *
+om_text_arg_or_null(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/* The value of key in a JSON object, or NULL when absent. */
+JsonbValue *
+om_jsonb_get(Jsonb *obj, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	return findJsonbValueFromContainer(&obj->root, JB_FOBJECT, &k);
+}
+
+/* Refuse keys a caller may have mistyped: silently ignoring them is worse. */
+void
+om_jsonb_check_keys(Jsonb *obj, const char *what, const char *const *allowed)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (!JB_ROOT_IS_OBJECT(obj) || JB_ROOT_IS_SCALAR(obj))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a JSON object", what)));
+
+	it = JsonbIteratorInit(&obj->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		const char *const *a;
+		bool		known = false;
+
+		if (tok != WJB_KEY)
+			continue;
+		for (a = allowed; *a != NULL; a++)
+			if (strlen(*a) == (size_t) v.val.string.len &&
+				memcmp(*a, v.val.string.val, v.val.string.len) == 0)
+				known = true;
+		if (!known)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown key \"%.*s\" in %s", v.val.string.len > 64 ? 64 : v.val.string.len,
+							v.val.string.val, what)));
+	}
+}
+
+char *
+om_jsonb_string(JsonbValue *v, const char *what)
+{
+	if (v->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a JSON string", what)));
+	if (v->val.string.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what)));
+	if (memchr(v->val.string.val, '\0', v->val.string.len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not contain NUL characters", what)));
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+bool
+om_jsonb_bool(JsonbValue *v, const char *what)
+{
+	if (v->type != jbvBool)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be true or false", what)));
+	return v->val.boolean;
+}
+
+Numeric
+om_jsonb_numeric(JsonbValue *v, const char *what)
+{
+	if (v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a JSON number", what)));
+	return v->val.numeric;
+}

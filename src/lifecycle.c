@@ -1,0 +1,453 @@
+/*
+ * lifecycle.c
+ *		The order lifecycle: the trigger that guards and records every status
+ *		change, the guard on order lines, and the simple API transitions.
+ *
+ * ordermgmt.orders carries one C function as two triggers:
+ *	- BEFORE INSERT/UPDATE/DELETE checks the change against the data in
+ *	  order_transitions and stamps the row (status_changed_at, hold_reason);
+ *	- AFTER INSERT/UPDATE OF status records it in order_status_history,
+ *	  writes the event and performs side effects that any path to the new
+ *	  status needs (a cancellation releases stock, cleared checks resolve
+ *	  their alerts).
+ * So a plain UPDATE ... SET status obeys exactly the rules the API does.
+ */
+#include "ordermgmt.h"
+
+#include "access/htup_details.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+/* The label of the enum value stored in column attname of a tuple. */
+static char *
+tuple_status(HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, SPI_fnumber(desc, "status"), desc, &isnull);
+
+	if (isnull)
+		return NULL;
+	return DatumGetCString(DirectFunctionCall1(enum_out, d));
+}
+
+static int64
+tuple_int64(HeapTuple tuple, TupleDesc desc, const char *attname)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, SPI_fnumber(desc, attname), desc, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+static char *
+tuple_text(HeapTuple tuple, TupleDesc desc, const char *attname)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, SPI_fnumber(desc, attname), desc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+static bool
+tuple_col_changed(HeapTuple a, HeapTuple b, TupleDesc desc, const char *attname)
+{
+	char	   *va = SPI_getvalue(a, desc, SPI_fnumber(desc, attname));
+	char	   *vb = SPI_getvalue(b, desc, SPI_fnumber(desc, attname));
+
+	if (va == NULL || vb == NULL)
+		return va != vb;
+	return strcmp(va, vb) != 0;
+}
+
+/* Comma-separated statuses an order may move to from "from", for hints. */
+static char *
+allowed_targets(const char *from)
+{
+	static OmPlan targets = OM_PLAN(
+		"SELECT string_agg(to_status::text, ', ' ORDER BY to_status) "
+		"  FROM ordermgmt.order_transitions WHERE from_status = $1::ordermgmt.order_status",
+		TEXTOID);
+	Datum		v[1];
+	char	   *s;
+
+	v[0] = om_text_datum(from);
+	om_exec(&targets, v, NULL, true, 1);
+	s = om_gettext(0, 1);
+	return s ? s : "none";
+}
+
+static HeapTuple
+lifecycle_before(TriggerData *trigdata)
+{
+	static OmPlan lookup_transition = OM_PLAN(
+		"SELECT manual FROM ordermgmt.order_transitions "
+		" WHERE from_status = $1::ordermgmt.order_status AND to_status = $2::ordermgmt.order_status",
+		TEXTOID, TEXTOID);
+	TupleDesc	desc = trigdata->tg_relation->rd_att;
+	HeapTuple	oldtup = trigdata->tg_trigtuple;
+	HeapTuple	newtup = trigdata->tg_newtuple;
+	char	   *old_status;
+	char	   *new_status;
+	Datum		v[2];
+	int			cols[3];
+	Datum		repl[3];
+	bool		replnull[3];
+	int			ncols = 0;
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		new_status = tuple_status(oldtup, desc);
+		if (strcmp(new_status, "draft") != 0 && strcmp(new_status, "pending") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+					 errmsg("a new order must start as draft or pending, not %s", new_status),
+					 errhint("Insert it as pending and call ordermgmt.confirm_order().")));
+		return oldtup;
+	}
+
+	old_status = tuple_status(oldtup, desc);
+
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+	{
+		if (strcmp(old_status, "draft") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+					 errmsg("order " INT64_FORMAT " is %s and cannot be deleted",
+							tuple_int64(oldtup, desc, "order_id"), old_status),
+					 errhint("Only drafts can be deleted; cancel the order instead.")));
+		return oldtup;
+	}
+
+	/* UPDATE */
+	new_status = tuple_status(newtup, desc);
+
+	if (tuple_int64(oldtup, desc, "order_id") != tuple_int64(newtup, desc, "order_id"))
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("an order's id cannot change")));
+	if (strcmp(old_status, "draft") != 0 &&
+		(tuple_col_changed(oldtup, newtup, desc, "customer_id") ||
+		 tuple_col_changed(oldtup, newtup, desc, "warehouse_id") ||
+		 tuple_col_changed(oldtup, newtup, desc, "currency")))
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("order " INT64_FORMAT " is %s: its customer, warehouse and currency are fixed",
+						tuple_int64(oldtup, desc, "order_id"), old_status)));
+
+	if (strcmp(old_status, new_status) == 0)
+		return newtup;
+
+	v[0] = om_text_datum(old_status);
+	v[1] = om_text_datum(new_status);
+	if (om_exec(&lookup_transition, v, NULL, true, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("illegal status transition from %s to %s for order " INT64_FORMAT,
+						old_status, new_status, tuple_int64(oldtup, desc, "order_id")),
+				 errdetail("Allowed from %s: %s.", old_status, allowed_targets(old_status))));
+	if (!om_getbool(0, 1) && om_api_depth == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("status transition from %s to %s for order " INT64_FORMAT " needs its API function",
+						old_status, new_status, tuple_int64(oldtup, desc, "order_id")),
+				 errdetail("This change has side effects (stock, shipments) that a plain UPDATE cannot perform."),
+				 errhint("Use ordermgmt.%s().",
+						 strcmp(new_status, "confirmed") == 0 ? "confirm_order" :
+						 strcmp(new_status, "delivered") == 0 ? "confirm_delivery" :
+						 strcmp(new_status, "completed") == 0 ? "record_payment" : "ship_order")));
+
+	/* Stamp the row: when the status changed, and a reason exactly while on hold. */
+	cols[ncols] = SPI_fnumber(desc, "status_changed_at");
+	repl[ncols] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	replnull[ncols++] = false;
+	if (strcmp(new_status, "on_hold") == 0)
+	{
+		if (tuple_text(newtup, desc, "hold_reason") == NULL)
+		{
+			cols[ncols] = SPI_fnumber(desc, "hold_reason");
+			repl[ncols] = om_text_datum("held by hand");
+			replnull[ncols++] = false;
+		}
+	}
+	else
+	{
+		cols[ncols] = SPI_fnumber(desc, "hold_reason");
+		repl[ncols] = (Datum) 0;
+		replnull[ncols++] = true;
+	}
+	if (strcmp(new_status, "confirmed") == 0)
+	{
+		cols[ncols] = SPI_fnumber(desc, "confirmed_at");
+		repl[ncols] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		replnull[ncols++] = false;
+	}
+	return heap_modify_tuple_by_cols(newtup, desc, ncols, cols, repl, replnull);
+}
+
+static void
+lifecycle_after(TriggerData *trigdata)
+{
+	static OmPlan insert_history = OM_PLAN(
+		"INSERT INTO ordermgmt.order_status_history "
+		"  (order_id, from_status, to_status, changed_by, reason) "
+		"VALUES ($1, $2::ordermgmt.order_status, $3::ordermgmt.order_status, $4, $5)",
+		INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
+	TupleDesc	desc = trigdata->tg_relation->rd_att;
+	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
+	HeapTuple	newtup = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
+	char	   *old_status = is_insert ? NULL : tuple_status(trigdata->tg_trigtuple, desc);
+	char	   *new_status = tuple_status(newtup, desc);
+	int64		order_id = tuple_int64(newtup, desc, "order_id");
+	char	   *reason = NULL;
+	Datum		v[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	StringInfoData payload;
+
+	if (old_status != NULL && strcmp(old_status, new_status) == 0)
+		return;
+
+	if (strcmp(new_status, "on_hold") == 0)
+		reason = tuple_text(newtup, desc, "hold_reason");
+	else if (strcmp(new_status, "cancelled") == 0)
+		reason = tuple_text(newtup, desc, "cancel_reason");
+
+	v[0] = Int64GetDatum(order_id);
+	if (old_status)
+		v[1] = om_text_datum(old_status);
+	else
+		nulls[1] = 'n';
+	v[2] = om_text_datum(new_status);
+	v[3] = om_text_datum(om_session_user());
+	if (reason)
+		v[4] = om_text_datum(reason);
+	else
+		nulls[4] = 'n';
+	om_exec(&insert_history, v, nulls, false, 0);
+
+	initStringInfo(&payload);
+	if (is_insert)
+	{
+		appendStringInfo(&payload, "{\"status\": %s, \"customer_id\": " INT64_FORMAT "}",
+						 om_json_quote(new_status), tuple_int64(newtup, desc, "customer_id"));
+		om_emit_event("order.created", order_id, payload.data);
+		return;
+	}
+
+	appendStringInfo(&payload, "{\"from\": %s, \"to\": %s", om_json_quote(old_status),
+					 om_json_quote(new_status));
+	if (reason)
+		appendStringInfo(&payload, ", \"reason\": %s", om_json_quote(reason));
+	appendStringInfoChar(&payload, '}');
+	om_emit_event("order.status_changed", order_id, payload.data);
+
+	/* Side effects every path to the new status needs. */
+	if (strcmp(new_status, "cancelled") == 0)
+	{
+		om_release_reservations(order_id);
+		om_resolve_alerts_for_order(order_id, 0, NULL, "order cancelled");
+	}
+	else if (strcmp(new_status, "confirmed") == 0 &&
+			 (strcmp(old_status, "pending") == 0 || strcmp(old_status, "on_hold") == 0))
+		om_resolve_alerts_for_order(order_id, 1, NULL, "order confirmed");
+}
+
+PG_FUNCTION_INFO_V1(ordermgmt_orders_lifecycle);
+Datum
+ordermgmt_orders_lifecycle(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	HeapTuple	result = NULL;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("orders_lifecycle must be fired as a row trigger on insert, update or delete")));
+
+	SPI_connect();
+	if (TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		result = lifecycle_before(trigdata);
+	else
+		lifecycle_after(trigdata);
+	/* The modified tuple must outlive SPI's memory. */
+	if (result != NULL && result != trigdata->tg_trigtuple && result != trigdata->tg_newtuple)
+		result = SPI_copytuple(result);
+	SPI_finish();
+	return PointerGetDatum(result);
+}
+
+/*
+ * order_lines_guard: lines change only while their order is a draft (or
+ * from inside an API function building the order).  Locking the order row
+ * FOR SHARE makes an edit wait for, and then see, a concurrent submission.
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_order_lines_guard);
+Datum
+ordermgmt_order_lines_guard(PG_FUNCTION_ARGS)
+{
+	static OmPlan order_status = OM_PLAN(
+		"SELECT status::text FROM ordermgmt.orders WHERE order_id = $1 FOR SHARE",
+		INT8OID);
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	rettuple;
+	int64		ids[2];
+	int			nids = 0;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("order_lines_guard must be fired as a BEFORE row trigger")));
+
+	desc = trigdata->tg_relation->rd_att;
+	rettuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	if (om_api_depth > 0)
+		return PointerGetDatum(rettuple);
+
+	ids[nids++] = tuple_int64(trigdata->tg_trigtuple, desc, "order_id");
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) &&
+		tuple_int64(trigdata->tg_newtuple, desc, "order_id") != ids[0])
+		ids[nids++] = tuple_int64(trigdata->tg_newtuple, desc, "order_id");
+
+	SPI_connect();
+	for (i = 0; i < nids; i++)
+	{
+		Datum		v[1];
+		char	   *status;
+
+		v[0] = Int64GetDatum(ids[i]);
+		/* No order: a cascade from deleting the draft, or the FK will refuse. */
+		if (om_exec(&order_status, v, NULL, false, 1) == 0)
+			continue;
+		status = om_gettext(0, 1);
+		if (strcmp(status, "draft") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+					 errmsg("order " INT64_FORMAT " is %s: its lines can no longer change", ids[i], status),
+					 errhint("Only a draft's lines can be edited.")));
+	}
+	SPI_finish();
+	return PointerGetDatum(rettuple);
+}
+
+/*
+ * Set an order's status through the trigger.  reason becomes hold_reason
+ * (on_hold) or cancel_reason (cancelled).
+ */
+void
+om_set_status(int64 order_id, const char *to_status, const char *reason)
+{
+	static OmPlan update_status = OM_PLAN(
+		"UPDATE ordermgmt.orders SET status = $2::ordermgmt.order_status, "
+		"       hold_reason = CASE WHEN $2 = 'on_hold' THEN coalesce($3, 'held by hand') END, "
+		"       cancel_reason = CASE WHEN $2 = 'cancelled' THEN $3 ELSE cancel_reason END "
+		" WHERE order_id = $1",
+		INT8OID, TEXTOID, TEXTOID);
+	Datum		v[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	v[0] = Int64GetDatum(order_id);
+	v[1] = om_text_datum(to_status);
+	if (reason)
+		v[2] = om_text_datum(reason);
+	else
+		nulls[2] = 'n';
+	OM_API_BEGIN();
+	om_exec(&update_status, v, nulls, false, 0);
+	OM_API_END();
+}
+
+/*
+ * Lock an order row and return its status (palloc'd), or raise OM005.
+ */
+char *
+om_lock_order(int64 order_id)
+{
+	static OmPlan lock_order = OM_PLAN(
+		"SELECT status::text FROM ordermgmt.orders WHERE order_id = $1 FOR NO KEY UPDATE",
+		INT8OID);
+	Datum		v[1];
+
+	v[0] = Int64GetDatum(order_id);
+	if (om_exec(&lock_order, v, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
+	return om_gettext(0, 1);
+}
+
+static void
+refuse_state(int64 order_id, const char *action, const char *status)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+			 errmsg("cannot %s order " INT64_FORMAT ": it is %s", action, order_id, status),
+			 errdetail("Allowed from %s: %s.", status, allowed_targets(status))));
+}
+
+static bool
+status_in(const char *status, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(status, *list) == 0)
+			return true;
+	return false;
+}
+
+PG_FUNCTION_INFO_V1(ordermgmt_hold_order);
+Datum
+ordermgmt_hold_order(PG_FUNCTION_ARGS)
+{
+	static const char *const holdable[] = {"pending", "confirmed", "processing", NULL};
+	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
+	char	   *reason = om_text_arg(fcinfo, 1, "reason");
+	char	   *status;
+
+	SPI_connect();
+	status = om_lock_order(order_id);
+	if (!status_in(status, holdable))
+		refuse_state(order_id, "hold", status);
+	om_set_status(order_id, "on_hold", reason);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ordermgmt_cancel_order);
+Datum
+ordermgmt_cancel_order(PG_FUNCTION_ARGS)
+{
+	static const char *const cancellable[] = {"draft", "pending", "on_hold", "confirmed", "processing", NULL};
+	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
+	char	   *reason = om_text_arg(fcinfo, 1, "reason");
+	char	   *status;
+
+	SPI_connect();
+	status = om_lock_order(order_id);
+	if (!status_in(status, cancellable))
+		refuse_state(order_id, "cancel", status);
+	om_set_status(order_id, "cancelled", reason);
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ordermgmt_start_processing);
+Datum
+ordermgmt_start_processing(PG_FUNCTION_ARGS)
+{
+	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
+	char	   *status;
+
+	SPI_connect();
+	status = om_lock_order(order_id);
+	if (strcmp(status, "confirmed") != 0)
+		refuse_state(order_id, "start processing", status);
+	om_set_status(order_id, "processing", NULL);
+	SPI_finish();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,218 @@
+/*
+ * monitor.c
+ *		Alerts of the monitoring rules: raise, resolve, acknowledge.
+ *
+ * At most one alert per rule and subject is open at a time; the partial
+ * unique index alerts_one_open_per_subject enforces it, also between
+ * concurrent transactions (INSERT ... ON CONFLICT waits for the other).
+ * Each alert raised or resolved writes an event and, in immediate mode,
+ * queues a NOTIFY on ordermgmt_alerts, delivered only on commit.
+ */
+#include "ordermgmt.h"
+
+#include "commands/async.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+static void
+alert_announce(int64 alert_id, const char *rule_code, int level, const char *severity,
+			   int64 order_id, const char *state)
+{
+	StringInfoData body;
+	char		order_buf[32];
+
+	if (order_id > 0)
+		snprintf(order_buf, sizeof(order_buf), INT64_FORMAT, order_id);
+	else
+		strlcpy(order_buf, "null", sizeof(order_buf));
+
+	initStringInfo(&body);
+	appendStringInfo(&body,
+					 "{\"alert_id\": " INT64_FORMAT ", \"rule_code\": %s, \"level\": %d, "
+					 "\"severity\": %s, \"order_id\": %s, \"state\": \"%s\"}",
+					 alert_id, om_json_quote(rule_code), level, om_json_quote(severity),
+					 order_buf, state);
+
+	om_emit_event(strcmp(state, "raised") == 0 ? "alert.raised" : "alert.resolved",
+				  order_id, body.data);
+	if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
+		Async_Notify("ordermgmt_alerts", body.data);
+}
+
+/*
+ * Raise the rule's alert for a subject unless one is already open (then
+ * its details are refreshed).  A disabled rule raises nothing.
+ */
+void
+om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id,
+			   int64 order_id, const char *details_json)
+{
+	static OmPlan upsert_alert = OM_PLAN(
+		"INSERT INTO ordermgmt.alerts "
+		"  (rule_code, level, severity, subject_type, subject_id, order_id, details) "
+		"SELECT r.rule_code, r.level, r.severity, $2, $3, $4, coalesce($5::jsonb, '{}') "
+		"  FROM ordermgmt.monitor_rules r WHERE r.rule_code = $1 AND r.enabled "
+		"ON CONFLICT (rule_code, subject_type, subject_id) WHERE status <> 'resolved' "
+		"DO UPDATE SET details = EXCLUDED.details "
+		"RETURNING alert_id, level, severity, (xmax = 0) AS inserted",
+		TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID);
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int64		alert_id;
+	int			level;
+	char	   *severity;
+
+	values[0] = om_text_datum(rule_code);
+	values[1] = om_text_datum(subject_type);
+	values[2] = Int64GetDatum(subject_id);
+	values[3] = Int64GetDatum(order_id);
+	if (order_id <= 0)
+		nulls[3] = 'n';
+	if (details_json)
+		values[4] = om_text_datum(details_json);
+	else
+		nulls[4] = 'n';
+
+	if (om_exec(&upsert_alert, values, nulls, false, 0) == 0)
+		return;					/* rule disabled */
+	if (!om_getbool(0, 4))
+		return;					/* already open */
+
+	alert_id = om_getint64(0, 1);
+	level = DatumGetInt16(om_getdatum(0, 2, &(bool){false}));
+	severity = om_gettext(0, 3);
+	alert_announce(alert_id, rule_code, level, severity, order_id, "raised");
+}
+
+/*
+ * Resolve the order's open alerts of one level (0: every level) whose rule
+ * is not in keep_rules_csv, because their condition has cleared.
+ */
+int
+om_resolve_alerts_for_order(int64 order_id, int level, const char *keep_rules_csv,
+							const char *note)
+{
+	static OmPlan resolve_alerts = OM_PLAN(
+		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), "
+		"       resolved_by = $4, note = coalesce(note, $3) "
+		" WHERE order_id = $1 AND status <> 'resolved' AND ($2 = 0 OR level = $2) "
+		"   AND rule_code <> ALL (string_to_array(coalesce($5, ''), ',')) "
+		"RETURNING alert_id, rule_code, level, severity",
+		INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID);
+	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int			n;
+	int			i;
+	int64	   *ids;
+	char	  **rules;
+	int		   *levels;
+	char	  **severities;
+
+	values[0] = Int64GetDatum(order_id);
+	values[1] = Int32GetDatum(level);
+	values[2] = om_text_datum(note);
+	values[3] = om_text_datum(om_session_user());
+	if (keep_rules_csv)
+		values[4] = om_text_datum(keep_rules_csv);
+	else
+		nulls[4] = 'n';
+
+	n = om_exec(&resolve_alerts, values, nulls, false, 0);
+	if (n == 0)
+		return 0;
+
+	/* Copy the rows out: announcing runs queries that replace SPI_tuptable. */
+	ids = palloc(n * sizeof(int64));
+	rules = palloc(n * sizeof(char *));
+	levels = palloc(n * sizeof(int));
+	severities = palloc(n * sizeof(char *));
+	for (i = 0; i < n; i++)
+	{
+		ids[i] = om_getint64(i, 1);
+		rules[i] = om_gettext(i, 2);
+		levels[i] = DatumGetInt16(om_getdatum(i, 3, &(bool){false}));
+		severities[i] = om_gettext(i, 4);
+	}
+	for (i = 0; i < n; i++)
+		alert_announce(ids[i], rules[i], levels[i], severities[i], order_id, "resolved");
+	return n;
+}
+
+/* Change one alert's state by hand; see acknowledge_alert / resolve_alert. */
+static void
+alert_set_state(int64 alert_id, const char *note, bool resolve)
+{
+	static OmPlan lock_alert = OM_PLAN(
+		"SELECT status, rule_code, level, severity, order_id "
+		"  FROM ordermgmt.alerts WHERE alert_id = $1 FOR UPDATE",
+		INT8OID);
+	static OmPlan ack_alert = OM_PLAN(
+		"UPDATE ordermgmt.alerts SET status = 'acknowledged', acknowledged_at = now(), "
+		"       acknowledged_by = $2, note = coalesce($3, note) WHERE alert_id = $1",
+		INT8OID, TEXTOID, TEXTOID);
+	static OmPlan resolve_alert = OM_PLAN(
+		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), "
+		"       resolved_by = $2, note = coalesce($3, note) WHERE alert_id = $1",
+		INT8OID, TEXTOID, TEXTOID);
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	char	   *status;
+	char	   *rule_code;
+	char	   *severity;
+	int			level;
+	int64		order_id;
+
+	SPI_connect();
+	values[0] = Int64GetDatum(alert_id);
+	if (om_exec(&lock_alert, values, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("alert " INT64_FORMAT " does not exist", alert_id)));
+	status = om_gettext(0, 1);
+	rule_code = om_gettext(0, 2);
+	level = DatumGetInt16(om_getdatum(0, 3, &(bool){false}));
+	severity = om_gettext(0, 4);
+	order_id = om_getint64(0, 5);
+
+	if (strcmp(status, "resolved") == 0)
+	{
+		/* Resolving twice is a no-op; acknowledging a closed alert is not. */
+		if (!resolve)
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+					 errmsg("alert " INT64_FORMAT " is already resolved", alert_id)));
+		SPI_finish();
+		return;
+	}
+	if (!resolve && strcmp(status, "acknowledged") == 0)
+	{
+		SPI_finish();
+		return;
+	}
+
+	values[1] = om_text_datum(om_session_user());
+	if (note)
+		values[2] = om_text_datum(note);
+	else
+		nulls[2] = 'n';
+	om_exec(resolve ? &resolve_alert : &ack_alert, values, nulls, false, 0);
+	if (resolve)
+		alert_announce(alert_id, rule_code, level, severity, order_id, "resolved");
+	SPI_finish();
+}
+
+PG_FUNCTION_INFO_V1(ordermgmt_acknowledge_alert);
+Datum
+ordermgmt_acknowledge_alert(PG_FUNCTION_ARGS)
+{
+	alert_set_state(om_int64_arg(fcinfo, 0, "alert_id"), om_text_arg_or_null(fcinfo, 1), false);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ordermgmt_resolve_alert);
+Datum
+ordermgmt_resolve_alert(PG_FUNCTION_ARGS)
+{
+	alert_set_state(om_int64_arg(fcinfo, 0, "alert_id"), om_text_arg_or_null(fcinfo, 1), true);
+	PG_RETURN_VOID();
+}

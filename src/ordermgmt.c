@@ -1,0 +1,39 @@
+/*
+ * ordermgmt.c
+ *		Module entry point: settings (GUCs) and per-subsystem set-up.
+ */
+#include "ordermgmt.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+int			om_notify_mode = OM_NOTIFY_IMMEDIATE;
+int			om_api_depth = 0;
+
+static const struct config_enum_entry notify_mode_options[] = {
+	{"off", OM_NOTIFY_OFF, false},
+	{"immediate", OM_NOTIFY_IMMEDIATE, false},
+	{NULL, 0, false}
+};
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomEnumVariable("ordermgmt.notify",
+							 "How committed events reach LISTEN clients.",
+							 "immediate sends NOTIFY from the writing transaction at commit; off sends none.",
+							 &om_notify_mode,
+							 OM_NOTIFY_IMMEDIATE,
+							 notify_mode_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("ordermgmt");
+
+	om_events_init();
+}

@@ -1,0 +1,113 @@
+/*
+ * ordermgmt.h
+ *		Declarations shared by the ordermgmt C sources.
+ *
+ * Each .c file owns one concern (lifecycle, orders, confirmation, stock,
+ * monitoring, events); this header is the only coupling between them.
+ */
+#ifndef ORDERMGMT_H
+#define ORDERMGMT_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+/* Business-rule SQLSTATEs of the public contract (class OM). */
+#define ERRCODE_OM_ILLEGAL_TRANSITION	MAKE_SQLSTATE('O','M','0','0','1')
+#define ERRCODE_OM_STOCK				MAKE_SQLSTATE('O','M','0','0','2')
+#define ERRCODE_OM_UNBALANCED			MAKE_SQLSTATE('O','M','0','0','3')
+#define ERRCODE_OM_LEDGER_IMMUTABLE		MAKE_SQLSTATE('O','M','0','0','4')
+#define ERRCODE_OM_UNKNOWN				MAKE_SQLSTATE('O','M','0','0','5')
+#define ERRCODE_OM_OVER_BILLING			MAKE_SQLSTATE('O','M','0','0','6')
+
+/* Largest magnitude a numeric(18,4) column holds, and its scale. */
+#define OM_QTY_MAX_TEXT		"99999999999999.9999"
+#define OM_QTY_SCALE		4
+
+/* ordermgmt.c: module set-up, GUCs, API context */
+typedef enum OmNotifyMode
+{
+	OM_NOTIFY_OFF,
+	OM_NOTIFY_IMMEDIATE,
+	OM_NOTIFY_RELAY
+} OmNotifyMode;
+
+extern int	om_notify_mode;
+
+/*
+ * API functions perform status changes whose side effects a plain UPDATE
+ * cannot (reserving stock, shipping).  While one runs, the lifecycle
+ * trigger accepts the transitions marked manual = false.
+ */
+extern int	om_api_depth;
+
+#define OM_API_BEGIN()	do { om_api_depth++; PG_TRY(); {
+#define OM_API_END()	} PG_FINALLY(); { om_api_depth--; } PG_END_TRY(); } while (0)
+
+/* spi_util.c: kept plans and small SPI helpers */
+typedef struct OmPlan
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];
+	SPIPlanPtr	plan;
+} OmPlan;
+
+#define OM_PLAN(sql_, ...) \
+	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL }
+
+extern int	om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount);
+extern Datum om_getdatum(int row, int col, bool *isnull);
+extern int64 om_getint64(int row, int col);
+extern char *om_gettext(int row, int col);
+extern bool om_getbool(int row, int col);
+extern char *om_session_user(void);
+extern Datum om_text_datum(const char *s);
+
+/* json_input.c: validation of caller-supplied values */
+extern Numeric om_check_quantity(Numeric n, const char *what, bool allow_zero);
+extern Numeric om_numeric_arg(FunctionCallInfo fcinfo, int argno, const char *what, bool allow_zero);
+extern int64 om_int64_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern char *om_text_arg(FunctionCallInfo fcinfo, int argno, const char *what);
+extern char *om_text_arg_or_null(FunctionCallInfo fcinfo, int argno);
+extern JsonbValue *om_jsonb_get(Jsonb *obj, const char *key);
+extern void om_jsonb_check_keys(Jsonb *obj, const char *what, const char *const *allowed);
+extern char *om_jsonb_string(JsonbValue *v, const char *what);
+extern bool om_jsonb_bool(JsonbValue *v, const char *what);
+extern Numeric om_jsonb_numeric(JsonbValue *v, const char *what);
+
+/* events.c: transactional outbox and NOTIFY */
+extern int64 om_emit_event(const char *kind, int64 order_id, const char *payload_json);
+extern void om_events_init(void);
+extern const char *om_json_quote(const char *s);
+
+/* monitor.c: alerts */
+extern void om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id,
+						   int64 order_id, const char *details_json);
+extern int	om_resolve_alerts_for_order(int64 order_id, int level, const char *keep_rules_csv,
+										const char *note);
+
+/* stock.c: reservation */
+typedef struct OmStockNeed
+{
+	int64		product_id;
+	Numeric		qty;			/* total quantity wanted across the order */
+	Numeric		available;		/* filled by om_lock_stock */
+	bool		found;
+} OmStockNeed;
+
+extern void om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds);
+extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
+							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs);
+extern void om_release_reservations(int64 order_id);
+
+/* confirm.c */
+extern char *om_confirm(int64 order_id, const char *approver);
+
+/* lifecycle.c */
+extern void om_set_status(int64 order_id, const char *to_status, const char *reason);
+extern char *om_lock_order(int64 order_id);
+
+#endif							/* ORDERMGMT_H */

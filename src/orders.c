@@ -1,0 +1,365 @@
+/*
+ * orders.c
+ *		Order entry: create_order and submit_order.
+ *
+ * create_order validates the whole request in C before it writes anything,
+ * then does one round of lookups per order (customer, warehouse and
+ * settings together; all SKUs together) and one INSERT for all lines.
+ */
+#include "ordermgmt.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+
+/* Upper bound on lines per order: keeps one call's work and memory bounded. */
+#define OM_MAX_LINES	10000
+
+typedef struct OrderRequest
+{
+	int			nlines;
+	Datum	   *skus;			/* text */
+	Datum	   *qtys;			/* numeric */
+	Datum	   *prices;			/* numeric, or 0 with price_null */
+	bool	   *price_null;
+	char	   *warehouse;
+	char	   *external_ref;
+	char	   *currency;
+	Datum		promised_at;
+	bool		has_promised_at;
+	bool		submit;
+	bool		has_auto_confirm;
+	bool		auto_confirm;
+} OrderRequest;
+
+static const char *const line_keys[] = {"sku", "qty", "unit_price", NULL};
+static const char *const option_keys[] = {"warehouse", "promised_at", "external_ref", "submit",
+										  "auto_confirm", "currency", NULL};
+
+static void
+parse_lines(Jsonb *lines, OrderRequest *req)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			n;
+	int			i = 0;
+
+	if (!JB_ROOT_IS_ARRAY(lines) || JB_ROOT_IS_SCALAR(lines))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lines must be a JSON array"),
+				 errhint("Pass an array like [{\"sku\": \"A-1\", \"qty\": 2}].")));
+	n = JB_ROOT_COUNT(lines);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lines must not be empty")));
+	if (n > OM_MAX_LINES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an order has at most %d lines, got %d", OM_MAX_LINES, n)));
+
+	req->nlines = n;
+	req->skus = palloc(n * sizeof(Datum));
+	req->qtys = palloc(n * sizeof(Datum));
+	req->prices = palloc0(n * sizeof(Datum));
+	req->price_null = palloc(n * sizeof(bool));
+
+	it = JsonbIteratorInit(&lines->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		Jsonb	   *line;
+		JsonbValue *f;
+		char		what[64];
+
+		if (tok != WJB_ELEM)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("line %d must be a JSON object", i + 1)));
+		line = JsonbValueToJsonb(&v);
+		snprintf(what, sizeof(what), "line %d", i + 1);
+		om_jsonb_check_keys(line, what, line_keys);
+
+		f = om_jsonb_get(line, "sku");
+		if (f == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("line %d has no sku", i + 1)));
+		snprintf(what, sizeof(what), "line %d sku", i + 1);
+		req->skus[i] = om_text_datum(om_jsonb_string(f, what));
+
+		f = om_jsonb_get(line, "qty");
+		if (f == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("line %d has no qty", i + 1)));
+		snprintf(what, sizeof(what), "line %d qty", i + 1);
+		req->qtys[i] = NumericGetDatum(om_check_quantity(om_jsonb_numeric(f, what), what, false));
+
+		f = om_jsonb_get(line, "unit_price");
+		req->price_null[i] = (f == NULL || f->type == jbvNull);
+		if (!req->price_null[i])
+		{
+			snprintf(what, sizeof(what), "line %d unit_price", i + 1);
+			req->prices[i] = NumericGetDatum(om_check_quantity(om_jsonb_numeric(f, what), what, true));
+		}
+		i++;
+	}
+}
+
+static void
+parse_options(Jsonb *options, OrderRequest *req)
+{
+	JsonbValue *f;
+
+	req->submit = true;
+	if (options == NULL)
+		return;
+	om_jsonb_check_keys(options, "options", option_keys);
+
+	if ((f = om_jsonb_get(options, "warehouse")) != NULL && f->type != jbvNull)
+		req->warehouse = om_jsonb_string(f, "options.warehouse");
+	if ((f = om_jsonb_get(options, "external_ref")) != NULL && f->type != jbvNull)
+		req->external_ref = om_jsonb_string(f, "options.external_ref");
+	if ((f = om_jsonb_get(options, "currency")) != NULL && f->type != jbvNull)
+	{
+		char	   *c = om_jsonb_string(f, "options.currency");
+
+		if (strlen(c) != 3 || strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("options.currency must be a three-letter ISO 4217 code, got \"%s\"", c)));
+		req->currency = c;
+	}
+	if ((f = om_jsonb_get(options, "promised_at")) != NULL && f->type != jbvNull)
+	{
+		char	   *s = om_jsonb_string(f, "options.promised_at");
+
+		req->promised_at = DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+		if (TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(req->promised_at)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("options.promised_at must be a finite timestamp")));
+		req->has_promised_at = true;
+	}
+	if ((f = om_jsonb_get(options, "submit")) != NULL)
+		req->submit = om_jsonb_bool(f, "options.submit");
+	if ((f = om_jsonb_get(options, "auto_confirm")) != NULL)
+	{
+		req->auto_confirm = om_jsonb_bool(f, "options.auto_confirm");
+		req->has_auto_confirm = true;
+	}
+}
+
+static Datum
+text_array(Datum *elems, int n)
+{
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * create_order(customer text, lines jsonb, options jsonb) returns bigint
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_create_order);
+Datum
+ordermgmt_create_order(PG_FUNCTION_ARGS)
+{
+	static OmPlan lookup_context = OM_PLAN(
+		"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw, "
+		"                  max(value) FILTER (WHERE key = 'auto_confirm') AS ac, "
+		"                  max(value) FILTER (WHERE key = 'currency') AS cur "
+		"             FROM ordermgmt.settings) "
+		"SELECT c.customer_id, "
+		"       CASE WHEN $2 IS NOT NULL "
+		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = $2) "
+		"            WHEN s.dw IS NOT NULL "
+		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = s.dw) "
+		"            ELSE (SELECT min(warehouse_id) FROM ordermgmt.warehouses HAVING count(*) = 1) END, "
+		"       coalesce(s.ac::boolean, true), coalesce(s.cur, 'EUR'), s.dw "
+		"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = $1",
+		TEXTOID, TEXTOID);
+	static OmPlan find_by_ref = OM_PLAN(
+		"SELECT order_id FROM ordermgmt.orders WHERE customer_id = $1 AND external_ref = $2",
+		INT8OID, TEXTOID);
+	static OmPlan lookup_products = OM_PLAN(
+		"SELECT p.product_id, p.list_price, u.sku "
+		"  FROM unnest($1::text[]) WITH ORDINALITY AS u(sku, ord) "
+		"  LEFT JOIN ordermgmt.products p ON p.sku = u.sku ORDER BY u.ord",
+		TEXTARRAYOID);
+	static OmPlan insert_order = OM_PLAN(
+		"INSERT INTO ordermgmt.orders "
+		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at) "
+		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6) "
+		"ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
+		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID);
+	static OmPlan insert_lines = OM_PLAN(
+		"INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price) "
+		"SELECT $1, u.ord, u.p, u.q, u.price "
+		"  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[]) WITH ORDINALITY AS u(p, q, price, ord)",
+		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
+	OrderRequest req;
+	char	   *customer = om_text_arg(fcinfo, 0, "customer");
+	Jsonb	   *options = NULL;
+	Datum		v[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+	int64		customer_id;
+	int64		warehouse_id;
+	bool		auto_confirm;
+	char	   *currency;
+	int64		order_id;
+	Datum	   *product_ids;
+	int			i;
+
+	memset(&req, 0, sizeof(req));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lines must not be NULL")));
+	parse_lines(PG_GETARG_JSONB_P(1), &req);
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+		options = PG_GETARG_JSONB_P(2);
+	parse_options(options, &req);
+
+	SPI_connect();
+
+	v[0] = om_text_datum(customer);
+	if (req.warehouse)
+		v[1] = om_text_datum(req.warehouse);
+	else
+		nulls[1] = 'n';
+	om_exec(&lookup_context, v, nulls, true, 1);
+	customer_id = DatumGetInt64(om_getdatum(0, 1, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("unknown customer \"%s\"", customer)));
+	warehouse_id = DatumGetInt64(om_getdatum(0, 2, &isnull));
+	if (isnull)
+	{
+		char	   *dw = om_gettext(0, 5);
+
+		if (req.warehouse || dw)
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_UNKNOWN),
+					 errmsg("unknown warehouse \"%s\"", req.warehouse ? req.warehouse : dw)));
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("no warehouse given and no default warehouse"),
+				 errhint("Pass options.warehouse, or set the default_warehouse setting.")));
+	}
+	auto_confirm = req.has_auto_confirm ? req.auto_confirm : om_getbool(0, 3);
+	currency = req.currency ? req.currency : om_gettext(0, 4);
+
+	/* A repeated request returns the first order and writes nothing. */
+	if (req.external_ref)
+	{
+		v[0] = Int64GetDatum(customer_id);
+		v[1] = om_text_datum(req.external_ref);
+		if (om_exec(&find_by_ref, v, NULL, true, 1) > 0)
+		{
+			order_id = om_getint64(0, 1);
+			SPI_finish();
+			PG_RETURN_INT64(order_id);
+		}
+	}
+
+	v[0] = text_array(req.skus, req.nlines);
+	om_exec(&lookup_products, v, NULL, true, 0);
+	product_ids = palloc(req.nlines * sizeof(Datum));
+	for (i = 0; i < req.nlines; i++)
+	{
+		product_ids[i] = om_getdatum(i, 1, &isnull);
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_UNKNOWN),
+					 errmsg("unknown product \"%s\" on line %d", om_gettext(i, 3), i + 1)));
+		if (req.price_null[i])
+			req.prices[i] = NumericGetDatum(DatumGetNumericCopy(om_getdatum(i, 2, &isnull)));
+	}
+
+	v[0] = Int64GetDatum(customer_id);
+	v[1] = Int64GetDatum(warehouse_id);
+	v[2] = om_text_datum(req.submit ? "pending" : "draft");
+	v[3] = om_text_datum(currency);
+	nulls[1] = ' ';
+	if (req.external_ref)
+		v[4] = om_text_datum(req.external_ref);
+	else
+		nulls[4] = 'n';
+	if (req.has_promised_at)
+		v[5] = req.promised_at;
+	else
+		nulls[5] = 'n';
+	if (om_exec(&insert_order, v, nulls, false, 1) == 0)
+	{
+		/* A concurrent call with the same external_ref committed first. */
+		v[1] = om_text_datum(req.external_ref);
+		om_exec(&find_by_ref, v, NULL, false, 1);
+		order_id = om_getint64(0, 1);
+		SPI_finish();
+		PG_RETURN_INT64(order_id);
+	}
+	order_id = om_getint64(0, 1);
+
+	v[0] = Int64GetDatum(order_id);
+	v[1] = PointerGetDatum(construct_array(product_ids, req.nlines, INT8OID, 8,
+										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[2] = PointerGetDatum(construct_array(req.qtys, req.nlines, NUMERICOID, -1, false, TYPALIGN_INT));
+	v[3] = PointerGetDatum(construct_array(req.prices, req.nlines, NUMERICOID, -1, false, TYPALIGN_INT));
+	OM_API_BEGIN();
+	om_exec(&insert_lines, v, NULL, false, 0);
+	OM_API_END();
+
+	if (req.submit && auto_confirm)
+		om_confirm(order_id, NULL);
+
+	SPI_finish();
+	PG_RETURN_INT64(order_id);
+}
+
+/*
+ * submit_order(order_id bigint) returns text: draft -> pending, and on
+ * through confirmation when the auto_confirm setting says so.
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_submit_order);
+Datum
+ordermgmt_submit_order(PG_FUNCTION_ARGS)
+{
+	static OmPlan auto_confirm_setting = OM_PLAN(
+		"SELECT coalesce((SELECT value::boolean FROM ordermgmt.settings WHERE key = 'auto_confirm'), true), "
+		"       EXISTS (SELECT 1 FROM ordermgmt.order_lines WHERE order_id = $1)",
+		INT8OID);
+	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
+	char	   *status;
+	bool		auto_confirm;
+	Datum		v[1];
+
+	SPI_connect();
+	status = om_lock_order(order_id);
+	if (strcmp(status, "draft") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("cannot submit order " INT64_FORMAT ": it is %s", order_id, status),
+				 errhint("Only drafts are submitted.")));
+	v[0] = Int64GetDatum(order_id);
+	om_exec(&auto_confirm_setting, v, NULL, false, 1);
+	if (!om_getbool(0, 2))
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("cannot submit order " INT64_FORMAT ": it has no lines", order_id)));
+	auto_confirm = om_getbool(0, 1);
+	om_set_status(order_id, "pending", NULL);
+	status = auto_confirm ? om_confirm(order_id, NULL) : "pending";
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(status));
+}

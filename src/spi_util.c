@@ -1,0 +1,93 @@
+/*
+ * spi_util.c
+ *		Kept SPI plans and small accessors for SPI results.
+ *
+ * Every query the extension runs on a hot path is an OmPlan: prepared on
+ * first use, kept for the life of the backend, and run with $n parameters.
+ * Callers are inside SPI_connect()/SPI_finish().
+ */
+#include "ordermgmt.h"
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+/*
+ * Run a kept plan, preparing it on first use.  Errors from SPI become
+ * elog(ERROR): they mean a bug in the extension's own SQL.
+ */
+int
+om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount)
+{
+	int			rc;
+
+	if (p->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "ordermgmt: SPI_prepare failed (%s) for: %s",
+				 SPI_result_code_string(SPI_result), p->sql);
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "ordermgmt: SPI_keepplan failed");
+		p->plan = plan;
+	}
+
+	rc = SPI_execute_plan(p->plan, values, nulls, read_only, tcount);
+	if (rc < 0)
+		elog(ERROR, "ordermgmt: SPI_execute_plan failed (%s) for: %s",
+			 SPI_result_code_string(rc), p->sql);
+	return (int) SPI_processed;
+}
+
+Datum
+om_getdatum(int row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+int64
+om_getint64(int row, int col)
+{
+	bool		isnull;
+	Datum		d = om_getdatum(row, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+bool
+om_getbool(int row, int col)
+{
+	bool		isnull;
+	Datum		d = om_getdatum(row, col, &isnull);
+
+	return isnull ? false : DatumGetBool(d);
+}
+
+/* Text value of a column, palloc'd in the caller's context, or NULL. */
+char *
+om_gettext(int row, int col)
+{
+	bool		isnull;
+	Datum		d = om_getdatum(row, col, &isnull);
+
+	if (isnull)
+		return NULL;
+	return text_to_cstring(DatumGetTextPP(d));
+}
+
+Datum
+om_text_datum(const char *s)
+{
+	return PointerGetDatum(cstring_to_text(s));
+}
+
+/*
+ * The role on whose behalf the work is done.  SECURITY DEFINER functions
+ * run as the owner; the outer user is the caller (after SET ROLE).
+ */
+char *
+om_session_user(void)
+{
+	return GetUserNameFromId(GetOuterUserId(), false);
+}

@@ -1,0 +1,214 @@
+/*
+ * stock.c
+ *		On-hand stock and reservations.
+ *
+ * Invariant: 0 <= reserved <= on_hand for every stock row, under any
+ * concurrency.  Every path that changes stock rows first locks all the rows
+ * it needs with one SELECT ... ORDER BY product_id, warehouse_id FOR NO KEY
+ * UPDATE, so two transactions always meet their rows in the same order and
+ * cannot deadlock; the CHECK constraint is the last line of defence.
+ */
+#include "ordermgmt.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+static Datum
+int8_array(Datum *elems, int n)
+{
+	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static Datum
+int4_array(Datum *elems, int n)
+{
+	return PointerGetDatum(construct_array(elems, n, INT4OID, 4, true, TYPALIGN_INT));
+}
+
+static Datum
+numeric_array(Datum *elems, int n)
+{
+	return PointerGetDatum(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * Lock the stock rows of the needed products (sorted by product_id by the
+ * caller or not: the query sorts) and fill in what is available.
+ */
+void
+om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds)
+{
+	static OmPlan lock_rows = OM_PLAN(
+		"SELECT product_id, on_hand - reserved FROM ordermgmt.stock "
+		" WHERE warehouse_id = $1 AND product_id = ANY ($2) "
+		" ORDER BY product_id, warehouse_id FOR NO KEY UPDATE",
+		INT8OID, INT8ARRAYOID);
+	Datum	   *ids = palloc(nneeds * sizeof(Datum));
+	Datum		v[2];
+	int			n;
+	int			i;
+	int			j;
+
+	for (i = 0; i < nneeds; i++)
+	{
+		ids[i] = Int64GetDatum(needs[i].product_id);
+		needs[i].found = false;
+		needs[i].available = NULL;
+	}
+	v[0] = Int64GetDatum(warehouse_id);
+	v[1] = int8_array(ids, nneeds);
+	n = om_exec(&lock_rows, v, NULL, false, 0);
+
+	for (i = 0; i < n; i++)
+	{
+		int64		pid = om_getint64(i, 1);
+		bool		isnull;
+		Datum		avail = om_getdatum(i, 2, &isnull);
+
+		for (j = 0; j < nneeds; j++)
+			if (needs[j].product_id == pid)
+			{
+				needs[j].found = true;
+				needs[j].available = DatumGetNumericCopy(avail);
+			}
+	}
+}
+
+/*
+ * Reserve the given lines (stock rows already locked by om_lock_stock):
+ * raise reserved per product by the aggregated needs, and record one
+ * reservation per line.
+ */
+void
+om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
+				 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs)
+{
+	static OmPlan add_reserved = OM_PLAN(
+		"UPDATE ordermgmt.stock s SET reserved = s.reserved + v.q "
+		"  FROM unnest($2::bigint[], $3::numeric[]) AS v(p, q) "
+		" WHERE s.warehouse_id = $1 AND s.product_id = v.p",
+		INT8OID, INT8ARRAYOID, NUMERICARRAYOID);
+	static OmPlan insert_reservations = OM_PLAN(
+		"INSERT INTO ordermgmt.reservations (order_id, line_no, product_id, warehouse_id, qty) "
+		"SELECT $1, v.l, v.p, $2, v.q FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS v(l, p, q)",
+		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID);
+	Datum	   *pids = palloc(nneeds * sizeof(Datum));
+	Datum	   *totals = palloc(nneeds * sizeof(Datum));
+	Datum		v[5];
+	int			i;
+
+	if (nlines == 0)
+		return;
+	for (i = 0; i < nneeds; i++)
+	{
+		pids[i] = Int64GetDatum(needs[i].product_id);
+		totals[i] = NumericGetDatum(needs[i].qty);
+	}
+	v[0] = Int64GetDatum(warehouse_id);
+	v[1] = int8_array(pids, nneeds);
+	v[2] = numeric_array(totals, nneeds);
+	om_exec(&add_reserved, v, NULL, false, 0);
+
+	v[0] = Int64GetDatum(order_id);
+	v[1] = Int64GetDatum(warehouse_id);
+	v[2] = int4_array(line_nos, nlines);
+	v[3] = int8_array(product_ids, nlines);
+	v[4] = numeric_array(qtys, nlines);
+	om_exec(&insert_reservations, v, NULL, false, 0);
+}
+
+/* Give back everything an order still holds (cancellation). */
+void
+om_release_reservations(int64 order_id)
+{
+	static OmPlan lock_rows = OM_PLAN(
+		"SELECT 1 FROM ordermgmt.stock s "
+		" WHERE (s.product_id, s.warehouse_id) IN "
+		"       (SELECT r.product_id, r.warehouse_id FROM ordermgmt.reservations r WHERE r.order_id = $1) "
+		" ORDER BY s.product_id, s.warehouse_id FOR NO KEY UPDATE OF s",
+		INT8OID);
+	static OmPlan subtract_reserved = OM_PLAN(
+		"UPDATE ordermgmt.stock s SET reserved = s.reserved - r.q "
+		"  FROM (SELECT product_id, warehouse_id, sum(qty) AS q FROM ordermgmt.reservations "
+		"         WHERE order_id = $1 GROUP BY product_id, warehouse_id) r "
+		" WHERE s.product_id = r.product_id AND s.warehouse_id = r.warehouse_id",
+		INT8OID);
+	static OmPlan delete_reservations = OM_PLAN(
+		"DELETE FROM ordermgmt.reservations WHERE order_id = $1",
+		INT8OID);
+	Datum		v[1];
+
+	v[0] = Int64GetDatum(order_id);
+	if (om_exec(&lock_rows, v, NULL, false, 0) == 0)
+		return;
+	om_exec(&subtract_reserved, v, NULL, false, 0);
+	om_exec(&delete_reservations, v, NULL, false, 0);
+}
+
+/*
+ * receive_stock(sku, warehouse, qty, unit_cost) returns bigint move id
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_receive_stock);
+Datum
+ordermgmt_receive_stock(PG_FUNCTION_ARGS)
+{
+	static OmPlan lookup = OM_PLAN(
+		"SELECT (SELECT product_id FROM ordermgmt.products WHERE sku = $1), "
+		"       (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = $2)",
+		TEXTOID, TEXTOID);
+	static OmPlan add_on_hand = OM_PLAN(
+		"INSERT INTO ordermgmt.stock AS s (product_id, warehouse_id, on_hand) VALUES ($1, $2, $3) "
+		"ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = s.on_hand + EXCLUDED.on_hand",
+		INT8OID, INT8OID, NUMERICOID);
+	static OmPlan insert_move = OM_PLAN(
+		"INSERT INTO ordermgmt.stock_moves (product_id, warehouse_id, qty, unit_cost, kind, moved_by) "
+		"VALUES ($1, $2, $3, $4, 'receipt', $5) RETURNING move_id",
+		INT8OID, INT8OID, NUMERICOID, NUMERICOID, TEXTOID);
+	char	   *sku = om_text_arg(fcinfo, 0, "sku");
+	char	   *warehouse = om_text_arg(fcinfo, 1, "warehouse");
+	Numeric		qty = om_numeric_arg(fcinfo, 2, "qty", false);
+	Numeric		unit_cost = NULL;
+	Datum		v[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	int64		product_id;
+	int64		warehouse_id;
+	int64		move_id;
+	bool		isnull;
+
+	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
+		unit_cost = om_check_quantity(PG_GETARG_NUMERIC(3), "unit_cost", true);
+
+	SPI_connect();
+	v[0] = om_text_datum(sku);
+	v[1] = om_text_datum(warehouse);
+	om_exec(&lookup, v, NULL, true, 1);
+	product_id = DatumGetInt64(om_getdatum(0, 1, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("unknown product \"%s\"", sku)));
+	warehouse_id = DatumGetInt64(om_getdatum(0, 2, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("unknown warehouse \"%s\"", warehouse)));
+
+	v[0] = Int64GetDatum(product_id);
+	v[1] = Int64GetDatum(warehouse_id);
+	v[2] = NumericGetDatum(qty);
+	om_exec(&add_on_hand, v, NULL, false, 0);
+
+	if (unit_cost)
+		v[3] = NumericGetDatum(unit_cost);
+	else
+		nulls[3] = 'n';
+	v[4] = om_text_datum(om_session_user());
+	om_exec(&insert_move, v, nulls, false, 1);
+	move_id = om_getint64(0, 1);
+
+	SPI_finish();
+	PG_RETURN_INT64(move_id);
+}
