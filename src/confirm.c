@@ -118,10 +118,10 @@ credit_exceeded(int64 customer_id, int64 order_id, StringInfo details)
 		"SELECT credit_limit FROM ordermgmt.customers WHERE customer_id = $1 FOR NO KEY UPDATE",
 		INT8OID);
 	static OmPlan exposure = OM_PLAN(
-		"SELECT coalesce(sum(l.qty * l.unit_price * (1 + p.tax_rate)) "
-		"                FILTER (WHERE o.order_id <> $2), 0), "
-		"       coalesce(sum(l.qty * l.unit_price * (1 + p.tax_rate)) "
-		"                FILTER (WHERE o.order_id = $2), 0) "
+		"SELECT round(coalesce(sum(l.qty * l.unit_price * (1 + p.tax_rate)) "
+		"                FILTER (WHERE o.order_id <> $2), 0), 2), "
+		"       round(coalesce(sum(l.qty * l.unit_price * (1 + p.tax_rate)) "
+		"                FILTER (WHERE o.order_id = $2), 0), 2) "
 		"  FROM ordermgmt.orders o "
 		"  JOIN ordermgmt.order_lines l ON l.order_id = o.order_id "
 		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "

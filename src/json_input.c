@@ -46,7 +46,8 @@ om_check_quantity(Numeric n, const char *what, bool allow_zero)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a finite number", what)));
 
-	sign = DatumGetInt32(DirectFunctionCall1(numeric_sign, NumericGetDatum(n))) ;
+	sign = DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
+											 NumericGetDatum(int64_to_numeric(0))));
 	if (sign < 0 || (sign == 0 && !allow_zero))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
