@@ -386,7 +386,7 @@ SELECT o.order_id, c.code AS customer, o.status, o.hold_reason, o.currency,
   FROM @extschema@.orders o
   JOIN @extschema@.customers c USING (customer_id)
   LEFT JOIN LATERAL (
-        SELECT sum(l.qty * l.unit_price) AS net_amount,
+        SELECT round(sum(l.qty * l.unit_price), 2) AS net_amount,
                sum(round(l.qty * l.unit_price * p.tax_rate, 2)) AS tax_amount
           FROM @extschema@.order_lines l
           JOIN @extschema@.products p USING (product_id)
@@ -397,7 +397,7 @@ CREATE VIEW @extschema@.v_pipeline AS
 SELECT o.status, count(*) AS orders,
        coalesce(sum(v.net_amount), 0) AS net_amount
   FROM @extschema@.orders o
-  LEFT JOIN LATERAL (SELECT sum(l.qty * l.unit_price) AS net_amount
+  LEFT JOIN LATERAL (SELECT round(sum(l.qty * l.unit_price), 2) AS net_amount
                        FROM @extschema@.order_lines l WHERE l.order_id = o.order_id) v ON true
  GROUP BY o.status
  ORDER BY o.status;
