@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Build, install and run every ordermgmt test suite on a throwaway cluster.
+# Each suite is reported as passed or failed; all of them run even when an
+# earlier one fails.  Ends with "N passed, M failed" and exits 1 if M > 0.
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+om_install_deps
+om_build_install
+om_cluster_start
+cd "$OM_ROOT"
+
+passed=0
+failed=0
+
+# suite NAME COMMAND...: run one suite, count and report the result.
+suite() {
+  local name=$1; shift
+  echo "== $name"
+  if "$@" </dev/null; then
+    echo "-- PASS: $name"
+    passed=$((passed + 1))
+  else
+    echo "-- FAIL: $name"
+    failed=$((failed + 1))
+    OM_SHOW_LOG_ON_FAIL=1
+  fi
+}
+
+# show_diffs FILE: print a pg_regress diff file, if any; always "fails".
+show_diffs() {
+  if [ -s "$1" ]; then echo "---- $1 ----"; cat "$1"; fi
+  return 1
+}
+
+# PGXS's installcheck stops after pg_regress fails, so the regression and
+# isolation halves run as separate suites to get results for both.
+regress()   { make -s installcheck ISOLATION= || show_diffs regression.diffs; }
+isolation() { make -s installcheck REGRESS= || show_diffs output_iso/regression.diffs; }
+
+pgtap() {
+  psql -X -q -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS ordermgmt_tap' \
+       -c 'CREATE DATABASE ordermgmt_tap' &&
+  psql -X -q -v ON_ERROR_STOP=1 -d ordermgmt_tap \
+       -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION ordermgmt' &&
+  pg_prove -d ordermgmt_tap "$@"
+}
+
+shopt -s nullglob
+regress_files=(test/sql/*.sql)
+isolation_files=(test/isolation/specs/*.spec)
+pgtap_files=(test/pgtap/*.sql)
+
+if [ ${#regress_files[@]} -gt 0 ]; then suite "regression tests" regress; fi
+if [ ${#isolation_files[@]} -gt 0 ]; then suite "isolation tests" isolation; fi
+for t in test/pgbench/*.sh; do
+  if [ -x "$t" ]; then suite "pgbench: $t" "./$t"; fi
+done
+if [ ${#pgtap_files[@]} -gt 0 ]; then suite "pgTAP" pgtap "${pgtap_files[@]}"; fi
+# These start clusters of their own (they can source scripts/common.sh).
+for t in test/tap/*.sh; do
+  if [ -x "$t" ]; then suite "tap: $t" "./$t"; fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
