@@ -154,9 +154,21 @@ CREATE TABLE @extschema@.order_lines (
     product_id bigint NOT NULL REFERENCES @extschema@.products,
     qty        numeric(18,4) NOT NULL CHECK (qty > 0),
     unit_price numeric(18,4) NOT NULL CHECK (unit_price >= 0),
-    PRIMARY KEY (order_id, line_no)
+    shipped_qty  numeric(18,4) NOT NULL DEFAULT 0,
+    returned_qty numeric(18,4) NOT NULL DEFAULT 0,
+    invoiced_qty numeric(18,4) NOT NULL DEFAULT 0,
+    credited_qty numeric(18,4) NOT NULL DEFAULT 0,
+    PRIMARY KEY (order_id, line_no),
+    CHECK (shipped_qty BETWEEN 0 AND qty),
+    CHECK (returned_qty BETWEEN 0 AND shipped_qty),
+    CHECK (credited_qty BETWEEN 0 AND invoiced_qty),
+    CHECK (invoiced_qty - credited_qty <= shipped_qty - returned_qty)
 );
 COMMENT ON TABLE @extschema@.order_lines IS 'Order lines; editable only while the order is a draft';
+COMMENT ON COLUMN @extschema@.order_lines.shipped_qty IS 'Quantity shipped so far (maintained by ship_order)';
+COMMENT ON COLUMN @extschema@.order_lines.returned_qty IS 'Quantity returned so far (maintained by return_items)';
+COMMENT ON COLUMN @extschema@.order_lines.invoiced_qty IS 'Quantity invoiced so far (maintained by invoice_order)';
+COMMENT ON COLUMN @extschema@.order_lines.credited_qty IS 'Invoiced quantity credited back after a return';
 
 CREATE TABLE @extschema@.order_status_history (
     history_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -178,10 +190,12 @@ CREATE TABLE @extschema@.stock (
     warehouse_id bigint NOT NULL REFERENCES @extschema@.warehouses,
     on_hand      numeric(18,4) NOT NULL DEFAULT 0,
     reserved     numeric(18,4) NOT NULL DEFAULT 0,
+    avg_cost     numeric(18,4) NOT NULL DEFAULT 0 CHECK (avg_cost >= 0),
     PRIMARY KEY (product_id, warehouse_id),
     CONSTRAINT stock_reserved_within_on_hand CHECK (0 <= reserved AND reserved <= on_hand)
 );
 COMMENT ON TABLE @extschema@.stock IS 'On-hand and reserved quantity per product and warehouse';
+COMMENT ON COLUMN @extschema@.stock.avg_cost IS 'Moving-average unit cost of the stock on hand, used for cost of goods sold';
 
 CREATE TABLE @extschema@.stock_moves (
     move_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -210,6 +224,185 @@ CREATE TABLE @extschema@.reservations (
 );
 CREATE INDEX reservations_stock_idx ON @extschema@.reservations (product_id, warehouse_id);
 COMMENT ON TABLE @extschema@.reservations IS 'Stock held for an order line; stock.reserved is their sum per product and warehouse';
+
+--------------------------------------------------------------------------
+-- Fulfilment and billing documents
+--------------------------------------------------------------------------
+CREATE TABLE @extschema@.shipments (
+    shipment_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_id     bigint NOT NULL REFERENCES @extschema@.orders,
+    warehouse_id bigint NOT NULL REFERENCES @extschema@.warehouses,
+    carrier      text,
+    tracking     text,
+    shipped_at   timestamptz NOT NULL DEFAULT now(),
+    delivered_at timestamptz,
+    shipped_by   text NOT NULL
+);
+CREATE INDEX shipments_order_idx ON @extschema@.shipments (order_id);
+COMMENT ON TABLE @extschema@.shipments IS 'Shipments of an order (several per order for partial shipments)';
+
+CREATE TABLE @extschema@.shipment_lines (
+    shipment_id bigint NOT NULL REFERENCES @extschema@.shipments,
+    order_id    bigint NOT NULL,
+    line_no     integer NOT NULL,
+    qty         numeric(18,4) NOT NULL CHECK (qty > 0),
+    unit_cost   numeric(18,4) NOT NULL,
+    PRIMARY KEY (shipment_id, line_no),
+    FOREIGN KEY (order_id, line_no) REFERENCES @extschema@.order_lines
+);
+COMMENT ON TABLE @extschema@.shipment_lines IS 'Quantity shipped per order line, at the moving-average cost of the moment';
+
+CREATE TABLE @extschema@.invoices (
+    invoice_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_id    bigint NOT NULL REFERENCES @extschema@.orders,
+    customer_id bigint NOT NULL REFERENCES @extschema@.customers,
+    currency    char(3) NOT NULL,
+    issued_at   timestamptz NOT NULL DEFAULT now(),
+    due_at      timestamptz NOT NULL,
+    net         numeric(18,2) NOT NULL,
+    tax         numeric(18,2) NOT NULL,
+    total       numeric(18,2) NOT NULL CHECK (total = net + tax AND total >= 0),
+    paid        numeric(18,2) NOT NULL DEFAULT 0 CHECK (paid >= 0),
+    credited    numeric(18,2) NOT NULL DEFAULT 0 CHECK (credited >= 0),
+    due         numeric(18,2) GENERATED ALWAYS AS (total - paid - credited) STORED CHECK (due >= 0)
+);
+CREATE INDEX invoices_order_idx ON @extschema@.invoices (order_id);
+CREATE INDEX invoices_open_customer_idx ON @extschema@.invoices (customer_id) WHERE due > 0;
+COMMENT ON TABLE @extschema@.invoices IS 'Invoices; due = total - paid - credited';
+
+CREATE TABLE @extschema@.invoice_lines (
+    invoice_id bigint NOT NULL REFERENCES @extschema@.invoices,
+    order_id   bigint NOT NULL,
+    line_no    integer NOT NULL,
+    qty        numeric(18,4) NOT NULL CHECK (qty > 0),
+    unit_price numeric(18,4) NOT NULL,
+    tax_rate   numeric(7,6) NOT NULL,
+    net        numeric(18,2) NOT NULL,
+    tax        numeric(18,2) NOT NULL,
+    PRIMARY KEY (invoice_id, line_no),
+    FOREIGN KEY (order_id, line_no) REFERENCES @extschema@.order_lines
+);
+COMMENT ON TABLE @extschema@.invoice_lines IS 'Invoiced quantity per order line, with its tax rate at invoicing time';
+
+CREATE TABLE @extschema@.payments (
+    payment_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    invoice_id  bigint NOT NULL REFERENCES @extschema@.invoices,
+    amount      numeric(18,2) NOT NULL CHECK (amount > 0),
+    method      text NOT NULL,
+    reference   text,
+    paid_at     timestamptz NOT NULL DEFAULT now(),
+    recorded_by text NOT NULL,
+    UNIQUE (invoice_id, reference)
+);
+COMMENT ON TABLE @extschema@.payments IS 'Payments against invoices; (invoice, reference) makes a retry safe';
+
+CREATE TABLE @extschema@.returns (
+    return_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_id    bigint NOT NULL REFERENCES @extschema@.orders,
+    reason      text NOT NULL,
+    credit_net  numeric(18,2) NOT NULL DEFAULT 0,
+    credit_tax  numeric(18,2) NOT NULL DEFAULT 0,
+    returned_at timestamptz NOT NULL DEFAULT now(),
+    recorded_by text NOT NULL
+);
+CREATE INDEX returns_order_idx ON @extschema@.returns (order_id);
+COMMENT ON TABLE @extschema@.returns IS 'Customer returns; credit_net + credit_tax is the credit note';
+
+CREATE TABLE @extschema@.return_lines (
+    return_id    bigint NOT NULL REFERENCES @extschema@.returns,
+    order_id     bigint NOT NULL,
+    line_no      integer NOT NULL,
+    qty          numeric(18,4) NOT NULL CHECK (qty > 0),
+    credited_qty numeric(18,4) NOT NULL CHECK (credited_qty >= 0 AND credited_qty <= qty),
+    unit_cost    numeric(18,4) NOT NULL,
+    PRIMARY KEY (return_id, line_no),
+    FOREIGN KEY (order_id, line_no) REFERENCES @extschema@.order_lines
+);
+COMMENT ON TABLE @extschema@.return_lines IS 'Returned quantity per order line; credited_qty of it had been invoiced';
+
+CREATE TABLE @extschema@.credit_applications (
+    return_id  bigint NOT NULL REFERENCES @extschema@.returns,
+    invoice_id bigint REFERENCES @extschema@.invoices,
+    amount     numeric(18,2) NOT NULL CHECK (amount > 0)
+);
+CREATE INDEX credit_applications_return_idx ON @extschema@.credit_applications (return_id);
+COMMENT ON TABLE @extschema@.credit_applications IS
+    'How a credit note lowered invoices'' due amounts; invoice_id NULL is credit left to the customer';
+
+--------------------------------------------------------------------------
+-- Ledger
+--------------------------------------------------------------------------
+CREATE TABLE @extschema@.accounts (
+    account_id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    code       text NOT NULL UNIQUE CHECK (code <> ''),
+    name       text NOT NULL,
+    type       text NOT NULL CHECK (type IN ('asset', 'liability', 'equity', 'revenue', 'expense'))
+);
+COMMENT ON TABLE @extschema@.accounts IS 'Chart of accounts';
+
+INSERT INTO @extschema@.accounts (code, name, type) VALUES
+    ('1000', 'Cash', 'asset'),
+    ('1100', 'Accounts receivable', 'asset'),
+    ('1200', 'Inventory', 'asset'),
+    ('2000', 'Goods received not invoiced', 'liability'),
+    ('2100', 'Sales tax payable', 'liability'),
+    ('4000', 'Sales revenue', 'revenue'),
+    ('4100', 'Sales returns', 'revenue'),
+    ('5000', 'Cost of goods sold', 'expense');
+
+-- Which account each business event posts to, by role.  Editable by admins.
+CREATE TABLE @extschema@.posting_accounts (
+    event      text NOT NULL CHECK (event IN ('receipt', 'shipment', 'invoice', 'payment', 'return')),
+    role       text NOT NULL,
+    account_id bigint NOT NULL REFERENCES @extschema@.accounts,
+    PRIMARY KEY (event, role)
+);
+COMMENT ON TABLE @extschema@.posting_accounts IS 'Map from business event and role to the account it posts to';
+
+INSERT INTO @extschema@.posting_accounts (event, role, account_id)
+SELECT m.event, m.role, a.account_id
+  FROM (VALUES
+        ('receipt',  'inventory',      '1200'),
+        ('receipt',  'goods_received', '2000'),
+        ('shipment', 'cogs',           '5000'),
+        ('shipment', 'inventory',      '1200'),
+        ('invoice',  'receivable',     '1100'),
+        ('invoice',  'revenue',        '4000'),
+        ('invoice',  'tax_payable',    '2100'),
+        ('payment',  'cash',           '1000'),
+        ('payment',  'receivable',     '1100'),
+        ('return',   'sales_returns',  '4100'),
+        ('return',   'tax_payable',    '2100'),
+        ('return',   'receivable',     '1100'),
+        ('return',   'inventory',      '1200'),
+        ('return',   'cogs',           '5000')) AS m(event, role, code)
+  JOIN @extschema@.accounts a ON a.code = m.code;
+
+CREATE TABLE @extschema@.journal_entries (
+    entry_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    posted_at         timestamptz NOT NULL DEFAULT now(),
+    memo              text NOT NULL,
+    source_type       text NOT NULL CHECK (source_type IN ('receipt', 'shipment', 'invoice', 'payment',
+                                                           'return', 'manual', 'reversal')),
+    source_id         bigint,
+    reverses_entry_id bigint UNIQUE REFERENCES @extschema@.journal_entries,
+    posted_by         text NOT NULL
+);
+CREATE INDEX journal_entries_source_idx ON @extschema@.journal_entries (source_type, source_id);
+COMMENT ON TABLE @extschema@.journal_entries IS 'Journal entries; never updated or deleted (corrections are reversals)';
+
+CREATE TABLE @extschema@.postings (
+    posting_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    entry_id   bigint NOT NULL REFERENCES @extschema@.journal_entries,
+    account_id bigint NOT NULL REFERENCES @extschema@.accounts,
+    currency   char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    debit      numeric(18,2) NOT NULL DEFAULT 0 CHECK (debit >= 0),
+    credit     numeric(18,2) NOT NULL DEFAULT 0 CHECK (credit >= 0),
+    CHECK ((debit > 0) <> (credit > 0))
+);
+CREATE INDEX postings_entry_idx ON @extschema@.postings (entry_id);
+CREATE INDEX postings_account_idx ON @extschema@.postings (account_id);
+COMMENT ON TABLE @extschema@.postings IS 'Journal lines; each entry balances per currency at commit';
 
 --------------------------------------------------------------------------
 -- Monitoring
@@ -362,6 +555,72 @@ CREATE FUNCTION @extschema@.resolve_alert(alert_id bigint, note text DEFAULT NUL
     AS 'MODULE_PATHNAME', 'ordermgmt_resolve_alert';
 COMMENT ON FUNCTION @extschema@.resolve_alert(bigint, text) IS 'Closes an alert by hand';
 
+CREATE FUNCTION @extschema@.ship_order(order_id bigint, lines jsonb DEFAULT NULL,
+                                       carrier text DEFAULT NULL, tracking text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_ship_order';
+COMMENT ON FUNCTION @extschema@.ship_order(bigint, jsonb, text, text) IS
+    'Ships [{sku, qty}] (NULL: everything still reserved); consumes reservations, lowers on-hand, posts cost of goods sold';
+
+CREATE FUNCTION @extschema@.confirm_delivery(shipment_id bigint, delivered_at timestamptz DEFAULT now())
+    RETURNS void
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_confirm_delivery';
+COMMENT ON FUNCTION @extschema@.confirm_delivery(bigint, timestamptz) IS
+    'Records a delivery; the order is delivered once fully shipped and every shipment delivered';
+
+CREATE FUNCTION @extschema@.invoice_order(order_id bigint, due_days int DEFAULT 30) RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_invoice_order';
+COMMENT ON FUNCTION @extschema@.invoice_order(bigint, int) IS
+    'Invoices shipped, not yet invoiced quantities; posts receivable, revenue and tax';
+
+CREATE FUNCTION @extschema@.record_payment(invoice_id bigint, amount numeric, method text DEFAULT 'bank',
+                                           reference text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_record_payment';
+COMMENT ON FUNCTION @extschema@.record_payment(bigint, numeric, text, text) IS
+    'Posts cash against receivable; over-payment is refused; a retry with the same reference returns the first payment';
+
+CREATE FUNCTION @extschema@.return_items(order_id bigint, lines jsonb, reason text) RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_return_items';
+COMMENT ON FUNCTION @extschema@.return_items(bigint, jsonb, text) IS
+    'Takes back shipped [{sku, qty}]: restocks, reverses cost of goods sold, credits what was invoiced';
+
+CREATE FUNCTION @extschema@.post_entry(memo text, lines jsonb) RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_post_entry';
+COMMENT ON FUNCTION @extschema@.post_entry(text, jsonb) IS
+    'A manual journal entry of [{account, debit?, credit?, currency?}]; must balance per currency (OM003)';
+
+CREATE FUNCTION @extschema@.reverse_entry(entry_id bigint, memo text DEFAULT NULL) RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_reverse_entry';
+COMMENT ON FUNCTION @extschema@.reverse_entry(bigint, text) IS
+    'Posts the reversing entry of a journal entry (once); the only way to correct the books';
+
+CREATE FUNCTION @extschema@.postings_balanced() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'ordermgmt_postings_balanced';
+COMMENT ON FUNCTION @extschema@.postings_balanced() IS 'At commit, each journal entry balances per currency (OM003)';
+CREATE CONSTRAINT TRIGGER postings_balanced
+    AFTER INSERT ON @extschema@.postings DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.postings_balanced();
+
+CREATE FUNCTION @extschema@.ledger_immutable() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'ordermgmt_ledger_immutable';
+COMMENT ON FUNCTION @extschema@.ledger_immutable() IS 'Journal entries and postings are never changed (OM004)';
+CREATE TRIGGER journal_entries_immutable BEFORE UPDATE OR DELETE ON @extschema@.journal_entries
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ledger_immutable();
+CREATE TRIGGER journal_entries_no_truncate BEFORE TRUNCATE ON @extschema@.journal_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ledger_immutable();
+CREATE TRIGGER postings_immutable BEFORE UPDATE OR DELETE ON @extschema@.postings
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.ledger_immutable();
+CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON @extschema@.postings
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ledger_immutable();
+
 --------------------------------------------------------------------------
 -- Views
 --------------------------------------------------------------------------
@@ -414,6 +673,30 @@ SELECT a.level, a.rule_code, a.severity,
  ORDER BY a.level, a.rule_code, a.severity;
 COMMENT ON VIEW @extschema@.v_monitor_dashboard IS 'Open alerts by level, rule and severity, with the oldest one''s age';
 
+CREATE VIEW @extschema@.v_trial_balance AS
+SELECT a.code AS account_code, a.name AS account_name, a.type AS account_type, p.currency,
+       sum(p.debit) AS debit, sum(p.credit) AS credit, sum(p.debit) - sum(p.credit) AS balance
+  FROM @extschema@.postings p
+  JOIN @extschema@.accounts a USING (account_id)
+ GROUP BY a.code, a.name, a.type, p.currency
+ ORDER BY a.code, p.currency;
+COMMENT ON VIEW @extschema@.v_trial_balance IS 'Debits, credits and balance per account and currency; balances sum to zero';
+
+CREATE VIEW @extschema@.v_ar_aging AS
+SELECT c.code AS customer, i.currency,
+       sum(i.due) FILTER (WHERE i.due_at >= now()) AS not_due,
+       sum(i.due) FILTER (WHERE i.due_at < now() AND i.due_at >= now() - interval '30 days') AS overdue_1_30,
+       sum(i.due) FILTER (WHERE i.due_at < now() - interval '30 days' AND i.due_at >= now() - interval '60 days') AS overdue_31_60,
+       sum(i.due) FILTER (WHERE i.due_at < now() - interval '60 days' AND i.due_at >= now() - interval '90 days') AS overdue_61_90,
+       sum(i.due) FILTER (WHERE i.due_at < now() - interval '90 days') AS overdue_over_90,
+       sum(i.due) AS total_due
+  FROM @extschema@.invoices i
+  JOIN @extschema@.customers c USING (customer_id)
+ WHERE i.due > 0
+ GROUP BY c.code, i.currency
+ ORDER BY c.code, i.currency;
+COMMENT ON VIEW @extschema@.v_ar_aging IS 'Open receivables per customer by days overdue';
+
 --------------------------------------------------------------------------
 -- pg_dump keeps user data and configuration
 --------------------------------------------------------------------------
@@ -429,6 +712,16 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.stock_moves', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.reservations', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.events', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.shipments', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.shipment_lines', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.invoices', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.invoice_lines', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.payments', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.returns', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.return_lines', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.credit_applications', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.journal_entries', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.postings', '');
 
 --------------------------------------------------------------------------
 -- Privileges: PUBLIC gets nothing; three group roles
@@ -441,7 +734,7 @@ GRANT USAGE ON TYPE @extschema@.order_status TO ordermgmt_reader, ordermgmt_app,
 -- Readers: the views only.
 GRANT SELECT ON @extschema@.v_stock_availability, @extschema@.v_order_status,
                 @extschema@.v_pipeline, @extschema@.v_monitor_dashboard,
-                @extschema@.v_settings
+                @extschema@.v_settings, @extschema@.v_trial_balance, @extschema@.v_ar_aging
    TO ordermgmt_reader;
 
 -- Applications: the API, reads, and plain SQL on orders and lines (guarded by triggers).
@@ -459,7 +752,12 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.start_processing(bigint),
     @extschema@.events_since(bigint, int),
     @extschema@.acknowledge_alert(bigint, text),
-    @extschema@.resolve_alert(bigint, text)
+    @extschema@.resolve_alert(bigint, text),
+    @extschema@.ship_order(bigint, jsonb, text, text),
+    @extschema@.confirm_delivery(bigint, timestamptz),
+    @extschema@.invoice_order(bigint, int),
+    @extschema@.record_payment(bigint, numeric, text, text),
+    @extschema@.return_items(bigint, jsonb, text)
    TO ordermgmt_app;
 
 -- Admins: everything an app can do, plus rules, settings, transitions and master data.
@@ -469,3 +767,6 @@ GRANT INSERT, UPDATE, DELETE ON @extschema@.customers, @extschema@.products,
                                 @extschema@.order_transitions
    TO ordermgmt_admin;
 GRANT UPDATE (severity, enabled, thresholds, description) ON @extschema@.monitor_rules TO ordermgmt_admin;
+GRANT INSERT, UPDATE ON @extschema@.accounts, @extschema@.posting_accounts TO ordermgmt_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.post_entry(text, jsonb), @extschema@.reverse_entry(bigint, text)
+   TO ordermgmt_admin;

@@ -117,17 +117,21 @@ credit_exceeded(int64 customer_id, int64 order_id, StringInfo details)
 	static OmPlan lock_customer = OM_PLAN(
 		"SELECT credit_limit FROM ordermgmt.customers WHERE customer_id = $1 FOR NO KEY UPDATE",
 		INT8OID);
+	/* Open receivables, plus what open orders will still bill (gross, with tax). */
 	static OmPlan exposure = OM_PLAN(
-		"SELECT round(coalesce(sum(l.qty * l.unit_price * (1 + p.tax_rate)) "
-		"                FILTER (WHERE o.order_id <> $2), 0), 2), "
-		"       round(coalesce(sum(l.qty * l.unit_price * (1 + p.tax_rate)) "
-		"                FILTER (WHERE o.order_id = $2), 0), 2) "
-		"  FROM ordermgmt.orders o "
-		"  JOIN ordermgmt.order_lines l ON l.order_id = o.order_id "
-		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
-		" WHERE o.customer_id = $1 "
-		"   AND (o.order_id = $2 OR o.status IN ('confirmed', 'processing', "
-		"        'partially_shipped', 'shipped', 'delivered'))",
+		"SELECT round(coalesce((SELECT sum(i.due) FROM ordermgmt.invoices i "
+		"                        WHERE i.customer_id = $1 AND i.due > 0), 0) "
+		"             + coalesce(sum(u.value) FILTER (WHERE u.order_id <> $2), 0), 2), "
+		"       round(coalesce(sum(u.value) FILTER (WHERE u.order_id = $2), 0), 2) "
+		"  FROM (SELECT o.order_id, "
+		"               ((l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty)) "
+		"               * l.unit_price * (1 + p.tax_rate) AS value "
+		"          FROM ordermgmt.orders o "
+		"          JOIN ordermgmt.order_lines l ON l.order_id = o.order_id "
+		"          JOIN ordermgmt.products p ON p.product_id = l.product_id "
+		"         WHERE o.customer_id = $1 "
+		"           AND (o.order_id = $2 OR o.status IN ('confirmed', 'processing', "
+		"                'partially_shipped', 'shipped', 'delivered'))) u",
 		INT8OID, INT8OID);
 	Datum		v[2];
 	bool		isnull;

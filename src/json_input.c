@@ -200,3 +200,16 @@ om_jsonb_numeric(JsonbValue *v, const char *what)
 				 errmsg("%s must be a JSON number", what)));
 	return v->val.numeric;
 }
+
+bool
+om_numeric_positive(Numeric n)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
+											 NumericGetDatum(int64_to_numeric(0)))) > 0;
+}
+
+int
+om_numeric_cmp(Numeric a, Numeric b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a), NumericGetDatum(b)));
+}

@@ -51,7 +51,7 @@ typedef struct OmPlan
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[8];
+	Oid			argtypes[16];
 	SPIPlanPtr	plan;
 } OmPlan;
 
@@ -77,6 +77,12 @@ extern void om_jsonb_check_keys(Jsonb *obj, const char *what, const char *const 
 extern char *om_jsonb_string(JsonbValue *v, const char *what);
 extern bool om_jsonb_bool(JsonbValue *v, const char *what);
 extern Numeric om_jsonb_numeric(JsonbValue *v, const char *what);
+extern bool om_numeric_positive(Numeric n);
+extern int	om_numeric_cmp(Numeric a, Numeric b);
+
+/* allocate.c */
+extern void om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
+							   Numeric *capacity, Numeric *take);
 
 /* events.c: transactional outbox and NOTIFY */
 extern int64 om_emit_event(const char *kind, int64 order_id, const char *payload_json);
@@ -102,6 +108,14 @@ extern void om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds);
 extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
 							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs);
 extern void om_release_reservations(int64 order_id);
+
+/* ledger.c */
+extern Numeric om_money_round(Numeric n);
+extern int64 om_post(const char *event, const char *source_type, int64 source_id, const char *memo,
+					 const char *currency, int n, const char **roles, Numeric *debits, Numeric *credits);
+
+/* billing.c */
+extern void om_maybe_complete(int64 order_id);
 
 /* confirm.c */
 extern char *om_confirm(int64 order_id, const char *approver);

@@ -156,16 +156,25 @@ Datum
 ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 {
 	static OmPlan lookup = OM_PLAN(
-		"SELECT (SELECT product_id FROM ordermgmt.products WHERE sku = $1), "
-		"       (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = $2)",
-		TEXTOID, TEXTOID);
+		"SELECT p.product_id, w.warehouse_id, coalesce($3, p.unit_cost, s.avg_cost, 0), "
+		"       (SELECT value FROM ordermgmt.settings WHERE key = 'currency') "
+		"  FROM (SELECT 1) AS one "
+		"  LEFT JOIN ordermgmt.products p ON p.sku = $1 "
+		"  LEFT JOIN ordermgmt.warehouses w ON w.code = $2 "
+		"  LEFT JOIN ordermgmt.stock s ON s.product_id = p.product_id AND s.warehouse_id = w.warehouse_id",
+		TEXTOID, TEXTOID, NUMERICOID);
+	/* Moving-average cost: the value on hand plus the receipt, over the new quantity. */
 	static OmPlan add_on_hand = OM_PLAN(
-		"INSERT INTO ordermgmt.stock AS s (product_id, warehouse_id, on_hand) VALUES ($1, $2, $3) "
-		"ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = s.on_hand + EXCLUDED.on_hand",
-		INT8OID, INT8OID, NUMERICOID);
+		"INSERT INTO ordermgmt.stock AS s (product_id, warehouse_id, on_hand, avg_cost) "
+		"VALUES ($1, $2, $3, $4) "
+		"ON CONFLICT (product_id, warehouse_id) DO UPDATE "
+		"   SET avg_cost = round((s.on_hand * s.avg_cost + EXCLUDED.on_hand * EXCLUDED.avg_cost) "
+		"                        / (s.on_hand + EXCLUDED.on_hand), 4), "
+		"       on_hand = s.on_hand + EXCLUDED.on_hand",
+		INT8OID, INT8OID, NUMERICOID, NUMERICOID);
 	static OmPlan insert_move = OM_PLAN(
 		"INSERT INTO ordermgmt.stock_moves (product_id, warehouse_id, qty, unit_cost, kind, moved_by) "
-		"VALUES ($1, $2, $3, $4, 'receipt', $5) RETURNING move_id",
+		"VALUES ($1, $2, $3, $4, 'receipt', $5) RETURNING move_id, round($3 * $4, 2)",
 		INT8OID, INT8OID, NUMERICOID, NUMERICOID, TEXTOID);
 	char	   *sku = om_text_arg(fcinfo, 0, "sku");
 	char	   *warehouse = om_text_arg(fcinfo, 1, "warehouse");
@@ -176,6 +185,9 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 	int64		product_id;
 	int64		warehouse_id;
 	int64		move_id;
+	Numeric		cost;
+	Numeric		value;
+	char	   *currency;
 	bool		isnull;
 
 	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
@@ -184,7 +196,11 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 	SPI_connect();
 	v[0] = om_text_datum(sku);
 	v[1] = om_text_datum(warehouse);
-	om_exec(&lookup, v, NULL, true, 1);
+	if (unit_cost)
+		v[2] = NumericGetDatum(unit_cost);
+	else
+		nulls[2] = 'n';
+	om_exec(&lookup, v, nulls, true, 1);
 	product_id = DatumGetInt64(om_getdatum(0, 1, &isnull));
 	if (isnull)
 		ereport(ERROR,
@@ -195,19 +211,28 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("unknown warehouse \"%s\"", warehouse)));
+	cost = DatumGetNumericCopy(om_getdatum(0, 3, &isnull));
+	currency = om_gettext(0, 4);
 
 	v[0] = Int64GetDatum(product_id);
 	v[1] = Int64GetDatum(warehouse_id);
 	v[2] = NumericGetDatum(qty);
+	v[3] = NumericGetDatum(cost);
 	om_exec(&add_on_hand, v, NULL, false, 0);
 
-	if (unit_cost)
-		v[3] = NumericGetDatum(unit_cost);
-	else
-		nulls[3] = 'n';
 	v[4] = om_text_datum(om_session_user());
-	om_exec(&insert_move, v, nulls, false, 1);
+	om_exec(&insert_move, v, NULL, false, 1);
 	move_id = om_getint64(0, 1);
+	value = DatumGetNumericCopy(om_getdatum(0, 2, &isnull));
+
+	{
+		const char *roles[2] = {"inventory", "goods_received"};
+		Numeric		debits[2] = {value, NULL};
+		Numeric		credits[2] = {NULL, value};
+
+		om_post("receipt", "receipt", move_id, psprintf("receipt of %s into %s", sku, warehouse),
+				currency ? currency : "EUR", 2, roles, debits, credits);
+	}
 
 	SPI_finish();
 	PG_RETURN_INT64(move_id);

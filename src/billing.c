@@ -1,0 +1,229 @@
+/*
+ * billing.c
+ *		Invoices, payments and automatic completion.
+ *
+ * An order line bills (shipped - returned) - (invoiced - credited): what
+ * left the warehouse and stayed with the customer, less what is already
+ * billed.  Amounts are rounded to cents per line, so an invoice's postings
+ * (receivable = revenue + tax) balance exactly.
+ * Lock order: the order row, then its invoices.
+ */
+#include "ordermgmt.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+
+/* A delivered order that is fully invoiced and fully paid becomes completed. */
+void
+om_maybe_complete(int64 order_id)
+{
+	static OmPlan settled = OM_PLAN(
+		"SELECT o.status = 'delivered' "
+		"   AND NOT EXISTS (SELECT 1 FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id "
+		"                      AND l.shipped_qty - l.returned_qty <> l.invoiced_qty - l.credited_qty) "
+		"   AND NOT EXISTS (SELECT 1 FROM ordermgmt.invoices i WHERE i.order_id = o.order_id AND i.due > 0) "
+		"  FROM ordermgmt.orders o WHERE o.order_id = $1",
+		INT8OID);
+	Datum		v[1];
+
+	v[0] = Int64GetDatum(order_id);
+	if (om_exec(&settled, v, NULL, false, 1) > 0 && om_getbool(0, 1))
+		om_set_status(order_id, "completed", NULL);
+}
+
+/*
+ * invoice_order(order_id bigint, due_days int) returns bigint
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_invoice_order);
+Datum
+ordermgmt_invoice_order(PG_FUNCTION_ARGS)
+{
+	static OmPlan lock_order = OM_PLAN(
+		"SELECT status::text, customer_id, currency::text FROM ordermgmt.orders "
+		" WHERE order_id = $1 FOR NO KEY UPDATE",
+		INT8OID);
+	static OmPlan create_invoice = OM_PLAN(
+		"WITH b AS (SELECT l.line_no, "
+		"                  (l.shipped_qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty) AS q, "
+		"                  l.unit_price, p.tax_rate "
+		"             FROM ordermgmt.order_lines l JOIN ordermgmt.products p ON p.product_id = l.product_id "
+		"            WHERE l.order_id = $1), "
+		"c AS (SELECT line_no, q, unit_price, tax_rate, round(q * unit_price, 2) AS net, "
+		"             round(round(q * unit_price, 2) * tax_rate, 2) AS tax FROM b WHERE q > 0), "
+		"inv AS (INSERT INTO ordermgmt.invoices (order_id, customer_id, currency, due_at, net, tax, total) "
+		"        SELECT $1, $2, $3, now() + make_interval(days => $4), sum(net), sum(tax), sum(net) + sum(tax) "
+		"          FROM c HAVING count(*) > 0 "
+		"        RETURNING invoice_id, net, tax, total), "
+		"il AS (INSERT INTO ordermgmt.invoice_lines (invoice_id, order_id, line_no, qty, unit_price, tax_rate, net, tax) "
+		"       SELECT inv.invoice_id, $1, c.line_no, c.q, c.unit_price, c.tax_rate, c.net, c.tax FROM inv, c), "
+		"ol AS (UPDATE ordermgmt.order_lines l SET invoiced_qty = l.invoiced_qty + c.q FROM c "
+		"        WHERE l.order_id = $1 AND l.line_no = c.line_no AND EXISTS (SELECT 1 FROM inv)) "
+		"SELECT invoice_id, net, tax, total FROM inv",
+		INT8OID, INT8OID, TEXTOID, INT4OID);
+	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
+	int32		due_days;
+	int64		customer_id;
+	char	   *currency;
+	int64		invoice_id;
+	Numeric		net;
+	Numeric		tax;
+	Numeric		total;
+	bool		isnull;
+	Datum		v[4];
+
+	if (PG_NARGS() < 2 || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("due_days must not be NULL")));
+	due_days = PG_GETARG_INT32(1);
+	if (due_days < 0 || due_days > 3650)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("due_days must be between 0 and 3650, got %d", due_days)));
+
+	SPI_connect();
+	v[0] = Int64GetDatum(order_id);
+	if (om_exec(&lock_order, v, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
+	customer_id = om_getint64(0, 2);
+	currency = om_gettext(0, 3);
+
+	v[1] = Int64GetDatum(customer_id);
+	v[2] = om_text_datum(currency);
+	v[3] = Int32GetDatum(due_days);
+	OM_API_BEGIN();
+	if (om_exec(&create_invoice, v, NULL, false, 0) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_OVER_BILLING),
+				 errmsg("order " INT64_FORMAT " has nothing left to invoice", order_id),
+				 errdetail("Only shipped quantities that are not invoiced yet are invoiced.")));
+	OM_API_END();
+	invoice_id = om_getint64(0, 1);
+	net = DatumGetNumericCopy(om_getdatum(0, 2, &isnull));
+	tax = DatumGetNumericCopy(om_getdatum(0, 3, &isnull));
+	total = DatumGetNumericCopy(om_getdatum(0, 4, &isnull));
+
+	{
+		const char *roles[3] = {"receivable", "revenue", "tax_payable"};
+		Numeric		debits[3] = {total, NULL, NULL};
+		Numeric		credits[3] = {NULL, net, tax};
+
+		om_post("invoice", "invoice", invoice_id,
+				psprintf("invoice " INT64_FORMAT " for order " INT64_FORMAT, invoice_id, order_id),
+				currency, 3, roles, debits, credits);
+	}
+	om_emit_event("invoice.created", order_id,
+				  psprintf("{\"invoice_id\": " INT64_FORMAT ", \"total\": %s, \"currency\": %s}",
+						   invoice_id, DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(total))),
+						   om_json_quote(currency)));
+	om_maybe_complete(order_id);
+	SPI_finish();
+	PG_RETURN_INT64(invoice_id);
+}
+
+/*
+ * record_payment(invoice_id, amount, method, reference) returns bigint
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_record_payment);
+Datum
+ordermgmt_record_payment(PG_FUNCTION_ARGS)
+{
+	static OmPlan find_invoice = OM_PLAN(
+		"SELECT order_id FROM ordermgmt.invoices WHERE invoice_id = $1",
+		INT8OID);
+	static OmPlan lock_invoice = OM_PLAN(
+		"SELECT due, currency::text, "
+		"       (SELECT payment_id FROM ordermgmt.payments p WHERE p.invoice_id = i.invoice_id AND p.reference = $2) "
+		"  FROM ordermgmt.invoices i WHERE invoice_id = $1 FOR NO KEY UPDATE",
+		INT8OID, TEXTOID);
+	static OmPlan insert_payment = OM_PLAN(
+		"WITH pay AS (INSERT INTO ordermgmt.payments (invoice_id, amount, method, reference, recorded_by) "
+		"             VALUES ($1, $2, $3, $4, $5) RETURNING payment_id), "
+		"inv AS (UPDATE ordermgmt.invoices SET paid = paid + $2 WHERE invoice_id = $1) "
+		"SELECT payment_id FROM pay",
+		INT8OID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID);
+	int64		invoice_id = om_int64_arg(fcinfo, 0, "invoice_id");
+	Numeric		amount = om_numeric_arg(fcinfo, 1, "amount", false);
+	char	   *method = om_text_arg(fcinfo, 2, "method");
+	char	   *reference = om_text_arg_or_null(fcinfo, 3);
+	int64		order_id;
+	int64		payment_id;
+	Numeric		due;
+	char	   *currency;
+	bool		isnull;
+	Datum		v[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	if (om_numeric_cmp(amount, om_money_round(amount)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amount has more than 2 decimal places")));
+	if (reference && reference[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reference must not be empty")));
+
+	SPI_connect();
+	v[0] = Int64GetDatum(invoice_id);
+	if (om_exec(&find_invoice, v, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("invoice " INT64_FORMAT " does not exist", invoice_id)));
+	order_id = om_getint64(0, 1);
+
+	/* The order row first, as on every path; then the invoice. */
+	(void) om_lock_order(order_id);
+	if (reference)
+		v[1] = om_text_datum(reference);
+	else
+		nulls[1] = 'n';
+	om_exec(&lock_invoice, v, nulls, false, 1);
+	due = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
+	currency = om_gettext(0, 2);
+	payment_id = DatumGetInt64(om_getdatum(0, 3, &isnull));
+	if (!isnull)
+	{
+		/* A retry with the same reference: the first payment stands. */
+		SPI_finish();
+		PG_RETURN_INT64(payment_id);
+	}
+	if (om_numeric_cmp(amount, due) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_OVER_BILLING),
+				 errmsg("payment of %s exceeds the %s still due on invoice " INT64_FORMAT,
+						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount))),
+						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(due))),
+						invoice_id)));
+
+	v[1] = NumericGetDatum(amount);
+	v[2] = om_text_datum(method);
+	v[3] = nulls[1] == 'n' ? (Datum) 0 : om_text_datum(reference);
+	nulls[3] = nulls[1];
+	nulls[1] = ' ';
+	v[4] = om_text_datum(om_session_user());
+	om_exec(&insert_payment, v, nulls, false, 1);
+	payment_id = om_getint64(0, 1);
+
+	{
+		const char *roles[2] = {"cash", "receivable"};
+		Numeric		debits[2] = {amount, NULL};
+		Numeric		credits[2] = {NULL, amount};
+
+		om_post("payment", "payment", payment_id,
+				psprintf("payment " INT64_FORMAT " on invoice " INT64_FORMAT, payment_id, invoice_id),
+				currency, 2, roles, debits, credits);
+	}
+	om_emit_event("payment.recorded", order_id,
+				  psprintf("{\"payment_id\": " INT64_FORMAT ", \"invoice_id\": " INT64_FORMAT ", \"amount\": %s}",
+						   payment_id, invoice_id,
+						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount)))));
+	om_maybe_complete(order_id);
+	SPI_finish();
+	PG_RETURN_INT64(payment_id);
+}

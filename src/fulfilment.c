@@ -1,0 +1,324 @@
+/*
+ * fulfilment.c
+ *		Shipping and delivery.
+ *
+ * ship_order consumes reservations: on-hand and reserved fall together
+ * through a shipment stock move, and cost of goods sold is posted at the
+ * moving-average cost of the product in the order's warehouse.
+ * Lock order: the order row, then stock rows by product_id.
+ */
+#include "ordermgmt.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/timestamp.h"
+
+static Datum
+array_of(Datum *elems, int n, Oid type)
+{
+	if (type == INT4OID)
+		return PointerGetDatum(construct_array(elems, n, INT4OID, 4, true, TYPALIGN_INT));
+	if (type == INT8OID)
+		return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return PointerGetDatum(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
+}
+
+static int
+compare_need(const void *a, const void *b)
+{
+	int64		x = ((const OmStockNeed *) a)->product_id;
+	int64		y = ((const OmStockNeed *) b)->product_id;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * ship_order(order_id, lines jsonb, carrier, tracking) returns bigint
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_ship_order);
+Datum
+ordermgmt_ship_order(PG_FUNCTION_ARGS)
+{
+	static OmPlan lock_order = OM_PLAN(
+		"SELECT status::text, warehouse_id, currency::text FROM ordermgmt.orders "
+		" WHERE order_id = $1 FOR NO KEY UPDATE",
+		INT8OID);
+	static OmPlan select_lines = OM_PLAN(
+		"SELECT l.line_no, l.product_id, p.sku, coalesce(r.qty, 0) "
+		"  FROM ordermgmt.order_lines l "
+		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
+		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
+		" WHERE l.order_id = $1 ORDER BY l.line_no",
+		INT8OID);
+	static OmPlan take_stock = OM_PLAN(
+		"UPDATE ordermgmt.stock s SET on_hand = s.on_hand - v.q, reserved = s.reserved - v.q "
+		"  FROM unnest($2::bigint[], $3::numeric[]) AS v(p, q) "
+		" WHERE s.warehouse_id = $1 AND s.product_id = v.p",
+		INT8OID, INT8ARRAYOID, NUMERICARRAYOID);
+	static OmPlan insert_shipment = OM_PLAN(
+		"INSERT INTO ordermgmt.shipments (order_id, warehouse_id, carrier, tracking, shipped_by) "
+		"VALUES ($1, $2, $3, $4, $5) RETURNING shipment_id",
+		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID);
+	static OmPlan record_lines = OM_PLAN(
+		"WITH v AS (SELECT u.l, u.p, u.q, s.avg_cost "
+		"             FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS u(l, p, q) "
+		"             JOIN ordermgmt.stock s ON s.product_id = u.p AND s.warehouse_id = $6), "
+		"sl AS (INSERT INTO ordermgmt.shipment_lines (shipment_id, order_id, line_no, qty, unit_cost) "
+		"       SELECT $1, $2, v.l, v.q, v.avg_cost FROM v), "
+		"mv AS (INSERT INTO ordermgmt.stock_moves "
+		"         (product_id, warehouse_id, qty, unit_cost, kind, order_id, moved_by) "
+		"       SELECT v.p, $6, -v.q, v.avg_cost, 'shipment', $2, $7 FROM v), "
+		"rs AS (UPDATE ordermgmt.reservations r SET qty = r.qty - v.q FROM v "
+		"        WHERE r.order_id = $2 AND r.line_no = v.l), "
+		"ol AS (UPDATE ordermgmt.order_lines l SET shipped_qty = l.shipped_qty + v.q FROM v "
+		"        WHERE l.order_id = $2 AND l.line_no = v.l) "
+		"SELECT coalesce(sum(round(v.q * v.avg_cost, 2)), 0) FROM v",
+		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID, TEXTOID);
+	static OmPlan after_shipping = OM_PLAN(
+		"WITH gone AS (DELETE FROM ordermgmt.reservations WHERE order_id = $1 AND qty = 0) "
+		"SELECT bool_and(shipped_qty = qty) FROM ordermgmt.order_lines WHERE order_id = $1",
+		INT8OID);
+	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
+	Jsonb	   *request = (PG_NARGS() > 1 && !PG_ARGISNULL(1)) ? PG_GETARG_JSONB_P(1) : NULL;
+	char	   *carrier = om_text_arg_or_null(fcinfo, 2);
+	char	   *tracking = om_text_arg_or_null(fcinfo, 3);
+	char	   *status;
+	int64		warehouse_id;
+	char	   *currency;
+	int			nlines;
+	int			i;
+	char	  **skus;
+	Numeric    *reserved;
+	Numeric    *take;
+	int32	   *line_nos;
+	int64	   *product_ids;
+	Datum	   *s_lines;
+	Datum	   *s_products;
+	Datum	   *s_qtys;
+	int			nship = 0;
+	OmStockNeed *needs;
+	int			nneeds = 0;
+	Datum	   *n_products;
+	Datum	   *n_qtys;
+	int64		shipment_id;
+	Numeric		cost;
+	bool		isnull;
+	Datum		v[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	bool		all_shipped;
+
+	SPI_connect();
+	v[0] = Int64GetDatum(order_id);
+	if (om_exec(&lock_order, v, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
+	status = om_gettext(0, 1);
+	warehouse_id = om_getint64(0, 2);
+	currency = om_gettext(0, 3);
+	if (strcmp(status, "confirmed") != 0 && strcmp(status, "processing") != 0 &&
+		strcmp(status, "partially_shipped") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("cannot ship order " INT64_FORMAT ": it is %s", order_id, status),
+				 errhint("Orders ship once confirmed, until fully shipped.")));
+
+	nlines = om_exec(&select_lines, v, NULL, false, 0);
+	skus = palloc(nlines * sizeof(char *));
+	reserved = palloc(nlines * sizeof(Numeric));
+	take = palloc(nlines * sizeof(Numeric));
+	line_nos = palloc(nlines * sizeof(int32));
+	product_ids = palloc(nlines * sizeof(int64));
+	for (i = 0; i < nlines; i++)
+	{
+		line_nos[i] = DatumGetInt32(om_getdatum(i, 1, &isnull));
+		product_ids[i] = om_getint64(i, 2);
+		skus[i] = om_gettext(i, 3);
+		reserved[i] = DatumGetNumericCopy(om_getdatum(i, 4, &isnull));
+	}
+
+	/* NULL lines: everything still reserved. */
+	if (request == NULL)
+		memcpy(take, reserved, nlines * sizeof(Numeric));
+	else
+		om_allocate_by_sku(request, "ship", nlines, skus, reserved, take);
+
+	s_lines = palloc(nlines * sizeof(Datum));
+	s_products = palloc(nlines * sizeof(Datum));
+	s_qtys = palloc(nlines * sizeof(Datum));
+	needs = palloc(nlines * sizeof(OmStockNeed));
+	for (i = 0; i < nlines; i++)
+	{
+		int			j;
+
+		if (!om_numeric_positive(take[i]))
+			continue;
+		s_lines[nship] = Int32GetDatum(line_nos[i]);
+		s_products[nship] = Int64GetDatum(product_ids[i]);
+		s_qtys[nship] = NumericGetDatum(take[i]);
+		nship++;
+		for (j = 0; j < nneeds && needs[j].product_id != product_ids[i]; j++)
+			;
+		if (j == nneeds)
+		{
+			needs[nneeds].product_id = product_ids[i];
+			needs[nneeds].qty = take[i];
+			nneeds++;
+		}
+		else
+			needs[j].qty = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(needs[j].qty),
+															   NumericGetDatum(take[i])));
+	}
+	if (nship == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_STOCK),
+				 errmsg("order " INT64_FORMAT " has nothing reserved left to ship", order_id)));
+
+	/* Lock stock rows in product order, then take on-hand and reserved together. */
+	qsort(needs, nneeds, sizeof(OmStockNeed), compare_need);
+	om_lock_stock(warehouse_id, needs, nneeds);
+	n_products = palloc(nneeds * sizeof(Datum));
+	n_qtys = palloc(nneeds * sizeof(Datum));
+	for (i = 0; i < nneeds; i++)
+	{
+		n_products[i] = Int64GetDatum(needs[i].product_id);
+		n_qtys[i] = NumericGetDatum(needs[i].qty);
+	}
+	v[0] = Int64GetDatum(warehouse_id);
+	v[1] = array_of(n_products, nneeds, INT8OID);
+	v[2] = array_of(n_qtys, nneeds, NUMERICOID);
+	om_exec(&take_stock, v, NULL, false, 0);
+
+	v[0] = Int64GetDatum(order_id);
+	v[1] = Int64GetDatum(warehouse_id);
+	if (carrier)
+		v[2] = om_text_datum(carrier);
+	else
+		nulls[2] = 'n';
+	if (tracking)
+		v[3] = om_text_datum(tracking);
+	else
+		nulls[3] = 'n';
+	v[4] = om_text_datum(om_session_user());
+	om_exec(&insert_shipment, v, nulls, false, 1);
+	shipment_id = om_getint64(0, 1);
+
+	v[0] = Int64GetDatum(shipment_id);
+	v[1] = Int64GetDatum(order_id);
+	v[2] = array_of(s_lines, nship, INT4OID);
+	v[3] = array_of(s_products, nship, INT8OID);
+	v[4] = array_of(s_qtys, nship, NUMERICOID);
+	v[5] = Int64GetDatum(warehouse_id);
+	v[6] = om_text_datum(om_session_user());
+	OM_API_BEGIN();
+	om_exec(&record_lines, v, NULL, false, 0);
+	OM_API_END();
+	cost = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
+
+	{
+		const char *roles[2] = {"cogs", "inventory"};
+		Numeric		debits[2] = {cost, NULL};
+		Numeric		credits[2] = {NULL, cost};
+
+		om_post("shipment", "shipment", shipment_id,
+				psprintf("shipment " INT64_FORMAT " of order " INT64_FORMAT, shipment_id, order_id),
+				currency, 2, roles, debits, credits);
+	}
+
+	v[0] = Int64GetDatum(order_id);
+	om_exec(&after_shipping, v, NULL, false, 1);
+	all_shipped = om_getbool(0, 1);
+	om_emit_event("shipment.created", order_id,
+				  psprintf("{\"shipment_id\": " INT64_FORMAT ", \"carrier\": %s, \"tracking\": %s}",
+						   shipment_id, carrier ? om_json_quote(carrier) : "null",
+						   tracking ? om_json_quote(tracking) : "null"));
+	if (all_shipped)
+		om_set_status(order_id, "shipped", NULL);
+	else if (strcmp(status, "partially_shipped") != 0)
+		om_set_status(order_id, "partially_shipped", NULL);
+
+	SPI_finish();
+	PG_RETURN_INT64(shipment_id);
+}
+
+/*
+ * confirm_delivery(shipment_id, delivered_at) returns void: the order is
+ * delivered once it is fully shipped and every shipment is delivered.
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_confirm_delivery);
+Datum
+ordermgmt_confirm_delivery(PG_FUNCTION_ARGS)
+{
+	static OmPlan find_shipment = OM_PLAN(
+		"SELECT order_id FROM ordermgmt.shipments WHERE shipment_id = $1",
+		INT8OID);
+	static OmPlan lock_shipment = OM_PLAN(
+		"SELECT delivered_at IS NOT NULL, shipped_at FROM ordermgmt.shipments "
+		" WHERE shipment_id = $1 FOR UPDATE",
+		INT8OID);
+	static OmPlan mark_delivered = OM_PLAN(
+		"UPDATE ordermgmt.shipments SET delivered_at = $2 WHERE shipment_id = $1",
+		INT8OID, TIMESTAMPTZOID);
+	static OmPlan order_delivered = OM_PLAN(
+		"SELECT o.status = 'shipped' AND NOT EXISTS "
+		"       (SELECT 1 FROM ordermgmt.shipments s WHERE s.order_id = o.order_id AND s.delivered_at IS NULL) "
+		"  FROM ordermgmt.orders o WHERE o.order_id = $1",
+		INT8OID);
+	int64		shipment_id = om_int64_arg(fcinfo, 0, "shipment_id");
+	TimestampTz delivered_at;
+	TimestampTz shipped_at;
+	int64		order_id;
+	bool		isnull;
+	Datum		v[2];
+
+	if (PG_NARGS() < 2 || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("delivered_at must not be NULL")));
+	delivered_at = PG_GETARG_TIMESTAMPTZ(1);
+	if (TIMESTAMP_NOT_FINITE(delivered_at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("delivered_at must be a finite timestamp")));
+
+	SPI_connect();
+	v[0] = Int64GetDatum(shipment_id);
+	if (om_exec(&find_shipment, v, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("shipment " INT64_FORMAT " does not exist", shipment_id)));
+	order_id = om_getint64(0, 1);
+
+	/* The order row first, as on every path, then the shipment. */
+	(void) om_lock_order(order_id);
+	om_exec(&lock_shipment, v, NULL, false, 1);
+	if (om_getbool(0, 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("shipment " INT64_FORMAT " is already delivered", shipment_id)));
+	shipped_at = DatumGetTimestampTz(om_getdatum(0, 2, &isnull));
+	if (delivered_at < shipped_at)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("delivered_at is before the shipment left")));
+
+	v[1] = TimestampTzGetDatum(delivered_at);
+	om_exec(&mark_delivered, v, NULL, false, 0);
+	om_emit_event("shipment.delivered", order_id,
+				  psprintf("{\"shipment_id\": " INT64_FORMAT ", \"delivered_at\": %s}", shipment_id,
+						   om_json_quote(timestamptz_to_str(delivered_at))));
+
+	v[0] = Int64GetDatum(order_id);
+	om_exec(&order_delivered, v, NULL, false, 1);
+	if (om_getbool(0, 1))
+	{
+		om_set_status(order_id, "delivered", NULL);
+		om_maybe_complete(order_id);
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,241 @@
+/*
+ * returns.c
+ *		Customer returns: restock, reverse cost of goods sold, credit note.
+ *
+ * Only shipped, not yet returned quantities come back (OM002 beyond).  The
+ * goods go back on hand at the cost they left with (the line's shipments'
+ * average), moving the warehouse's average cost as a receipt would.  Units
+ * that had been invoiced are credited: sales returns and tax payable are
+ * debited, receivable credited, and the credit lowers the order's open
+ * invoices (oldest first); what exceeds them stays with the customer.
+ * Lock order: the order row, then stock rows by product_id, then invoices.
+ */
+#include "ordermgmt.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+
+static Datum
+array_of(Datum *elems, int n, Oid type)
+{
+	if (type == INT4OID)
+		return PointerGetDatum(construct_array(elems, n, INT4OID, 4, true, TYPALIGN_INT));
+	if (type == INT8OID)
+		return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return PointerGetDatum(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
+}
+
+static int
+compare_need(const void *a, const void *b)
+{
+	int64		x = ((const OmStockNeed *) a)->product_id;
+	int64		y = ((const OmStockNeed *) b)->product_id;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * return_items(order_id bigint, lines jsonb, reason text) returns bigint
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_return_items);
+Datum
+ordermgmt_return_items(PG_FUNCTION_ARGS)
+{
+	static OmPlan lock_order = OM_PLAN(
+		"SELECT o.warehouse_id, o.currency::text FROM ordermgmt.orders o "
+		" WHERE o.order_id = $1 FOR NO KEY UPDATE",
+		INT8OID);
+	static OmPlan select_lines = OM_PLAN(
+		"SELECT l.line_no, l.product_id, p.sku, l.shipped_qty - l.returned_qty "
+		"  FROM ordermgmt.order_lines l JOIN ordermgmt.products p ON p.product_id = l.product_id "
+		" WHERE l.order_id = $1 ORDER BY l.line_no",
+		INT8OID);
+	static OmPlan insert_return = OM_PLAN(
+		"INSERT INTO ordermgmt.returns (order_id, reason, recorded_by) VALUES ($1, $2, $3) "
+		"RETURNING return_id",
+		INT8OID, TEXTOID, TEXTOID);
+	/*
+	 * Per returned line: the cost it left with, and how many of its units
+	 * had been invoiced beyond what the customer now keeps.
+	 */
+	static OmPlan record_lines = OM_PLAN(
+		"WITH u AS (SELECT * FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS u(l, p, q)), "
+		"v AS (SELECT u.l, u.p, u.q, "
+		"             greatest(0, (ol.invoiced_qty - ol.credited_qty) - (ol.shipped_qty - ol.returned_qty - u.q)) AS c, "
+		"             ol.unit_price, pr.tax_rate, "
+		"             (SELECT round(sum(sl.qty * sl.unit_cost) / sum(sl.qty), 4) FROM ordermgmt.shipment_lines sl "
+		"               WHERE sl.order_id = $2 AND sl.line_no = u.l) AS cost "
+		"        FROM u JOIN ordermgmt.order_lines ol ON ol.order_id = $2 AND ol.line_no = u.l "
+		"        JOIN ordermgmt.products pr ON pr.product_id = u.p), "
+		"rl AS (INSERT INTO ordermgmt.return_lines (return_id, order_id, line_no, qty, credited_qty, unit_cost) "
+		"       SELECT $1, $2, v.l, v.q, v.c, v.cost FROM v), "
+		"ol AS (UPDATE ordermgmt.order_lines l SET returned_qty = l.returned_qty + v.q, "
+		"              credited_qty = l.credited_qty + v.c FROM v WHERE l.order_id = $2 AND l.line_no = v.l), "
+		"mv AS (INSERT INTO ordermgmt.stock_moves (product_id, warehouse_id, qty, unit_cost, kind, order_id, moved_by) "
+		"       SELECT v.p, $6, v.q, v.cost, 'return', $2, $7 FROM v), "
+		"st AS (UPDATE ordermgmt.stock s "
+		"          SET avg_cost = round((s.on_hand * s.avg_cost + a.value) / (s.on_hand + a.q), 4), "
+		"              on_hand = s.on_hand + a.q "
+		"         FROM (SELECT v.p, sum(v.q) AS q, sum(v.q * v.cost) AS value FROM v GROUP BY v.p) a "
+		"        WHERE s.product_id = a.p AND s.warehouse_id = $6) "
+		"SELECT coalesce(sum(round(v.q * v.cost, 2)), 0), "
+		"       coalesce(sum(round(v.c * v.unit_price, 2)), 0), "
+		"       coalesce(sum(round(round(v.c * v.unit_price, 2) * v.tax_rate, 2)), 0) FROM v",
+		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID, TEXTOID);
+	static OmPlan set_credit = OM_PLAN(
+		"UPDATE ordermgmt.returns SET credit_net = $2, credit_tax = $3 WHERE return_id = $1",
+		INT8OID, NUMERICOID, NUMERICOID);
+	/* Spread the credit over open invoices, oldest first; the rest is the customer's. */
+	static OmPlan apply_credit = OM_PLAN(
+		"WITH open AS (SELECT invoice_id, due FROM ordermgmt.invoices "
+		"               WHERE order_id = $2 AND due > 0 ORDER BY invoice_id FOR NO KEY UPDATE), "
+		"alloc AS (SELECT invoice_id, least(due, greatest(0, $3 - coalesce(sum(due) OVER "
+		"                 (ORDER BY invoice_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS amount "
+		"            FROM open), "
+		"upd AS (UPDATE ordermgmt.invoices i SET credited = i.credited + a.amount FROM alloc a "
+		"         WHERE i.invoice_id = a.invoice_id AND a.amount > 0), "
+		"ins AS (INSERT INTO ordermgmt.credit_applications (return_id, invoice_id, amount) "
+		"        SELECT $1, invoice_id, amount FROM alloc WHERE amount > 0 "
+		"        UNION ALL "
+		"        SELECT $1, NULL, $3 - coalesce((SELECT sum(amount) FROM alloc), 0) "
+		"         WHERE $3 - coalesce((SELECT sum(amount) FROM alloc), 0) > 0) "
+		"SELECT 1",
+		INT8OID, INT8OID, NUMERICOID);
+	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
+	char	   *reason = om_text_arg(fcinfo, 2, "reason");
+	Jsonb	   *request;
+	int64		warehouse_id;
+	char	   *currency;
+	int			nlines;
+	int			i;
+	char	  **skus;
+	Numeric    *returnable;
+	Numeric    *take;
+	int32	   *line_nos;
+	int64	   *product_ids;
+	Datum	   *r_lines;
+	Datum	   *r_products;
+	Datum	   *r_qtys;
+	int			nret = 0;
+	OmStockNeed *needs;
+	int			nneeds = 0;
+	int64		return_id;
+	Numeric		cost;
+	Numeric		credit_net;
+	Numeric		credit_tax;
+	Numeric		credit_total;
+	bool		isnull;
+	Datum		v[7];
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lines must not be NULL")));
+	request = PG_GETARG_JSONB_P(1);
+
+	SPI_connect();
+	v[0] = Int64GetDatum(order_id);
+	if (om_exec(&lock_order, v, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
+	warehouse_id = om_getint64(0, 1);
+	currency = om_gettext(0, 2);
+
+	nlines = om_exec(&select_lines, v, NULL, false, 0);
+	skus = palloc(nlines * sizeof(char *));
+	returnable = palloc(nlines * sizeof(Numeric));
+	take = palloc(nlines * sizeof(Numeric));
+	line_nos = palloc(nlines * sizeof(int32));
+	product_ids = palloc(nlines * sizeof(int64));
+	for (i = 0; i < nlines; i++)
+	{
+		line_nos[i] = DatumGetInt32(om_getdatum(i, 1, &isnull));
+		product_ids[i] = om_getint64(i, 2);
+		skus[i] = om_gettext(i, 3);
+		returnable[i] = DatumGetNumericCopy(om_getdatum(i, 4, &isnull));
+	}
+	om_allocate_by_sku(request, "return", nlines, skus, returnable, take);
+
+	r_lines = palloc(nlines * sizeof(Datum));
+	r_products = palloc(nlines * sizeof(Datum));
+	r_qtys = palloc(nlines * sizeof(Datum));
+	needs = palloc(nlines * sizeof(OmStockNeed));
+	for (i = 0; i < nlines; i++)
+	{
+		int			j;
+
+		if (!om_numeric_positive(take[i]))
+			continue;
+		r_lines[nret] = Int32GetDatum(line_nos[i]);
+		r_products[nret] = Int64GetDatum(product_ids[i]);
+		r_qtys[nret] = NumericGetDatum(take[i]);
+		nret++;
+		for (j = 0; j < nneeds && needs[j].product_id != product_ids[i]; j++)
+			;
+		if (j == nneeds)
+		{
+			needs[nneeds].product_id = product_ids[i];
+			needs[nneeds].qty = take[i];
+			nneeds++;
+		}
+	}
+
+	/* Stock rows in product order before the CTE changes them. */
+	qsort(needs, nneeds, sizeof(OmStockNeed), compare_need);
+	om_lock_stock(warehouse_id, needs, nneeds);
+
+	v[0] = Int64GetDatum(order_id);
+	v[1] = om_text_datum(reason);
+	v[2] = om_text_datum(om_session_user());
+	om_exec(&insert_return, v, NULL, false, 1);
+	return_id = om_getint64(0, 1);
+
+	v[0] = Int64GetDatum(return_id);
+	v[1] = Int64GetDatum(order_id);
+	v[2] = array_of(r_lines, nret, INT4OID);
+	v[3] = array_of(r_products, nret, INT8OID);
+	v[4] = array_of(r_qtys, nret, NUMERICOID);
+	v[5] = Int64GetDatum(warehouse_id);
+	v[6] = om_text_datum(om_session_user());
+	OM_API_BEGIN();
+	om_exec(&record_lines, v, NULL, false, 1);
+	OM_API_END();
+	cost = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
+	credit_net = DatumGetNumericCopy(om_getdatum(0, 2, &isnull));
+	credit_tax = DatumGetNumericCopy(om_getdatum(0, 3, &isnull));
+	credit_total = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(credit_net),
+													   NumericGetDatum(credit_tax)));
+
+	{
+		const char *roles[5] = {"inventory", "cogs", "sales_returns", "tax_payable", "receivable"};
+		Numeric		debits[5] = {cost, NULL, credit_net, credit_tax, NULL};
+		Numeric		credits[5] = {NULL, cost, NULL, NULL, credit_total};
+
+		om_post("return", "return", return_id,
+				psprintf("return " INT64_FORMAT " of order " INT64_FORMAT, return_id, order_id),
+				currency, 5, roles, debits, credits);
+	}
+
+	if (om_numeric_positive(credit_total))
+	{
+		v[0] = Int64GetDatum(return_id);
+		v[1] = NumericGetDatum(credit_net);
+		v[2] = NumericGetDatum(credit_tax);
+		om_exec(&set_credit, v, NULL, false, 0);
+		v[1] = Int64GetDatum(order_id);
+		v[2] = NumericGetDatum(credit_total);
+		om_exec(&apply_credit, v, NULL, false, 0);
+	}
+
+	om_emit_event("return.created", order_id,
+				  psprintf("{\"return_id\": " INT64_FORMAT ", \"credit\": %s}", return_id,
+						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(credit_total)))));
+	om_maybe_complete(order_id);
+	SPI_finish();
+	PG_RETURN_INT64(return_id);
+}
