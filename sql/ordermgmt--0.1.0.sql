@@ -683,18 +683,18 @@ SELECT a.code AS account_code, a.name AS account_name, a.type AS account_type, p
 COMMENT ON VIEW @extschema@.v_trial_balance IS 'Debits, credits and balance per account and currency; balances sum to zero';
 
 CREATE VIEW @extschema@.v_ar_aging AS
-SELECT c.code AS customer, i.currency,
-       sum(i.due) FILTER (WHERE i.due_at >= now()) AS not_due,
-       sum(i.due) FILTER (WHERE i.due_at < now() AND i.due_at >= now() - interval '30 days') AS overdue_1_30,
-       sum(i.due) FILTER (WHERE i.due_at < now() - interval '30 days' AND i.due_at >= now() - interval '60 days') AS overdue_31_60,
-       sum(i.due) FILTER (WHERE i.due_at < now() - interval '60 days' AND i.due_at >= now() - interval '90 days') AS overdue_61_90,
-       sum(i.due) FILTER (WHERE i.due_at < now() - interval '90 days') AS overdue_over_90,
-       sum(i.due) AS total_due
-  FROM @extschema@.invoices i
+SELECT c.code AS customer, a.currency,
+       coalesce(sum(a.due) FILTER (WHERE a.days_overdue <= 0), 0) AS not_due,
+       coalesce(sum(a.due) FILTER (WHERE a.days_overdue BETWEEN 1 AND 30), 0) AS overdue_1_30,
+       coalesce(sum(a.due) FILTER (WHERE a.days_overdue BETWEEN 31 AND 60), 0) AS overdue_31_60,
+       coalesce(sum(a.due) FILTER (WHERE a.days_overdue BETWEEN 61 AND 90), 0) AS overdue_61_90,
+       coalesce(sum(a.due) FILTER (WHERE a.days_overdue > 90), 0) AS overdue_over_90,
+       sum(a.due) AS total_due
+  FROM (SELECT i.customer_id, i.currency, i.due, current_date - i.due_at::date AS days_overdue
+          FROM @extschema@.invoices i WHERE i.due > 0) a
   JOIN @extschema@.customers c USING (customer_id)
- WHERE i.due > 0
- GROUP BY c.code, i.currency
- ORDER BY c.code, i.currency;
+ GROUP BY c.code, a.currency
+ ORDER BY c.code, a.currency;
 COMMENT ON VIEW @extschema@.v_ar_aging IS 'Open receivables per customer by days overdue';
 
 --------------------------------------------------------------------------
