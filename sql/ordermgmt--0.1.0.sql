@@ -186,6 +186,7 @@ COMMENT ON TABLE @extschema@.order_status_history IS 'Every status change of eve
 -- Stock
 --------------------------------------------------------------------------
 CREATE TABLE @extschema@.stock (
+    stock_id     bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     product_id   bigint NOT NULL REFERENCES @extschema@.products,
     warehouse_id bigint NOT NULL REFERENCES @extschema@.warehouses,
     on_hand      numeric(18,4) NOT NULL DEFAULT 0,
@@ -407,13 +408,50 @@ COMMENT ON TABLE @extschema@.postings IS 'Journal lines; each entry balances per
 --------------------------------------------------------------------------
 -- Monitoring
 --------------------------------------------------------------------------
+-- How long after its anchor a time-based rule's deadline falls, from the
+-- rule's thresholds (variant: a ticket's priority).  NULL for other rules.
+CREATE FUNCTION @extschema@.rule_delay(rule_code text, thresholds jsonb, variant text DEFAULT NULL)
+    RETURNS interval LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT CASE rule_code
+         WHEN 'L1_CONFIRMATION_OVERDUE' THEN (thresholds ->> 'deadline')::pg_catalog.interval
+         WHEN 'L2_PROCESSING_OVERDUE' THEN (thresholds ->> 'processing_time')::pg_catalog.interval
+         WHEN 'L2_STALLED' THEN (thresholds ->> 'stall_time')::pg_catalog.interval
+         WHEN 'L3_DELIVERY_LATE' THEN coalesce((thresholds ->> 'grace')::pg_catalog.interval, '0')
+         WHEN 'L3_PAYMENT_OVERDUE' THEN coalesce((thresholds ->> 'grace')::pg_catalog.interval, '0')
+         WHEN 'L3_TICKET_OVERDUE' THEN (thresholds ->> coalesce(variant, 'normal'))::pg_catalog.interval
+       END
+$$;
+COMMENT ON FUNCTION @extschema@.rule_delay(text, jsonb, text) IS
+    'Delay between a time-based rule''s anchor (e.g. entering pending) and its deadline, from its thresholds';
+
+-- Thresholds an admin sets must make sense, or the UPDATE is refused.
+CREATE FUNCTION @extschema@.rule_thresholds_valid(rule_code text, thresholds jsonb)
+    RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT coalesce(CASE
+         WHEN rule_code = 'L3_TICKET_OVERDUE' THEN
+              (SELECT pg_catalog.bool_and(@extschema@.rule_delay(rule_code, thresholds, p) OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval)
+                 FROM pg_catalog.unnest(ARRAY['low', 'normal', 'high', 'urgent']) AS p)
+         WHEN rule_code IN ('L1_CONFIRMATION_OVERDUE', 'L2_PROCESSING_OVERDUE', 'L2_STALLED',
+                            'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE') THEN
+              @extschema@.rule_delay(rule_code, thresholds) OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval
+         WHEN rule_code = 'L1_PRICE_DEVIATION' THEN
+              (thresholds ->> 'tolerance')::pg_catalog.numeric OPERATOR(pg_catalog.>=) 0
+         WHEN rule_code = 'L3_NEGATIVE_FEEDBACK' THEN
+              (thresholds ->> 'max_rating')::pg_catalog.int4 BETWEEN 0 AND 5
+         ELSE true
+       END, false)
+$$;
+
 CREATE TABLE @extschema@.monitor_rules (
     rule_code   text PRIMARY KEY,
     level       smallint NOT NULL CHECK (level BETWEEN 1 AND 3),
     severity    text NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
     enabled     boolean NOT NULL DEFAULT true,
     thresholds  jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(thresholds) = 'object'),
-    description text NOT NULL
+    description text NOT NULL,
+    CONSTRAINT monitor_rules_thresholds_valid CHECK (@extschema@.rule_thresholds_valid(rule_code, thresholds))
 );
 COMMENT ON TABLE @extschema@.monitor_rules IS 'Monitoring rules of the three levels; admins change enabled, severity and thresholds with UPDATE';
 
@@ -427,17 +465,17 @@ INSERT INTO @extschema@.monitor_rules (rule_code, level, severity, thresholds, d
     ('L2_PROCESSING_OVERDUE',   2, 'warning',  '{"processing_time": "2 days"}', 'A confirmed order is not shipped within its processing time'),
     ('L2_STALLED',              2, 'warning',  '{"stall_time": "5 days"}', 'An open order has no status change for too long'),
     ('L2_LOW_STOCK',            2, 'warning',  '{}', 'Available stock falls below a product''s reorder point'),
-    ('L3_DELIVERY_LATE',        3, 'critical', '{}', 'An order is not delivered by its promised time'),
+    ('L3_DELIVERY_LATE',        3, 'critical', '{"grace": "0"}', 'An order is not delivered by its promised time (plus grace)'),
     ('L3_NEGATIVE_FEEDBACK',    3, 'warning',  '{"max_rating": 2}', 'A rating of 2 or less'),
     ('L3_TICKET_OVERDUE',       3, 'warning',  '{"low": "5 days", "normal": "2 days", "high": "1 day", "urgent": "4 hours"}', 'An after-sales ticket is unresolved past its deadline'),
-    ('L3_PAYMENT_OVERDUE',      3, 'critical', '{}', 'An invoice is unpaid past its due date');
+    ('L3_PAYMENT_OVERDUE',      3, 'critical', '{"grace": "0"}', 'An invoice is unpaid past its due date (plus grace)');
 
 CREATE TABLE @extschema@.alerts (
     alert_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     rule_code       text NOT NULL REFERENCES @extschema@.monitor_rules,
     level           smallint NOT NULL,
     severity        text NOT NULL,
-    subject_type    text NOT NULL CHECK (subject_type IN ('order', 'stock', 'ticket', 'invoice')),
+    subject_type    text NOT NULL CHECK (subject_type IN ('order', 'stock', 'ticket', 'invoice', 'feedback')),
     subject_id      bigint NOT NULL,
     order_id        bigint REFERENCES @extschema@.orders,
     status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acknowledged', 'resolved')),
@@ -454,6 +492,59 @@ CREATE UNIQUE INDEX alerts_one_open_per_subject
     ON @extschema@.alerts (rule_code, subject_type, subject_id) WHERE status <> 'resolved';
 CREATE INDEX alerts_open_order_idx ON @extschema@.alerts (order_id) WHERE status <> 'resolved';
 COMMENT ON TABLE @extschema@.alerts IS 'Alerts raised by the monitoring rules; at most one open per rule and subject';
+
+-- Time-based rules: one row per rule and subject waiting for its deadline.
+-- monitor_tick reads only the rows due (index on due_at), so its cost grows
+-- with what is due, not with the number of orders stored.
+CREATE TABLE @extschema@.deadlines (
+    rule_code    text NOT NULL REFERENCES @extschema@.monitor_rules,
+    subject_type text NOT NULL,
+    subject_id   bigint NOT NULL,
+    order_id     bigint,
+    variant      text,
+    anchor_at    timestamptz NOT NULL,
+    due_at       timestamptz NOT NULL,
+    fired        boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (rule_code, subject_type, subject_id)
+);
+CREATE INDEX deadlines_due_idx ON @extschema@.deadlines (due_at) WHERE NOT fired;
+COMMENT ON TABLE @extschema@.deadlines IS
+    'Pending deadlines of the time-based rules; due_at = anchor_at + the rule''s delay, kept current when thresholds change';
+
+CREATE TABLE @extschema@.feedback (
+    feedback_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_id    bigint NOT NULL REFERENCES @extschema@.orders,
+    rating      smallint NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    comment     text,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    recorded_by text NOT NULL
+);
+CREATE INDEX feedback_order_idx ON @extschema@.feedback (order_id);
+COMMENT ON TABLE @extschema@.feedback IS 'Customer ratings (1-5) of delivered orders';
+
+CREATE TABLE @extschema@.tickets (
+    ticket_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_id    bigint NOT NULL REFERENCES @extschema@.orders,
+    subject     text NOT NULL CHECK (subject <> ''),
+    priority    text NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+    status      text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'resolved')),
+    opened_at   timestamptz NOT NULL DEFAULT now(),
+    opened_by   text NOT NULL,
+    resolved_at timestamptz,
+    resolved_by text,
+    resolution  text,
+    CHECK ((status = 'resolved') = (resolved_at IS NOT NULL))
+);
+CREATE INDEX tickets_order_idx ON @extschema@.tickets (order_id);
+COMMENT ON TABLE @extschema@.tickets IS 'After-sales service cases; the priority sets the deadline';
+
+-- Where the background worker's NOTIFY relay has got to (one row).
+CREATE TABLE @extschema@.relay_state (
+    singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    last_event_id bigint NOT NULL,
+    relayed_at    timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE @extschema@.relay_state IS 'Last event id the background worker has relayed on NOTIFY';
 
 --------------------------------------------------------------------------
 -- Events (transactional outbox)
@@ -480,7 +571,7 @@ CREATE TRIGGER orders_lifecycle_guard
     BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.orders
     FOR EACH ROW EXECUTE FUNCTION @extschema@.orders_lifecycle();
 CREATE TRIGGER orders_lifecycle_record
-    AFTER INSERT OR UPDATE OF status ON @extschema@.orders
+    AFTER INSERT OR UPDATE OF status, promised_at ON @extschema@.orders
     FOR EACH ROW EXECUTE FUNCTION @extschema@.orders_lifecycle();
 
 CREATE FUNCTION @extschema@.order_lines_guard() RETURNS trigger
@@ -621,6 +712,38 @@ CREATE TRIGGER postings_immutable BEFORE UPDATE OR DELETE ON @extschema@.posting
 CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON @extschema@.postings
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.ledger_immutable();
 
+CREATE FUNCTION @extschema@.monitor_tick(at timestamptz DEFAULT now()) RETURNS integer
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_monitor_tick';
+COMMENT ON FUNCTION @extschema@.monitor_tick(timestamptz) IS
+    'Raises the alerts of the time-based rules due at "at"; returns how many were raised';
+
+CREATE FUNCTION @extschema@.monitor_rules_changed() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'ordermgmt_monitor_rules_changed';
+COMMENT ON FUNCTION @extschema@.monitor_rules_changed() IS 'A changed threshold moves the deadlines already waiting';
+CREATE TRIGGER monitor_rules_changed AFTER UPDATE OF thresholds ON @extschema@.monitor_rules
+    FOR EACH ROW WHEN (OLD.thresholds IS DISTINCT FROM NEW.thresholds)
+    EXECUTE FUNCTION @extschema@.monitor_rules_changed();
+
+CREATE FUNCTION @extschema@.record_feedback(order_id bigint, rating int, comment text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_record_feedback';
+COMMENT ON FUNCTION @extschema@.record_feedback(bigint, int, text) IS
+    'Records a rating (1-5); a low one raises L3_NEGATIVE_FEEDBACK';
+
+CREATE FUNCTION @extschema@.open_ticket(order_id bigint, subject text, priority text DEFAULT 'normal')
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_open_ticket';
+COMMENT ON FUNCTION @extschema@.open_ticket(bigint, text, text) IS
+    'Opens an after-sales ticket; its priority (low, normal, high, urgent) sets its deadline';
+
+CREATE FUNCTION @extschema@.resolve_ticket(ticket_id bigint, resolution text) RETURNS void
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_resolve_ticket';
+COMMENT ON FUNCTION @extschema@.resolve_ticket(bigint, text) IS 'Resolves a ticket and clears its deadline and alert';
+
 --------------------------------------------------------------------------
 -- Views
 --------------------------------------------------------------------------
@@ -697,6 +820,29 @@ SELECT c.code AS customer, a.currency,
  ORDER BY c.code, a.currency;
 COMMENT ON VIEW @extschema@.v_ar_aging IS 'Open receivables per customer by days overdue';
 
+CREATE VIEW @extschema@.v_feedback_summary AS
+SELECT c.code AS customer, count(*) AS ratings, round(avg(f.rating), 2) AS average_rating,
+       count(*) FILTER (WHERE f.rating <= 2) AS negative, count(*) FILTER (WHERE f.rating >= 4) AS positive,
+       max(f.recorded_at) AS last_rated_at
+  FROM @extschema@.feedback f
+  JOIN @extschema@.orders o USING (order_id)
+  JOIN @extschema@.customers c USING (customer_id)
+ GROUP BY c.code
+ ORDER BY c.code;
+COMMENT ON VIEW @extschema@.v_feedback_summary IS 'Ratings per customer: count, average, negative and positive';
+
+CREATE VIEW @extschema@.v_tickets AS
+SELECT t.ticket_id, t.order_id, c.code AS customer, t.subject, t.priority, t.status,
+       t.opened_at, d.due_at, t.resolved_at, t.resolution,
+       coalesce(t.resolved_at, now()) - t.opened_at AS age,
+       t.status = 'open' AND d.due_at < now() AS overdue
+  FROM @extschema@.tickets t
+  JOIN @extschema@.orders o USING (order_id)
+  JOIN @extschema@.customers c USING (customer_id)
+  LEFT JOIN @extschema@.deadlines d
+         ON d.rule_code = 'L3_TICKET_OVERDUE' AND d.subject_type = 'ticket' AND d.subject_id = t.ticket_id;
+COMMENT ON VIEW @extschema@.v_tickets IS 'After-sales tickets with their deadline, age and whether they are overdue';
+
 --------------------------------------------------------------------------
 -- pg_dump keeps user data and configuration
 --------------------------------------------------------------------------
@@ -722,6 +868,10 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.return_lines', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.credit_applications', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.journal_entries', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.postings', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.deadlines', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.feedback', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tickets', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.relay_state', '');
 
 --------------------------------------------------------------------------
 -- Privileges: PUBLIC gets nothing; three group roles
@@ -734,7 +884,8 @@ GRANT USAGE ON TYPE @extschema@.order_status TO ordermgmt_reader, ordermgmt_app,
 -- Readers: the views only.
 GRANT SELECT ON @extschema@.v_stock_availability, @extschema@.v_order_status,
                 @extschema@.v_pipeline, @extschema@.v_monitor_dashboard,
-                @extschema@.v_settings, @extschema@.v_trial_balance, @extschema@.v_ar_aging
+                @extschema@.v_settings, @extschema@.v_trial_balance, @extschema@.v_ar_aging,
+                @extschema@.v_feedback_summary, @extschema@.v_tickets
    TO ordermgmt_reader;
 
 -- Applications: the API, reads, and plain SQL on orders and lines (guarded by triggers).
@@ -757,7 +908,11 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.confirm_delivery(bigint, timestamptz),
     @extschema@.invoice_order(bigint, int),
     @extschema@.record_payment(bigint, numeric, text, text),
-    @extschema@.return_items(bigint, jsonb, text)
+    @extschema@.return_items(bigint, jsonb, text),
+    @extschema@.record_feedback(bigint, int, text),
+    @extschema@.open_ticket(bigint, text, text),
+    @extschema@.resolve_ticket(bigint, text),
+    @extschema@.monitor_tick(timestamptz)
    TO ordermgmt_app;
 
 -- Admins: everything an app can do, plus rules, settings, transitions and master data.

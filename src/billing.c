@@ -57,12 +57,12 @@ ordermgmt_invoice_order(PG_FUNCTION_ARGS)
 		"inv AS (INSERT INTO ordermgmt.invoices (order_id, customer_id, currency, due_at, net, tax, total) "
 		"        SELECT $1, $2, $3, now() + make_interval(days => $4), sum(net), sum(tax), sum(net) + sum(tax) "
 		"          FROM c HAVING count(*) > 0 "
-		"        RETURNING invoice_id, net, tax, total), "
+		"        RETURNING invoice_id, net, tax, total, due_at), "
 		"il AS (INSERT INTO ordermgmt.invoice_lines (invoice_id, order_id, line_no, qty, unit_price, tax_rate, net, tax) "
 		"       SELECT inv.invoice_id, $1, c.line_no, c.q, c.unit_price, c.tax_rate, c.net, c.tax FROM inv, c), "
 		"ol AS (UPDATE ordermgmt.order_lines l SET invoiced_qty = l.invoiced_qty + c.q FROM c "
 		"        WHERE l.order_id = $1 AND l.line_no = c.line_no AND EXISTS (SELECT 1 FROM inv)) "
-		"SELECT invoice_id, net, tax, total FROM inv",
+		"SELECT invoice_id, net, tax, total, due_at FROM inv",
 		INT8OID, INT8OID, TEXTOID, INT4OID);
 	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
 	int32		due_days;
@@ -72,6 +72,7 @@ ordermgmt_invoice_order(PG_FUNCTION_ARGS)
 	Numeric		net;
 	Numeric		tax;
 	Numeric		total;
+	Datum		due_at;
 	bool		isnull;
 	Datum		v[4];
 
@@ -108,6 +109,7 @@ ordermgmt_invoice_order(PG_FUNCTION_ARGS)
 	net = DatumGetNumericCopy(om_getdatum(0, 2, &isnull));
 	tax = DatumGetNumericCopy(om_getdatum(0, 3, &isnull));
 	total = DatumGetNumericCopy(om_getdatum(0, 4, &isnull));
+	due_at = om_getdatum(0, 5, &isnull);
 
 	{
 		const char *roles[3] = {"receivable", "revenue", "tax_payable"};
@@ -118,6 +120,8 @@ ordermgmt_invoice_order(PG_FUNCTION_ARGS)
 				psprintf("invoice " INT64_FORMAT " for order " INT64_FORMAT, invoice_id, order_id),
 				currency, 3, roles, debits, credits);
 	}
+	if (om_numeric_positive(total))
+		om_deadline_set("L3_PAYMENT_OVERDUE", "invoice", invoice_id, order_id, NULL, due_at);
 	om_emit_event("invoice.created", order_id,
 				  psprintf("{\"invoice_id\": " INT64_FORMAT ", \"total\": %s, \"currency\": %s}",
 						   invoice_id, DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(total))),
@@ -145,8 +149,8 @@ ordermgmt_record_payment(PG_FUNCTION_ARGS)
 	static OmPlan insert_payment = OM_PLAN(
 		"WITH pay AS (INSERT INTO ordermgmt.payments (invoice_id, amount, method, reference, recorded_by) "
 		"             VALUES ($1, $2, $3, $4, $5) RETURNING payment_id), "
-		"inv AS (UPDATE ordermgmt.invoices SET paid = paid + $2 WHERE invoice_id = $1) "
-		"SELECT payment_id FROM pay",
+		"inv AS (UPDATE ordermgmt.invoices SET paid = paid + $2 WHERE invoice_id = $1 RETURNING due) "
+		"SELECT payment_id, (SELECT due = 0 FROM inv) FROM pay",
 		INT8OID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID);
 	int64		invoice_id = om_int64_arg(fcinfo, 0, "invoice_id");
 	Numeric		amount = om_numeric_arg(fcinfo, 1, "amount", false);
@@ -209,6 +213,8 @@ ordermgmt_record_payment(PG_FUNCTION_ARGS)
 	v[4] = om_text_datum(om_session_user());
 	om_exec(&insert_payment, v, nulls, false, 1);
 	payment_id = om_getint64(0, 1);
+	if (om_getbool(0, 2))
+		om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", invoice_id, "invoice paid");
 
 	{
 		const char *roles[2] = {"cash", "receivable"};

@@ -355,7 +355,9 @@ om_confirm(int64 order_id, const char *approver)
 			om_raise_alert("L1_STOCK_SHORTAGE", "order", order_id, order_id,
 						   psprintf("{\"lines\": [%s]}", shortage.data));
 		/* Checks that pass now clear their earlier alerts. */
-		om_resolve_alerts_for_order(order_id, 1, failed.data, "check passed");
+		om_resolve_alerts_for_order(order_id, 1,
+									psprintf("%s,L1_CONFIRMATION_OVERDUE", failed.data),
+									"check passed");
 		om_set_status(order_id, "on_hold", psprintf("level-1 checks failed: %s", failed.data));
 		return "on_hold";
 	}

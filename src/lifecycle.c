@@ -207,8 +207,21 @@ lifecycle_after(TriggerData *trigdata)
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	StringInfoData payload;
 
+	bool		isnull;
+	Datum		promised_at = heap_getattr(newtup, SPI_fnumber(desc, "promised_at"), desc, &isnull);
+
 	if (old_status != NULL && strcmp(old_status, new_status) == 0)
+	{
+		/* Only the promised time changed: move the delivery deadline. */
+		bool		old_isnull;
+		Datum		old_promised = heap_getattr(trigdata->tg_trigtuple, SPI_fnumber(desc, "promised_at"),
+												desc, &old_isnull);
+
+		if (isnull != old_isnull ||
+			(!isnull && DatumGetTimestampTz(promised_at) != DatumGetTimestampTz(old_promised)))
+			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true);
 		return;
+	}
 
 	if (strcmp(new_status, "on_hold") == 0)
 		reason = tuple_text(newtup, desc, "hold_reason");
@@ -234,25 +247,21 @@ lifecycle_after(TriggerData *trigdata)
 		appendStringInfo(&payload, "{\"status\": %s, \"customer_id\": " INT64_FORMAT "}",
 						 om_json_quote(new_status), tuple_int64(newtup, desc, "customer_id"));
 		om_emit_event("order.created", order_id, payload.data);
-		return;
 	}
-
-	appendStringInfo(&payload, "{\"from\": %s, \"to\": %s", om_json_quote(old_status),
-					 om_json_quote(new_status));
-	if (reason)
-		appendStringInfo(&payload, ", \"reason\": %s", om_json_quote(reason));
-	appendStringInfoChar(&payload, '}');
-	om_emit_event("order.status_changed", order_id, payload.data);
+	else
+	{
+		appendStringInfo(&payload, "{\"from\": %s, \"to\": %s", om_json_quote(old_status),
+						 om_json_quote(new_status));
+		if (reason)
+			appendStringInfo(&payload, ", \"reason\": %s", om_json_quote(reason));
+		appendStringInfoChar(&payload, '}');
+		om_emit_event("order.status_changed", order_id, payload.data);
+	}
 
 	/* Side effects every path to the new status needs. */
 	if (strcmp(new_status, "cancelled") == 0)
-	{
 		om_release_reservations(order_id);
-		om_resolve_alerts_for_order(order_id, 0, NULL, "order cancelled");
-	}
-	else if (strcmp(new_status, "confirmed") == 0 &&
-			 (strcmp(old_status, "pending") == 0 || strcmp(old_status, "on_hold") == 0))
-		om_resolve_alerts_for_order(order_id, 1, NULL, "order confirmed");
+	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false);
 }
 
 PG_FUNCTION_INFO_V1(ordermgmt_orders_lifecycle);

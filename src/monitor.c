@@ -14,8 +14,8 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 
-static void
-alert_announce(int64 alert_id, const char *rule_code, int level, const char *severity,
+void
+om_alert_announce(int64 alert_id, const char *rule_code, int level, const char *severity,
 			   int64 order_id, const char *state)
 {
 	StringInfoData body;
@@ -43,7 +43,7 @@ alert_announce(int64 alert_id, const char *rule_code, int level, const char *sev
  * Raise the rule's alert for a subject unless one is already open (then
  * its details are refreshed).  A disabled rule raises nothing.
  */
-void
+bool
 om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id,
 			   int64 order_id, const char *details_json)
 {
@@ -74,14 +74,51 @@ om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id
 		nulls[4] = 'n';
 
 	if (om_exec(&upsert_alert, values, nulls, false, 0) == 0)
-		return;					/* rule disabled */
+		return false;			/* rule disabled */
 	if (!om_getbool(0, 4))
-		return;					/* already open */
+		return false;			/* already open */
 
 	alert_id = om_getint64(0, 1);
 	level = DatumGetInt16(om_getdatum(0, 2, &(bool){false}));
 	severity = om_gettext(0, 3);
-	alert_announce(alert_id, rule_code, level, severity, order_id, "raised");
+	om_alert_announce(alert_id, rule_code, level, severity, order_id, "raised");
+	return true;
+}
+
+/*
+ * Announce alerts that a statement just resolved: its rows are (alert_id,
+ * rule_code, level, severity, order_id) in SPI_tuptable.
+ */
+int
+om_announce_resolved(void)
+{
+	int			n = (int) SPI_processed;
+	int64	   *ids;
+	char	  **rules;
+	int		   *levels;
+	char	  **severities;
+	int64	   *orders;
+	int			i;
+
+	if (n == 0)
+		return 0;
+	/* Copy the rows out: announcing runs queries that replace SPI_tuptable. */
+	ids = palloc(n * sizeof(int64));
+	rules = palloc(n * sizeof(char *));
+	levels = palloc(n * sizeof(int));
+	severities = palloc(n * sizeof(char *));
+	orders = palloc(n * sizeof(int64));
+	for (i = 0; i < n; i++)
+	{
+		ids[i] = om_getint64(i, 1);
+		rules[i] = om_gettext(i, 2);
+		levels[i] = DatumGetInt16(om_getdatum(i, 3, &(bool){false}));
+		severities[i] = om_gettext(i, 4);
+		orders[i] = om_getint64(i, 5);
+	}
+	for (i = 0; i < n; i++)
+		om_alert_announce(ids[i], rules[i], levels[i], severities[i], orders[i], "resolved");
+	return n;
 }
 
 /*
@@ -97,16 +134,10 @@ om_resolve_alerts_for_order(int64 order_id, int level, const char *keep_rules_cs
 		"       resolved_by = $4, note = coalesce(note, $3) "
 		" WHERE order_id = $1 AND status <> 'resolved' AND ($2 = 0 OR level = $2) "
 		"   AND rule_code <> ALL (string_to_array(coalesce($5, ''), ',')) "
-		"RETURNING alert_id, rule_code, level, severity",
+		"RETURNING alert_id, rule_code, level, severity, order_id",
 		INT8OID, INT4OID, TEXTOID, TEXTOID, TEXTOID);
 	Datum		values[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
-	int			n;
-	int			i;
-	int64	   *ids;
-	char	  **rules;
-	int		   *levels;
-	char	  **severities;
 
 	values[0] = Int64GetDatum(order_id);
 	values[1] = Int32GetDatum(level);
@@ -116,26 +147,8 @@ om_resolve_alerts_for_order(int64 order_id, int level, const char *keep_rules_cs
 		values[4] = om_text_datum(keep_rules_csv);
 	else
 		nulls[4] = 'n';
-
-	n = om_exec(&resolve_alerts, values, nulls, false, 0);
-	if (n == 0)
-		return 0;
-
-	/* Copy the rows out: announcing runs queries that replace SPI_tuptable. */
-	ids = palloc(n * sizeof(int64));
-	rules = palloc(n * sizeof(char *));
-	levels = palloc(n * sizeof(int));
-	severities = palloc(n * sizeof(char *));
-	for (i = 0; i < n; i++)
-	{
-		ids[i] = om_getint64(i, 1);
-		rules[i] = om_gettext(i, 2);
-		levels[i] = DatumGetInt16(om_getdatum(i, 3, &(bool){false}));
-		severities[i] = om_gettext(i, 4);
-	}
-	for (i = 0; i < n; i++)
-		alert_announce(ids[i], rules[i], levels[i], severities[i], order_id, "resolved");
-	return n;
+	om_exec(&resolve_alerts, values, nulls, false, 0);
+	return om_announce_resolved();
 }
 
 /* Change one alert's state by hand; see acknowledge_alert / resolve_alert. */
@@ -197,7 +210,7 @@ alert_set_state(int64 alert_id, const char *note, bool resolve)
 		nulls[2] = 'n';
 	om_exec(resolve ? &resolve_alert : &ack_alert, values, nulls, false, 0);
 	if (resolve)
-		alert_announce(alert_id, rule_code, level, severity, order_id, "resolved");
+		om_alert_announce(alert_id, rule_code, level, severity, order_id, "resolved");
 	SPI_finish();
 }
 

@@ -90,8 +90,20 @@ extern void om_events_init(void);
 extern const char *om_json_quote(const char *s);
 
 /* monitor.c: alerts */
-extern void om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id,
+extern bool om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id,
 						   int64 order_id, const char *details_json);
+extern void om_alert_announce(int64 alert_id, const char *rule_code, int level, const char *severity,
+							  int64 order_id, const char *state);
+extern int	om_announce_resolved(void);
+
+/* deadlines.c: time-based rules */
+extern void om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
+							 bool has_promised_at, Datum promised_at, bool promised_changed);
+extern void om_deadline_set(const char *rule_code, const char *subject_type, int64 subject_id,
+							int64 order_id, const char *variant, Datum anchor_at);
+extern int	om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject_id,
+							  const char *note);
+extern void om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n);
 extern int	om_resolve_alerts_for_order(int64 order_id, int level, const char *keep_rules_csv,
 										const char *note);
 

@@ -97,13 +97,13 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 		"                 (ORDER BY invoice_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS amount "
 		"            FROM open), "
 		"upd AS (UPDATE ordermgmt.invoices i SET credited = i.credited + a.amount FROM alloc a "
-		"         WHERE i.invoice_id = a.invoice_id AND a.amount > 0), "
+		"         WHERE i.invoice_id = a.invoice_id AND a.amount > 0 RETURNING i.invoice_id, i.due), "
 		"ins AS (INSERT INTO ordermgmt.credit_applications (return_id, invoice_id, amount) "
 		"        SELECT $1, invoice_id, amount FROM alloc WHERE amount > 0 "
 		"        UNION ALL "
 		"        SELECT $1, NULL, $3 - coalesce((SELECT sum(amount) FROM alloc), 0) "
 		"         WHERE $3 - coalesce((SELECT sum(amount) FROM alloc), 0) > 0) "
-		"SELECT 1",
+		"SELECT invoice_id FROM upd WHERE due = 0",
 		INT8OID, INT8OID, NUMERICOID);
 	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
 	char	   *reason = om_text_arg(fcinfo, 2, "reason");
@@ -130,6 +130,8 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 	Numeric		credit_total;
 	bool		isnull;
 	Datum		v[7];
+	int			n;
+	int64	   *settled;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -221,6 +223,8 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 				currency, 5, roles, debits, credits);
 	}
 
+	om_low_stock_check(warehouse_id, r_products, nret);
+
 	if (om_numeric_positive(credit_total))
 	{
 		v[0] = Int64GetDatum(return_id);
@@ -229,7 +233,12 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 		om_exec(&set_credit, v, NULL, false, 0);
 		v[1] = Int64GetDatum(order_id);
 		v[2] = NumericGetDatum(credit_total);
-		om_exec(&apply_credit, v, NULL, false, 0);
+		n = om_exec(&apply_credit, v, NULL, false, 0);
+		settled = palloc(Max(n, 1) * sizeof(int64));
+		for (i = 0; i < n; i++)
+			settled[i] = om_getint64(i, 1);
+		for (i = 0; i < n; i++)
+			om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", settled[i], "invoice settled by credit");
 	}
 
 	om_emit_event("return.created", order_id,

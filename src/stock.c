@@ -111,6 +111,7 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 	v[1] = int8_array(pids, nneeds);
 	v[2] = numeric_array(totals, nneeds);
 	om_exec(&add_reserved, v, NULL, false, 0);
+	om_low_stock_check(warehouse_id, pids, nneeds);
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = Int64GetDatum(warehouse_id);
@@ -134,18 +135,29 @@ om_release_reservations(int64 order_id)
 		"UPDATE ordermgmt.stock s SET reserved = s.reserved - r.q "
 		"  FROM (SELECT product_id, warehouse_id, sum(qty) AS q FROM ordermgmt.reservations "
 		"         WHERE order_id = $1 GROUP BY product_id, warehouse_id) r "
-		" WHERE s.product_id = r.product_id AND s.warehouse_id = r.warehouse_id",
+		" WHERE s.product_id = r.product_id AND s.warehouse_id = r.warehouse_id "
+		"RETURNING s.warehouse_id, s.product_id",
 		INT8OID);
 	static OmPlan delete_reservations = OM_PLAN(
 		"DELETE FROM ordermgmt.reservations WHERE order_id = $1",
 		INT8OID);
 	Datum		v[1];
+	int			n;
+	int			i;
+	int64		warehouse_id;
+	Datum	   *pids;
 
 	v[0] = Int64GetDatum(order_id);
 	if (om_exec(&lock_rows, v, NULL, false, 0) == 0)
 		return;
-	om_exec(&subtract_reserved, v, NULL, false, 0);
+	n = om_exec(&subtract_reserved, v, NULL, false, 0);
+	/* An order draws on one warehouse. */
+	warehouse_id = om_getint64(0, 1);
+	pids = palloc(n * sizeof(Datum));
+	for (i = 0; i < n; i++)
+		pids[i] = Int64GetDatum(om_getint64(i, 2));
 	om_exec(&delete_reservations, v, NULL, false, 0);
+	om_low_stock_check(warehouse_id, pids, n);
 }
 
 /*
@@ -232,6 +244,11 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 
 		om_post("receipt", "receipt", move_id, psprintf("receipt of %s into %s", sku, warehouse),
 				currency ? currency : "EUR", 2, roles, debits, credits);
+	}
+	{
+		Datum		pid = Int64GetDatum(product_id);
+
+		om_low_stock_check(warehouse_id, &pid, 1);
 	}
 
 	SPI_finish();

@@ -1,0 +1,163 @@
+/*
+ * aftersales.c
+ *		Level 3 after delivery: customer feedback and service tickets.
+ *
+ * A low rating raises L3_NEGATIVE_FEEDBACK at once; a ticket starts an
+ * L3_TICKET_OVERDUE deadline whose length depends on its priority, and
+ * resolving the ticket clears it.
+ */
+#include "ordermgmt.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
+
+/*
+ * record_feedback(order_id bigint, rating int, comment text) returns bigint
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_record_feedback);
+Datum
+ordermgmt_record_feedback(PG_FUNCTION_ARGS)
+{
+	static OmPlan insert_feedback = OM_PLAN(
+		"WITH f AS (INSERT INTO ordermgmt.feedback (order_id, rating, comment, recorded_by) "
+		"           VALUES ($1, $2, $3, $4) RETURNING feedback_id) "
+		"SELECT f.feedback_id, $2 <= coalesce((r.thresholds ->> 'max_rating')::int, 2) "
+		"  FROM f, ordermgmt.monitor_rules r WHERE r.rule_code = 'L3_NEGATIVE_FEEDBACK'",
+		INT8OID, INT2OID, TEXTOID, TEXTOID);
+	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
+	char	   *comment = om_text_arg_or_null(fcinfo, 2);
+	int32		rating;
+	char	   *status;
+	int64		feedback_id;
+	bool		negative;
+	Datum		v[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rating must not be NULL")));
+	rating = PG_GETARG_INT32(1);
+	if (rating < 1 || rating > 5)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("rating must be between 1 and 5, got %d", rating)));
+
+	SPI_connect();
+	status = om_lock_order(order_id);
+	if (strcmp(status, "draft") == 0 || strcmp(status, "cancelled") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("cannot record feedback for order " INT64_FORMAT ": it is %s", order_id, status)));
+
+	v[0] = Int64GetDatum(order_id);
+	v[1] = Int16GetDatum((int16) rating);
+	if (comment)
+		v[2] = om_text_datum(comment);
+	else
+		nulls[2] = 'n';
+	v[3] = om_text_datum(om_session_user());
+	om_exec(&insert_feedback, v, nulls, false, 1);
+	feedback_id = om_getint64(0, 1);
+	negative = om_getbool(0, 2);
+
+	om_emit_event("feedback.recorded", order_id,
+				  psprintf("{\"feedback_id\": " INT64_FORMAT ", \"rating\": %d}", feedback_id, rating));
+	if (negative)
+		om_raise_alert("L3_NEGATIVE_FEEDBACK", "feedback", feedback_id, order_id,
+					   psprintf("{\"rating\": %d, \"comment\": %s}", rating,
+								comment ? om_json_quote(comment) : "null"));
+	SPI_finish();
+	PG_RETURN_INT64(feedback_id);
+}
+
+/*
+ * open_ticket(order_id bigint, subject text, priority text) returns bigint
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_open_ticket);
+Datum
+ordermgmt_open_ticket(PG_FUNCTION_ARGS)
+{
+	static OmPlan insert_ticket = OM_PLAN(
+		"INSERT INTO ordermgmt.tickets (order_id, subject, priority, opened_by) "
+		"VALUES ($1, $2, $3, $4) RETURNING ticket_id, opened_at",
+		INT8OID, TEXTOID, TEXTOID, TEXTOID);
+	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
+	char	   *subject = om_text_arg(fcinfo, 1, "subject");
+	char	   *priority = om_text_arg(fcinfo, 2, "priority");
+	const char *const *p;
+	bool		known = false;
+	int64		ticket_id;
+	Datum		opened_at;
+	bool		isnull;
+	Datum		v[4];
+
+	for (p = priorities; *p; p++)
+		if (strcmp(*p, priority) == 0)
+			known = true;
+	if (!known)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("priority must be low, normal, high or urgent, got \"%s\"", priority)));
+
+	SPI_connect();
+	(void) om_lock_order(order_id);
+	v[0] = Int64GetDatum(order_id);
+	v[1] = om_text_datum(subject);
+	v[2] = om_text_datum(priority);
+	v[3] = om_text_datum(om_session_user());
+	om_exec(&insert_ticket, v, NULL, false, 1);
+	ticket_id = om_getint64(0, 1);
+	opened_at = om_getdatum(0, 2, &isnull);
+
+	om_deadline_set("L3_TICKET_OVERDUE", "ticket", ticket_id, order_id, priority, opened_at);
+	om_emit_event("ticket.opened", order_id,
+				  psprintf("{\"ticket_id\": " INT64_FORMAT ", \"priority\": %s, \"subject\": %s}",
+						   ticket_id, om_json_quote(priority), om_json_quote(subject)));
+	SPI_finish();
+	PG_RETURN_INT64(ticket_id);
+}
+
+/*
+ * resolve_ticket(ticket_id bigint, resolution text) returns void
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_resolve_ticket);
+Datum
+ordermgmt_resolve_ticket(PG_FUNCTION_ARGS)
+{
+	static OmPlan lock_ticket = OM_PLAN(
+		"SELECT order_id, status FROM ordermgmt.tickets WHERE ticket_id = $1 FOR UPDATE",
+		INT8OID);
+	static OmPlan close_ticket = OM_PLAN(
+		"UPDATE ordermgmt.tickets SET status = 'resolved', resolved_at = now(), resolved_by = $2, "
+		"       resolution = $3 WHERE ticket_id = $1",
+		INT8OID, TEXTOID, TEXTOID);
+	int64		ticket_id = om_int64_arg(fcinfo, 0, "ticket_id");
+	char	   *resolution = om_text_arg(fcinfo, 1, "resolution");
+	int64		order_id;
+	Datum		v[3];
+
+	SPI_connect();
+	v[0] = Int64GetDatum(ticket_id);
+	if (om_exec(&lock_ticket, v, NULL, false, 1) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("ticket " INT64_FORMAT " does not exist", ticket_id)));
+	order_id = om_getint64(0, 1);
+	if (strcmp(om_gettext(0, 2), "resolved") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("ticket " INT64_FORMAT " is already resolved", ticket_id)));
+
+	v[1] = om_text_datum(om_session_user());
+	v[2] = om_text_datum(resolution);
+	om_exec(&close_ticket, v, NULL, false, 0);
+	om_deadline_clear("L3_TICKET_OVERDUE", "ticket", ticket_id, "ticket resolved");
+	om_emit_event("ticket.resolved", order_id,
+				  psprintf("{\"ticket_id\": " INT64_FORMAT "}", ticket_id));
+	SPI_finish();
+	PG_RETURN_VOID();
+}

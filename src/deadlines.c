@@ -1,0 +1,439 @@
+/*
+ * deadlines.c
+ *		Time-based monitoring rules, low stock, and monitor_tick.
+ *
+ * A time-based rule is a row of ordermgmt.deadlines per subject, written
+ * when the subject enters the watched state (anchor_at) and deleted when it
+ * leaves; due_at = anchor_at + the rule's delay from its thresholds.  So a
+ * deadline that is due and not yet fired always means its condition holds,
+ * and monitor_tick only reads the due rows.  Leaving the state also
+ * resolves the rule's open alert in the same statement.
+ */
+#include "ordermgmt.h"
+
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+/* Rows monitor_tick handles per statement: bounds memory, keeps locks short. */
+#define TICK_BATCH 500
+
+static bool
+in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+static Datum
+text_array(const char **elems, int n)
+{
+	Datum		d[8];
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = om_text_datum(elems[i]);
+	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static Datum
+timestamptz_array(Datum *elems, int n)
+{
+	return PointerGetDatum(construct_array(elems, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * After an order's status (or promised time) changed: clear, start or move
+ * its deadlines and resolve the alerts whose condition has cleared, in one
+ * statement.  old_status is NULL for a new order.
+ */
+void
+om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
+				 bool has_promised_at, Datum promised_at, bool promised_changed)
+{
+	static const char *const waiting[] = {"pending", "on_hold", NULL};
+	static const char *const open_states[] = {"pending", "on_hold", "confirmed", "processing",
+											  "partially_shipped", "shipped", NULL};
+	static const char *const shipped_states[] = {"shipped", "delivered", "completed", "cancelled", NULL};
+	static const char *const closed_states[] = {"draft", "delivered", "completed", "cancelled", NULL};
+	static OmPlan monitor_order = OM_PLAN(
+		"WITH clr AS ("
+		"  DELETE FROM ordermgmt.deadlines WHERE subject_type = 'order' AND subject_id = $1 "
+		"     AND rule_code = ANY ($2::text[])), "
+		"keep AS ("
+		"  INSERT INTO ordermgmt.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at) "
+		"  SELECT r.rule_code, 'order', $1, $1, u.a, u.a + ordermgmt.rule_delay(r.rule_code, r.thresholds) "
+		"    FROM unnest($3::text[], $4::timestamptz[]) AS u(rule, a) "
+		"    JOIN ordermgmt.monitor_rules r ON r.rule_code = u.rule "
+		"  ON CONFLICT (rule_code, subject_type, subject_id) DO NOTHING), "
+		"move AS ("
+		"  INSERT INTO ordermgmt.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at) "
+		"  SELECT r.rule_code, 'order', $1, $1, u.a, u.a + ordermgmt.rule_delay(r.rule_code, r.thresholds) "
+		"    FROM unnest($5::text[], $6::timestamptz[]) AS u(rule, a) "
+		"    JOIN ordermgmt.monitor_rules r ON r.rule_code = u.rule "
+		"  ON CONFLICT (rule_code, subject_type, subject_id) "
+		"  DO UPDATE SET anchor_at = EXCLUDED.anchor_at, due_at = EXCLUDED.due_at, fired = false) "
+		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), resolved_by = $8, "
+		"       note = coalesce(note, $9) "
+		" WHERE order_id = $1 AND status <> 'resolved' "
+		"   AND ($7::text[] IS NULL OR rule_code = ANY ($7::text[]) OR level = $10) "
+		"RETURNING alert_id, rule_code, level, severity, order_id",
+		INT8OID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
+		TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID);
+	const char *clear[4];
+	const char *keep[4];
+	const char *move[4];
+	const char *resolve[4];
+	Datum		keep_at[4];
+	Datum		move_at[4];
+	int			nclear = 0;
+	int			nkeep = 0;
+	int			nmove = 0;
+	int			nresolve = 0;
+	int			level = 0;
+	bool		resolve_all = false;
+	bool		changed = old_status == NULL || strcmp(old_status, new_status) != 0;
+	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	Datum		v[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	const char *note = "condition cleared";
+
+	if (changed)
+	{
+		/* L1_CONFIRMATION_OVERDUE: from entering pending / on hold until it leaves both. */
+		if (in_list(new_status, waiting))
+		{
+			keep[nkeep] = "L1_CONFIRMATION_OVERDUE";
+			keep_at[nkeep++] = now;
+		}
+		else
+			clear[nclear++] = "L1_CONFIRMATION_OVERDUE";
+
+		/* L2_PROCESSING_OVERDUE: from confirmation until fully shipped. */
+		if (strcmp(new_status, "confirmed") == 0)
+		{
+			keep[nkeep] = "L2_PROCESSING_OVERDUE";
+			keep_at[nkeep++] = now;
+		}
+		else if (in_list(new_status, shipped_states))
+		{
+			clear[nclear++] = "L2_PROCESSING_OVERDUE";
+			resolve[nresolve++] = "L2_PROCESSING_OVERDUE";
+		}
+
+		/* L2_STALLED: restarts at every status change of an open order. */
+		if (in_list(new_status, open_states))
+		{
+			move[nmove] = "L2_STALLED";
+			move_at[nmove++] = now;
+		}
+		else
+			clear[nclear++] = "L2_STALLED";
+		if (old_status != NULL)
+			resolve[nresolve++] = "L2_STALLED";
+
+		if (strcmp(new_status, "confirmed") == 0 && old_status != NULL && in_list(old_status, waiting))
+		{
+			level = 1;			/* every level-1 check has passed */
+			note = "order confirmed";
+		}
+		if (strcmp(new_status, "cancelled") == 0)
+		{
+			resolve_all = true;
+			note = "order cancelled";
+		}
+	}
+
+	/* L3_DELIVERY_LATE: from the promise until delivered. */
+	if (in_list(new_status, closed_states))
+	{
+		if (changed)
+		{
+			clear[nclear++] = "L3_DELIVERY_LATE";
+			resolve[nresolve++] = "L3_DELIVERY_LATE";
+		}
+	}
+	else if (promised_changed && !has_promised_at)
+	{
+		clear[nclear++] = "L3_DELIVERY_LATE";
+		resolve[nresolve++] = "L3_DELIVERY_LATE";
+	}
+	else if (has_promised_at && promised_changed)
+	{
+		move[nmove] = "L3_DELIVERY_LATE";
+		move_at[nmove++] = promised_at;
+		resolve[nresolve++] = "L3_DELIVERY_LATE";
+	}
+	else if (has_promised_at && changed)
+	{
+		keep[nkeep] = "L3_DELIVERY_LATE";
+		keep_at[nkeep++] = promised_at;
+	}
+
+	/* A brand-new order has no alerts to resolve. */
+	if (old_status == NULL)
+	{
+		nresolve = 0;
+		level = 0;
+	}
+
+	v[0] = Int64GetDatum(order_id);
+	v[1] = text_array(clear, nclear);
+	v[2] = text_array(keep, nkeep);
+	v[3] = timestamptz_array(keep_at, nkeep);
+	v[4] = text_array(move, nmove);
+	v[5] = timestamptz_array(move_at, nmove);
+	if (resolve_all)
+		nulls[6] = 'n';
+	else
+		v[6] = text_array(resolve, nresolve);
+	v[7] = om_text_datum(om_session_user());
+	v[8] = om_text_datum(note);
+	v[9] = Int32GetDatum(level);
+	om_exec(&monitor_order, v, nulls, false, 0);
+	om_announce_resolved();
+}
+
+/* Start (or restart) a deadline for a ticket, an invoice... */
+void
+om_deadline_set(const char *rule_code, const char *subject_type, int64 subject_id,
+				int64 order_id, const char *variant, Datum anchor_at)
+{
+	static OmPlan upsert_deadline = OM_PLAN(
+		"INSERT INTO ordermgmt.deadlines "
+		"  (rule_code, subject_type, subject_id, order_id, variant, anchor_at, due_at) "
+		"SELECT r.rule_code, $2, $3, $4, $5, $6, $6 + ordermgmt.rule_delay(r.rule_code, r.thresholds, $5) "
+		"  FROM ordermgmt.monitor_rules r WHERE r.rule_code = $1 "
+		"ON CONFLICT (rule_code, subject_type, subject_id) "
+		"DO UPDATE SET anchor_at = EXCLUDED.anchor_at, due_at = EXCLUDED.due_at, fired = false",
+		TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID);
+	Datum		v[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+
+	v[0] = om_text_datum(rule_code);
+	v[1] = om_text_datum(subject_type);
+	v[2] = Int64GetDatum(subject_id);
+	v[3] = Int64GetDatum(order_id);
+	if (order_id <= 0)
+		nulls[3] = 'n';
+	if (variant)
+		v[4] = om_text_datum(variant);
+	else
+		nulls[4] = 'n';
+	v[5] = anchor_at;
+	om_exec(&upsert_deadline, v, nulls, false, 0);
+}
+
+/* The subject left the watched state: drop its deadline, resolve its alert. */
+int
+om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject_id,
+				  const char *note)
+{
+	static OmPlan clear_deadline = OM_PLAN(
+		"WITH d AS (DELETE FROM ordermgmt.deadlines "
+		"            WHERE rule_code = $1 AND subject_type = $2 AND subject_id = $3) "
+		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), resolved_by = $4, "
+		"       note = coalesce(note, $5) "
+		" WHERE rule_code = $1 AND subject_type = $2 AND subject_id = $3 AND status <> 'resolved' "
+		"RETURNING alert_id, rule_code, level, severity, order_id",
+		TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID);
+	Datum		v[5];
+
+	v[0] = om_text_datum(rule_code);
+	v[1] = om_text_datum(subject_type);
+	v[2] = Int64GetDatum(subject_id);
+	v[3] = om_text_datum(om_session_user());
+	v[4] = om_text_datum(note);
+	om_exec(&clear_deadline, v, NULL, false, 0);
+	return om_announce_resolved();
+}
+
+/*
+ * L2_LOW_STOCK for the given products of a warehouse: raise where available
+ * stock is now under the reorder point, resolve where it no longer is.  The
+ * query returns only the rows whose alert state must change.
+ */
+void
+om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n)
+{
+	static OmPlan changed_levels = OM_PLAN(
+		"SELECT x.stock_id, x.low, x.sku, x.available::text, x.reorder_point::text "
+		"  FROM (SELECT s.stock_id, p.sku, s.on_hand - s.reserved AS available, p.reorder_point, "
+		"               (s.on_hand - s.reserved) < p.reorder_point AS low, "
+		"               EXISTS (SELECT 1 FROM ordermgmt.alerts a WHERE a.rule_code = 'L2_LOW_STOCK' "
+		"                          AND a.subject_type = 'stock' AND a.subject_id = s.stock_id "
+		"                          AND a.status <> 'resolved') AS alerted "
+		"          FROM ordermgmt.stock s JOIN ordermgmt.products p ON p.product_id = s.product_id "
+		"         WHERE s.warehouse_id = $1 AND s.product_id = ANY ($2)) x "
+		" WHERE x.low <> x.alerted",
+		INT8OID, INT8ARRAYOID);
+	Datum		v[2];
+	int			rows;
+	int			i;
+	int64	   *stock_ids;
+	bool	   *low;
+	char	  **details;
+
+	if (n == 0)
+		return;
+	v[0] = Int64GetDatum(warehouse_id);
+	v[1] = PointerGetDatum(construct_array(product_ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	rows = om_exec(&changed_levels, v, NULL, false, 0);
+	if (rows == 0)
+		return;
+	stock_ids = palloc(rows * sizeof(int64));
+	low = palloc(rows * sizeof(bool));
+	details = palloc(rows * sizeof(char *));
+	for (i = 0; i < rows; i++)
+	{
+		stock_ids[i] = om_getint64(i, 1);
+		low[i] = om_getbool(i, 2);
+		details[i] = psprintf("{\"sku\": %s, \"warehouse_id\": " INT64_FORMAT ", \"available\": %s, "
+							  "\"reorder_point\": %s}",
+							  om_json_quote(om_gettext(i, 3)), warehouse_id, om_gettext(i, 4),
+							  om_gettext(i, 5));
+	}
+	for (i = 0; i < rows; i++)
+	{
+		if (low[i])
+			om_raise_alert("L2_LOW_STOCK", "stock", stock_ids[i], 0, details[i]);
+		else
+			om_deadline_clear("L2_LOW_STOCK", "stock", stock_ids[i], "stock replenished");
+	}
+}
+
+/*
+ * monitor_tick(at timestamptz) returns integer: raise the alerts of every
+ * deadline due at "at" that has not fired yet; returns how many were raised.
+ * Rows locked by a transaction that is clearing them are skipped: that
+ * transaction is about to make them moot.
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_monitor_tick);
+Datum
+ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
+{
+	static OmPlan due_rows = OM_PLAN(
+		"SELECT d.rule_code, d.subject_type, d.subject_id, coalesce(d.order_id, 0), r.enabled, "
+		"       jsonb_build_object('due_at', d.due_at, 'anchor_at', d.anchor_at)::text "
+		"  FROM ordermgmt.deadlines d JOIN ordermgmt.monitor_rules r ON r.rule_code = d.rule_code "
+		" WHERE NOT d.fired AND d.due_at <= $1 "
+		" ORDER BY d.due_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED",
+		TIMESTAMPTZOID, INT4OID);
+	static OmPlan mark_fired = OM_PLAN(
+		"UPDATE ordermgmt.deadlines d SET fired = true "
+		"  FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(r, t, i) "
+		" WHERE d.rule_code = u.r AND d.subject_type = u.t AND d.subject_id = u.i",
+		TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID);
+	TimestampTz at;
+	int			raised = 0;
+	int			n;
+
+	if (PG_NARGS() < 1 || PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at must not be NULL")));
+	at = PG_GETARG_TIMESTAMPTZ(0);
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at must be a finite timestamp")));
+
+	SPI_connect();
+	do
+	{
+		Datum		v[3];
+		Datum	   *rules;
+		Datum	   *types;
+		Datum	   *ids;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		v[0] = TimestampTzGetDatum(at);
+		v[1] = Int32GetDatum(TICK_BATCH);
+		n = om_exec(&due_rows, v, NULL, false, 0);
+		if (n == 0)
+			break;
+
+		/* Copy the batch out: raising alerts runs queries of its own. */
+		{
+			SPITupleTable *batch = SPI_tuptable;
+			char	  **rule = palloc(n * sizeof(char *));
+			char	  **type = palloc(n * sizeof(char *));
+			int64	   *subject = palloc(n * sizeof(int64));
+			int64	   *order = palloc(n * sizeof(int64));
+			bool	   *enabled = palloc(n * sizeof(bool));
+			char	  **details = palloc(n * sizeof(char *));
+
+			rules = palloc(n * sizeof(Datum));
+			types = palloc(n * sizeof(Datum));
+			ids = palloc(n * sizeof(Datum));
+			for (i = 0; i < n; i++)
+			{
+				rule[i] = om_gettext(i, 1);
+				type[i] = om_gettext(i, 2);
+				subject[i] = om_getint64(i, 3);
+				order[i] = om_getint64(i, 4);
+				enabled[i] = om_getbool(i, 5);
+				details[i] = om_gettext(i, 6);
+				rules[i] = om_text_datum(rule[i]);
+				types[i] = om_text_datum(type[i]);
+				ids[i] = Int64GetDatum(subject[i]);
+			}
+			SPI_freetuptable(batch);
+			for (i = 0; i < n; i++)
+			{
+				CHECK_FOR_INTERRUPTS();
+				/* A disabled rule's deadline passes silently. */
+				if (enabled[i] &&
+					om_raise_alert(rule[i], type[i], subject[i], order[i], details[i]))
+					raised++;
+			}
+		}
+		v[0] = PointerGetDatum(construct_array(rules, n, TEXTOID, -1, false, TYPALIGN_INT));
+		v[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
+		v[2] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		om_exec(&mark_fired, v, NULL, false, 0);
+	} while (n == TICK_BATCH);
+	SPI_finish();
+	PG_RETURN_INT32(raised);
+}
+
+/*
+ * monitor_rules_changed: AFTER UPDATE trigger on monitor_rules.  A changed
+ * threshold applies to the items already waiting: their due_at moves.
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_monitor_rules_changed);
+Datum
+ordermgmt_monitor_rules_changed(PG_FUNCTION_ARGS)
+{
+	static OmPlan reschedule = OM_PLAN(
+		"UPDATE ordermgmt.deadlines d "
+		"   SET due_at = d.anchor_at + ordermgmt.rule_delay(r.rule_code, r.thresholds, d.variant) "
+		"  FROM ordermgmt.monitor_rules r "
+		" WHERE r.rule_code = $1 AND d.rule_code = r.rule_code",
+		TEXTOID);
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	Datum		v[1];
+	char	   *rule;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("monitor_rules_changed must be fired as an AFTER UPDATE row trigger")));
+	desc = trigdata->tg_relation->rd_att;
+	rule = SPI_getvalue(trigdata->tg_newtuple, desc, SPI_fnumber(desc, "rule_code"));
+
+	SPI_connect();
+	v[0] = om_text_datum(rule);
+	om_exec(&reschedule, v, NULL, false, 0);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
