@@ -124,12 +124,44 @@ om_json_quote(const char *s)
  * is a JSON object built by the caller (or NULL); its members are repeated
  * in the notification when it is small.  Returns the event id.
  */
+/*
+ * Queue the NOTIFY of one event on ordermgmt_events: its id, kind and order
+ * followed by the members of its payload (as stored, so "immediate" and
+ * "relay" send the same text), or only the ids if that would be too long.
+ */
+void
+om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *payload_text)
+{
+	StringInfoData msg;
+	size_t		plen = payload_text ? strlen(payload_text) : 0;
+
+	initStringInfo(&msg);
+	appendStringInfo(&msg, "{\"event_id\": " INT64_FORMAT ", \"kind\": %s, \"order_id\": ",
+					 event_id, om_json_quote(kind));
+	if (order_id > 0)
+		appendStringInfo(&msg, INT64_FORMAT, order_id);
+	else
+		appendStringInfoString(&msg, "null");
+	/* Repeat the payload's members ("{...}" without its braces) if small. */
+	if (plen > 2 && plen < OM_NOTIFY_PAYLOAD_MAX)
+	{
+		appendStringInfoString(&msg, ", ");
+		appendBinaryStringInfo(&msg, payload_text + 1, plen - 2);
+	}
+	appendStringInfoChar(&msg, '}');
+	Async_Notify("ordermgmt_events", msg.data);
+}
+
+/*
+ * Write one event and, in immediate mode, queue its NOTIFY.  payload_json
+ * is a JSON object built by the caller (or NULL).  Returns the event id.
+ */
 int64
 om_emit_event(const char *kind, int64 order_id, const char *payload_json)
 {
 	static OmPlan insert_event = OM_PLAN(
 		"INSERT INTO ordermgmt.events (kind, order_id, payload) "
-		"VALUES ($1, $2, coalesce($3::jsonb, '{}')) RETURNING event_id",
+		"VALUES ($1, $2, coalesce($3::jsonb, '{}')) RETURNING event_id, payload::text",
 		TEXTOID, INT8OID, TEXTOID);
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
@@ -148,29 +180,38 @@ om_emit_event(const char *kind, int64 order_id, const char *payload_json)
 
 	om_exec(&insert_event, values, nulls, false, 1);
 	event_id = om_getint64(0, 1);
-
 	if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
-	{
-		StringInfoData msg;
-		size_t		plen = payload_json ? strlen(payload_json) : 0;
-
-		initStringInfo(&msg);
-		appendStringInfo(&msg, "{\"event_id\": " INT64_FORMAT ", \"kind\": %s, \"order_id\": ",
-						 event_id, om_json_quote(kind));
-		if (order_id > 0)
-			appendStringInfo(&msg, INT64_FORMAT, order_id);
-		else
-			appendStringInfoString(&msg, "null");
-		/* Repeat the payload's members ("{...}" without its braces) if small. */
-		if (plen > 2 && plen < OM_NOTIFY_PAYLOAD_MAX)
-		{
-			appendStringInfoString(&msg, ", ");
-			appendBinaryStringInfo(&msg, payload_json + 1, plen - 2);
-		}
-		appendStringInfoChar(&msg, '}');
-		Async_Notify("ordermgmt_events", msg.data);
-	}
+		om_event_notify(event_id, kind, order_id, om_gettext(0, 2));
 	return event_id;
+}
+
+/*
+ * The id up to which every event is settled: committed and visible to a
+ * snapshot taken from now on, or never to be committed (see above).
+ */
+int64
+om_events_settled_upto(void)
+{
+	int64		cutoff = events_sequence_last_value();
+	LockData   *locks = GetLockStatusData();
+	int			i;
+
+	for (i = 0; i < locks->nelements; i++)
+	{
+		LockInstanceData *l = &locks->locks[i];
+		int64		key;
+
+		if (l->locktag.locktag_type != LOCKTAG_ADVISORY ||
+			l->locktag.locktag_field4 != OM_EVENT_LOCK_FIELD4 ||
+			l->locktag.locktag_field1 != MyDatabaseId ||
+			l->pid == MyProcPid ||
+			l->holdMask == 0)
+			continue;
+		key = (int64) (((uint64) l->locktag.locktag_field2 << 32) | l->locktag.locktag_field3);
+		if (key < cutoff)
+			cutoff = key;
+	}
+	return cutoff;
 }
 
 /*
@@ -188,7 +229,6 @@ ordermgmt_events_since(PG_FUNCTION_ARGS)
 	int64		after_id = om_int64_arg(fcinfo, 0, "after_id");
 	int32		max_rows;
 	int64		cutoff;
-	LockData   *locks;
 	Datum		values[3];
 	int			i;
 	int			n;
@@ -202,23 +242,7 @@ ordermgmt_events_since(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 
 	/* 1: the last id handed out; 2: the smallest key another writer holds. */
-	cutoff = events_sequence_last_value();
-	locks = GetLockStatusData();
-	for (i = 0; i < locks->nelements; i++)
-	{
-		LockInstanceData *l = &locks->locks[i];
-		int64		key;
-
-		if (l->locktag.locktag_type != LOCKTAG_ADVISORY ||
-			l->locktag.locktag_field4 != OM_EVENT_LOCK_FIELD4 ||
-			l->locktag.locktag_field1 != MyDatabaseId ||
-			l->pid == MyProcPid ||
-			l->holdMask == 0)
-			continue;
-		key = (int64) (((uint64) l->locktag.locktag_field2 << 32) | l->locktag.locktag_field3);
-		if (key < cutoff)
-			cutoff = key;
-	}
+	cutoff = om_events_settled_upto();
 
 	if (cutoff <= after_id)
 		PG_RETURN_NULL();

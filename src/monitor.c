@@ -18,7 +18,7 @@ void
 om_alert_announce(int64 alert_id, const char *rule_code, int level, const char *severity,
 			   int64 order_id, const char *state)
 {
-	StringInfoData body;
+	StringInfoData event;
 	char		order_buf[32];
 
 	if (order_id > 0)
@@ -26,17 +26,27 @@ om_alert_announce(int64 alert_id, const char *rule_code, int level, const char *
 	else
 		strlcpy(order_buf, "null", sizeof(order_buf));
 
-	initStringInfo(&body);
-	appendStringInfo(&body,
+	/* The event row carries order_id itself; the alert channel repeats it. */
+	initStringInfo(&event);
+	appendStringInfo(&event,
 					 "{\"alert_id\": " INT64_FORMAT ", \"rule_code\": %s, \"level\": %d, "
-					 "\"severity\": %s, \"order_id\": %s, \"state\": \"%s\"}",
-					 alert_id, om_json_quote(rule_code), level, om_json_quote(severity),
-					 order_buf, state);
-
+					 "\"severity\": %s, \"state\": \"%s\"}",
+					 alert_id, om_json_quote(rule_code), level, om_json_quote(severity), state);
 	om_emit_event(strcmp(state, "raised") == 0 ? "alert.raised" : "alert.resolved",
-				  order_id, body.data);
+				  order_id, event.data);
+
 	if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
+	{
+		StringInfoData body;
+
+		initStringInfo(&body);
+		appendStringInfo(&body,
+						 "{\"alert_id\": " INT64_FORMAT ", \"rule_code\": %s, \"level\": %d, "
+						 "\"severity\": %s, \"order_id\": %s, \"state\": \"%s\"}",
+						 alert_id, om_json_quote(rule_code), level, om_json_quote(severity),
+						 order_buf, state);
 		Async_Notify("ordermgmt_alerts", body.data);
+	}
 }
 
 /*

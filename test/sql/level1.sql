@@ -111,7 +111,7 @@ SELECT ordermgmt.resolve_alert(:a1);
 SELECT pg_temp.try(format('SELECT ordermgmt.acknowledge_alert(%s)', :a1));
 SELECT status, resolved_by, note FROM ordermgmt.alerts WHERE alert_id = :a1;
 
--- every alert raised or resolved is an event with the spec's payload
+-- every alert raised or resolved is an event (order_id is the event's own column)
 SELECT payload FROM ordermgmt.events WHERE kind LIKE 'alert.%' AND order_id = :o_old ORDER BY event_id;
 SELECT (SELECT count(*) FROM ordermgmt.alerts) = (SELECT count(*) FROM ordermgmt.events WHERE kind = 'alert.raised') AS one_event_per_alert,
        (SELECT count(*) FROM ordermgmt.alerts WHERE status = 'resolved') = (SELECT count(*) FROM ordermgmt.events WHERE kind = 'alert.resolved') AS one_event_per_resolution;
