@@ -431,7 +431,7 @@ CREATE FUNCTION @extschema@.rule_thresholds_valid(rule_code text, thresholds jso
     AS $$
 SELECT coalesce(CASE
          WHEN rule_code = 'L3_TICKET_OVERDUE' THEN
-              (SELECT pg_catalog.bool_and(@extschema@.rule_delay(rule_code, thresholds, p) OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval)
+              (SELECT pg_catalog.bool_and(coalesce(@extschema@.rule_delay(rule_code, thresholds, p) OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval, false))
                  FROM pg_catalog.unnest(ARRAY['low', 'normal', 'high', 'urgent']) AS p)
          WHEN rule_code IN ('L1_CONFIRMATION_OVERDUE', 'L2_PROCESSING_OVERDUE', 'L2_STALLED',
                             'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE') THEN
