@@ -843,6 +843,99 @@ SELECT t.ticket_id, t.order_id, c.code AS customer, t.subject, t.priority, t.sta
          ON d.rule_code = 'L3_TICKET_OVERDUE' AND d.subject_type = 'ticket' AND d.subject_id = t.ticket_id;
 COMMENT ON VIEW @extschema@.v_tickets IS 'After-sales tickets with their deadline, age and whether they are overdue';
 
+CREATE VIEW @extschema@.v_daily_sales AS
+WITH booked AS (
+    SELECT o.created_at::date AS day, o.currency, count(*) AS orders_booked,
+           sum(t.net) AS booked_net
+      FROM @extschema@.orders o
+      JOIN LATERAL (SELECT round(sum(l.qty * l.unit_price), 2) AS net
+                      FROM @extschema@.order_lines l WHERE l.order_id = o.order_id) t ON true
+     WHERE o.status NOT IN ('draft', 'cancelled')
+     GROUP BY 1, 2),
+invoiced AS (
+    SELECT i.issued_at::date AS day, i.currency, count(*) AS invoices,
+           sum(i.net) AS invoiced_net, sum(i.tax) AS invoiced_tax, sum(i.total) AS invoiced_total
+      FROM @extschema@.invoices i GROUP BY 1, 2)
+SELECT day, currency,
+       coalesce(b.orders_booked, 0) AS orders_booked, coalesce(b.booked_net, 0) AS booked_net,
+       coalesce(v.invoices, 0) AS invoices, coalesce(v.invoiced_net, 0) AS invoiced_net,
+       coalesce(v.invoiced_tax, 0) AS invoiced_tax, coalesce(v.invoiced_total, 0) AS invoiced_total
+  FROM booked b FULL JOIN invoiced v USING (day, currency)
+ ORDER BY day, currency;
+COMMENT ON VIEW @extschema@.v_daily_sales IS 'Per day and currency: orders booked (not draft or cancelled) and invoiced amounts';
+
+CREATE VIEW @extschema@.v_order_milestones AS
+SELECT o.order_id, o.customer_id, o.created_at, o.confirmed_at, o.promised_at,
+       s.first_shipped_at, s.last_shipped_at, s.delivered_at
+  FROM @extschema@.orders o
+  LEFT JOIN LATERAL (
+        SELECT min(sh.shipped_at) AS first_shipped_at, max(sh.shipped_at) AS last_shipped_at,
+               CASE WHEN o.status IN ('delivered', 'completed') THEN max(sh.delivered_at) END AS delivered_at
+          FROM @extschema@.shipments sh WHERE sh.order_id = o.order_id) s ON true;
+COMMENT ON VIEW @extschema@.v_order_milestones IS 'When each order was entered, confirmed, first and last shipped, and delivered';
+
+CREATE VIEW @extschema@.v_fulfillment_times AS
+WITH stages AS (
+    SELECT date_trunc('week', m.created_at)::date AS week, x.stage, x.ord, x.hours
+      FROM @extschema@.v_order_milestones m
+      CROSS JOIN LATERAL (VALUES
+            ('entry_to_confirmation', 1, extract(epoch FROM m.confirmed_at - m.created_at) / 3600),
+            ('confirmation_to_shipment', 2, extract(epoch FROM m.first_shipped_at - m.confirmed_at) / 3600),
+            ('shipment_to_delivery', 3, extract(epoch FROM m.delivered_at - m.last_shipped_at) / 3600),
+            ('entry_to_delivery', 4, extract(epoch FROM m.delivered_at - m.created_at) / 3600)) AS x(stage, ord, hours)
+     WHERE x.hours IS NOT NULL)
+SELECT week, stage, count(*) AS orders,
+       round(avg(hours), 2) AS mean_hours,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY hours))::numeric, 2) AS median_hours,
+       round((percentile_cont(0.9) WITHIN GROUP (ORDER BY hours))::numeric, 2) AS p90_hours
+  FROM stages
+ GROUP BY week, stage, ord
+ ORDER BY week, ord;
+COMMENT ON VIEW @extschema@.v_fulfillment_times IS
+    'Hours from entry to confirmation, confirmation to shipment, shipment to delivery, and overall: mean, median, 90th percentile per week of entry';
+
+CREATE VIEW @extschema@.v_on_time_delivery AS
+SELECT date_trunc('week', m.delivered_at)::date AS week, c.code AS customer,
+       count(*) AS delivered,
+       count(*) FILTER (WHERE m.delivered_at <= m.promised_at) AS on_time,
+       round(count(*) FILTER (WHERE m.delivered_at <= m.promised_at)::numeric / count(*), 4) AS on_time_rate
+  FROM @extschema@.v_order_milestones m
+  JOIN @extschema@.customers c USING (customer_id)
+ WHERE m.delivered_at IS NOT NULL AND m.promised_at IS NOT NULL
+ GROUP BY GROUPING SETS ((1, 2), (1), (2))
+ ORDER BY 1 NULLS LAST, 2 NULLS FIRST;
+COMMENT ON VIEW @extschema@.v_on_time_delivery IS
+    'Delivered orders with a promise, on time or not: per week and customer, per week (customer NULL), per customer (week NULL)';
+
+CREATE VIEW @extschema@.v_customer_history AS
+WITH o AS (
+    SELECT o.customer_id, count(*) AS orders, min(o.created_at) AS first_order_at,
+           max(o.created_at) AS last_order_at,
+           count(*) FILTER (WHERE o.status NOT IN ('completed', 'cancelled', 'draft')) AS open_orders
+      FROM @extschema@.orders o WHERE o.status <> 'draft' GROUP BY o.customer_id),
+v AS (
+    SELECT i.customer_id, sum(i.net) AS invoiced_net, sum(i.due) AS balance_due
+      FROM @extschema@.invoices i GROUP BY i.customer_id),
+r AS (
+    SELECT ord.customer_id, sum(rt.credit_net) AS credited_net
+      FROM @extschema@.returns rt JOIN @extschema@.orders ord USING (order_id) GROUP BY ord.customer_id),
+f AS (
+    SELECT ord.customer_id, round(avg(fb.rating), 2) AS average_rating
+      FROM @extschema@.feedback fb JOIN @extschema@.orders ord USING (order_id) GROUP BY ord.customer_id)
+SELECT c.code AS customer, c.name, c.email, c.credit_limit, c.blocked,
+       coalesce(o.orders, 0) AS orders, o.first_order_at, o.last_order_at, coalesce(o.open_orders, 0) AS open_orders,
+       coalesce(v.invoiced_net, 0) - coalesce(r.credited_net, 0) AS lifetime_value,
+       coalesce(v.balance_due, 0) AS balance_due,
+       f.average_rating
+  FROM @extschema@.customers c
+  LEFT JOIN o USING (customer_id)
+  LEFT JOIN v USING (customer_id)
+  LEFT JOIN r USING (customer_id)
+  LEFT JOIN f USING (customer_id)
+ ORDER BY c.code;
+COMMENT ON VIEW @extschema@.v_customer_history IS
+    'Per customer: orders, first and last order, open orders, lifetime value (invoiced less credits), balance due, average rating';
+
 --------------------------------------------------------------------------
 -- pg_dump keeps user data and configuration
 --------------------------------------------------------------------------
@@ -885,7 +978,9 @@ GRANT USAGE ON TYPE @extschema@.order_status TO ordermgmt_reader, ordermgmt_app,
 GRANT SELECT ON @extschema@.v_stock_availability, @extschema@.v_order_status,
                 @extschema@.v_pipeline, @extschema@.v_monitor_dashboard,
                 @extschema@.v_settings, @extschema@.v_trial_balance, @extschema@.v_ar_aging,
-                @extschema@.v_feedback_summary, @extschema@.v_tickets
+                @extschema@.v_feedback_summary, @extschema@.v_tickets,
+                @extschema@.v_daily_sales, @extschema@.v_order_milestones, @extschema@.v_fulfillment_times,
+                @extschema@.v_on_time_delivery, @extschema@.v_customer_history
    TO ordermgmt_reader;
 
 -- Applications: the API, reads, and plain SQL on orders and lines (guarded by triggers).
