@@ -386,7 +386,7 @@ CREATE TABLE @extschema@.journal_entries (
     source_type       text NOT NULL CHECK (source_type IN ('receipt', 'shipment', 'invoice', 'payment',
                                                            'return', 'manual', 'reversal')),
     source_id         bigint,
-    reverses_entry_id bigint UNIQUE REFERENCES @extschema@.journal_entries,
+    reverses_entry_id bigint UNIQUE,
     posted_by         text NOT NULL
 );
 CREATE INDEX journal_entries_source_idx ON @extschema@.journal_entries (source_type, source_id);
@@ -937,6 +937,22 @@ COMMENT ON VIEW @extschema@.v_customer_history IS
     'Per customer: orders, first and last order, open orders, lifetime value (invoiced less credits), balance due, average rating';
 
 --------------------------------------------------------------------------
+-- Seeded configuration survives pg_dump / pg_restore
+--------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.config_merge() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'ordermgmt_config_merge';
+COMMENT ON FUNCTION @extschema@.config_merge() IS
+    'Inserting a row whose key exists updates that row, so a restore keeps the user''s configuration';
+CREATE TRIGGER monitor_rules_merge BEFORE INSERT ON @extschema@.monitor_rules
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_merge('rule_code');
+CREATE TRIGGER order_transitions_merge BEFORE INSERT ON @extschema@.order_transitions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_merge('from_status', 'to_status');
+CREATE TRIGGER accounts_merge BEFORE INSERT ON @extschema@.accounts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_merge('code');
+CREATE TRIGGER posting_accounts_merge BEFORE INSERT ON @extschema@.posting_accounts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.config_merge('event', 'role');
+
+--------------------------------------------------------------------------
 -- pg_dump keeps user data and configuration
 --------------------------------------------------------------------------
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.customers', '');
@@ -965,6 +981,29 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.deadlines', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.feedback', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tickets', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.relay_state', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.monitor_rules', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.order_transitions', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.accounts', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.posting_accounts', '');
+-- ... and the sequences behind their ids, or new rows would reuse old ids.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customers_customer_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.products_product_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.warehouses_warehouse_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.orders_order_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.order_status_history_history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.stock_stock_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.stock_moves_move_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.alerts_alert_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.events_event_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.shipments_shipment_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.invoices_invoice_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.payments_payment_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.returns_return_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.accounts_account_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.journal_entries_entry_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.postings_posting_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.feedback_feedback_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.tickets_ticket_id_seq', '');
 
 --------------------------------------------------------------------------
 -- Privileges: PUBLIC gets nothing; three group roles

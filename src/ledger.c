@@ -138,7 +138,7 @@ ordermgmt_postings_balanced(PG_FUNCTION_ARGS)
 	desc = trigdata->tg_relation->rd_att;
 	entry_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, SPI_fnumber(desc, "entry_id"),
 										  desc, &isnull));
-	if (checked_lxid == MyProc->lxid && checked_entry == entry_id)
+	if ((checked_lxid == MyProc->lxid && checked_entry == entry_id) || om_raw_load())
 		return PointerGetDatum(NULL);
 
 	SPI_connect();

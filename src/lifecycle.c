@@ -277,6 +277,9 @@ ordermgmt_orders_lifecycle(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("orders_lifecycle must be fired as a row trigger on insert, update or delete")));
 
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && om_raw_load())
+		return PointerGetDatum(trigdata->tg_trigtuple);
+
 	SPI_connect();
 	if (TRIGGER_FIRED_BEFORE(trigdata->tg_event))
 		result = lifecycle_before(trigdata);
@@ -316,7 +319,7 @@ ordermgmt_order_lines_guard(PG_FUNCTION_ARGS)
 
 	desc = trigdata->tg_relation->rd_att;
 	rettuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
-	if (om_api_depth > 0)
+	if (om_api_depth > 0 || (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && om_raw_load()))
 		return PointerGetDatum(rettuple);
 
 	ids[nids++] = tuple_int64(trigdata->tg_trigtuple, desc, "order_id");

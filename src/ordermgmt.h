@@ -65,6 +65,7 @@ extern char *om_gettext(int row, int col);
 extern bool om_getbool(int row, int col);
 extern char *om_session_user(void);
 extern Datum om_text_datum(const char *s);
+extern bool om_raw_load(void);
 
 /* json_input.c: validation of caller-supplied values */
 extern Numeric om_check_quantity(Numeric n, const char *what, bool allow_zero);

@@ -8,7 +8,10 @@
  */
 #include "ordermgmt.h"
 
+#include "commands/trigger.h"
 #include "miscadmin.h"
+#include "tcop/pquery.h"
+#include "utils/portal.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -90,4 +93,19 @@ char *
 om_session_user(void)
 {
 	return GetUserNameFromId(GetOuterUserId(), false);
+}
+
+/*
+ * Is this row part of a raw load of saved rows, i.e. pg_restore?  That is a
+ * superuser's COPY (pg_restore loads data with COPY, and its rows already
+ * carry their history and events), or the replica replication role.  The
+ * lifecycle triggers then pass rows through untouched instead of checking
+ * them as new business and writing their side effects a second time.
+ */
+bool
+om_raw_load(void)
+{
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+		return true;
+	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY && superuser();
 }
