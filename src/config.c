@@ -108,3 +108,25 @@ ordermgmt_config_merge(PG_FUNCTION_ARGS)
 	SPI_finish();
 	return PointerGetDatum(tuple);
 }
+
+/* config_keep_builtin: BEFORE DELETE ... WHEN (OLD.builtin) */
+PG_FUNCTION_INFO_V1(ordermgmt_config_keep_builtin);
+Datum
+ordermgmt_config_keep_builtin(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const char *table;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("config_keep_builtin must be fired as a BEFORE DELETE trigger")));
+	table = RelationGetRelationName(trigdata->tg_relation);
+	ereport(ERROR,
+			(errcode(ERRCODE_RESTRICT_VIOLATION),
+			 errmsg("built-in rows of %s cannot be deleted", table),
+			 errhint("%s", strcmp(table, "accounts") == 0 || strcmp(table, "posting_accounts") == 0
+					 ? "Change the row instead." : "Set enabled = false instead.")));
+	PG_RETURN_NULL();
+}

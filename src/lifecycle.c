@@ -69,7 +69,7 @@ allowed_targets(const char *from)
 {
 	static OmPlan targets = OM_PLAN(
 		"SELECT string_agg(to_status::text, ', ' ORDER BY to_status) "
-		"  FROM ordermgmt.order_transitions WHERE from_status = $1::ordermgmt.order_status",
+		"  FROM ordermgmt.order_transitions WHERE from_status = $1::ordermgmt.order_status AND enabled",
 		TEXTOID);
 	Datum		v[1];
 	char	   *s;
@@ -85,7 +85,8 @@ lifecycle_before(TriggerData *trigdata)
 {
 	static OmPlan lookup_transition = OM_PLAN(
 		"SELECT manual FROM ordermgmt.order_transitions "
-		" WHERE from_status = $1::ordermgmt.order_status AND to_status = $2::ordermgmt.order_status",
+		" WHERE from_status = $1::ordermgmt.order_status AND to_status = $2::ordermgmt.order_status "
+		"   AND enabled",
 		TEXTOID, TEXTOID);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	HeapTuple	oldtup = trigdata->tg_trigtuple;

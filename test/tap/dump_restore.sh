@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# pg_dump / pg_restore round trip: a database full of orders, ledger,
+# alerts and changed configuration is dumped and restored into a fresh
+# database; every table must come back row for row, sequences must go on
+# where they were, and the invariants must hold in the copy.
+#
+# Uses the running cluster of scripts/test.sh (libpq variables).
+set -euo pipefail
+
+SRC=ordermgmt_dump_src
+DST=ordermgmt_dump_dst
+here=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+cleanup() {
+  rm -rf "$work"
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DST WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+failures=0
+check() {  # NAME EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then echo "PASS: $1"; else echo "FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
+}
+q() { psql -X -q -v ON_ERROR_STOP=1 -At -d "$1" -c "$2"; }
+
+psql -X -q -d postgres -c "SET client_min_messages = warning" \
+     -c "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DST WITH (FORCE)" \
+     -c "CREATE DATABASE $SRC" -c "CREATE DATABASE $DST"
+
+# A business day, then a full cycle on one order, and changed configuration.
+psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" -f "$here/demo/demo.sql" >/dev/null 2>&1
+psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" >/dev/null <<'SQL'
+SELECT ordermgmt.ship_order(1, '[{"sku": "CHAIR-01", "qty": 4}]');
+SELECT ordermgmt.ship_order(1);
+SELECT ordermgmt.invoice_order(1);
+SELECT ordermgmt.record_payment(1, 100, 'bank', 'REF-1');
+SELECT ordermgmt.return_items(1, '[{"sku": "LAMP-01", "qty": 1}]', 'broken');
+SELECT ordermgmt.open_ticket(1, 'Broken lamp', 'high');
+SELECT ordermgmt.record_feedback(1, 2, 'lamp broken');
+SELECT ordermgmt.post_entry('opening cash', '[{"account": "1000", "debit": 1000}, {"account": "2000", "credit": 1000}]');
+SELECT ordermgmt.monitor_tick(now() + interval '10 days');
+UPDATE ordermgmt.monitor_rules SET thresholds = '{"stall_time": "9 days"}', severity = 'critical' WHERE rule_code = 'L2_STALLED';
+UPDATE ordermgmt.monitor_rules SET enabled = false WHERE rule_code = 'L1_PRICE_DEVIATION';
+INSERT INTO ordermgmt.accounts (code, name, type) VALUES ('6000', 'Freight', 'expense');
+UPDATE ordermgmt.posting_accounts SET account_id = (SELECT account_id FROM ordermgmt.accounts WHERE code = '6000')
+ WHERE event = 'shipment' AND role = 'cogs';
+INSERT INTO ordermgmt.settings VALUES ('auto_confirm', 'false');
+UPDATE ordermgmt.order_transitions SET enabled = false WHERE from_status = 'confirmed' AND to_status = 'on_hold';
+SQL
+
+pg_dump -Fc -d "$SRC" -f "$work/db.dump" 2>"$work/dump.err" || { cat "$work/dump.err"; exit 1; }
+pg_restore -d "$DST" "$work/db.dump" 2>"$work/restore.err"
+check "pg_restore reports no error" "" "$(cat "$work/restore.err")"
+
+# Every table of the extension, row for row.
+tables=$(q "$SRC" "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'r' ORDER BY 1")
+for t in $tables; do
+  sum="SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM ordermgmt.$t x"
+  check "table $t restored row for row" "$(q "$SRC" "$sum")" "$(q "$DST" "$sum")"
+done
+# Sequences go on where they were.
+seqs=$(q "$SRC" "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'S' ORDER BY 1")
+for s in $seqs; do
+  check "sequence $s restored" "$(q "$SRC" "SELECT last_value FROM ordermgmt.$s")" "$(q "$DST" "SELECT last_value FROM ordermgmt.$s")"
+done
+
+# The copy works and its invariants hold.
+invariants="SELECT (SELECT coalesce(sum(balance), 0) FROM ordermgmt.v_trial_balance) = 0
+   AND NOT EXISTS (SELECT 1 FROM ordermgmt.stock s WHERE s.on_hand <> (SELECT sum(qty) FROM ordermgmt.stock_moves m WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id))
+   AND NOT EXISTS (SELECT 1 FROM ordermgmt.stock s WHERE s.reserved <> (SELECT coalesce(sum(qty), 0) FROM ordermgmt.reservations r WHERE r.product_id = s.product_id AND r.warehouse_id = s.warehouse_id))"
+check "invariants hold in the copy" "t" "$(q "$DST" "$invariants")"
+check "new order in the copy gets the next id" \
+  "$(( $(q "$SRC" "SELECT last_value FROM ordermgmt.orders_order_id_seq") + 1 ))" \
+  "$(q "$DST" "SELECT ordermgmt.create_order('GLOBEX', '[{\"sku\": \"LAMP-01\", \"qty\": 1}]')")"
+check "restored settings apply (auto_confirm off)" "pending" \
+  "$(q "$DST" "SELECT status FROM ordermgmt.orders ORDER BY order_id DESC LIMIT 1")"
+
+[ "$failures" -eq 0 ] && echo "dump/restore: all checks passed" || { echo "dump/restore: $failures check(s) failed"; exit 1; }
