@@ -724,7 +724,8 @@ COMMENT ON FUNCTION @extschema@.monitor_tick(timestamptz) IS
     'Raises the alerts of the time-based rules due at "at"; returns how many were raised';
 
 CREATE FUNCTION @extschema@.monitor_rules_changed() RETURNS trigger
-    LANGUAGE C AS 'MODULE_PATHNAME', 'ordermgmt_monitor_rules_changed';
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_monitor_rules_changed';
 COMMENT ON FUNCTION @extschema@.monitor_rules_changed() IS 'A changed threshold moves the deadlines already waiting';
 CREATE TRIGGER monitor_rules_changed AFTER UPDATE OF thresholds ON @extschema@.monitor_rules
     FOR EACH ROW WHEN (OLD.thresholds IS DISTINCT FROM NEW.thresholds)
@@ -1037,6 +1038,10 @@ REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT USAGE ON SCHEMA @extschema@ TO ordermgmt_reader, ordermgmt_app, ordermgmt_admin;
 GRANT USAGE ON TYPE @extschema@.order_status TO ordermgmt_reader, ordermgmt_app, ordermgmt_admin;
+-- Pure helpers that constraints and views call.
+GRANT EXECUTE ON FUNCTION @extschema@.rule_delay(text, jsonb, text),
+                          @extschema@.rule_thresholds_valid(text, jsonb)
+   TO ordermgmt_reader, ordermgmt_app, ordermgmt_admin;
 
 -- Readers: the views only.
 GRANT SELECT ON @extschema@.v_stock_availability, @extschema@.v_order_status,
