@@ -3,7 +3,11 @@ MODULE_big = ordermgmt
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 EXTENSION = ordermgmt
+EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" ordermgmt.control)
+# sql/ holds the first release's script and one upgrade script per release;
+# the current version's full script is the first one plus every upgrade.
 DATA = $(sort $(wildcard sql/ordermgmt--*.sql))
+DATA_built = ordermgmt--$(EXTVERSION).sql
 
 # Regression tests live in test/sql with their expected output in expected/
 # (test/expected links there); isolation specs in test/isolation.
@@ -20,3 +24,8 @@ EXTRA_CLEAN = results regression.diffs regression.out output_iso
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+UPGRADES = $(sort $(wildcard sql/ordermgmt--*--*.sql))
+ordermgmt--$(EXTVERSION).sql: sql/ordermgmt--0.1.0.sql $(UPGRADES)
+	cat sql/ordermgmt--0.1.0.sql > $@
+	for f in $(UPGRADES); do grep -v '^\\echo ' $$f; done >> $@

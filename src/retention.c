@@ -1,0 +1,108 @@
+/*
+ * retention.c
+ *		purge_history: drop old events and resolved alerts.
+ *
+ * An event is removed only when it is older than the retention window (so
+ * a listener that was away for less than the window can still catch up
+ * with events_since), is settled (no running transaction can still commit
+ * an id below it), and, when the background worker relays NOTIFYs, has
+ * been relayed.  Resolved alerts older than the window go too; open and
+ * acknowledged alerts always stay.
+ */
+#include "ordermgmt.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+/* Rows deleted per statement, so a large purge holds locks briefly. */
+#define PURGE_BATCH 10000
+
+/*
+ * purge_history(older_than interval DEFAULT NULL) returns table(events bigint, alerts bigint)
+ * NULL means the event_retention setting (default 30 days).
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_purge_history);
+Datum
+ordermgmt_purge_history(PG_FUNCTION_ARGS)
+{
+	static OmPlan window = OM_PLAN(
+		"SELECT now() - coalesce($1, (SELECT value::interval FROM ordermgmt.settings "
+		"                              WHERE key = 'event_retention'), interval '30 days'), "
+		"       (SELECT last_event_id FROM ordermgmt.relay_state WHERE singleton)",
+		INTERVALOID);
+	static OmPlan purge_events = OM_PLAN(
+		"DELETE FROM ordermgmt.events WHERE event_id IN ("
+		"  SELECT event_id FROM ordermgmt.events "
+		"   WHERE event_id <= $2 AND occurred_at < $1 ORDER BY event_id LIMIT $3)",
+		TIMESTAMPTZOID, INT8OID, INT4OID);
+	static OmPlan purge_alerts = OM_PLAN(
+		"DELETE FROM ordermgmt.alerts WHERE alert_id IN ("
+		"  SELECT alert_id FROM ordermgmt.alerts "
+		"   WHERE status = 'resolved' AND resolved_at < $1 LIMIT $2)",
+		TIMESTAMPTZOID, INT4OID);
+	TupleDesc	tupdesc;
+	Datum		v[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	Datum		result[2];
+	bool		result_nulls[2] = {false, false};
+	Datum		cutoff_time;
+	int64		upto;
+	int64		events = 0;
+	int64		alerts = 0;
+	bool		isnull;
+	int			n;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "purge_history must return a row");
+
+	SPI_connect();
+	if (PG_ARGISNULL(0))
+		nulls[0] = 'n';
+	else
+	{
+		Interval   *keep = PG_GETARG_INTERVAL_P(0);
+
+		if (keep->month < 0 || keep->day < 0 || keep->time < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("older_than must not be negative")));
+		v[0] = PG_GETARG_DATUM(0);
+	}
+	om_exec(&window, v, nulls, true, 1);
+	cutoff_time = om_getdatum(0, 1, &isnull);
+	/* Never past what a running transaction may still add to, nor the relay. */
+	upto = om_events_settled_upto();
+	{
+		Datum		relayed = om_getdatum(0, 2, &isnull);
+
+		if (!isnull && om_notify_mode == OM_NOTIFY_RELAY && DatumGetInt64(relayed) < upto)
+			upto = DatumGetInt64(relayed);
+	}
+
+	do
+	{
+		CHECK_FOR_INTERRUPTS();
+		v[0] = cutoff_time;
+		v[1] = Int64GetDatum(upto);
+		v[2] = Int32GetDatum(PURGE_BATCH);
+		n = om_exec(&purge_events, v, NULL, false, 0);
+		events += n;
+	} while (n == PURGE_BATCH);
+
+	do
+	{
+		CHECK_FOR_INTERRUPTS();
+		v[0] = cutoff_time;
+		v[1] = Int32GetDatum(PURGE_BATCH);
+		n = om_exec(&purge_alerts, v, NULL, false, 0);
+		alerts += n;
+	} while (n == PURGE_BATCH);
+	SPI_finish();
+
+	result[0] = Int64GetDatum(events);
+	result[1] = Int64GetDatum(alerts);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, result, result_nulls)));
+}

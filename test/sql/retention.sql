@@ -1,0 +1,45 @@
+-- purge_history: old events and resolved alerts go; what a listener may
+-- still need to catch up on (inside the window, unsettled, not yet relayed)
+-- and every open alert stay.
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE sql; RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
+
+INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
+INSERT INTO ordermgmt.customers (code, name, blocked) VALUES ('ACME', 'Acme', false), ('BAD', 'Blocked', true);
+INSERT INTO ordermgmt.products (sku, name, list_price) VALUES ('A', 'Widget', 10);
+SELECT ordermgmt.receive_stock('A', 'MAIN', 100) > 0 AS received;
+SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]') AS o1 \gset
+SELECT ordermgmt.create_order('BAD', '[{"sku": "A", "qty": 1}]') AS o2 \gset
+SELECT ordermgmt.create_order('BAD', '[{"sku": "A", "qty": 1}]') AS o3 \gset
+SELECT ordermgmt.cancel_order(:o2, 'blocked customer');   -- resolves its alert
+-- age everything but the last order's events, and the resolved alert
+UPDATE ordermgmt.events SET occurred_at = now() - interval '40 days' WHERE order_id IS DISTINCT FROM :o3;
+UPDATE ordermgmt.alerts SET resolved_at = now() - interval '40 days' WHERE status = 'resolved';
+SELECT count(*) AS events, count(*) FILTER (WHERE occurred_at < now() - interval '30 days') AS old_events FROM ordermgmt.events;
+
+-- the default window is 30 days; the setting changes it; silly values are refused
+SELECT * FROM ordermgmt.v_settings WHERE key = 'event_retention';
+SELECT pg_temp.try($$INSERT INTO ordermgmt.settings VALUES ('event_retention', '5 minutes')$$);
+SELECT pg_temp.try($$INSERT INTO ordermgmt.settings VALUES ('event_retention', 'forever')$$);
+SELECT pg_temp.try($$SELECT ordermgmt.purge_history('-1 day')$$);
+
+-- with the relay on, nothing past its position goes
+SET ordermgmt.notify = relay;
+INSERT INTO ordermgmt.relay_state (last_event_id) VALUES (2);
+SELECT * FROM ordermgmt.purge_history();
+SELECT min(event_id) AS first_event_left FROM ordermgmt.events;
+RESET ordermgmt.notify;
+
+-- in immediate mode, everything old and settled goes; recent events and open alerts stay
+SELECT * FROM ordermgmt.purge_history();
+SELECT count(*) AS events_left, bool_and(order_id = :o3) AS only_recent FROM ordermgmt.events;
+SELECT rule_code, status FROM ordermgmt.alerts ORDER BY alert_id;
+-- a wider window keeps more: nothing left to purge at 100 days
+SELECT * FROM ordermgmt.purge_history('100 days');
+-- events_since still serves what is left
+SELECT count(*) > 0 AS catch_up_works FROM ordermgmt.events_since(0);
+
+DROP EXTENSION ordermgmt CASCADE;
+CREATE EXTENSION ordermgmt;

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Upgrade path: install the oldest version, fill it with data, walk every
+# ALTER EXTENSION ... UPDATE, and prove the result equals a fresh install
+# of the current version (every table, column, constraint, index, function,
+# view, trigger, privilege, comment and pg_dump mark), with the data intact.
+#
+# Uses the running cluster of scripts/test.sh (libpq variables).
+set -euo pipefail
+
+OLD=ordermgmt_upgrade_old
+NEW=ordermgmt_upgrade_new
+here=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+cleanup() {
+  rm -rf "$work"
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $OLD WITH (FORCE)" -c "DROP DATABASE IF EXISTS $NEW WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+failures=0
+check() {  # NAME EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then echo "PASS: $1"; else echo "FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
+}
+q() { psql -X -q -v ON_ERROR_STOP=1 -At -d "$1" -c "$2"; }
+
+current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$here/ordermgmt.control")
+first=$(ls "$here"/sql/ordermgmt--*.sql | sed -n 's/.*ordermgmt--\([0-9.]*\)\.sql$/\1/p' | sort -V | head -1)
+
+psql -X -q -d postgres -c "SET client_min_messages = warning" \
+     -c "DROP DATABASE IF EXISTS $OLD WITH (FORCE)" -c "DROP DATABASE IF EXISTS $NEW WITH (FORCE)" \
+     -c "CREATE DATABASE $OLD" -c "CREATE DATABASE $NEW"
+
+# The oldest version, full of data (the demo day, minus its CREATE EXTENSION).
+q "$OLD" "CREATE EXTENSION ordermgmt VERSION '$first'" >/dev/null
+grep -v 'CREATE EXTENSION' "$here/demo/demo.sql" | psql -X -q -v ON_ERROR_STOP=1 -d "$OLD" >/dev/null 2>&1
+q "$OLD" "SELECT ordermgmt.ship_order(1), ordermgmt.invoice_order(1), ordermgmt.monitor_tick(now() + interval '10 days')" >/dev/null
+before=$(q "$OLD" "SELECT (SELECT count(*) FROM ordermgmt.orders) || '/' || (SELECT count(*) FROM ordermgmt.events) || '/' || (SELECT count(*) FROM ordermgmt.postings) || '/' || (SELECT count(*) FROM ordermgmt.alerts)")
+
+# Walk every update step to the current version.
+q "$OLD" "ALTER EXTENSION ordermgmt UPDATE" >/dev/null
+check "updated to the current version" "$current" "$(q "$OLD" "SELECT extversion FROM pg_extension WHERE extname = 'ordermgmt'")"
+q "$NEW" "CREATE EXTENSION ordermgmt" >/dev/null
+
+# Everything the extension defines, described from the catalogs.
+describe="
+WITH n AS (SELECT 'ordermgmt'::regnamespace AS nsp)
+SELECT line FROM (
+  SELECT 'rel ' || c.relname || ' ' || c.relkind::text || ' ' || coalesce(array_to_string(c.relacl, ','), '') AS line
+    FROM pg_class c, n WHERE c.relnamespace = n.nsp
+  UNION ALL
+  SELECT 'col ' || c.relname || '.' || a.attnum || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+         || ' ' || a.attnotnull || ' ' || a.attidentity::text || a.attgenerated::text || ' '
+         || coalesce(pg_get_expr(d.adbin, d.adrelid), '') || ' ' || coalesce(array_to_string(a.attacl, ','), '')
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN n ON c.relnamespace = n.nsp
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'con ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+    FROM pg_constraint, n WHERE connamespace = n.nsp
+  UNION ALL
+  SELECT 'idx ' || pg_get_indexdef(i.indexrelid)
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN n ON c.relnamespace = n.nsp
+  UNION ALL
+  SELECT 'fn ' || p.oid::regprocedure || ' ' || md5(pg_get_functiondef(p.oid)) || ' '
+         || coalesce(array_to_string(p.proacl, ','), '')
+    FROM pg_proc p, n WHERE p.pronamespace = n.nsp
+  UNION ALL
+  SELECT 'view ' || c.relname || ' ' || md5(pg_get_viewdef(c.oid))
+    FROM pg_class c, n WHERE c.relnamespace = n.nsp AND c.relkind = 'v'
+  UNION ALL
+  SELECT 'trg ' || pg_get_triggerdef(t.oid)
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN n ON c.relnamespace = n.nsp WHERE NOT t.tgisinternal
+  UNION ALL
+  SELECT 'comment ' || d.classoid::regclass || ' ' || coalesce(c.relname, p.proname, '?') || ' ' || d.objsubid || ' ' || md5(d.description)
+    FROM pg_description d
+    LEFT JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND c.oid = d.objoid
+    LEFT JOIN pg_proc p ON d.classoid = 'pg_proc'::regclass AND p.oid = d.objoid, n
+   WHERE c.relnamespace = n.nsp OR p.pronamespace = n.nsp
+  UNION ALL
+  SELECT 'enum ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+    FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid, n WHERE t.typnamespace = n.nsp GROUP BY t.typname
+  UNION ALL
+  SELECT 'dump ' || x::regclass || ' ' || coalesce(c, '')
+    FROM pg_extension, unnest(extconfig, extcondition) AS u(x, c) WHERE extname = 'ordermgmt'
+) all_lines ORDER BY line"
+q "$OLD" "$describe" >"$work/updated.txt"
+q "$NEW" "$describe" >"$work/fresh.txt"
+if diff -u "$work/fresh.txt" "$work/updated.txt" >"$work/diff.txt"; then
+  echo "PASS: updated schema equals a fresh install ($(wc -l <"$work/fresh.txt") catalog lines)"
+else
+  echo "FAIL: updated schema differs from a fresh install:"; cat "$work/diff.txt"; failures=$((failures + 1))
+fi
+
+# The data survived and the updated database works.
+check "data intact after the update" "$before" "$(q "$OLD" "SELECT (SELECT count(*) FROM ordermgmt.orders) || '/' || (SELECT count(*) FROM ordermgmt.events) || '/' || (SELECT count(*) FROM ordermgmt.postings) || '/' || (SELECT count(*) FROM ordermgmt.alerts)")"
+check "trial balance still zero" "0.00" "$(q "$OLD" "SELECT sum(balance) FROM ordermgmt.v_trial_balance")"
+check "orders still flow after the update" "confirmed" \
+  "$(q "$OLD" "SELECT ordermgmt.submit_order(ordermgmt.create_order('GLOBEX', '[{\"sku\": \"LAMP-01\", \"qty\": 1}]', '{\"submit\": false}'))")"
+check "the new version's function works on old data" "0|0" "$(q "$OLD" "SELECT events || '|' || alerts FROM ordermgmt.purge_history()")"
+
+[ "$failures" -eq 0 ] && echo "upgrade: all checks passed" || { echo "upgrade: $failures check(s) failed"; exit 1; }
