@@ -114,8 +114,14 @@ price_deviates(ConfirmLine *l, Numeric tolerance)
 static bool
 credit_exceeded(int64 customer_id, int64 order_id, StringInfo details)
 {
+	/*
+	 * A no-op UPDATE, not just a row lock: under REPEATABLE READ a second
+	 * confirmation that waited here must fail (40001) rather than add up
+	 * exposure from its old snapshot.
+	 */
 	static OmPlan lock_customer = OM_PLAN(
-		"SELECT credit_limit FROM ordermgmt.customers WHERE customer_id = $1 FOR NO KEY UPDATE",
+		"UPDATE ordermgmt.customers SET credit_limit = credit_limit WHERE customer_id = $1 "
+		"RETURNING credit_limit",
 		INT8OID);
 	/* Open receivables, plus what open orders will still bill (gross, with tax). */
 	static OmPlan exposure = OM_PLAN(
