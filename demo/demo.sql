@@ -1,68 +1,118 @@
--- ordermgmt demo: a small business day, run by scripts/demo.sh on a
--- throwaway cluster.  Every rule below is enforced by the extension's C code.
+-- ordermgmt demo: one business day at a small office-furniture wholesaler,
+-- run by scripts/demo.sh on a throwaway cluster.  Every rule shown here is
+-- enforced by the extension's C code; this script only plays the people.
 \set ON_ERROR_STOP 1
 \pset footer off
 SET client_min_messages = warning;
 
-\echo '== Installing the extension'
-CREATE EXTENSION ordermgmt;
-SELECT extversion AS ordermgmt_version FROM pg_extension WHERE extname = 'ordermgmt';
-
-\echo '== Master data: one warehouse, four customers, four products'
+\echo
+\echo '=== 08:00  The system is set up: one warehouse, five customers, five products'
+CREATE EXTENSION IF NOT EXISTS ordermgmt;
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main warehouse');
 INSERT INTO ordermgmt.customers (code, name, email, credit_limit, blocked) VALUES
-  ('ACME',   'Acme Retail',      'orders@acme.example',   5000, false),
-  ('GLOBEX', 'Globex Wholesale', 'buying@globex.example', NULL, false),
-  ('INITECH','Initech Offices',  'it@initech.example',     300, false),
-  ('HOOLI',  'Hooli (overdue)',  'ap@hooli.example',      NULL, true);
+  ('ACME',    'Acme Retail',      'orders@acme.example',   20000, false),
+  ('GLOBEX',  'Globex Wholesale', 'buying@globex.example', NULL,  false),
+  ('INITECH', 'Initech Offices',  'it@initech.example',    800,   false),
+  ('HOOLI',   'Hooli',            'ap@hooli.example',      NULL,  true),
+  ('UMBRELLA','Umbrella Corp',    'desk@umbrella.example', NULL,  false);
 INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate, reorder_point) VALUES
-  ('CHAIR-01', 'Office chair',      149.00,  80.00, 0.20, 5),
+  ('CHAIR-01', 'Office chair',      149.00,  80.00, 0.20, 10),
   ('DESK-01',  'Standing desk',     499.00, 300.00, 0.20, 2),
   ('LAMP-01',  'Desk lamp',          39.90,  12.00, 0.20, 10),
-  ('MAT-01',   'Anti-fatigue mat',   59.00,  20.00, 0.20, 0);
-SELECT ordermgmt.receive_stock('CHAIR-01', 'MAIN', 40, 80)  AS move_chairs,
-       ordermgmt.receive_stock('DESK-01',  'MAIN', 6, 300)  AS move_desks,
-       ordermgmt.receive_stock('LAMP-01',  'MAIN', 100, 12) AS move_lamps,
-       ordermgmt.receive_stock('MAT-01',   'MAIN', 3, 20)   AS move_mats;
+  ('MAT-01',   'Anti-fatigue mat',   59.00,  20.00, 0.20, 0),
+  ('SHELF-01', 'Bookshelf',         129.00,  70.00, 0.20, 0);
+SELECT count(*) AS receipts FROM (
+  SELECT ordermgmt.receive_stock('CHAIR-01', 'MAIN', 40, 80)
+  UNION ALL SELECT ordermgmt.receive_stock('DESK-01', 'MAIN', 6, 300)
+  UNION ALL SELECT ordermgmt.receive_stock('LAMP-01', 'MAIN', 100, 12)
+  UNION ALL SELECT ordermgmt.receive_stock('MAT-01', 'MAIN', 3, 20)
+  UNION ALL SELECT ordermgmt.receive_stock('SHELF-01', 'MAIN', 12, 70)) r;
 
-LISTEN ordermgmt_alerts;
+\echo
+\echo '=== 09:00  Orders arrive; each is checked and reserved (or held) as it is placed'
+SELECT ordermgmt.create_order('ACME', '[{"sku": "CHAIR-01", "qty": 12}, {"sku": "LAMP-01", "qty": 12}]',
+       jsonb_build_object('external_ref', 'ACME-PO-1001', 'promised_at', now() + interval '2 days')) AS acme \gset
+SELECT ordermgmt.create_order('GLOBEX', '[{"sku": "DESK-01", "qty": 4}, {"sku": "MAT-01", "qty": 5}]') AS globex \gset
+SELECT ordermgmt.create_order('GLOBEX', '[{"sku": "CHAIR-01", "qty": 8, "unit_price": 99}]') AS discount \gset
+SELECT ordermgmt.create_order('INITECH', '[{"sku": "DESK-01", "qty": 2}]') AS initech \gset
+SELECT ordermgmt.create_order('HOOLI', '[{"sku": "LAMP-01", "qty": 2}]') AS hooli \gset
+SELECT ordermgmt.create_order('UMBRELLA', '[{"sku": "SHELF-01", "qty": 4}, {"sku": "CHAIR-01", "qty": 4}]',
+       jsonb_build_object('promised_at', now() + interval '1 day')) AS umbrella \gset
+\echo '--- a client retries ACME-PO-1001 after a timeout: same order, nothing written twice'
+SELECT ordermgmt.create_order('ACME', '[{"sku": "CHAIR-01", "qty": 12}]', '{"external_ref": "ACME-PO-1001"}') = :acme
+       AS same_order_returned;
+SELECT order_id, customer, status, hold_reason, gross_amount FROM ordermgmt.v_order_status ORDER BY order_id;
 
-\echo '== Orders arrive (auto-confirm runs the level-1 checks at once)'
-SELECT ordermgmt.create_order('ACME', '[{"sku": "CHAIR-01", "qty": 10}, {"sku": "LAMP-01", "qty": 10}]',
-                              '{"external_ref": "ACME-PO-1001", "promised_at": "2026-12-01"}') AS acme_order \gset
-SELECT ordermgmt.create_order('GLOBEX', '[{"sku": "DESK-01", "qty": 4}, {"sku": "MAT-01", "qty": 5}]') AS globex_order \gset
-SELECT ordermgmt.create_order('GLOBEX', '[{"sku": "CHAIR-01", "qty": 5, "unit_price": 99}]') AS discount_order \gset
-SELECT ordermgmt.create_order('INITECH', '[{"sku": "DESK-01", "qty": 1}]') AS initech_order \gset
-SELECT ordermgmt.create_order('HOOLI', '[{"sku": "LAMP-01", "qty": 2}]') AS hooli_order \gset
-\echo '-- a client retry with the same external_ref returns the same order, writes nothing:'
-SELECT ordermgmt.create_order('ACME', '[{"sku": "CHAIR-01", "qty": 10}]', '{"external_ref": "ACME-PO-1001"}') = :acme_order AS same_order_returned;
-
-SELECT order_id, customer, status, hold_reason, gross_amount, open_alerts
-  FROM ordermgmt.v_order_status ORDER BY order_id;
-
-\echo '== Level-1 alerts raised (NOTIFY ordermgmt_alerts shown above by psql)'
-SELECT alert_id, rule_code, severity, order_id, details FROM ordermgmt.alerts ORDER BY alert_id;
-
-\echo '== People act: a manager approves the discount, stock arrives, the shortage clears'
-SELECT ordermgmt.approve_order(:discount_order, 'sales.manager') AS discount_order_now;
-SELECT ordermgmt.receive_stock('MAT-01', 'MAIN', 10, 20) AS move_more_mats;
-SELECT ordermgmt.confirm_order(:globex_order) AS globex_order_now;
-SELECT ordermgmt.cancel_order(:hooli_order, 'customer blocked for overdue invoices');
-
-\echo '== Warehouse starts on the first order; a plain UPDATE obeys the same rules'
-SELECT ordermgmt.start_processing(:acme_order);
+\echo
+\echo '=== 10:00  People act on the level-1 alerts'
+\echo '--- the sales manager approves the Globex discount (price override, recorded)'
+SELECT ordermgmt.approve_order(:discount, 'sales.manager') AS discount_order_now;
+\echo '--- mats arrive from the supplier; the Globex order confirms'
+SELECT ordermgmt.receive_stock('MAT-01', 'MAIN', 10, 20) > 0 AS received;
+SELECT ordermgmt.confirm_order(:globex) AS globex_order_now;
+\echo '--- Hooli is blocked for overdue invoices: its order is cancelled'
+SELECT ordermgmt.cancel_order(:hooli, 'customer blocked for overdue invoices');
+\echo '--- a plain UPDATE obeys the same rules as the API:'
 \set ON_ERROR_STOP 0
-UPDATE ordermgmt.orders SET status = 'shipped' WHERE order_id = :initech_order;
+UPDATE ordermgmt.orders SET status = 'shipped' WHERE order_id = :initech;
 \set ON_ERROR_STOP 1
 
-\echo '== Pipeline'
-SELECT * FROM ordermgmt.v_pipeline;
-\echo '== Stock'
-SELECT sku, on_hand, reserved, available FROM ordermgmt.v_stock_availability ORDER BY sku;
-\echo '== Monitoring dashboard (open alerts)'
+\echo
+\echo '=== 11:00  The warehouse picks, packs and ships (partial shipments)'
+SELECT ordermgmt.start_processing(:acme);
+SELECT ordermgmt.ship_order(:acme, '[{"sku": "CHAIR-01", "qty": 8}, {"sku": "LAMP-01", "qty": 12}]', 'DHL', 'DHL-0001') AS acme_ship_1 \gset
+SELECT ordermgmt.ship_order(:acme, NULL, 'DHL', 'DHL-0002') AS acme_ship_2 \gset
+SELECT ordermgmt.ship_order(:globex, NULL, 'UPS', 'UPS-7001') AS globex_ship \gset
+SELECT ordermgmt.ship_order(:umbrella, NULL, 'FedEx', 'FDX-3003') AS umbrella_ship \gset
+SELECT order_id, customer, status FROM ordermgmt.v_order_status WHERE order_id IN (:acme, :globex, :umbrella) ORDER BY order_id;
+
+\echo
+\echo '=== 12:00  Invoices go out'
+SELECT ordermgmt.invoice_order(:acme, 14) AS acme_invoice \gset
+SELECT ordermgmt.invoice_order(:globex, 30) AS globex_invoice \gset
+SELECT ordermgmt.invoice_order(:umbrella, 0) AS umbrella_invoice \gset
+SELECT invoice_id, order_id, net, tax, total, due_at::date AS due FROM ordermgmt.invoices ORDER BY invoice_id;
+
+\echo
+\echo '=== Two days later: deliveries, one of them late; monitoring catches up'
+SELECT ordermgmt.confirm_delivery(:acme_ship_1, now() + interval '1 day');
+SELECT ordermgmt.confirm_delivery(:acme_ship_2, now() + interval '1 day');
+SELECT ordermgmt.confirm_delivery(:globex_ship, now() + interval '2 days');
+SELECT ordermgmt.monitor_tick(now() + interval '2 days') AS alerts_raised_by_the_clock;
+
+\echo
+\echo '=== After-sales: Umbrella got its order late and unhappy'
+SELECT ordermgmt.confirm_delivery(:umbrella_ship, now() + interval '2 days 4 hours');
+SELECT ordermgmt.record_feedback(:umbrella, 2, 'Late, and one shelf was scratched') > 0 AS feedback_recorded;
+SELECT ordermgmt.open_ticket(:umbrella, 'Scratched bookshelf', 'high') AS ticket \gset
+SELECT ordermgmt.return_items(:umbrella, '[{"sku": "SHELF-01", "qty": 1}]', 'scratched in transit') > 0 AS returned;
+SELECT ordermgmt.resolve_ticket(:ticket, 'Credit note issued, replacement offered');
+SELECT customer, ratings, average_rating, negative FROM ordermgmt.v_feedback_summary;
+
+\echo
+\echo '=== Payments come in; fully paid delivered orders complete themselves'
+SELECT ordermgmt.record_payment(:acme_invoice, 1000.00, 'bank', 'ACME-TRF-1') > 0 AS partial_payment;
+SELECT ordermgmt.record_payment(:acme_invoice, 1000.00, 'bank', 'ACME-TRF-1') > 0 AS retried_payment_is_not_doubled;
+SELECT ordermgmt.record_payment(:globex_invoice, due, 'card') > 0 AS paid_in_full
+  FROM ordermgmt.invoices WHERE invoice_id = :globex_invoice;
+SELECT invoice_id, total, paid, credited, due FROM ordermgmt.invoices ORDER BY invoice_id;
+
+\echo
+\echo '=== End of day: the reports'
+\echo '--- pipeline'
+SELECT status, orders, net_amount FROM ordermgmt.v_pipeline;
+\echo '--- stock'
+SELECT sku, on_hand, reserved, available, reorder_point FROM ordermgmt.v_stock_availability ORDER BY sku;
+\echo '--- monitoring dashboard (open alerts)'
 SELECT level, rule_code, severity, open, acknowledged FROM ordermgmt.v_monitor_dashboard;
-\echo '== Status history of the Globex order'
-SELECT from_status, to_status, changed_by, reason
-  FROM ordermgmt.order_status_history WHERE order_id = :globex_order ORDER BY history_id;
-\echo '== Event outbox, as a listener catching up after a reconnect sees it'
-SELECT event_id, kind, order_id, payload FROM ordermgmt.events_since(0, 50);
+\echo '--- on-time delivery by customer'
+SELECT customer, delivered, on_time, on_time_rate FROM ordermgmt.v_on_time_delivery WHERE week IS NULL;
+\echo '--- receivables by age'
+SELECT * FROM ordermgmt.v_ar_aging;
+\echo '--- trial balance (sums to zero)'
+SELECT account_code, account_name, debit, credit, balance FROM ordermgmt.v_trial_balance;
+SELECT sum(balance) AS trial_balance_total FROM ordermgmt.v_trial_balance;
+\echo '--- customers'
+SELECT customer, orders, open_orders, lifetime_value, balance_due, average_rating FROM ordermgmt.v_customer_history;
+\echo '--- the last events, as a listener catching up after a reconnect sees them'
+SELECT event_id, kind, order_id FROM ordermgmt.events_since((SELECT max(event_id) - 12 FROM ordermgmt.events), 12);
