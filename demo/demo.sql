@@ -27,6 +27,12 @@ SELECT count(*) AS receipts FROM (
   UNION ALL SELECT ordermgmt.receive_stock('LAMP-01', 'MAIN', 100, 12)
   UNION ALL SELECT ordermgmt.receive_stock('MAT-01', 'MAIN', 3, 20)
   UNION ALL SELECT ordermgmt.receive_stock('SHELF-01', 'MAIN', 12, 70)) r;
+INSERT INTO ordermgmt.customer_contacts (customer_id, name, role, email, is_primary)
+SELECT customer_id, c.name, c.role, c.email, true
+  FROM (VALUES ('ACME', 'Ann Buyer', 'purchasing', 'ann@acme.example'),
+               ('GLOBEX', 'Gus Grant', 'logistics', 'gus@globex.example'),
+               ('UMBRELLA', 'Una Ward', 'office manager', 'una@umbrella.example')) AS c(code, name, role, email)
+  JOIN ordermgmt.customers USING (code);
 
 \echo
 \echo '=== 09:00  Orders arrive; each is checked and reserved (or held) as it is placed'
@@ -52,6 +58,9 @@ SELECT ordermgmt.receive_stock('MAT-01', 'MAIN', 10, 20) > 0 AS received;
 SELECT ordermgmt.confirm_order(:globex) AS globex_order_now;
 \echo '--- Hooli is blocked for overdue invoices: its order is cancelled'
 SELECT ordermgmt.cancel_order(:hooli, 'customer blocked for overdue invoices');
+INSERT INTO ordermgmt.customer_interactions (customer_id, order_id, kind, subject, notes)
+SELECT customer_id, :hooli, 'call', 'Order cancelled', 'Explained the block; they will pay the overdue invoices first'
+  FROM ordermgmt.customers WHERE code = 'HOOLI';
 \echo '--- a plain UPDATE obeys the same rules as the API:'
 \set ON_ERROR_STOP 0
 UPDATE ordermgmt.orders SET status = 'shipped' WHERE order_id = :initech;
@@ -87,6 +96,9 @@ SELECT ordermgmt.record_feedback(:umbrella, 2, 'Late, and one shelf was scratche
 SELECT ordermgmt.open_ticket(:umbrella, 'Scratched bookshelf', 'high') AS ticket \gset
 SELECT ordermgmt.return_items(:umbrella, '[{"sku": "SHELF-01", "qty": 1}]', 'scratched in transit') > 0 AS returned;
 SELECT ordermgmt.resolve_ticket(:ticket, 'Credit note issued, replacement offered');
+INSERT INTO ordermgmt.customer_interactions (customer_id, order_id, kind, subject)
+SELECT customer_id, :umbrella, 'email', 'Apology and credit note for the scratched shelf'
+  FROM ordermgmt.customers WHERE code = 'UMBRELLA';
 SELECT customer, ratings, average_rating, negative FROM ordermgmt.v_feedback_summary;
 
 \echo
@@ -113,6 +125,10 @@ SELECT * FROM ordermgmt.v_ar_aging;
 SELECT account_code, account_name, debit, credit, balance FROM ordermgmt.v_trial_balance;
 SELECT sum(balance) AS trial_balance_total FROM ordermgmt.v_trial_balance;
 \echo '--- customers'
-SELECT customer, orders, open_orders, lifetime_value, balance_due, average_rating FROM ordermgmt.v_customer_history;
+SELECT customer, orders, open_orders, lifetime_value, balance_due, average_rating, segment,
+       primary_contact, last_interaction_at IS NOT NULL AS contacted
+  FROM ordermgmt.v_customer_history;
+\echo '--- interaction log'
+SELECT customer, kind, subject, contact FROM ordermgmt.v_customer_interactions;
 \echo '--- the last events, as a listener catching up after a reconnect sees them'
 SELECT event_id, kind, order_id FROM ordermgmt.events_since((SELECT max(event_id) - 12 FROM ordermgmt.events), 12);

@@ -26,3 +26,127 @@ COMMENT ON FUNCTION @extschema@.purge_history(interval) IS
     'Deletes events and resolved alerts older than the window (default: event_retention), never an event a listener or the relay could still need';
 REVOKE ALL ON FUNCTION @extschema@.purge_history(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.purge_history(interval) TO ordermgmt_admin;
+
+--------------------------------------------------------------------------
+-- Light CRM: contacts and an interaction log per customer
+--------------------------------------------------------------------------
+CREATE TABLE @extschema@.customer_contacts (
+    contact_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES @extschema@.customers ON DELETE CASCADE,
+    name        text NOT NULL CHECK (name <> ''),
+    role        text,
+    email       text CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
+    phone       text,
+    is_primary  boolean NOT NULL DEFAULT false
+);
+CREATE INDEX customer_contacts_customer_idx ON @extschema@.customer_contacts (customer_id);
+CREATE UNIQUE INDEX customer_contacts_one_primary ON @extschema@.customer_contacts (customer_id) WHERE is_primary;
+COMMENT ON TABLE @extschema@.customer_contacts IS 'People at a customer; at most one primary contact';
+
+CREATE TABLE @extschema@.customer_interactions (
+    interaction_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    customer_id    bigint NOT NULL REFERENCES @extschema@.customers ON DELETE CASCADE,
+    contact_id     bigint REFERENCES @extschema@.customer_contacts ON DELETE SET NULL,
+    order_id       bigint REFERENCES @extschema@.orders,
+    kind           text NOT NULL CHECK (kind IN ('call', 'email', 'meeting', 'note')),
+    occurred_at    timestamptz NOT NULL DEFAULT now(),
+    subject        text NOT NULL CHECK (subject <> ''),
+    notes          text,
+    recorded_by    text NOT NULL DEFAULT session_user
+);
+CREATE INDEX customer_interactions_customer_idx ON @extschema@.customer_interactions (customer_id, occurred_at);
+COMMENT ON TABLE @extschema@.customer_interactions IS 'Calls, emails, meetings and notes with a customer';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_contacts', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_interactions', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_contacts_contact_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.customer_interactions_interaction_id_seq', '');
+REVOKE ALL ON @extschema@.customer_contacts, @extschema@.customer_interactions FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE ON @extschema@.customer_contacts, @extschema@.customer_interactions TO ordermgmt_app;
+GRANT DELETE ON @extschema@.customer_contacts, @extschema@.customer_interactions TO ordermgmt_admin;
+
+--------------------------------------------------------------------------
+-- Views that stay fast as history grows: a filter on the day, the
+-- customer or the status reaches an index instead of the whole history.
+-- Days are UTC days.
+--------------------------------------------------------------------------
+CREATE INDEX orders_created_day_idx ON @extschema@.orders ((timezone('UTC', created_at)::date));
+CREATE INDEX invoices_issued_day_idx ON @extschema@.invoices ((timezone('UTC', issued_at)::date));
+CREATE INDEX shipments_delivered_day_idx ON @extschema@.shipments ((timezone('UTC', delivered_at)::date))
+    WHERE delivered_at IS NOT NULL;
+
+CREATE OR REPLACE VIEW @extschema@.v_daily_sales AS
+SELECT x.day, x.currency,
+       sum(x.orders_booked)::bigint AS orders_booked, sum(x.booked_net) AS booked_net,
+       sum(x.invoices)::bigint AS invoices, sum(x.invoiced_net) AS invoiced_net,
+       sum(x.invoiced_tax) AS invoiced_tax, sum(x.invoiced_total) AS invoiced_total
+  FROM (SELECT timezone('UTC', o.created_at)::date AS day, o.currency,
+               1 AS orders_booked, coalesce(t.net, 0) AS booked_net,
+               0 AS invoices, 0::numeric AS invoiced_net, 0::numeric AS invoiced_tax, 0::numeric AS invoiced_total
+          FROM @extschema@.orders o
+          LEFT JOIN LATERAL (SELECT round(sum(l.qty * l.unit_price), 2) AS net
+                               FROM @extschema@.order_lines l WHERE l.order_id = o.order_id) t ON true
+         WHERE o.status NOT IN ('draft', 'cancelled')
+        UNION ALL
+        SELECT timezone('UTC', i.issued_at)::date, i.currency, 0, 0, 1, i.net, i.tax, i.total
+          FROM @extschema@.invoices i) x
+ GROUP BY x.day, x.currency
+ ORDER BY x.day, x.currency;
+
+CREATE OR REPLACE VIEW @extschema@.v_customer_history AS
+SELECT c.code AS customer, c.name, c.email, c.credit_limit, c.blocked,
+       coalesce(o.orders, 0) AS orders, o.first_order_at, o.last_order_at, coalesce(o.open_orders, 0) AS open_orders,
+       coalesce(v.invoiced_net, 0) - coalesce(r.credited_net, 0) AS lifetime_value,
+       coalesce(v.balance_due, 0) AS balance_due,
+       f.average_rating,
+       (current_date - timezone('UTC', o.last_order_at)::date) AS recency_days,
+       coalesce(o.orders_last_year, 0) AS frequency_last_year,
+       CASE
+         WHEN o.last_order_at IS NULL THEN 'prospect'
+         WHEN o.first_order_at > now() - interval '30 days' THEN 'new'
+         WHEN o.last_order_at > now() - interval '30 days' AND o.orders_last_year >= 6 THEN 'champion'
+         WHEN o.last_order_at > now() - interval '90 days' AND o.orders_last_year >= 3 THEN 'loyal'
+         WHEN o.last_order_at > now() - interval '90 days' THEN 'active'
+         WHEN o.last_order_at > now() - interval '180 days' THEN 'at risk'
+         ELSE 'lost'
+       END AS segment,
+       ci.contacts, ci.primary_contact, ci.last_interaction_at
+  FROM @extschema@.customers c
+  LEFT JOIN LATERAL (
+        SELECT count(*) AS orders, min(x.created_at) AS first_order_at, max(x.created_at) AS last_order_at,
+               count(*) FILTER (WHERE x.status NOT IN ('completed', 'cancelled')) AS open_orders,
+               count(*) FILTER (WHERE x.created_at > now() - interval '1 year') AS orders_last_year
+          FROM @extschema@.orders x
+         WHERE x.customer_id = c.customer_id AND x.status <> 'draft') o ON true
+  LEFT JOIN LATERAL (
+        SELECT sum(i.net) AS invoiced_net, sum(i.due) AS balance_due
+          FROM @extschema@.invoices i WHERE i.customer_id = c.customer_id) v ON true
+  LEFT JOIN LATERAL (
+        SELECT sum(rt.credit_net) AS credited_net
+          FROM @extschema@.returns rt JOIN @extschema@.orders ord ON ord.order_id = rt.order_id
+         WHERE ord.customer_id = c.customer_id) r ON true
+  LEFT JOIN LATERAL (
+        SELECT round(avg(fb.rating), 2) AS average_rating
+          FROM @extschema@.feedback fb JOIN @extschema@.orders ord ON ord.order_id = fb.order_id
+         WHERE ord.customer_id = c.customer_id) f ON true
+  LEFT JOIN LATERAL (
+        SELECT (SELECT count(*) FROM @extschema@.customer_contacts cc WHERE cc.customer_id = c.customer_id) AS contacts,
+               (SELECT cc.name FROM @extschema@.customer_contacts cc
+                 WHERE cc.customer_id = c.customer_id AND cc.is_primary) AS primary_contact,
+               (SELECT max(it.occurred_at) FROM @extschema@.customer_interactions it
+                 WHERE it.customer_id = c.customer_id) AS last_interaction_at) ci ON true
+ ORDER BY c.code;
+COMMENT ON VIEW @extschema@.v_customer_history IS
+    'Per customer: orders, first and last order, open orders, lifetime value (invoiced less credits), balance due, average rating, recency / frequency / monetary segment, contacts and last interaction';
+
+CREATE INDEX invoices_customer_idx ON @extschema@.invoices (customer_id);
+CREATE INDEX returns_order_credit_idx ON @extschema@.returns (order_id) WHERE credit_net > 0;
+
+CREATE VIEW @extschema@.v_customer_interactions AS
+SELECT c.code AS customer, i.occurred_at, i.kind, i.subject, i.notes, cc.name AS contact, i.order_id, i.recorded_by
+  FROM @extschema@.customer_interactions i
+  JOIN @extschema@.customers c USING (customer_id)
+  LEFT JOIN @extschema@.customer_contacts cc USING (contact_id)
+ ORDER BY c.code, i.occurred_at DESC;
+COMMENT ON VIEW @extschema@.v_customer_interactions IS 'The interaction log, newest first per customer';
+GRANT SELECT ON @extschema@.v_customer_interactions TO ordermgmt_reader;

@@ -30,15 +30,18 @@ psql -X -q -d postgres -c "SET client_min_messages = warning" \
 # A business day, then a full cycle on one order, and changed configuration.
 psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" -f "$here/demo/demo.sql" >/dev/null 2>&1
 psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" >/dev/null <<'SQL'
-SELECT ordermgmt.ship_order(1, '[{"sku": "CHAIR-01", "qty": 4}]');
-SELECT ordermgmt.ship_order(1);
-SELECT ordermgmt.invoice_order(1);
-SELECT ordermgmt.record_payment(1, 100, 'bank', 'REF-1');
-SELECT ordermgmt.return_items(1, '[{"sku": "LAMP-01", "qty": 1}]', 'broken');
-SELECT ordermgmt.open_ticket(1, 'Broken lamp', 'high');
-SELECT ordermgmt.record_feedback(1, 2, 'lamp broken');
+SELECT ordermgmt.create_order('ACME', '[{"sku": "LAMP-01", "qty": 5}]') AS o \gset
+SELECT ordermgmt.ship_order(:o, '[{"sku": "LAMP-01", "qty": 2}]');
+SELECT ordermgmt.invoice_order(:o) AS i \gset
+SELECT ordermgmt.record_payment(:i, 10, 'bank', 'REF-1');
+SELECT ordermgmt.return_items(:o, '[{"sku": "LAMP-01", "qty": 1}]', 'broken');
+SELECT ordermgmt.open_ticket(:o, 'Broken lamp', 'high');
 SELECT ordermgmt.post_entry('opening cash', '[{"account": "1000", "debit": 1000}, {"account": "2000", "credit": 1000}]');
 SELECT ordermgmt.monitor_tick(now() + interval '10 days');
+INSERT INTO ordermgmt.customer_contacts (customer_id, name, email, is_primary)
+SELECT customer_id, 'Ann Buyer', 'ann@acme.example', true FROM ordermgmt.customers WHERE code = 'ACME';
+INSERT INTO ordermgmt.customer_interactions (customer_id, kind, subject)
+SELECT customer_id, 'call', 'Asked about lamp delivery' FROM ordermgmt.customers WHERE code = 'ACME';
 UPDATE ordermgmt.monitor_rules SET thresholds = '{"stall_time": "9 days"}', severity = 'critical' WHERE rule_code = 'L2_STALLED';
 UPDATE ordermgmt.monitor_rules SET enabled = false WHERE rule_code = 'L1_PRICE_DEVIATION';
 INSERT INTO ordermgmt.accounts (code, name, type) VALUES ('6000', 'Freight', 'expense');
