@@ -39,7 +39,7 @@ SELECT ordermgmt.open_ticket(:o, 'Broken lamp', 'high');
 SELECT ordermgmt.post_entry('opening cash', '[{"account": "1000", "debit": 1000}, {"account": "2000", "credit": 1000}]');
 SELECT ordermgmt.monitor_tick(now() + interval '10 days');
 INSERT INTO ordermgmt.customer_contacts (customer_id, name, email, is_primary)
-SELECT customer_id, 'Ann Buyer', 'ann@acme.example', true FROM ordermgmt.customers WHERE code = 'ACME';
+SELECT customer_id, 'Al Accounts', 'al@acme.example', false FROM ordermgmt.customers WHERE code = 'ACME';
 INSERT INTO ordermgmt.customer_interactions (customer_id, kind, subject)
 SELECT customer_id, 'call', 'Asked about lamp delivery' FROM ordermgmt.customers WHERE code = 'ACME';
 UPDATE ordermgmt.monitor_rules SET thresholds = '{"stall_time": "9 days"}', severity = 'critical' WHERE rule_code = 'L2_STALLED';

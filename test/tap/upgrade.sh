@@ -30,10 +30,32 @@ psql -X -q -d postgres -c "SET client_min_messages = warning" \
      -c "DROP DATABASE IF EXISTS $OLD WITH (FORCE)" -c "DROP DATABASE IF EXISTS $NEW WITH (FORCE)" \
      -c "CREATE DATABASE $OLD" -c "CREATE DATABASE $NEW"
 
-# The oldest version, full of data (the demo day, minus its CREATE EXTENSION).
+# The oldest version, full of data written through its own API only.
 q "$OLD" "CREATE EXTENSION ordermgmt VERSION '$first'" >/dev/null
-grep -v 'CREATE EXTENSION' "$here/demo/demo.sql" | psql -X -q -v ON_ERROR_STOP=1 -d "$OLD" >/dev/null 2>&1
-q "$OLD" "SELECT ordermgmt.monitor_tick(now() + interval '10 days')" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$OLD" >/dev/null <<'SQL'
+INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
+INSERT INTO ordermgmt.customers (code, name, credit_limit)
+SELECT 'C' || i, 'Customer ' || i, CASE WHEN i % 3 = 0 THEN 500 END FROM generate_series(1, 20) i;
+INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate, reorder_point)
+SELECT 'P' || i, 'Product ' || i, 10 * i, 4 * i, 0.2, 5 FROM generate_series(1, 10) i;
+SELECT count(ordermgmt.receive_stock('P' || i, 'MAIN', 50)) FROM generate_series(1, 10) i;
+CREATE TEMP TABLE o AS
+SELECT i, ordermgmt.create_order('C' || (1 + i % 20),
+         jsonb_build_array(jsonb_build_object('sku', 'P' || (1 + i % 10), 'qty', 1 + i % 3)),
+         jsonb_build_object('promised_at', now() + interval '1 day')) AS order_id
+  FROM generate_series(1, 60) i;
+SELECT count(ordermgmt.ship_order(order_id)) FROM o JOIN ordermgmt.orders USING (order_id)
+ WHERE status = 'confirmed' AND i % 2 = 0;
+SELECT count(ordermgmt.invoice_order(order_id)) FROM o JOIN ordermgmt.orders USING (order_id) WHERE status = 'shipped';
+SELECT count(ordermgmt.record_payment(invoice_id, due)) FROM ordermgmt.invoices WHERE invoice_id % 2 = 0;
+SELECT count(ordermgmt.return_items(o.order_id, jsonb_build_array(jsonb_build_object('sku', p.sku, 'qty', 1)), 'test'))
+  FROM o JOIN ordermgmt.order_lines l USING (order_id) JOIN ordermgmt.products p USING (product_id)
+ WHERE l.shipped_qty > 0 AND o.i % 8 = 0;
+SELECT count(ordermgmt.record_feedback(order_id, 1 + i % 5)) FROM o JOIN ordermgmt.orders USING (order_id)
+ WHERE status = 'shipped';
+SELECT count(ordermgmt.open_ticket(order_id, 'Question', 'high')) FROM o WHERE i % 10 = 0;
+SELECT ordermgmt.monitor_tick(now() + interval '10 days');
+SQL
 before=$(q "$OLD" "SELECT (SELECT count(*) FROM ordermgmt.orders) || '/' || (SELECT count(*) FROM ordermgmt.events) || '/' || (SELECT count(*) FROM ordermgmt.postings) || '/' || (SELECT count(*) FROM ordermgmt.alerts)")
 
 # Walk every update step to the current version.
@@ -95,7 +117,7 @@ fi
 check "data intact after the update" "$before" "$(q "$OLD" "SELECT (SELECT count(*) FROM ordermgmt.orders) || '/' || (SELECT count(*) FROM ordermgmt.events) || '/' || (SELECT count(*) FROM ordermgmt.postings) || '/' || (SELECT count(*) FROM ordermgmt.alerts)")"
 check "trial balance still zero" "0.00" "$(q "$OLD" "SELECT sum(balance) FROM ordermgmt.v_trial_balance")"
 check "orders still flow after the update" "confirmed" \
-  "$(q "$OLD" "SELECT ordermgmt.submit_order(ordermgmt.create_order('GLOBEX', '[{\"sku\": \"LAMP-01\", \"qty\": 1}]', '{\"submit\": false}'))")"
+  "$(q "$OLD" "SELECT ordermgmt.submit_order(ordermgmt.create_order('C1', '[{\"sku\": \"P1\", \"qty\": 1}]', '{\"submit\": false}'))")"
 check "the new version's function works on old data" "0|0" "$(q "$OLD" "SELECT events || '|' || alerts FROM ordermgmt.purge_history()")"
 
 [ "$failures" -eq 0 ] && echo "upgrade: all checks passed" || { echo "upgrade: $failures check(s) failed"; exit 1; }
