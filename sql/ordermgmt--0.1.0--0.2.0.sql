@@ -150,3 +150,38 @@ SELECT c.code AS customer, i.occurred_at, i.kind, i.subject, i.notes, cc.name AS
  ORDER BY c.code, i.occurred_at DESC;
 COMMENT ON VIEW @extschema@.v_customer_interactions IS 'The interaction log, newest first per customer';
 GRANT SELECT ON @extschema@.v_customer_interactions TO ordermgmt_reader;
+
+CREATE OR REPLACE VIEW @extschema@.v_order_status AS
+SELECT o.order_id, c.code AS customer, o.status, o.hold_reason, o.currency,
+       o.created_at, o.promised_at, o.status_changed_at,
+       now() - o.created_at AS age,
+       now() - o.status_changed_at AS time_in_status,
+       coalesce(t.net_amount, 0) AS net_amount,
+       coalesce(t.tax_amount, 0) AS tax_amount,
+       coalesce(t.net_amount + t.tax_amount, 0) AS gross_amount,
+       coalesce(a.open_alerts, 0) AS open_alerts,
+       coalesce(t.shipped_net, 0) AS shipped_net,
+       coalesce(b.invoiced_total, 0) AS invoiced_total,
+       coalesce(b.paid_total, 0) AS paid_total,
+       coalesce(b.due_total, 0) AS due_total,
+       coalesce(a.level1, 0) AS open_alerts_level1,
+       coalesce(a.level2, 0) AS open_alerts_level2,
+       coalesce(a.level3, 0) AS open_alerts_level3
+  FROM @extschema@.orders o
+  JOIN @extschema@.customers c USING (customer_id)
+  LEFT JOIN LATERAL (
+        SELECT round(sum(l.qty * l.unit_price), 2) AS net_amount,
+               sum(round(l.qty * l.unit_price * p.tax_rate, 2)) AS tax_amount,
+               round(sum((l.shipped_qty - l.returned_qty) * l.unit_price), 2) AS shipped_net
+          FROM @extschema@.order_lines l
+          JOIN @extschema@.products p USING (product_id)
+         WHERE l.order_id = o.order_id) t ON true
+  LEFT JOIN LATERAL (
+        SELECT sum(i.total) AS invoiced_total, sum(i.paid) AS paid_total, sum(i.due) AS due_total
+          FROM @extschema@.invoices i WHERE i.order_id = o.order_id) b ON true
+  LEFT JOIN LATERAL (
+        SELECT count(*) AS open_alerts, count(*) FILTER (WHERE al.level = 1) AS level1,
+               count(*) FILTER (WHERE al.level = 2) AS level2, count(*) FILTER (WHERE al.level = 3) AS level3
+          FROM @extschema@.alerts al WHERE al.order_id = o.order_id AND al.status <> 'resolved') a ON true;
+COMMENT ON VIEW @extschema@.v_order_status IS
+    'One row per order: status, age, time in status, amounts ordered, shipped, invoiced, paid and due, open alerts by level';
