@@ -185,3 +185,44 @@ SELECT o.order_id, c.code AS customer, o.status, o.hold_reason, o.currency,
           FROM @extschema@.alerts al WHERE al.order_id = o.order_id AND al.status <> 'resolved') a ON true;
 COMMENT ON VIEW @extschema@.v_order_status IS
     'One row per order: status, age, time in status, amounts ordered, shipped, invoiced, paid and due, open alerts by level';
+
+--------------------------------------------------------------------------
+-- Placement speed
+--------------------------------------------------------------------------
+-- rule_delay is inlined into the statements that call it: no SET clause,
+-- and every operator schema-qualified so the caller's search_path cannot
+-- change what it means.
+CREATE OR REPLACE FUNCTION @extschema@.rule_delay(rule_code text, thresholds jsonb, variant text DEFAULT NULL)
+    RETURNS interval LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+SELECT CASE rule_code
+         WHEN 'L1_CONFIRMATION_OVERDUE' THEN (thresholds OPERATOR(pg_catalog.->>) 'deadline')::pg_catalog.interval
+         WHEN 'L2_PROCESSING_OVERDUE' THEN (thresholds OPERATOR(pg_catalog.->>) 'processing_time')::pg_catalog.interval
+         WHEN 'L2_STALLED' THEN (thresholds OPERATOR(pg_catalog.->>) 'stall_time')::pg_catalog.interval
+         WHEN 'L3_DELIVERY_LATE' THEN coalesce((thresholds OPERATOR(pg_catalog.->>) 'grace')::pg_catalog.interval, '0')
+         WHEN 'L3_PAYMENT_OVERDUE' THEN coalesce((thresholds OPERATOR(pg_catalog.->>) 'grace')::pg_catalog.interval, '0')
+         WHEN 'L3_TICKET_OVERDUE' THEN (thresholds OPERATOR(pg_catalog.->>) coalesce(variant, 'normal'))::pg_catalog.interval
+       END
+$$;
+
+-- Rows only the extension's owner writes need no foreign-key checks on
+-- every order: the C code keeps them consistent.
+ALTER TABLE @extschema@.reservations DROP CONSTRAINT reservations_order_id_line_no_fkey;
+ALTER TABLE @extschema@.reservations DROP CONSTRAINT reservations_product_id_warehouse_id_fkey;
+ALTER TABLE @extschema@.order_status_history DROP CONSTRAINT order_status_history_order_id_fkey;
+ALTER TABLE @extschema@.deadlines DROP CONSTRAINT deadlines_rule_code_fkey;
+
+-- The line guard writes nothing: it runs as the caller, without the cost
+-- of switching user and search_path on every line.
+ALTER FUNCTION @extschema@.order_lines_guard() SECURITY INVOKER RESET search_path;
+
+-- Backends cache the transitions and the level-1 rules; a change to either
+-- table makes every backend reload them.
+CREATE FUNCTION @extschema@.config_changed() RETURNS trigger
+    LANGUAGE C AS 'MODULE_PATHNAME', 'ordermgmt_config_changed';
+COMMENT ON FUNCTION @extschema@.config_changed() IS 'Makes every backend reload its cached copy of the table';
+REVOKE ALL ON FUNCTION @extschema@.config_changed() FROM PUBLIC;
+CREATE TRIGGER order_transitions_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON @extschema@.order_transitions FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER monitor_rules_cache_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON @extschema@.monitor_rules FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();

@@ -18,15 +18,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
-typedef struct L1Rules
-{
-	bool		customer_blocked;
-	bool		product_inactive;
-	bool		price_deviation;
-	bool		credit_limit;
-	Numeric		tolerance;
-} L1Rules;
-
 typedef struct ConfirmLine
 {
 	int32		line_no;
@@ -55,44 +46,6 @@ static Numeric
 num_op(PGFunction fn, Numeric a, Numeric b)
 {
 	return DatumGetNumeric(DirectFunctionCall2(fn, NumericGetDatum(a), NumericGetDatum(b)));
-}
-
-static void
-load_rules(L1Rules *rules)
-{
-	static OmPlan select_rules = OM_PLAN(
-		"SELECT rule_code, enabled, (thresholds->>'tolerance')::numeric "
-		"  FROM ordermgmt.monitor_rules WHERE level = $1",
-		INT4OID);
-	Datum		v[1];
-	int			n;
-	int			i;
-
-	memset(rules, 0, sizeof(*rules));
-	v[0] = Int32GetDatum(1);
-	n = om_exec(&select_rules, v, NULL, true, 0);
-	for (i = 0; i < n; i++)
-	{
-		char	   *code = om_gettext(i, 1);
-		bool		enabled = om_getbool(i, 2);
-
-		if (strcmp(code, "L1_CUSTOMER_BLOCKED") == 0)
-			rules->customer_blocked = enabled;
-		else if (strcmp(code, "L1_PRODUCT_INACTIVE") == 0)
-			rules->product_inactive = enabled;
-		else if (strcmp(code, "L1_CREDIT_LIMIT") == 0)
-			rules->credit_limit = enabled;
-		else if (strcmp(code, "L1_PRICE_DEVIATION") == 0)
-		{
-			bool		isnull;
-			Datum		tol = om_getdatum(i, 3, &isnull);
-
-			rules->price_deviation = enabled;
-			rules->tolerance = isnull ? NULL : DatumGetNumericCopy(tol);
-		}
-	}
-	if (rules->tolerance == NULL)
-		rules->tolerance = int64_to_numeric(0);
 }
 
 /* Does |price - list| exceed tolerance * list? */
@@ -206,7 +159,7 @@ om_confirm(int64 order_id, const char *approver)
 	bool		blocked;
 	bool		has_limit;
 	char	   *customer_code;
-	L1Rules		rules;
+	OmL1Rules	rules;
 	ConfirmLine *lines;
 	int			nlines;
 	OmStockNeed *needs;
@@ -250,7 +203,7 @@ om_confirm(int64 order_id, const char *approver)
 		approved = true;
 	}
 
-	load_rules(&rules);
+	om_l1_rules(&rules);
 
 	nlines = om_exec(&select_lines, v, NULL, false, 0);
 	if (nlines == 0)

@@ -49,13 +49,15 @@ timestamptz_array(Datum *elems, int n)
 }
 
 /*
- * After an order's status (or promised time) changed: clear, start or move
- * its deadlines and resolve the alerts whose condition has cleared, in one
- * statement.  old_status is NULL for a new order.
+ * After an order's status (or promised time) changed: record the change in
+ * the status history, clear, start or move its deadlines and resolve the
+ * alerts whose condition has cleared, all in one statement.  old_status is
+ * NULL for a new order; history_reason goes with the history row.
  */
 void
 om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
-				 bool has_promised_at, Datum promised_at, bool promised_changed)
+				 bool has_promised_at, Datum promised_at, bool promised_changed,
+				 const char *history_reason)
 {
 	static const char *const waiting[] = {"pending", "on_hold", NULL};
 	static const char *const open_states[] = {"pending", "on_hold", "confirmed", "processing",
@@ -63,7 +65,11 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	static const char *const shipped_states[] = {"shipped", "delivered", "completed", "cancelled", NULL};
 	static const char *const closed_states[] = {"draft", "delivered", "completed", "cancelled", NULL};
 	static OmPlan monitor_order = OM_PLAN(
-		"WITH clr AS ("
+		"WITH hist AS ("
+		"  INSERT INTO ordermgmt.order_status_history "
+		"    (order_id, from_status, to_status, changed_by, reason) "
+		"  SELECT $1, $11::ordermgmt.order_status, $12::ordermgmt.order_status, $8, $13 WHERE $14), "
+		"clr AS ("
 		"  DELETE FROM ordermgmt.deadlines WHERE subject_type = 'order' AND subject_id = $1 "
 		"     AND rule_code = ANY ($2::text[])), "
 		"keep AS ("
@@ -85,7 +91,8 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		"   AND ($7::text[] IS NULL OR rule_code = ANY ($7::text[]) OR level = $10) "
 		"RETURNING alert_id, rule_code, level, severity, order_id",
 		INT8OID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
-		TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID);
+		TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID,
+		TEXTOID, TEXTOID, TEXTOID, BOOLOID);
 	const char *clear[4];
 	const char *keep[4];
 	const char *move[4];
@@ -100,8 +107,8 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	bool		resolve_all = false;
 	bool		changed = old_status == NULL || strcmp(old_status, new_status) != 0;
 	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	Datum		v[10];
-	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		v[14];
+	char		nulls[14] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	const char *note = "condition cleared";
 
 	if (changed)
@@ -196,6 +203,17 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	v[7] = om_text_datum(om_session_user());
 	v[8] = om_text_datum(note);
 	v[9] = Int32GetDatum(level);
+	/* The status history row, written by the same statement. */
+	if (old_status)
+		v[10] = om_text_datum(old_status);
+	else
+		nulls[10] = 'n';
+	v[11] = om_text_datum(new_status);
+	if (history_reason)
+		v[12] = om_text_datum(history_reason);
+	else
+		nulls[12] = 'n';
+	v[13] = BoolGetDatum(changed);
 	om_exec(&monitor_order, v, nulls, false, 0);
 	om_announce_resolved();
 }
@@ -264,13 +282,15 @@ om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n)
 {
 	static OmPlan changed_levels = OM_PLAN(
 		"SELECT x.stock_id, x.low, x.sku, x.available::text, x.reorder_point::text "
-		"  FROM (SELECT s.stock_id, p.sku, s.on_hand - s.reserved AS available, p.reorder_point, "
+		"  FROM unnest($2::bigint[]) AS u(p) "
+		" CROSS JOIN LATERAL ("
+		"        SELECT s.stock_id, p.sku, s.on_hand - s.reserved AS available, p.reorder_point, "
 		"               (s.on_hand - s.reserved) < p.reorder_point AS low, "
 		"               EXISTS (SELECT 1 FROM ordermgmt.alerts a WHERE a.rule_code = 'L2_LOW_STOCK' "
 		"                          AND a.subject_type = 'stock' AND a.subject_id = s.stock_id "
 		"                          AND a.status <> 'resolved') AS alerted "
 		"          FROM ordermgmt.stock s JOIN ordermgmt.products p ON p.product_id = s.product_id "
-		"         WHERE s.warehouse_id = $1 AND s.product_id = ANY ($2)) x "
+		"         WHERE s.product_id = u.p AND s.warehouse_id = $1) x "
 		" WHERE x.low <> x.alerted",
 		INT8OID, INT8ARRAYOID);
 	Datum		v[2];

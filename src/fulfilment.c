@@ -54,11 +54,12 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
 		" WHERE l.order_id = $1 ORDER BY l.line_no",
 		INT8OID);
-	static OmPlan take_stock = OM_PLAN(
-		"UPDATE ordermgmt.stock s SET on_hand = s.on_hand - v.q, reserved = s.reserved - v.q "
-		"  FROM unnest($2::bigint[], $3::numeric[]) AS v(p, q) "
-		" WHERE s.warehouse_id = $1 AND s.product_id = v.p",
-		INT8OID, INT8ARRAYOID, NUMERICARRAYOID);
+	static OmPlan take_stock = OM_PLAN_CUSTOM(
+		"UPDATE ordermgmt.stock "
+		"   SET on_hand = on_hand - ($2::numeric[])[array_position($1::tid[], ctid)], "
+		"       reserved = reserved - ($2::numeric[])[array_position($1::tid[], ctid)] "
+		" WHERE ctid = ANY ($1::tid[])",
+		TIDARRAYOID, NUMERICARRAYOID);
 	static OmPlan insert_shipment = OM_PLAN(
 		"INSERT INTO ordermgmt.shipments (order_id, warehouse_id, carrier, tracking, shipped_by) "
 		"VALUES ($1, $2, $3, $4, $5) RETURNING shipment_id",
@@ -102,7 +103,6 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 	int			nship = 0;
 	OmStockNeed *needs;
 	int			nneeds = 0;
-	Datum	   *n_products;
 	Datum	   *n_qtys;
 	int64		shipment_id;
 	Numeric		cost;
@@ -181,16 +181,13 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 	/* Lock stock rows in product order, then take on-hand and reserved together. */
 	qsort(needs, nneeds, sizeof(OmStockNeed), compare_need);
 	om_lock_stock(warehouse_id, needs, nneeds);
-	n_products = palloc(nneeds * sizeof(Datum));
 	n_qtys = palloc(nneeds * sizeof(Datum));
 	for (i = 0; i < nneeds; i++)
 	{
-		n_products[i] = Int64GetDatum(needs[i].product_id);
 		n_qtys[i] = NumericGetDatum(needs[i].qty);
 	}
-	v[0] = Int64GetDatum(warehouse_id);
-	v[1] = array_of(n_products, nneeds, INT8OID);
-	v[2] = array_of(n_qtys, nneeds, NUMERICOID);
+	v[0] = om_stock_tids(needs, nneeds);
+	v[1] = array_of(n_qtys, nneeds, NUMERICOID);
 	om_exec(&take_stock, v, NULL, false, 0);
 
 	v[0] = Int64GetDatum(order_id);

@@ -83,17 +83,12 @@ allowed_targets(const char *from)
 static HeapTuple
 lifecycle_before(TriggerData *trigdata)
 {
-	static OmPlan lookup_transition = OM_PLAN(
-		"SELECT manual FROM ordermgmt.order_transitions "
-		" WHERE from_status = $1::ordermgmt.order_status AND to_status = $2::ordermgmt.order_status "
-		"   AND enabled",
-		TEXTOID, TEXTOID);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	HeapTuple	oldtup = trigdata->tg_trigtuple;
 	HeapTuple	newtup = trigdata->tg_newtuple;
 	char	   *old_status;
 	char	   *new_status;
-	Datum		v[2];
+	bool		manual;
 	int			cols[3];
 	Datum		repl[3];
 	bool		replnull[3];
@@ -142,15 +137,13 @@ lifecycle_before(TriggerData *trigdata)
 	if (strcmp(old_status, new_status) == 0)
 		return newtup;
 
-	v[0] = om_text_datum(old_status);
-	v[1] = om_text_datum(new_status);
-	if (om_exec(&lookup_transition, v, NULL, true, 1) == 0)
+	if (!om_transition_allowed(old_status, new_status, &manual))
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("illegal status transition from %s to %s for order " INT64_FORMAT,
 						old_status, new_status, tuple_int64(oldtup, desc, "order_id")),
 				 errdetail("Allowed from %s: %s.", old_status, allowed_targets(old_status))));
-	if (!om_getbool(0, 1) && om_api_depth == 0)
+	if (!manual && om_api_depth == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("status transition from %s to %s for order " INT64_FORMAT " needs its API function",
@@ -192,11 +185,6 @@ lifecycle_before(TriggerData *trigdata)
 static void
 lifecycle_after(TriggerData *trigdata)
 {
-	static OmPlan insert_history = OM_PLAN(
-		"INSERT INTO ordermgmt.order_status_history "
-		"  (order_id, from_status, to_status, changed_by, reason) "
-		"VALUES ($1, $2::ordermgmt.order_status, $3::ordermgmt.order_status, $4, $5)",
-		INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
 	TupleDesc	desc = trigdata->tg_relation->rd_att;
 	bool		is_insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
 	HeapTuple	newtup = is_insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
@@ -204,10 +192,7 @@ lifecycle_after(TriggerData *trigdata)
 	char	   *new_status = tuple_status(newtup, desc);
 	int64		order_id = tuple_int64(newtup, desc, "order_id");
 	char	   *reason = NULL;
-	Datum		v[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	StringInfoData payload;
-
 	bool		isnull;
 	Datum		promised_at = heap_getattr(newtup, SPI_fnumber(desc, "promised_at"), desc, &isnull);
 
@@ -220,7 +205,7 @@ lifecycle_after(TriggerData *trigdata)
 
 		if (isnull != old_isnull ||
 			(!isnull && DatumGetTimestampTz(promised_at) != DatumGetTimestampTz(old_promised)))
-			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true);
+			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true, NULL);
 		return;
 	}
 
@@ -228,19 +213,6 @@ lifecycle_after(TriggerData *trigdata)
 		reason = tuple_text(newtup, desc, "hold_reason");
 	else if (strcmp(new_status, "cancelled") == 0)
 		reason = tuple_text(newtup, desc, "cancel_reason");
-
-	v[0] = Int64GetDatum(order_id);
-	if (old_status)
-		v[1] = om_text_datum(old_status);
-	else
-		nulls[1] = 'n';
-	v[2] = om_text_datum(new_status);
-	v[3] = om_text_datum(om_session_user());
-	if (reason)
-		v[4] = om_text_datum(reason);
-	else
-		nulls[4] = 'n';
-	om_exec(&insert_history, v, nulls, false, 0);
 
 	initStringInfo(&payload);
 	if (is_insert)
@@ -262,7 +234,7 @@ lifecycle_after(TriggerData *trigdata)
 	/* Side effects every path to the new status needs. */
 	if (strcmp(new_status, "cancelled") == 0)
 		om_release_reservations(order_id);
-	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false);
+	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false, reason);
 }
 
 PG_FUNCTION_INFO_V1(ordermgmt_orders_lifecycle);

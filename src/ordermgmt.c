@@ -45,4 +45,5 @@ _PG_init(void)
 	MarkGUCPrefixReserved("ordermgmt");
 
 	om_events_init();
+	om_cache_init();
 }

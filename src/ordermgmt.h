@@ -13,6 +13,7 @@
 #include "executor/spi.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
+#include "storage/itemptr.h"
 
 /* Business-rule SQLSTATEs of the public contract (class OM). */
 #define ERRCODE_OM_ILLEGAL_TRANSITION	MAKE_SQLSTATE('O','M','0','0','1')
@@ -53,10 +54,15 @@ typedef struct OmPlan
 	int			nargs;
 	Oid			argtypes[16];
 	SPIPlanPtr	plan;
+	bool		custom;			/* plan for each call's parameters */
 } OmPlan;
 
+/* A statement planned once, generically (the usual case). */
 #define OM_PLAN(sql_, ...) \
-	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL }
+	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, false }
+/* A statement whose best plan depends on its arrays' sizes (tid lookups). */
+#define OM_PLAN_CUSTOM(sql_, ...) \
+	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, true }
 
 extern int	om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount);
 extern Datum om_getdatum(int row, int col, bool *isnull);
@@ -104,7 +110,8 @@ extern int	om_announce_resolved(void);
 
 /* deadlines.c: time-based rules */
 extern void om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
-							 bool has_promised_at, Datum promised_at, bool promised_changed);
+							 bool has_promised_at, Datum promised_at, bool promised_changed,
+							 const char *history_reason);
 extern void om_deadline_set(const char *rule_code, const char *subject_type, int64 subject_id,
 							int64 order_id, const char *variant, Datum anchor_at);
 extern int	om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject_id,
@@ -120,9 +127,11 @@ typedef struct OmStockNeed
 	Numeric		qty;			/* total quantity wanted across the order */
 	Numeric		available;		/* filled by om_lock_stock */
 	bool		found;
+	ItemPointerData tid;		/* the locked row, for updating it by tid */
 } OmStockNeed;
 
 extern void om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds);
+extern Datum om_stock_tids(OmStockNeed *needs, int nneeds);
 extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
 							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs);
 extern void om_release_reservations(int64 order_id);
@@ -134,6 +143,20 @@ extern int64 om_post(const char *event, const char *source_type, int64 source_id
 
 /* billing.c */
 extern void om_maybe_complete(int64 order_id);
+
+/* cache.c: small configuration tables cached per backend */
+typedef struct OmL1Rules
+{
+	bool		customer_blocked;
+	bool		product_inactive;
+	bool		price_deviation;
+	bool		credit_limit;
+	Numeric		tolerance;		/* in TopMemoryContext */
+} OmL1Rules;
+
+extern void om_cache_init(void);
+extern bool om_transition_allowed(const char *from, const char *to, bool *manual);
+extern void om_l1_rules(OmL1Rules *rules);
 
 /* confirm.c */
 extern char *om_confirm(int64 order_id, const char *approver);

@@ -193,7 +193,8 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	static OmPlan lookup_products = OM_PLAN(
 		"SELECT p.product_id, p.list_price, u.sku "
 		"  FROM unnest($1::text[]) WITH ORDINALITY AS u(sku, ord) "
-		"  LEFT JOIN ordermgmt.products p ON p.sku = u.sku ORDER BY u.ord",
+		"  LEFT JOIN LATERAL (SELECT product_id, list_price FROM ordermgmt.products "
+		"                      WHERE sku = u.sku LIMIT 1) p ON true ORDER BY u.ord",
 		TEXTARRAYOID);
 	static OmPlan insert_order = OM_PLAN(
 		"INSERT INTO ordermgmt.orders "

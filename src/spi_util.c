@@ -4,6 +4,10 @@
  *
  * Every query the extension runs on a hot path is an OmPlan: prepared on
  * first use, kept for the life of the backend, and run with $n parameters.
+ * Plans are generic unless marked custom: the statements are written so a
+ * generic plan reaches the rows through indexes (a LATERAL probe per array
+ * element rather than "= ANY"), which a small table's statistics would
+ * otherwise talk the planner out of.
  * Callers are inside SPI_connect()/SPI_finish().
  */
 #include "ordermgmt.h"
@@ -26,7 +30,13 @@ om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount
 
 	if (p->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
+		/*
+		 * A generic plan, always: the statements are written so that it uses
+		 * the indexes whatever the parameters, and a custom plan per call
+		 * would cost more to make than to run.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(p->sql, p->nargs, p->argtypes,
+											  p->custom ? CURSOR_OPT_CUSTOM_PLAN : CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "ordermgmt: SPI_prepare failed (%s) for: %s",

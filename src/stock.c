@@ -35,16 +35,22 @@ numeric_array(Datum *elems, int n)
 }
 
 /*
- * Lock the stock rows of the needed products (sorted by product_id by the
- * caller or not: the query sorts) and fill in what is available.
+ * Lock the stock rows of the needed products and fill in what is available
+ * and where each row is.  needs must be sorted by product_id: the rows are
+ * locked one by one in that order (a nested loop over the sorted array, one
+ * index probe each), the global order every stock path follows.
  */
 void
 om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds)
 {
 	static OmPlan lock_rows = OM_PLAN(
-		"SELECT product_id, on_hand - reserved FROM ordermgmt.stock "
-		" WHERE warehouse_id = $1 AND product_id = ANY ($2) "
-		" ORDER BY product_id, warehouse_id FOR NO KEY UPDATE",
+		"SELECT s.product_id, s.available, s.ctid "
+		"  FROM unnest($2::bigint[]) WITH ORDINALITY AS u(p, ord) "
+		" CROSS JOIN LATERAL (SELECT product_id, on_hand - reserved AS available, ctid "
+		"                       FROM ordermgmt.stock "
+		"                      WHERE product_id = u.p AND warehouse_id = $1 "
+		"                      FOR NO KEY UPDATE) s "
+		" ORDER BY u.ord",
 		INT8OID, INT8ARRAYOID);
 	Datum	   *ids = palloc(nneeds * sizeof(Datum));
 	Datum		v[2];
@@ -54,6 +60,7 @@ om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds)
 
 	for (i = 0; i < nneeds; i++)
 	{
+		Assert(i == 0 || needs[i - 1].product_id < needs[i].product_id);
 		ids[i] = Int64GetDatum(needs[i].product_id);
 		needs[i].found = false;
 		needs[i].available = NULL;
@@ -67,14 +74,34 @@ om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds)
 		int64		pid = om_getint64(i, 1);
 		bool		isnull;
 		Datum		avail = om_getdatum(i, 2, &isnull);
+		ItemPointer tid = (ItemPointer) DatumGetPointer(om_getdatum(i, 3, &isnull));
 
 		for (j = 0; j < nneeds; j++)
 			if (needs[j].product_id == pid)
 			{
 				needs[j].found = true;
 				needs[j].available = DatumGetNumericCopy(avail);
+				ItemPointerCopy(tid, &needs[j].tid);
 			}
 	}
+}
+
+/* The locked rows' tids, as a tid[] for "WHERE ctid = ANY ($n)". */
+Datum
+om_stock_tids(OmStockNeed *needs, int nneeds)
+{
+	Datum	   *tids = palloc(nneeds * sizeof(Datum));
+	int			i;
+
+	for (i = 0; i < nneeds; i++)
+	{
+		ItemPointer t = palloc(sizeof(ItemPointerData));
+
+		ItemPointerCopy(&needs[i].tid, t);
+		tids[i] = PointerGetDatum(t);
+	}
+	return PointerGetDatum(construct_array(tids, nneeds, TIDOID, sizeof(ItemPointerData), false,
+										   TYPALIGN_SHORT));
 }
 
 /*
@@ -86,19 +113,24 @@ void
 om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
 				 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs)
 {
-	static OmPlan add_reserved = OM_PLAN(
-		"UPDATE ordermgmt.stock s SET reserved = s.reserved + v.q "
-		"  FROM unnest($2::bigint[], $3::numeric[]) AS v(p, q) "
-		" WHERE s.warehouse_id = $1 AND s.product_id = v.p",
-		INT8OID, INT8ARRAYOID, NUMERICARRAYOID);
+	static OmPlan add_reserved = OM_PLAN_CUSTOM(
+		"UPDATE ordermgmt.stock s "
+		"   SET reserved = s.reserved + ($2::numeric[])[array_position($1::tid[], s.ctid)] "
+		" WHERE s.ctid = ANY ($1::tid[]) "
+		"RETURNING s.product_id, s.on_hand - s.reserved < "
+		"          (SELECT p.reorder_point FROM ordermgmt.products p WHERE p.product_id = s.product_id)",
+		TIDARRAYOID, NUMERICARRAYOID);
 	static OmPlan insert_reservations = OM_PLAN(
 		"INSERT INTO ordermgmt.reservations (order_id, line_no, product_id, warehouse_id, qty) "
 		"SELECT $1, v.l, v.p, $2, v.q FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS v(l, p, q)",
 		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID);
 	Datum	   *pids = palloc(nneeds * sizeof(Datum));
 	Datum	   *totals = palloc(nneeds * sizeof(Datum));
+	Datum	   *low = palloc(nneeds * sizeof(Datum));
+	int			nlow = 0;
 	Datum		v[5];
 	int			i;
+	int			n;
 
 	if (nlines == 0)
 		return;
@@ -107,11 +139,15 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 		pids[i] = Int64GetDatum(needs[i].product_id);
 		totals[i] = NumericGetDatum(needs[i].qty);
 	}
-	v[0] = Int64GetDatum(warehouse_id);
-	v[1] = int8_array(pids, nneeds);
-	v[2] = numeric_array(totals, nneeds);
-	om_exec(&add_reserved, v, NULL, false, 0);
-	om_low_stock_check(warehouse_id, pids, nneeds);
+	/* The rows are locked: update them where they are. */
+	v[0] = om_stock_tids(needs, nneeds);
+	v[1] = numeric_array(totals, nneeds);
+	n = om_exec(&add_reserved, v, NULL, false, 0);
+	/* Reserving only lowers availability: look further only where it is now low. */
+	for (i = 0; i < n; i++)
+		if (om_getbool(i, 2))
+			low[nlow++] = Int64GetDatum(om_getint64(i, 1));
+	om_low_stock_check(warehouse_id, low, nlow);
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = Int64GetDatum(warehouse_id);

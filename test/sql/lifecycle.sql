@@ -135,6 +135,13 @@ SELECT count(*) AS mismatches
     <> EXISTS (SELECT 1 FROM ordermgmt.order_transitions x
                 WHERE x.from_status = s.status AND x.to_status = t.s AND x.manual);
 
+-- transitions are data: a disabled one is refused at once, a built-in one cannot be deleted
+UPDATE ordermgmt.order_transitions SET enabled = false WHERE from_status = 'confirmed' AND to_status = 'processing';
+SELECT pg_temp.try(format('SELECT ordermgmt.start_processing(%s)', :confirmed_id));
+UPDATE ordermgmt.order_transitions SET enabled = true WHERE from_status = 'confirmed' AND to_status = 'processing';
+SELECT pg_temp.try($$DELETE FROM ordermgmt.order_transitions WHERE from_status = 'confirmed' AND to_status = 'processing'$$);
+SELECT pg_temp.try(format('SELECT ordermgmt.start_processing(%s)', :confirmed_id));
+
 -- history records from, to, who and why, in order
 SELECT from_status, to_status, changed_by, reason
   FROM ordermgmt.order_status_history WHERE order_id = :pending_id ORDER BY history_id;

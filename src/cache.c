@@ -1,0 +1,156 @@
+/*
+ * cache.c
+ *		Per-backend caches of small configuration tables read on every order:
+ *		the allowed transitions and the level-1 rules.
+ *
+ * An admin's change to those tables fires config_changed, which queues a
+ * relcache invalidation of the table; every backend (this one included)
+ * receives it at its next command and drops the cache, so the next order
+ * sees the change.
+ */
+#include "ordermgmt.h"
+
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+typedef struct CachedTransition
+{
+	char		from[32];
+	char		to[32];
+	bool		manual;
+} CachedTransition;
+
+static CachedTransition *transitions = NULL;
+static int	ntransitions = 0;
+static bool transitions_valid = false;
+static bool l1_rules_valid = false;
+static OmL1Rules l1_rules;
+
+static void
+config_relcache_callback(Datum arg pg_attribute_unused(), Oid relid pg_attribute_unused())
+{
+	/* Any relation: cheap to reload, and relids change with DROP/CREATE EXTENSION. */
+	transitions_valid = false;
+	l1_rules_valid = false;
+}
+
+void
+om_cache_init(void)
+{
+	CacheRegisterRelcacheCallback(config_relcache_callback, (Datum) 0);
+}
+
+static void
+load_transitions(void)
+{
+	static OmPlan select_transitions = OM_PLAN(
+		"SELECT from_status::text, to_status::text, manual FROM ordermgmt.order_transitions "
+		" WHERE enabled AND $1",
+		BOOLOID);
+	Datum		v[1];
+	int			n;
+	int			i;
+
+	v[0] = BoolGetDatum(true);
+	n = om_exec(&select_transitions, v, NULL, true, 0);
+	if (transitions)
+		pfree(transitions);
+	transitions = MemoryContextAllocZero(TopMemoryContext, Max(n, 1) * sizeof(CachedTransition));
+	for (i = 0; i < n; i++)
+	{
+		strlcpy(transitions[i].from, om_gettext(i, 1), sizeof(transitions[i].from));
+		strlcpy(transitions[i].to, om_gettext(i, 2), sizeof(transitions[i].to));
+		transitions[i].manual = om_getbool(i, 3);
+	}
+	ntransitions = n;
+	transitions_valid = true;
+}
+
+/* Is from -> to an enabled transition?  *manual says whether plain SQL may make it. */
+bool
+om_transition_allowed(const char *from, const char *to, bool *manual)
+{
+	int			i;
+
+	if (!transitions_valid)
+		load_transitions();
+	for (i = 0; i < ntransitions; i++)
+		if (strcmp(transitions[i].from, from) == 0 && strcmp(transitions[i].to, to) == 0)
+		{
+			*manual = transitions[i].manual;
+			return true;
+		}
+	return false;
+}
+
+/* The level-1 rules' switches and the price tolerance. */
+void
+om_l1_rules(OmL1Rules *rules)
+{
+	static OmPlan select_rules = OM_PLAN(
+		"SELECT rule_code, enabled, (thresholds->>'tolerance')::numeric "
+		"  FROM ordermgmt.monitor_rules WHERE level = $1",
+		INT4OID);
+
+	if (!l1_rules_valid)
+	{
+		Datum		v[1];
+		int			n;
+		int			i;
+		Numeric		tolerance = NULL;
+
+		memset(&l1_rules, 0, sizeof(l1_rules));
+		v[0] = Int32GetDatum(1);
+		n = om_exec(&select_rules, v, NULL, true, 0);
+		for (i = 0; i < n; i++)
+		{
+			char	   *code = om_gettext(i, 1);
+			bool		enabled = om_getbool(i, 2);
+
+			if (strcmp(code, "L1_CUSTOMER_BLOCKED") == 0)
+				l1_rules.customer_blocked = enabled;
+			else if (strcmp(code, "L1_PRODUCT_INACTIVE") == 0)
+				l1_rules.product_inactive = enabled;
+			else if (strcmp(code, "L1_CREDIT_LIMIT") == 0)
+				l1_rules.credit_limit = enabled;
+			else if (strcmp(code, "L1_PRICE_DEVIATION") == 0)
+			{
+				bool		isnull;
+				Datum		tol = om_getdatum(i, 3, &isnull);
+
+				l1_rules.price_deviation = enabled;
+				if (!isnull)
+					tolerance = DatumGetNumeric(tol);
+			}
+		}
+		if (tolerance == NULL)
+			tolerance = int64_to_numeric(0);
+		l1_rules.tolerance = MemoryContextAlloc(TopMemoryContext, VARSIZE(tolerance));
+		memcpy(l1_rules.tolerance, tolerance, VARSIZE(tolerance));
+		l1_rules_valid = true;
+	}
+	*rules = l1_rules;
+}
+
+/*
+ * config_changed: AFTER ... FOR EACH STATEMENT on the cached tables; makes
+ * every backend reload them.
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_config_changed);
+Datum
+ordermgmt_config_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("config_changed must be fired as an AFTER trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}
