@@ -18,18 +18,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
-typedef struct ConfirmLine
-{
-	int32		line_no;
-	int64		product_id;
-	Numeric		qty;
-	Numeric		unit_price;
-	Numeric		list_price;
-	bool		active;
-	bool		reserved;
-	char	   *sku;
-} ConfirmLine;
-
 static char *
 num_out(Numeric n)
 {
@@ -50,7 +38,7 @@ num_op(PGFunction fn, Numeric a, Numeric b)
 
 /* Does |price - list| exceed tolerance * list? */
 static bool
-price_deviates(ConfirmLine *l, Numeric tolerance)
+price_deviates(OmConfirmLine *l, Numeric tolerance)
 {
 	Numeric		diff = num_op(numeric_sub, l->unit_price, l->list_price);
 	Numeric		allowed = num_op(numeric_mul, l->list_price, tolerance);
@@ -60,12 +48,13 @@ price_deviates(ConfirmLine *l, Numeric tolerance)
 }
 
 /*
- * Open exposure of the customer (other open orders plus this one) against
- * its credit limit.  Locks the customer row first, so two confirmations
- * for one customer are checked one after the other.
+ * Open exposure of the customer (open receivables, plus what its other open
+ * orders will still bill) plus this order's value, against its credit
+ * limit.  Updating the customer row first serializes the confirmations of
+ * one customer.
  */
 static bool
-credit_exceeded(int64 customer_id, int64 order_id, StringInfo details)
+credit_exceeded(int64 customer_id, int64 order_id, Numeric order_value, StringInfo details)
 {
 	/*
 	 * A no-op UPDATE, not just a row lock: under REPEATABLE READ a second
@@ -76,27 +65,21 @@ credit_exceeded(int64 customer_id, int64 order_id, StringInfo details)
 		"UPDATE ordermgmt.customers SET credit_limit = credit_limit WHERE customer_id = $1 "
 		"RETURNING credit_limit",
 		INT8OID);
-	/* Open receivables, plus what open orders will still bill (gross, with tax). */
 	static OmPlan exposure = OM_PLAN(
 		"SELECT round(coalesce((SELECT sum(i.due) FROM ordermgmt.invoices i "
 		"                        WHERE i.customer_id = $1 AND i.due > 0), 0) "
-		"             + coalesce(sum(u.value) FILTER (WHERE u.order_id <> $2), 0), 2), "
-		"       round(coalesce(sum(u.value) FILTER (WHERE u.order_id = $2), 0), 2) "
-		"  FROM (SELECT o.order_id, "
-		"               ((l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty)) "
-		"               * l.unit_price * (1 + p.tax_rate) AS value "
-		"          FROM ordermgmt.orders o "
-		"          JOIN ordermgmt.order_lines l ON l.order_id = o.order_id "
-		"          JOIN ordermgmt.products p ON p.product_id = l.product_id "
-		"         WHERE o.customer_id = $1 "
-		"           AND (o.order_id = $2 OR o.status IN ('confirmed', 'processing', "
-		"                'partially_shipped', 'shipped', 'delivered'))) u",
+		"             + coalesce(sum(((l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty)) "
+		"                            * l.unit_price * (1 + p.tax_rate)), 0), 2) "
+		"  FROM ordermgmt.orders o "
+		"  JOIN ordermgmt.order_lines l ON l.order_id = o.order_id "
+		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
+		" WHERE o.customer_id = $1 AND o.order_id <> $2 "
+		"   AND o.status IN ('confirmed', 'processing', 'partially_shipped', 'shipped', 'delivered')",
 		INT8OID, INT8OID);
 	Datum		v[2];
 	bool		isnull;
 	Numeric		limit;
 	Numeric		open_value;
-	Numeric		order_value;
 	bool		exceeded;
 
 	v[0] = Int64GetDatum(customer_id);
@@ -107,7 +90,6 @@ credit_exceeded(int64 customer_id, int64 order_id, StringInfo details)
 		return false;
 	om_exec(&exposure, v, NULL, false, 1);
 	open_value = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
-	order_value = DatumGetNumericCopy(om_getdatum(0, 2, &isnull));
 
 	exceeded = num_cmp(num_op(numeric_add, open_value, order_value), limit) > 0;
 	if (exceeded)
@@ -118,12 +100,157 @@ credit_exceeded(int64 customer_id, int64 order_id, StringInfo details)
 }
 
 static int
-compare_need(const void *a, const void *b)
+compare_line_product(const void *a, const void *b)
 {
-	int64		x = ((const OmStockNeed *) a)->product_id;
-	int64		y = ((const OmStockNeed *) b)->product_id;
+	int64		x = (*(OmConfirmLine *const *) a)->product_id;
+	int64		y = (*(OmConfirmLine *const *) b)->product_id;
 
 	return (x > y) - (x < y);
+}
+
+/*
+ * Run every enabled level-1 check of an order, whether it is already
+ * stored (in->order_id) or about to be (0).  Locks the customer row (when
+ * it has a credit limit) and the stock rows of the unreserved lines, in
+ * product order.  Returns true when all pass; res says what failed and
+ * which stock the order needs.
+ */
+bool
+om_level1_checks(OmCheckInput *in, OmCheckResult *res)
+{
+	OmConfirmLine **sorted = palloc(in->nlines * sizeof(OmConfirmLine *));
+	Numeric		order_value = int64_to_numeric(0);
+	int			i;
+
+	memset(res, 0, sizeof(*res));
+	om_l1_rules(&res->rules);
+	initStringInfo(&res->failed);
+	initStringInfo(&res->inactive);
+	initStringInfo(&res->deviations);
+	initStringInfo(&res->shortage);
+	initStringInfo(&res->credit);
+	res->needs = palloc(in->nlines * sizeof(OmStockNeed));
+
+	if (in->blocked && res->rules.customer_blocked)
+		appendStringInfoString(&res->failed, "L1_CUSTOMER_BLOCKED,");
+
+	for (i = 0; i < in->nlines; i++)
+		sorted[i] = &in->lines[i];
+	qsort(sorted, in->nlines, sizeof(OmConfirmLine *), compare_line_product);
+
+	/* Sorted by product: aggregate the unreserved quantity per product. */
+	for (i = 0; i < in->nlines; i++)
+	{
+		OmConfirmLine *l = sorted[i];
+
+		CHECK_FOR_INTERRUPTS();
+		order_value = num_op(numeric_add, order_value,
+							 num_op(numeric_mul, num_op(numeric_mul, l->qty, l->unit_price),
+									num_op(numeric_add, int64_to_numeric(1), l->tax_rate)));
+		if (!l->active && res->rules.product_inactive)
+			appendStringInfo(&res->inactive, "%s%s", res->inactive.len ? ", " : "", om_json_quote(l->sku));
+		if (res->rules.price_deviation && !in->approved && price_deviates(l, res->rules.tolerance))
+			appendStringInfo(&res->deviations,
+							 "%s{\"line_no\": %d, \"sku\": %s, \"unit_price\": %s, \"list_price\": %s}",
+							 res->deviations.len ? ", " : "", l->line_no, om_json_quote(l->sku),
+							 num_out(l->unit_price), num_out(l->list_price));
+		if (l->reserved)
+			continue;
+		if (res->nneeds > 0 && res->needs[res->nneeds - 1].product_id == l->product_id)
+			res->needs[res->nneeds - 1].qty = num_op(numeric_add, res->needs[res->nneeds - 1].qty, l->qty);
+		else
+		{
+			res->needs[res->nneeds].product_id = l->product_id;
+			res->needs[res->nneeds].qty = l->qty;
+			res->nneeds++;
+		}
+	}
+	if (res->inactive.len)
+		appendStringInfoString(&res->failed, "L1_PRODUCT_INACTIVE,");
+	if (res->deviations.len)
+		appendStringInfoString(&res->failed, "L1_PRICE_DEVIATION,");
+
+	if (res->rules.credit_limit && in->has_limit && !in->approved &&
+		credit_exceeded(in->customer_id, in->order_id, om_money_round(order_value), &res->credit))
+		appendStringInfoString(&res->failed, "L1_CREDIT_LIMIT,");
+
+	/* Stock: lock the rows in product order, then compare. */
+	if (res->nneeds > 0)
+	{
+		om_lock_stock(in->warehouse_id, res->needs, res->nneeds);
+		for (i = 0; i < res->nneeds; i++)
+		{
+			OmStockNeed *need = &res->needs[i];
+			Numeric		avail = need->found ? need->available : int64_to_numeric(0);
+
+			if (num_cmp(avail, need->qty) < 0)
+			{
+				int			j;
+				char	   *sku = "";
+
+				for (j = 0; j < in->nlines; j++)
+					if (in->lines[j].product_id == need->product_id)
+						sku = in->lines[j].sku;
+				appendStringInfo(&res->shortage, "%s{\"sku\": %s, \"wanted\": %s, \"available\": %s}",
+								 res->shortage.len ? ", " : "", om_json_quote(sku),
+								 num_out(need->qty), num_out(avail));
+			}
+		}
+		if (res->shortage.len)
+			appendStringInfoString(&res->failed, "L1_STOCK_SHORTAGE,");
+	}
+
+	if (res->failed.len > 0)
+		res->failed.data[--res->failed.len] = '\0';		/* drop the trailing comma */
+	return res->failed.len == 0;
+}
+
+/* All checks passed: reserve every unreserved line (stock rows are locked). */
+void
+om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
+{
+	Datum	   *line_nos = palloc(in->nlines * sizeof(Datum));
+	Datum	   *products = palloc(in->nlines * sizeof(Datum));
+	Datum	   *qtys = palloc(in->nlines * sizeof(Datum));
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < in->nlines; i++)
+	{
+		if (in->lines[i].reserved)
+			continue;
+		line_nos[n] = Int32GetDatum(in->lines[i].line_no);
+		products[n] = Int64GetDatum(in->lines[i].product_id);
+		qtys[n] = NumericGetDatum(in->lines[i].qty);
+		n++;
+	}
+	om_reserve_lines(order_id, in->warehouse_id, n, line_nos, products, qtys, res->nneeds, res->needs);
+}
+
+/* Some check failed: one alert per failed rule, clear the others, hold. */
+static void
+hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res)
+{
+	if (in->blocked && res->rules.customer_blocked)
+		om_raise_alert("L1_CUSTOMER_BLOCKED", "order", order_id, order_id,
+					   psprintf("{\"customer\": %s}", om_json_quote(in->customer_code)));
+	if (res->inactive.len)
+		om_raise_alert("L1_PRODUCT_INACTIVE", "order", order_id, order_id,
+					   psprintf("{\"skus\": [%s]}", res->inactive.data));
+	if (res->deviations.len)
+		om_raise_alert("L1_PRICE_DEVIATION", "order", order_id, order_id,
+					   psprintf("{\"tolerance\": %s, \"lines\": [%s]}",
+								num_out(res->rules.tolerance), res->deviations.data));
+	if (res->credit.len)
+		om_raise_alert("L1_CREDIT_LIMIT", "order", order_id, order_id, res->credit.data);
+	if (res->shortage.len)
+		om_raise_alert("L1_STOCK_SHORTAGE", "order", order_id, order_id,
+					   psprintf("{\"lines\": [%s]}", res->shortage.data));
+	/* Checks that pass now clear their earlier alerts; the order still waits. */
+	om_resolve_alerts_for_order(order_id, 1,
+								psprintf("%s,L1_CONFIRMATION_OVERDUE", res->failed.data),
+								"check passed");
+	om_set_status(order_id, "on_hold", psprintf("level-1 checks failed: %s", res->failed.data));
 }
 
 /*
@@ -145,35 +272,17 @@ om_confirm(int64 order_id, const char *approver)
 		INT8OID, TEXTOID);
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, l.qty, l.unit_price, p.list_price, p.active, "
-		"       r.order_id IS NOT NULL, p.sku "
+		"       r.order_id IS NOT NULL, p.sku, p.tax_rate "
 		"  FROM ordermgmt.order_lines l "
 		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
 		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
-		" WHERE l.order_id = $1 ORDER BY l.product_id, l.line_no",
+		" WHERE l.order_id = $1 ORDER BY l.line_no",
 		INT8OID);
 	Datum		v[2];
 	char	   *status;
-	int64		customer_id;
-	int64		warehouse_id;
-	bool		approved;
-	bool		blocked;
-	bool		has_limit;
-	char	   *customer_code;
-	OmL1Rules	rules;
-	ConfirmLine *lines;
-	int			nlines;
-	OmStockNeed *needs;
-	int			nneeds = 0;
+	OmCheckInput in;
+	OmCheckResult res;
 	int			i;
-	StringInfoData failed;		/* comma-separated failed rule codes */
-	StringInfoData inactive;
-	StringInfoData deviations;
-	StringInfoData shortage;
-	StringInfoData credit;
-	Datum	   *r_line_nos;
-	Datum	   *r_products;
-	Datum	   *r_qtys;
-	int			nreserve = 0;
 
 	v[0] = Int64GetDatum(order_id);
 	if (om_exec(&lock_order, v, NULL, false, 1) == 0)
@@ -181,12 +290,14 @@ om_confirm(int64 order_id, const char *approver)
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
 	status = om_gettext(0, 1);
-	customer_id = om_getint64(0, 2);
-	warehouse_id = om_getint64(0, 3);
-	approved = om_getbool(0, 4);
-	blocked = om_getbool(0, 5);
-	has_limit = om_getbool(0, 6);
-	customer_code = om_gettext(0, 7);
+	memset(&in, 0, sizeof(in));
+	in.order_id = order_id;
+	in.customer_id = om_getint64(0, 2);
+	in.warehouse_id = om_getint64(0, 3);
+	in.approved = om_getbool(0, 4);
+	in.blocked = om_getbool(0, 5);
+	in.has_limit = om_getbool(0, 6);
+	in.customer_code = om_gettext(0, 7);
 
 	if (strcmp(status, "pending") != 0 && strcmp(status, "on_hold") != 0)
 		ereport(ERROR,
@@ -200,21 +311,18 @@ om_confirm(int64 order_id, const char *approver)
 		om_exec(&record_approval, v, NULL, false, 0);
 		om_emit_event("order.approved", order_id,
 					  psprintf("{\"approver\": %s}", om_json_quote(approver)));
-		approved = true;
+		in.approved = true;
 	}
 
-	om_l1_rules(&rules);
-
-	nlines = om_exec(&select_lines, v, NULL, false, 0);
-	if (nlines == 0)
+	in.nlines = om_exec(&select_lines, v, NULL, false, 0);
+	if (in.nlines == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("cannot confirm order " INT64_FORMAT ": it has no lines", order_id)));
-	lines = palloc(nlines * sizeof(ConfirmLine));
-	needs = palloc(nlines * sizeof(OmStockNeed));
-	for (i = 0; i < nlines; i++)
+	in.lines = palloc(in.nlines * sizeof(OmConfirmLine));
+	for (i = 0; i < in.nlines; i++)
 	{
-		ConfirmLine *l = &lines[i];
+		OmConfirmLine *l = &in.lines[i];
 		bool		isnull;
 
 		l->line_no = DatumGetInt32(om_getdatum(i, 1, &isnull));
@@ -225,116 +333,15 @@ om_confirm(int64 order_id, const char *approver)
 		l->active = om_getbool(i, 6);
 		l->reserved = om_getbool(i, 7);
 		l->sku = om_gettext(i, 8);
+		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, 9, &isnull));
 	}
 
-	initStringInfo(&failed);
-	initStringInfo(&inactive);
-	initStringInfo(&deviations);
-	initStringInfo(&shortage);
-	initStringInfo(&credit);
-
-	if (blocked && rules.customer_blocked)
-		appendStringInfoString(&failed, "L1_CUSTOMER_BLOCKED,");
-
-	/* Lines come sorted by product_id: aggregate the unreserved quantity. */
-	for (i = 0; i < nlines; i++)
+	if (!om_level1_checks(&in, &res))
 	{
-		ConfirmLine *l = &lines[i];
-
-		CHECK_FOR_INTERRUPTS();
-		if (!l->active && rules.product_inactive)
-			appendStringInfo(&inactive, "%s%s", inactive.len ? ", " : "", om_json_quote(l->sku));
-		if (rules.price_deviation && !approved && price_deviates(l, rules.tolerance))
-			appendStringInfo(&deviations,
-							 "%s{\"line_no\": %d, \"sku\": %s, \"unit_price\": %s, \"list_price\": %s}",
-							 deviations.len ? ", " : "", l->line_no, om_json_quote(l->sku),
-							 num_out(l->unit_price), num_out(l->list_price));
-		if (l->reserved)
-			continue;
-		if (nneeds > 0 && needs[nneeds - 1].product_id == l->product_id)
-			needs[nneeds - 1].qty = num_op(numeric_add, needs[nneeds - 1].qty, l->qty);
-		else
-		{
-			needs[nneeds].product_id = l->product_id;
-			needs[nneeds].qty = l->qty;
-			nneeds++;
-		}
-	}
-	if (inactive.len)
-		appendStringInfoString(&failed, "L1_PRODUCT_INACTIVE,");
-	if (deviations.len)
-		appendStringInfoString(&failed, "L1_PRICE_DEVIATION,");
-
-	if (rules.credit_limit && has_limit && !approved &&
-		credit_exceeded(customer_id, order_id, &credit))
-		appendStringInfoString(&failed, "L1_CREDIT_LIMIT,");
-
-	/* Stock: lock the rows in product order, then compare. */
-	if (nneeds > 0)
-	{
-		qsort(needs, nneeds, sizeof(OmStockNeed), compare_need);
-		om_lock_stock(warehouse_id, needs, nneeds);
-		for (i = 0; i < nneeds; i++)
-		{
-			Numeric		avail = needs[i].found ? needs[i].available : int64_to_numeric(0);
-
-			if (num_cmp(avail, needs[i].qty) < 0)
-			{
-				int			j;
-				char	   *sku = "";
-
-				for (j = 0; j < nlines; j++)
-					if (lines[j].product_id == needs[i].product_id)
-						sku = lines[j].sku;
-				appendStringInfo(&shortage, "%s{\"sku\": %s, \"wanted\": %s, \"available\": %s}",
-								 shortage.len ? ", " : "", om_json_quote(sku),
-								 num_out(needs[i].qty), num_out(avail));
-			}
-		}
-		if (shortage.len)
-			appendStringInfoString(&failed, "L1_STOCK_SHORTAGE,");
-	}
-
-	if (failed.len > 0)
-	{
-		failed.data[--failed.len] = '\0';	/* drop the trailing comma */
-		if (blocked && rules.customer_blocked)
-			om_raise_alert("L1_CUSTOMER_BLOCKED", "order", order_id, order_id,
-						   psprintf("{\"customer\": %s}", om_json_quote(customer_code)));
-		if (inactive.len)
-			om_raise_alert("L1_PRODUCT_INACTIVE", "order", order_id, order_id,
-						   psprintf("{\"skus\": [%s]}", inactive.data));
-		if (deviations.len)
-			om_raise_alert("L1_PRICE_DEVIATION", "order", order_id, order_id,
-						   psprintf("{\"tolerance\": %s, \"lines\": [%s]}",
-									num_out(rules.tolerance), deviations.data));
-		if (credit.len)
-			om_raise_alert("L1_CREDIT_LIMIT", "order", order_id, order_id, credit.data);
-		if (shortage.len)
-			om_raise_alert("L1_STOCK_SHORTAGE", "order", order_id, order_id,
-						   psprintf("{\"lines\": [%s]}", shortage.data));
-		/* Checks that pass now clear their earlier alerts. */
-		om_resolve_alerts_for_order(order_id, 1,
-									psprintf("%s,L1_CONFIRMATION_OVERDUE", failed.data),
-									"check passed");
-		om_set_status(order_id, "on_hold", psprintf("level-1 checks failed: %s", failed.data));
+		hold_for_checks(order_id, &in, &res);
 		return "on_hold";
 	}
-
-	r_line_nos = palloc(nlines * sizeof(Datum));
-	r_products = palloc(nlines * sizeof(Datum));
-	r_qtys = palloc(nlines * sizeof(Datum));
-	for (i = 0; i < nlines; i++)
-	{
-		if (lines[i].reserved)
-			continue;
-		r_line_nos[nreserve] = Int32GetDatum(lines[i].line_no);
-		r_products[nreserve] = Int64GetDatum(lines[i].product_id);
-		r_qtys[nreserve] = NumericGetDatum(lines[i].qty);
-		nreserve++;
-	}
-	om_reserve_lines(order_id, warehouse_id, nreserve, r_line_nos, r_products, r_qtys,
-					 nneeds, needs);
+	om_reserve_checked(order_id, &in, &res);
 	om_set_status(order_id, "confirmed", NULL);
 	return "confirmed";
 }

@@ -57,7 +57,7 @@ timestamptz_array(Datum *elems, int n)
 void
 om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 				 bool has_promised_at, Datum promised_at, bool promised_changed,
-				 const char *history_reason)
+				 const char *history_reason, bool via_pending)
 {
 	static const char *const waiting[] = {"pending", "on_hold", NULL};
 	static const char *const open_states[] = {"pending", "on_hold", "confirmed", "processing",
@@ -68,7 +68,8 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		"WITH hist AS ("
 		"  INSERT INTO ordermgmt.order_status_history "
 		"    (order_id, from_status, to_status, changed_by, reason) "
-		"  SELECT $1, $11::ordermgmt.order_status, $12::ordermgmt.order_status, $8, $13 WHERE $14), "
+		"  SELECT $1, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $8, $13 "
+		"    FROM unnest($11::text[], $12::text[]) WITH ORDINALITY AS h(f, t, n) WHERE $14 ORDER BY h.n), "
 		"clr AS ("
 		"  DELETE FROM ordermgmt.deadlines WHERE subject_type = 'order' AND subject_id = $1 "
 		"     AND rule_code = ANY ($2::text[])), "
@@ -92,7 +93,7 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		"RETURNING alert_id, rule_code, level, severity, order_id",
 		INT8OID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
 		TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID,
-		TEXTOID, TEXTOID, TEXTOID, BOOLOID);
+		TEXTARRAYOID, TEXTARRAYOID, TEXTOID, BOOLOID);
 	const char *clear[4];
 	const char *keep[4];
 	const char *move[4];
@@ -203,12 +204,39 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	v[7] = om_text_datum(om_session_user());
 	v[8] = om_text_datum(note);
 	v[9] = Int32GetDatum(level);
-	/* The status history row, written by the same statement. */
-	if (old_status)
-		v[10] = om_text_datum(old_status);
-	else
-		nulls[10] = 'n';
-	v[11] = om_text_datum(new_status);
+	/*
+	 * The status history, written by the same statement: one row, or two
+	 * for an order created straight through pending (see create_order).
+	 */
+	{
+		Datum		from[2];
+		bool		from_null[2] = {false, false};
+		Datum		to[2];
+		int			dims[1];
+		int			lbs[1] = {1};
+		int			nhist = 0;
+
+		if (via_pending)
+		{
+			from_null[nhist] = true;
+			from[nhist] = (Datum) 0;
+			to[nhist++] = om_text_datum("pending");
+			from[nhist] = om_text_datum("pending");
+		}
+		else if (old_status)
+			from[nhist] = om_text_datum(old_status);
+		else
+		{
+			from_null[nhist] = true;
+			from[nhist] = (Datum) 0;
+		}
+		to[nhist++] = om_text_datum(new_status);
+		dims[0] = nhist;
+		v[10] = PointerGetDatum(construct_md_array(from, from_null, 1, dims, lbs, TEXTOID, -1, false,
+												   TYPALIGN_INT));
+		v[11] = PointerGetDatum(construct_md_array(to, NULL, 1, dims, lbs, TEXTOID, -1, false,
+												   TYPALIGN_INT));
+	}
 	if (history_reason)
 		v[12] = om_text_datum(history_reason);
 	else

@@ -97,7 +97,9 @@ lifecycle_before(TriggerData *trigdata)
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
 		new_status = tuple_status(oldtup, desc);
-		if (strcmp(new_status, "draft") != 0 && strcmp(new_status, "pending") != 0)
+		/* Only create_order, after the level-1 checks, inserts an order confirmed. */
+		if (strcmp(new_status, "draft") != 0 && strcmp(new_status, "pending") != 0 &&
+			!(om_api_depth > 0 && strcmp(new_status, "confirmed") == 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 					 errmsg("a new order must start as draft or pending, not %s", new_status),
@@ -193,6 +195,7 @@ lifecycle_after(TriggerData *trigdata)
 	int64		order_id = tuple_int64(newtup, desc, "order_id");
 	char	   *reason = NULL;
 	StringInfoData payload;
+	bool		via_pending;
 	bool		isnull;
 	Datum		promised_at = heap_getattr(newtup, SPI_fnumber(desc, "promised_at"), desc, &isnull);
 
@@ -205,7 +208,7 @@ lifecycle_after(TriggerData *trigdata)
 
 		if (isnull != old_isnull ||
 			(!isnull && DatumGetTimestampTz(promised_at) != DatumGetTimestampTz(old_promised)))
-			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true, NULL);
+			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true, NULL, false);
 		return;
 	}
 
@@ -214,14 +217,21 @@ lifecycle_after(TriggerData *trigdata)
 	else if (strcmp(new_status, "cancelled") == 0)
 		reason = tuple_text(newtup, desc, "cancel_reason");
 
+	/* create_order inserts an order that passed its checks as confirmed. */
+	via_pending = is_insert && strcmp(new_status, "draft") != 0 && strcmp(new_status, "pending") != 0;
+
 	initStringInfo(&payload);
 	if (is_insert)
 	{
 		appendStringInfo(&payload, "{\"status\": %s, \"customer_id\": " INT64_FORMAT "}",
-						 om_json_quote(new_status), tuple_int64(newtup, desc, "customer_id"));
+						 om_json_quote(via_pending ? "pending" : new_status),
+						 tuple_int64(newtup, desc, "customer_id"));
 		om_emit_event("order.created", order_id, payload.data);
 	}
-	else
+	if (via_pending)
+		om_emit_event("order.status_changed", order_id,
+					  psprintf("{\"from\": \"pending\", \"to\": %s}", om_json_quote(new_status)));
+	else if (!is_insert)
 	{
 		appendStringInfo(&payload, "{\"from\": %s, \"to\": %s", om_json_quote(old_status),
 						 om_json_quote(new_status));
@@ -234,7 +244,7 @@ lifecycle_after(TriggerData *trigdata)
 	/* Side effects every path to the new status needs. */
 	if (strcmp(new_status, "cancelled") == 0)
 		om_release_reservations(order_id);
-	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false, reason);
+	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false, reason, via_pending);
 }
 
 PG_FUNCTION_INFO_V1(ordermgmt_orders_lifecycle);

@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "storage/itemptr.h"
@@ -111,7 +112,7 @@ extern int	om_announce_resolved(void);
 /* deadlines.c: time-based rules */
 extern void om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 							 bool has_promised_at, Datum promised_at, bool promised_changed,
-							 const char *history_reason);
+							 const char *history_reason, bool via_pending);
 extern void om_deadline_set(const char *rule_code, const char *subject_type, int64 subject_id,
 							int64 order_id, const char *variant, Datum anchor_at);
 extern int	om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject_id,
@@ -158,7 +159,47 @@ extern void om_cache_init(void);
 extern bool om_transition_allowed(const char *from, const char *to, bool *manual);
 extern void om_l1_rules(OmL1Rules *rules);
 
-/* confirm.c */
+/* confirm.c: the level-1 checks */
+typedef struct OmConfirmLine
+{
+	int32		line_no;
+	int64		product_id;
+	Numeric		qty;
+	Numeric		unit_price;
+	Numeric		list_price;
+	Numeric		tax_rate;
+	bool		active;
+	bool		reserved;		/* already holds its stock */
+	char	   *sku;
+} OmConfirmLine;
+
+typedef struct OmCheckInput
+{
+	int64		order_id;		/* 0 while the order is not stored yet */
+	int64		customer_id;
+	int64		warehouse_id;
+	bool		approved;
+	bool		blocked;
+	bool		has_limit;
+	const char *customer_code;
+	OmConfirmLine *lines;
+	int			nlines;
+} OmCheckInput;
+
+typedef struct OmCheckResult
+{
+	OmL1Rules	rules;
+	StringInfoData failed;		/* comma-separated failed rule codes */
+	StringInfoData inactive;
+	StringInfoData deviations;
+	StringInfoData shortage;
+	StringInfoData credit;
+	OmStockNeed *needs;			/* per product, sorted, rows locked */
+	int			nneeds;
+} OmCheckResult;
+
+extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);
+extern void om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res);
 extern char *om_confirm(int64 order_id, const char *approver);
 
 /* lifecycle.c */

@@ -184,22 +184,24 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		"            WHEN s.dw IS NOT NULL "
 		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = s.dw) "
 		"            ELSE (SELECT min(warehouse_id) FROM ordermgmt.warehouses HAVING count(*) = 1) END, "
-		"       coalesce(s.ac::boolean, true), coalesce(s.cur, 'EUR'), s.dw "
+		"       coalesce(s.ac::boolean, true), coalesce(s.cur, 'EUR'), s.dw, "
+		"       c.blocked, c.credit_limit IS NOT NULL "
 		"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = $1",
 		TEXTOID, TEXTOID);
 	static OmPlan find_by_ref = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.orders WHERE customer_id = $1 AND external_ref = $2",
 		INT8OID, TEXTOID);
 	static OmPlan lookup_products = OM_PLAN(
-		"SELECT p.product_id, p.list_price, u.sku "
+		"SELECT p.product_id, p.list_price, u.sku, p.active, p.tax_rate "
 		"  FROM unnest($1::text[]) WITH ORDINALITY AS u(sku, ord) "
-		"  LEFT JOIN LATERAL (SELECT product_id, list_price FROM ordermgmt.products "
+		"  LEFT JOIN LATERAL (SELECT product_id, list_price, active, tax_rate FROM ordermgmt.products "
 		"                      WHERE sku = u.sku LIMIT 1) p ON true ORDER BY u.ord",
 		TEXTARRAYOID);
 	static OmPlan insert_order = OM_PLAN(
 		"INSERT INTO ordermgmt.orders "
-		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at) "
-		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6) "
+		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at) "
+		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6, "
+		"        CASE WHEN $3 = 'confirmed' THEN now() END) "
 		"ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID);
 	static OmPlan insert_lines = OM_PLAN(
@@ -219,6 +221,11 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	char	   *currency;
 	int64		order_id;
 	Datum	   *product_ids;
+	OmCheckInput in;
+	OmCheckResult res;
+	bool		checked = false;
+	bool		passed = false;
+	int			inserted;
 	int			i;
 
 	memset(&req, 0, sizeof(req));
@@ -260,6 +267,12 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	}
 	auto_confirm = req.has_auto_confirm ? req.auto_confirm : om_getbool(0, 3);
 	currency = req.currency ? req.currency : om_gettext(0, 4);
+	memset(&in, 0, sizeof(in));
+	in.customer_id = customer_id;
+	in.warehouse_id = warehouse_id;
+	in.blocked = om_getbool(0, 6);
+	in.has_limit = om_getbool(0, 7);
+	in.customer_code = customer;
 
 	/* A repeated request returns the first order and writes nothing. */
 	if (req.external_ref)
@@ -277,8 +290,12 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	v[0] = text_array(req.skus, req.nlines);
 	om_exec(&lookup_products, v, NULL, true, 0);
 	product_ids = palloc(req.nlines * sizeof(Datum));
+	in.nlines = req.nlines;
+	in.lines = palloc(req.nlines * sizeof(OmConfirmLine));
 	for (i = 0; i < req.nlines; i++)
 	{
+		OmConfirmLine *l = &in.lines[i];
+
 		product_ids[i] = om_getdatum(i, 1, &isnull);
 		if (isnull)
 			ereport(ERROR,
@@ -286,11 +303,33 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 					 errmsg("unknown product \"%s\" on line %d", om_gettext(i, 3), i + 1)));
 		if (req.price_null[i])
 			req.prices[i] = NumericGetDatum(DatumGetNumericCopy(om_getdatum(i, 2, &isnull)));
+		l->line_no = i + 1;
+		l->product_id = DatumGetInt64(product_ids[i]);
+		l->qty = DatumGetNumeric(req.qtys[i]);
+		l->unit_price = DatumGetNumeric(req.prices[i]);
+		l->list_price = DatumGetNumericCopy(om_getdatum(i, 2, &isnull));
+		l->sku = om_gettext(i, 3);
+		l->active = om_getbool(i, 4);
+		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, 5, &isnull));
+		l->reserved = false;
+	}
+
+	/*
+	 * Auto-confirmation runs the level-1 checks before the order is stored:
+	 * an order that passes is inserted confirmed (its history and events
+	 * still show it passing through pending), sparing the second round of
+	 * status change; one that fails is stored pending and held by
+	 * om_confirm, which raises its alerts.
+	 */
+	if (req.submit && auto_confirm)
+	{
+		passed = om_level1_checks(&in, &res);
+		checked = true;
 	}
 
 	v[0] = Int64GetDatum(customer_id);
 	v[1] = Int64GetDatum(warehouse_id);
-	v[2] = om_text_datum(req.submit ? "pending" : "draft");
+	v[2] = om_text_datum(!req.submit ? "draft" : passed ? "confirmed" : "pending");
 	v[3] = om_text_datum(currency);
 	nulls[1] = ' ';
 	if (req.external_ref)
@@ -301,7 +340,10 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		v[5] = req.promised_at;
 	else
 		nulls[5] = 'n';
-	if (om_exec(&insert_order, v, nulls, false, 1) == 0)
+	OM_API_BEGIN();
+	inserted = om_exec(&insert_order, v, nulls, false, 1);
+	OM_API_END();
+	if (inserted == 0)
 	{
 		/* A concurrent call with the same external_ref committed first. */
 		v[1] = om_text_datum(req.external_ref);
@@ -321,7 +363,9 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	om_exec(&insert_lines, v, NULL, false, 0);
 	OM_API_END();
 
-	if (req.submit && auto_confirm)
+	if (passed)
+		om_reserve_checked(order_id, &in, &res);
+	else if (checked)
 		om_confirm(order_id, NULL);
 
 	SPI_finish();
