@@ -1,0 +1,69 @@
+-- Bare-writes baseline with NOTIFY: bench/baseline.sql plus one pg_notify
+-- per event on channel ordermgmt_events, with the payload create_order
+-- sends when ordermgmt.notify = immediate.  Everything else is as in
+-- bench/baseline.sql (see there).
+\set c random(1, 100)
+\set a random(0, 999)
+\set b random(1, 499)
+\set d random(1, 499)
+\set p1 :a + 1
+\set p2 (:a + :b) % 1000 + 1
+\set p3 (:a + :b + :d) % 1000 + 1
+\set pr1 5 + :p1 % 97
+\set pr2 5 + :p2 % 97
+\set pr3 5 + :p3 % 97
+\startpipeline
+WITH o AS (
+    INSERT INTO bench_base.orders (customer_id, warehouse_id, status, currency)
+    VALUES (:c, 1, 'pending', 'EUR')
+    RETURNING order_id, customer_id),
+l AS (
+    INSERT INTO bench_base.order_lines (order_id, line_no, product_id, qty, unit_price)
+    SELECT o.order_id, v.n, v.p, 1, v.pr
+      FROM o, (VALUES (1, :p1::bigint, :pr1::numeric), (2, :p2::bigint, :pr2::numeric),
+                      (3, :p3::bigint, :pr3::numeric)) AS v(n, p, pr)),
+s AS (
+    UPDATE bench_base.stock SET reserved = reserved + 1
+     WHERE warehouse_id = 1
+       AND product_id = ANY (ARRAY[:p1::bigint, :p2::bigint, :p3::bigint])),
+r AS (
+    INSERT INTO bench_base.reservations (order_id, line_no, product_id, warehouse_id, qty)
+    SELECT o.order_id, v.n, v.p, 1, 1
+      FROM o, (VALUES (1, :p1::bigint), (2, :p2::bigint), (3, :p3::bigint)) AS v(n, p)),
+h AS (
+    INSERT INTO bench_base.order_status_history (order_id, from_status, to_status, changed_by)
+    SELECT o.order_id, v.f::ordermgmt.order_status, v.t::ordermgmt.order_status, session_user
+      FROM o, (VALUES (NULL, 'pending'), ('pending', 'confirmed')) AS v(f, t)),
+dl AS (
+    INSERT INTO bench_base.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at)
+    SELECT v.r, 'order', o.order_id, o.order_id, now(), now() + v.delay
+      FROM o, (VALUES ('L1_CONFIRMATION_OVERDUE', interval '4 hours'),
+                      ('L2_STALLED', interval '5 days')) AS v(r, delay)),
+e AS (
+    INSERT INTO bench_base.events (kind, order_id, payload)
+    SELECT v.k, o.order_id, v.pl
+      FROM o, LATERAL (VALUES
+             ('order.created', jsonb_build_object('status', 'pending', 'customer_id', o.customer_id)),
+             ('order.status_changed', jsonb_build_object('from', 'pending', 'to', 'confirmed'))) AS v(k, pl)
+    RETURNING event_id, kind, order_id, payload)
+SELECT count(pg_notify('ordermgmt_events',
+           (jsonb_build_object('event_id', e.event_id, 'kind', e.kind, 'order_id', e.order_id)
+            || e.payload)::text))
+  FROM e;
+WITH o AS (
+    UPDATE bench_base.orders
+       SET status = 'confirmed', status_changed_at = now(), confirmed_at = now(), hold_reason = NULL
+     WHERE order_id = (SELECT currval('bench_base.orders_order_id_seq'))
+    RETURNING order_id),
+clr AS (
+    DELETE FROM bench_base.deadlines
+     WHERE rule_code = 'L1_CONFIRMATION_OVERDUE' AND subject_type = 'order'
+       AND subject_id = (SELECT currval('bench_base.orders_order_id_seq'))),
+mv AS (
+    UPDATE bench_base.deadlines SET anchor_at = now(), due_at = now() + interval '5 days', fired = false
+     WHERE rule_code = 'L2_STALLED' AND subject_type = 'order'
+       AND subject_id = (SELECT currval('bench_base.orders_order_id_seq')))
+INSERT INTO bench_base.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at)
+SELECT 'L2_PROCESSING_OVERDUE', 'order', o.order_id, o.order_id, now(), now() + interval '2 days'
+  FROM o;
+\endpipeline
