@@ -186,6 +186,38 @@ om_emit_event(const char *kind, int64 order_id, const char *payload_json)
 }
 
 /*
+ * Write two events of one order with one statement (a new order's
+ * order.created and order.status_changed), in this order.
+ */
+void
+om_emit_event_pair(int64 order_id, const char *kind1, const char *payload1,
+				   const char *kind2, const char *payload2)
+{
+	static OmPlan insert_events = OM_PLAN(
+		"INSERT INTO ordermgmt.events (kind, order_id, payload) "
+		"SELECT e.kind, $1, e.payload::jsonb "
+		"  FROM unnest(ARRAY[$2, $4], ARRAY[$3, $5]) WITH ORDINALITY AS e(kind, payload, n) ORDER BY e.n "
+		"RETURNING event_id, kind, payload::text",
+		INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
+	Datum		values[5];
+	int			n;
+	int			i;
+
+	take_writer_lock();
+	values[0] = Int64GetDatum(order_id);
+	values[1] = om_text_datum(kind1);
+	values[2] = om_text_datum(payload1);
+	values[3] = om_text_datum(kind2);
+	values[4] = om_text_datum(payload2);
+	n = om_exec(&insert_events, values, NULL, false, 0);
+	if (om_notify_mode != OM_NOTIFY_IMMEDIATE)
+		return;
+	/* RETURNING gives the rows in insertion order, which is id order. */
+	for (i = 0; i < n; i++)
+		om_event_notify(om_getint64(i, 1), om_gettext(i, 2), order_id, om_gettext(i, 3));
+}
+
+/*
  * The id up to which every event is settled: committed and visible to a
  * snapshot taken from now on, or never to be committed (see above).
  */

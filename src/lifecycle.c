@@ -221,17 +221,19 @@ lifecycle_after(TriggerData *trigdata)
 	via_pending = is_insert && strcmp(new_status, "draft") != 0 && strcmp(new_status, "pending") != 0;
 
 	initStringInfo(&payload);
-	if (is_insert)
+	if (via_pending)
+		om_emit_event_pair(order_id, "order.created",
+						   psprintf("{\"status\": \"pending\", \"customer_id\": " INT64_FORMAT "}",
+									tuple_int64(newtup, desc, "customer_id")),
+						   "order.status_changed",
+						   psprintf("{\"from\": \"pending\", \"to\": %s}", om_json_quote(new_status)));
+	else if (is_insert)
 	{
 		appendStringInfo(&payload, "{\"status\": %s, \"customer_id\": " INT64_FORMAT "}",
-						 om_json_quote(via_pending ? "pending" : new_status),
-						 tuple_int64(newtup, desc, "customer_id"));
+						 om_json_quote(new_status), tuple_int64(newtup, desc, "customer_id"));
 		om_emit_event("order.created", order_id, payload.data);
 	}
-	if (via_pending)
-		om_emit_event("order.status_changed", order_id,
-					  psprintf("{\"from\": \"pending\", \"to\": %s}", om_json_quote(new_status)));
-	else if (!is_insert)
+	else
 	{
 		appendStringInfo(&payload, "{\"from\": %s, \"to\": %s", om_json_quote(old_status),
 						 om_json_quote(new_status));

@@ -94,6 +94,8 @@ extern void om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, cha
 
 /* events.c: transactional outbox and NOTIFY */
 extern int64 om_emit_event(const char *kind, int64 order_id, const char *payload_json);
+extern void om_emit_event_pair(int64 order_id, const char *kind1, const char *payload1,
+							   const char *kind2, const char *payload2);
 extern void om_events_init(void);
 extern void om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *payload_text);
 extern int64 om_events_settled_upto(void);
