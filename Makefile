@@ -25,6 +25,16 @@ EXTRA_CLEAN = results regression.diffs regression.out output_iso
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The command-line listener in client/ is a PGXS program with its own
+# Makefile; it is built, installed and cleaned with the extension.
+all: client-all
+install: client-install
+uninstall: client-uninstall
+clean: client-clean
+client-all client-install client-uninstall client-clean:
+	$(MAKE) -C client $(patsubst client-%,%,$@) PG_CONFIG='$(PG_CONFIG)'
+.PHONY: client-all client-install client-uninstall client-clean
+
 UPGRADES = $(sort $(wildcard sql/ordermgmt--*--*.sql))
 ordermgmt--$(EXTVERSION).sql: sql/ordermgmt--0.1.0.sql $(UPGRADES)
 	cat sql/ordermgmt--0.1.0.sql > $@
