@@ -31,23 +31,6 @@ in_list(const char *s, const char *const *list)
 	return false;
 }
 
-static Datum
-text_array(const char **elems, int n)
-{
-	Datum		d[8];
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = om_text_datum(elems[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-static Datum
-timestamptz_array(Datum *elems, int n)
-{
-	return PointerGetDatum(construct_array(elems, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
 /*
  * After an order's status (or promised time) changed: record the change in
  * the status history, clear, start or move its deadlines and resolve the
@@ -192,15 +175,15 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	}
 
 	v[0] = Int64GetDatum(order_id);
-	v[1] = text_array(clear, nclear);
-	v[2] = text_array(keep, nkeep);
-	v[3] = timestamptz_array(keep_at, nkeep);
-	v[4] = text_array(move, nmove);
-	v[5] = timestamptz_array(move_at, nmove);
+	v[1] = om_cstring_array(clear, nclear);
+	v[2] = om_cstring_array(keep, nkeep);
+	v[3] = om_array(keep_at, nkeep, TIMESTAMPTZOID);
+	v[4] = om_cstring_array(move, nmove);
+	v[5] = om_array(move_at, nmove, TIMESTAMPTZOID);
 	if (resolve_all)
 		nulls[6] = 'n';
 	else
-		v[6] = text_array(resolve, nresolve);
+		v[6] = om_cstring_array(resolve, nresolve);
 	v[7] = om_text_datum(om_session_user());
 	v[8] = om_text_datum(note);
 	v[9] = Int32GetDatum(level);
@@ -331,7 +314,7 @@ om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n)
 	if (n == 0)
 		return;
 	v[0] = Int64GetDatum(warehouse_id);
-	v[1] = PointerGetDatum(construct_array(product_ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	v[1] = om_array(product_ids, n, INT8OID);
 	rows = om_exec(&changed_levels, v, NULL, false, 0);
 	if (rows == 0)
 		return;
@@ -443,9 +426,9 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 					raised++;
 			}
 		}
-		v[0] = PointerGetDatum(construct_array(rules, n, TEXTOID, -1, false, TYPALIGN_INT));
-		v[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
-		v[2] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		v[0] = om_array(rules, n, TEXTOID);
+		v[1] = om_array(types, n, TEXTOID);
+		v[2] = om_array(ids, n, INT8OID);
 		om_exec(&mark_fired, v, NULL, false, 0);
 	} while (n == TICK_BATCH);
 	SPI_finish();

@@ -17,25 +17,6 @@
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
-static Datum
-array_of(Datum *elems, int n, Oid type)
-{
-	if (type == INT4OID)
-		return PointerGetDatum(construct_array(elems, n, INT4OID, 4, true, TYPALIGN_INT));
-	if (type == INT8OID)
-		return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	return PointerGetDatum(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
-}
-
-static int
-compare_need(const void *a, const void *b)
-{
-	int64		x = ((const OmStockNeed *) a)->product_id;
-	int64		y = ((const OmStockNeed *) b)->product_id;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * ship_order(order_id, lines jsonb, carrier, tracking) returns bigint
  */
@@ -179,7 +160,7 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 				 errmsg("order " INT64_FORMAT " has nothing reserved left to ship", order_id)));
 
 	/* Lock stock rows in product order, then take on-hand and reserved together. */
-	qsort(needs, nneeds, sizeof(OmStockNeed), compare_need);
+	qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
 	om_lock_stock(warehouse_id, needs, nneeds);
 	n_qtys = palloc(nneeds * sizeof(Datum));
 	for (i = 0; i < nneeds; i++)
@@ -187,7 +168,7 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 		n_qtys[i] = NumericGetDatum(needs[i].qty);
 	}
 	v[0] = om_stock_tids(needs, nneeds);
-	v[1] = array_of(n_qtys, nneeds, NUMERICOID);
+	v[1] = om_array(n_qtys, nneeds, NUMERICOID);
 	om_exec(&take_stock, v, NULL, false, 0);
 
 	v[0] = Int64GetDatum(order_id);
@@ -206,9 +187,9 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 
 	v[0] = Int64GetDatum(shipment_id);
 	v[1] = Int64GetDatum(order_id);
-	v[2] = array_of(s_lines, nship, INT4OID);
-	v[3] = array_of(s_products, nship, INT8OID);
-	v[4] = array_of(s_qtys, nship, NUMERICOID);
+	v[2] = om_array(s_lines, nship, INT4OID);
+	v[3] = om_array(s_products, nship, INT8OID);
+	v[4] = om_array(s_qtys, nship, NUMERICOID);
 	v[5] = Int64GetDatum(warehouse_id);
 	v[6] = om_text_datum(om_session_user());
 	OM_API_BEGIN();

@@ -23,17 +23,6 @@
 #include "utils/fmgrprotos.h"
 
 static Datum
-text_array(const char **elems, int n)
-{
-	Datum	   *d = palloc(n * sizeof(Datum));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = om_text_datum(elems[i]);
-	return PointerGetDatum(construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
-static Datum
 numeric_array(Numeric *elems, int n)
 {
 	Datum	   *d = palloc(n * sizeof(Datum));
@@ -41,7 +30,7 @@ numeric_array(Numeric *elems, int n)
 
 	for (i = 0; i < n; i++)
 		d[i] = NumericGetDatum(elems[i] ? elems[i] : int64_to_numeric(0));
-	return PointerGetDatum(construct_array(d, n, NUMERICOID, -1, false, TYPALIGN_INT));
+	return om_array(d, n, NUMERICOID);
 }
 
 Numeric
@@ -97,7 +86,7 @@ om_post(const char *event, const char *source_type, int64 source_id, const char 
 	v[2] = Int64GetDatum(source_id);
 	v[3] = om_text_datum(om_session_user());
 	v[4] = om_text_datum(event);
-	v[5] = text_array(roles, n);
+	v[5] = om_cstring_array(roles, n);
 	v[6] = numeric_array(debits, n);
 	v[7] = numeric_array(credits, n);
 	v[8] = om_text_datum(currency);
@@ -309,7 +298,7 @@ ordermgmt_post_entry(PG_FUNCTION_ARGS)
 		i++;
 	}
 
-	v[0] = text_array(codes, n);
+	v[0] = om_cstring_array(codes, n);
 	om_exec(&unknown_accounts, v, NULL, true, 1);
 	unknown = om_gettext(0, 1);
 	if (unknown)
@@ -317,7 +306,7 @@ ordermgmt_post_entry(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("unknown account %s", unknown)));
 
-	v[0] = text_array(currencies, n);
+	v[0] = om_cstring_array(currencies, n);
 	v[1] = numeric_array(debits, n);
 	v[2] = numeric_array(credits, n);
 	if (om_exec(&unbalanced, v, NULL, true, 1) > 0)
@@ -329,8 +318,8 @@ ordermgmt_post_entry(PG_FUNCTION_ARGS)
 
 	v[0] = om_text_datum(memo);
 	v[1] = om_text_datum(om_session_user());
-	v[2] = text_array(codes, n);
-	v[3] = text_array(currencies, n);
+	v[2] = om_cstring_array(codes, n);
+	v[3] = om_cstring_array(currencies, n);
 	v[4] = numeric_array(debits, n);
 	v[5] = numeric_array(credits, n);
 	om_exec(&insert_entry, v, NULL, false, 0);

@@ -73,6 +73,8 @@ extern bool om_getbool(int row, int col);
 extern char *om_session_user(void);
 extern Datum om_text_datum(const char *s);
 extern bool om_raw_load(void);
+extern Datum om_array(Datum *elems, int n, Oid elemtype);
+extern Datum om_cstring_array(const char **elems, int n);
 
 /* json_input.c: validation of caller-supplied values */
 extern Numeric om_check_quantity(Numeric n, const char *what, bool allow_zero);
@@ -135,6 +137,7 @@ typedef struct OmStockNeed
 
 extern void om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds);
 extern Datum om_stock_tids(OmStockNeed *needs, int nneeds);
+extern int	om_compare_need(const void *a, const void *b);
 extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
 							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs);
 extern void om_release_reservations(int64 order_id);

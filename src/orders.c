@@ -160,12 +160,6 @@ parse_options(Jsonb *options, OrderRequest *req)
 	}
 }
 
-static Datum
-text_array(Datum *elems, int n)
-{
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
-}
-
 /*
  * create_order(customer text, lines jsonb, options jsonb) returns bigint
  */
@@ -287,7 +281,7 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		}
 	}
 
-	v[0] = text_array(req.skus, req.nlines);
+	v[0] = om_array(req.skus, req.nlines, TEXTOID);
 	om_exec(&lookup_products, v, NULL, true, 0);
 	product_ids = palloc(req.nlines * sizeof(Datum));
 	in.nlines = req.nlines;
@@ -355,10 +349,9 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	order_id = om_getint64(0, 1);
 
 	v[0] = Int64GetDatum(order_id);
-	v[1] = PointerGetDatum(construct_array(product_ids, req.nlines, INT8OID, 8,
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	v[2] = PointerGetDatum(construct_array(req.qtys, req.nlines, NUMERICOID, -1, false, TYPALIGN_INT));
-	v[3] = PointerGetDatum(construct_array(req.prices, req.nlines, NUMERICOID, -1, false, TYPALIGN_INT));
+	v[1] = om_array(product_ids, req.nlines, INT8OID);
+	v[2] = om_array(req.qtys, req.nlines, NUMERICOID);
+	v[3] = om_array(req.prices, req.nlines, NUMERICOID);
 	OM_API_BEGIN();
 	om_exec(&insert_lines, v, NULL, false, 0);
 	OM_API_END();

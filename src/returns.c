@@ -19,25 +19,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
-static Datum
-array_of(Datum *elems, int n, Oid type)
-{
-	if (type == INT4OID)
-		return PointerGetDatum(construct_array(elems, n, INT4OID, 4, true, TYPALIGN_INT));
-	if (type == INT8OID)
-		return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	return PointerGetDatum(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
-}
-
-static int
-compare_need(const void *a, const void *b)
-{
-	int64		x = ((const OmStockNeed *) a)->product_id;
-	int64		y = ((const OmStockNeed *) b)->product_id;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * return_items(order_id bigint, lines jsonb, reason text) returns bigint
  */
@@ -188,7 +169,7 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 	}
 
 	/* Stock rows in product order before the CTE changes them. */
-	qsort(needs, nneeds, sizeof(OmStockNeed), compare_need);
+	qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
 	om_lock_stock(warehouse_id, needs, nneeds);
 
 	v[0] = Int64GetDatum(order_id);
@@ -199,9 +180,9 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 
 	v[0] = Int64GetDatum(return_id);
 	v[1] = Int64GetDatum(order_id);
-	v[2] = array_of(r_lines, nret, INT4OID);
-	v[3] = array_of(r_products, nret, INT8OID);
-	v[4] = array_of(r_qtys, nret, NUMERICOID);
+	v[2] = om_array(r_lines, nret, INT4OID);
+	v[3] = om_array(r_products, nret, INT8OID);
+	v[4] = om_array(r_qtys, nret, NUMERICOID);
 	v[5] = Int64GetDatum(warehouse_id);
 	v[6] = om_text_datum(om_session_user());
 	OM_API_BEGIN();

@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "tcop/pquery.h"
 #include "utils/portal.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -118,4 +119,28 @@ om_raw_load(void)
 	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
 		return true;
 	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY && superuser();
+}
+
+/* A one-dimensional SQL array of n Datums of the given element type. */
+Datum
+om_array(Datum *elems, int n, Oid elemtype)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(elems, n, elemtype, typlen, typbyval, typalign));
+}
+
+/* A text[] of n C strings. */
+Datum
+om_cstring_array(const char **elems, int n)
+{
+	Datum	   *d = palloc(Max(n, 1) * sizeof(Datum));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = om_text_datum(elems[i]);
+	return om_array(d, n, TEXTOID);
 }

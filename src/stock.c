@@ -16,22 +16,14 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-static Datum
-int8_array(Datum *elems, int n)
+/* qsort comparator: stock needs by product_id, the order rows are locked in. */
+int
+om_compare_need(const void *a, const void *b)
 {
-	return PointerGetDatum(construct_array(elems, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
+	int64		x = ((const OmStockNeed *) a)->product_id;
+	int64		y = ((const OmStockNeed *) b)->product_id;
 
-static Datum
-int4_array(Datum *elems, int n)
-{
-	return PointerGetDatum(construct_array(elems, n, INT4OID, 4, true, TYPALIGN_INT));
-}
-
-static Datum
-numeric_array(Datum *elems, int n)
-{
-	return PointerGetDatum(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
+	return (x > y) - (x < y);
 }
 
 /*
@@ -66,7 +58,7 @@ om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds)
 		needs[i].available = NULL;
 	}
 	v[0] = Int64GetDatum(warehouse_id);
-	v[1] = int8_array(ids, nneeds);
+	v[1] = om_array(ids, nneeds, INT8OID);
 	n = om_exec(&lock_rows, v, NULL, false, 0);
 
 	for (i = 0; i < n; i++)
@@ -100,8 +92,7 @@ om_stock_tids(OmStockNeed *needs, int nneeds)
 		ItemPointerCopy(&needs[i].tid, t);
 		tids[i] = PointerGetDatum(t);
 	}
-	return PointerGetDatum(construct_array(tids, nneeds, TIDOID, sizeof(ItemPointerData), false,
-										   TYPALIGN_SHORT));
+	return om_array(tids, nneeds, TIDOID);
 }
 
 /*
@@ -141,7 +132,7 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 	}
 	/* The rows are locked: update them where they are. */
 	v[0] = om_stock_tids(needs, nneeds);
-	v[1] = numeric_array(totals, nneeds);
+	v[1] = om_array(totals, nneeds, NUMERICOID);
 	n = om_exec(&add_reserved, v, NULL, false, 0);
 	/* Reserving only lowers availability: look further only where it is now low. */
 	for (i = 0; i < n; i++)
@@ -151,9 +142,9 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = Int64GetDatum(warehouse_id);
-	v[2] = int4_array(line_nos, nlines);
-	v[3] = int8_array(product_ids, nlines);
-	v[4] = numeric_array(qtys, nlines);
+	v[2] = om_array(line_nos, nlines, INT4OID);
+	v[3] = om_array(product_ids, nlines, INT8OID);
+	v[4] = om_array(qtys, nlines, NUMERICOID);
 	om_exec(&insert_reservations, v, NULL, false, 0);
 }
 
