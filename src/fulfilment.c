@@ -48,7 +48,8 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 	static OmPlan record_lines = OM_PLAN(
 		"WITH v AS (SELECT u.l, u.p, u.q, s.avg_cost "
 		"             FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS u(l, p, q) "
-		"             JOIN ordermgmt.stock s ON s.product_id = u.p AND s.warehouse_id = $6), "
+		"            CROSS JOIN LATERAL (SELECT avg_cost FROM ordermgmt.stock "
+		"                                 WHERE product_id = u.p AND warehouse_id = $6 LIMIT 1) s), "
 		"sl AS (INSERT INTO ordermgmt.shipment_lines (shipment_id, order_id, line_no, qty, unit_cost) "
 		"       SELECT $1, $2, v.l, v.q, v.avg_cost FROM v), "
 		"mv AS (INSERT INTO ordermgmt.stock_moves "
