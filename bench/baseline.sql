@@ -4,18 +4,12 @@
 -- no CHECK constraints and no lookups: ids and list prices are known up
 -- front (product n is SKU-n with list price 5 + n % 97, customer n is C-n).
 --
--- One round trip: the two statements go out in one pipeline and commit
--- together, as one implicit transaction.
---   1. the order (pending), 3 lines, reserved + 1 on 3 stock rows (an index
---      scan, so in product order), 3 reservations, 2 status history rows
---      (NULL -> pending, pending -> confirmed), 2 events (order.created,
---      order.status_changed) and the 2 deadlines a new order starts
---      (L1_CONFIRMATION_OVERDUE, L2_STALLED);
---   2. what confirmation changes: the order row pending -> confirmed (a
---      second version of the row, as create_order makes), the confirmation
---      deadline deleted, L2_STALLED moved, L2_PROCESSING_OVERDUE started.
--- A data-modifying CTE cannot change a row that another CTE of the same
--- statement inserts, hence two statements.
+-- One statement, one round trip: the order (inserted confirmed, as
+-- create_order does for an order that passes its checks), 3 lines,
+-- reserved + 1 on 3 stock rows (an index scan, so in product order),
+-- 3 reservations, 2 status history rows (NULL -> pending, pending ->
+-- confirmed), 2 events (order.created, order.status_changed) and the
+-- 2 deadlines a confirmed order has (L2_PROCESSING_OVERDUE, L2_STALLED).
 -- Same random draws as placement.sql: three distinct products of 1,000.
 \set c random(1, 100)
 \set a random(0, 999)
@@ -29,8 +23,8 @@
 \set pr3 5 + :p3 % 97
 \startpipeline
 WITH o AS (
-    INSERT INTO bench_base.orders (customer_id, warehouse_id, status, currency)
-    VALUES (:c, 1, 'pending', 'EUR')
+    INSERT INTO bench_base.orders (customer_id, warehouse_id, status, currency, confirmed_at)
+    VALUES (:c, 1, 'confirmed', 'EUR', now())
     RETURNING order_id, customer_id),
 l AS (
     INSERT INTO bench_base.order_lines (order_id, line_no, product_id, qty, unit_price)
@@ -52,7 +46,7 @@ h AS (
 dl AS (
     INSERT INTO bench_base.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at)
     SELECT v.r, 'order', o.order_id, o.order_id, now(), now() + v.delay
-      FROM o, (VALUES ('L1_CONFIRMATION_OVERDUE', interval '4 hours'),
+      FROM o, (VALUES ('L2_PROCESSING_OVERDUE', interval '2 days'),
                       ('L2_STALLED', interval '5 days')) AS v(r, delay)),
 e AS (
     INSERT INTO bench_base.events (kind, order_id, payload)
@@ -62,20 +56,4 @@ e AS (
              ('order.status_changed', jsonb_build_object('from', 'pending', 'to', 'confirmed'))) AS v(k, pl)
     RETURNING event_id, kind, order_id, payload)
 SELECT count(*) FROM e;
-WITH o AS (
-    UPDATE bench_base.orders
-       SET status = 'confirmed', status_changed_at = now(), confirmed_at = now(), hold_reason = NULL
-     WHERE order_id = (SELECT currval('bench_base.orders_order_id_seq'))
-    RETURNING order_id),
-clr AS (
-    DELETE FROM bench_base.deadlines
-     WHERE rule_code = 'L1_CONFIRMATION_OVERDUE' AND subject_type = 'order'
-       AND subject_id = (SELECT currval('bench_base.orders_order_id_seq'))),
-mv AS (
-    UPDATE bench_base.deadlines SET anchor_at = now(), due_at = now() + interval '5 days', fired = false
-     WHERE rule_code = 'L2_STALLED' AND subject_type = 'order'
-       AND subject_id = (SELECT currval('bench_base.orders_order_id_seq')))
-INSERT INTO bench_base.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at)
-SELECT 'L2_PROCESSING_OVERDUE', 'order', o.order_id, o.order_id, now(), now() + interval '2 days'
-  FROM o;
 \endpipeline

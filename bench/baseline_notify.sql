@@ -14,8 +14,8 @@
 \set pr3 5 + :p3 % 97
 \startpipeline
 WITH o AS (
-    INSERT INTO bench_base.orders (customer_id, warehouse_id, status, currency)
-    VALUES (:c, 1, 'pending', 'EUR')
+    INSERT INTO bench_base.orders (customer_id, warehouse_id, status, currency, confirmed_at)
+    VALUES (:c, 1, 'confirmed', 'EUR', now())
     RETURNING order_id, customer_id),
 l AS (
     INSERT INTO bench_base.order_lines (order_id, line_no, product_id, qty, unit_price)
@@ -37,7 +37,7 @@ h AS (
 dl AS (
     INSERT INTO bench_base.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at)
     SELECT v.r, 'order', o.order_id, o.order_id, now(), now() + v.delay
-      FROM o, (VALUES ('L1_CONFIRMATION_OVERDUE', interval '4 hours'),
+      FROM o, (VALUES ('L2_PROCESSING_OVERDUE', interval '2 days'),
                       ('L2_STALLED', interval '5 days')) AS v(r, delay)),
 e AS (
     INSERT INTO bench_base.events (kind, order_id, payload)
@@ -50,20 +50,4 @@ SELECT count(pg_notify('ordermgmt_events',
            (jsonb_build_object('event_id', e.event_id, 'kind', e.kind, 'order_id', e.order_id)
             || e.payload)::text))
   FROM e;
-WITH o AS (
-    UPDATE bench_base.orders
-       SET status = 'confirmed', status_changed_at = now(), confirmed_at = now(), hold_reason = NULL
-     WHERE order_id = (SELECT currval('bench_base.orders_order_id_seq'))
-    RETURNING order_id),
-clr AS (
-    DELETE FROM bench_base.deadlines
-     WHERE rule_code = 'L1_CONFIRMATION_OVERDUE' AND subject_type = 'order'
-       AND subject_id = (SELECT currval('bench_base.orders_order_id_seq'))),
-mv AS (
-    UPDATE bench_base.deadlines SET anchor_at = now(), due_at = now() + interval '5 days', fired = false
-     WHERE rule_code = 'L2_STALLED' AND subject_type = 'order'
-       AND subject_id = (SELECT currval('bench_base.orders_order_id_seq')))
-INSERT INTO bench_base.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at)
-SELECT 'L2_PROCESSING_OVERDUE', 'order', o.order_id, o.order_id, now(), now() + interval '2 days'
-  FROM o;
 \endpipeline
