@@ -21,7 +21,15 @@ PG_FUNCTION_INFO_V1(ordermgmt_record_feedback);
 Datum
 ordermgmt_record_feedback(PG_FUNCTION_ARGS)
 {
+	/* The feedback row carries its customer for the reports (since 0.3.0). */
 	static OmPlan insert_feedback = OM_PLAN(
+		"WITH f AS (INSERT INTO ordermgmt.feedback (order_id, customer_id, rating, comment, recorded_by) "
+		"           SELECT $1, o.customer_id, $2, $3, $4 FROM ordermgmt.orders o WHERE o.order_id = $1 "
+		"           RETURNING feedback_id) "
+		"SELECT f.feedback_id, $2 <= coalesce((r.thresholds ->> 'max_rating')::int, 2) "
+		"  FROM f, ordermgmt.monitor_rules r WHERE r.rule_code = 'L3_NEGATIVE_FEEDBACK'",
+		INT8OID, INT2OID, TEXTOID, TEXTOID);
+	static OmPlan insert_feedback_0_2 = OM_PLAN(
 		"WITH f AS (INSERT INTO ordermgmt.feedback (order_id, rating, comment, recorded_by) "
 		"           VALUES ($1, $2, $3, $4) RETURNING feedback_id) "
 		"SELECT f.feedback_id, $2 <= coalesce((r.thresholds ->> 'max_rating')::int, 2) "
@@ -60,7 +68,8 @@ ordermgmt_record_feedback(PG_FUNCTION_ARGS)
 	else
 		nulls[2] = 'n';
 	v[3] = om_text_datum(om_session_user());
-	om_exec(&insert_feedback, v, nulls, false, 1);
+	om_exec(om_has_column("feedback", "customer_id") ? &insert_feedback : &insert_feedback_0_2,
+			v, nulls, false, 1);
 	feedback_id = om_getint64(0, 1);
 	negative = om_getbool(0, 2);
 

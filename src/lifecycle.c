@@ -53,6 +53,23 @@ tuple_text(HeapTuple tuple, TupleDesc desc, const char *attname)
 }
 
 static bool
+tuple_has_value(HeapTuple tuple, TupleDesc desc, int attnum)
+{
+	bool		isnull;
+
+	(void) heap_getattr(tuple, attnum, desc, &isnull);
+	return !isnull;
+}
+
+static TimestampTz
+tuple_timestamptz(HeapTuple tuple, TupleDesc desc, int attnum)
+{
+	bool		isnull;
+
+	return DatumGetTimestampTz(heap_getattr(tuple, attnum, desc, &isnull));
+}
+
+static bool
 tuple_col_changed(HeapTuple a, HeapTuple b, TupleDesc desc, const char *attname)
 {
 	char	   *va = SPI_getvalue(a, desc, SPI_fnumber(desc, attname));
@@ -89,9 +106,10 @@ lifecycle_before(TriggerData *trigdata)
 	char	   *old_status;
 	char	   *new_status;
 	bool		manual;
-	int			cols[3];
-	Datum		repl[3];
-	bool		replnull[3];
+	int			delivered_col = SPI_fnumber(desc, "delivered_at");	/* since 0.3.0 */
+	int			cols[4];
+	Datum		repl[4];
+	bool		replnull[4];
 	int			ncols = 0;
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
@@ -104,6 +122,11 @@ lifecycle_before(TriggerData *trigdata)
 					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 					 errmsg("a new order must start as draft or pending, not %s", new_status),
 					 errhint("Insert it as pending and call ordermgmt.confirm_order().")));
+		if (delivered_col > 0 && tuple_has_value(oldtup, desc, delivered_col))
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+					 errmsg("a new order cannot be delivered already"),
+					 errhint("delivered_at is recorded by ordermgmt.confirm_delivery().")));
 		return oldtup;
 	}
 
@@ -135,6 +158,16 @@ lifecycle_before(TriggerData *trigdata)
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("order " INT64_FORMAT " is %s: its customer, warehouse and currency are fixed",
 						tuple_int64(oldtup, desc, "order_id"), old_status)));
+
+	/* delivered_at is a fact recorded as the order becomes delivered. */
+	if (delivered_col > 0 &&
+		!(strcmp(new_status, "delivered") == 0 && strcmp(old_status, new_status) != 0) &&
+		tuple_col_changed(oldtup, newtup, desc, "delivered_at"))
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("the delivery time of order " INT64_FORMAT " cannot be changed",
+						tuple_int64(oldtup, desc, "order_id")),
+				 errhint("delivered_at is recorded by ordermgmt.confirm_delivery().")));
 
 	if (strcmp(old_status, new_status) == 0)
 		return newtup;
@@ -181,6 +214,14 @@ lifecycle_before(TriggerData *trigdata)
 		repl[ncols] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 		replnull[ncols++] = false;
 	}
+	if (strcmp(new_status, "delivered") == 0 && delivered_col > 0)
+	{
+		TimestampTz last = 0;
+
+		cols[ncols] = delivered_col;
+		replnull[ncols] = !om_last_delivery(tuple_int64(oldtup, desc, "order_id"), &last);
+		repl[ncols++] = TimestampTzGetDatum(last);
+	}
 	return heap_modify_tuple_by_cols(newtup, desc, ncols, cols, repl, replnull);
 }
 
@@ -198,6 +239,7 @@ lifecycle_after(TriggerData *trigdata)
 	bool		via_pending;
 	bool		isnull;
 	Datum		promised_at = heap_getattr(newtup, SPI_fnumber(desc, "promised_at"), desc, &isnull);
+	int			delivered_col = SPI_fnumber(desc, "delivered_at");	/* since 0.3.0 */
 
 	if (old_status != NULL && strcmp(old_status, new_status) == 0)
 	{
@@ -208,7 +250,20 @@ lifecycle_after(TriggerData *trigdata)
 
 		if (isnull != old_isnull ||
 			(!isnull && DatumGetTimestampTz(promised_at) != DatumGetTimestampTz(old_promised)))
+		{
 			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true, NULL, false);
+			/* A delivered order is counted against its new promise instead. */
+			if (delivered_col > 0 && tuple_has_value(newtup, desc, delivered_col))
+			{
+				int64		customer_id = tuple_int64(newtup, desc, "customer_id");
+				TimestampTz delivered_at = tuple_timestamptz(newtup, desc, delivered_col);
+
+				if (!old_isnull)
+					om_count_delivery(customer_id, delivered_at, DatumGetTimestampTz(old_promised), -1);
+				if (!isnull)
+					om_count_delivery(customer_id, delivered_at, DatumGetTimestampTz(promised_at), 1);
+			}
+		}
 		return;
 	}
 
@@ -246,6 +301,11 @@ lifecycle_after(TriggerData *trigdata)
 	/* Side effects every path to the new status needs. */
 	if (strcmp(new_status, "cancelled") == 0)
 		om_release_reservations(order_id);
+	if (strcmp(new_status, "delivered") == 0 && !isnull && delivered_col > 0 &&
+		tuple_has_value(newtup, desc, delivered_col))
+		om_count_delivery(tuple_int64(newtup, desc, "customer_id"),
+						  tuple_timestamptz(newtup, desc, delivered_col),
+						  DatumGetTimestampTz(promised_at), 1);
 	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false, reason, via_pending);
 }
 

@@ -10,6 +10,7 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
@@ -73,6 +74,7 @@ extern bool om_getbool(int row, int col);
 extern char *om_session_user(void);
 extern Datum om_text_datum(const char *s);
 extern bool om_raw_load(void);
+extern bool om_has_column(const char *relname, const char *colname);
 extern Datum om_array(Datum *elems, int n, Oid elemtype);
 extern Datum om_cstring_array(const char **elems, int n);
 
@@ -206,6 +208,11 @@ typedef struct OmCheckResult
 extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);
 extern void om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res);
 extern char *om_confirm(int64 order_id, const char *approver);
+
+/* fulfilment.c */
+extern bool om_last_delivery(int64 order_id, TimestampTz *at);
+extern void om_count_delivery(int64 customer_id, TimestampTz delivered_at, TimestampTz promised_at,
+							  int sign);
 
 /* lifecycle.c */
 extern void om_set_status(int64 order_id, const char *to_status, const char *reason);

@@ -11,6 +11,7 @@
  * Callers are inside SPI_connect()/SPI_finish().
  */
 #include "ordermgmt.h"
+#include "catalog/namespace.h"
 
 #include "commands/trigger.h"
 #include "miscadmin.h"
@@ -119,6 +120,19 @@ om_raw_load(void)
 	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
 		return true;
 	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY && superuser();
+}
+
+/*
+ * Does ordermgmt.relname have column colname?  One library serves every
+ * installed version of the extension until ALTER EXTENSION ... UPDATE, so
+ * code that writes a column added by a later version asks first.
+ */
+bool
+om_has_column(const char *relname, const char *colname)
+{
+	Oid			relid = get_relname_relid(relname, get_namespace_oid("ordermgmt", false));
+
+	return OidIsValid(relid) && get_attnum(relid, colname) != InvalidAttrNumber;
 }
 
 /* A one-dimensional SQL array of n Datums of the given element type. */

@@ -96,6 +96,21 @@ run_tick(void)
 		elog(DEBUG1, "ordermgmt worker: monitor_tick raised %d alerts", raised);
 }
 
+/* Roll the ledger totals forward (from 0.3.0 on; older versions have none). */
+static void
+run_rollup(void)
+{
+	bool		isnull;
+
+	if (SPI_execute("SELECT pg_catalog.to_regprocedure('ordermgmt.rollup_ledger()') IS NOT NULL",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "ordermgmt worker: cannot look up rollup_ledger");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		return;
+	if (SPI_execute("SELECT ordermgmt.rollup_ledger()", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "ordermgmt worker: rollup_ledger failed");
+}
+
 static void
 run_relay(void)
 {
@@ -226,6 +241,7 @@ ordermgmt_worker_main(Datum arg pg_attribute_unused())
 		if (om_monitor_interval > 0 && now >= next_tick)
 		{
 			run_unit(run_tick, "ordermgmt: monitor_tick");
+			run_unit(run_rollup, "ordermgmt: rolling up the ledger");
 			next_tick = TimestampTzPlusMilliseconds(now, om_monitor_interval * 1000);
 		}
 		MemoryContextSwitchTo(TopMemoryContext);

@@ -1,0 +1,111 @@
+/*
+ * ledger_rollup.c
+ *		rollup_ledger: keep ledger_totals, the sums of the postings up to
+ *		ledger_rollup.upto_posting_id, so that v_trial_balance adds only the
+ *		postings after it instead of the whole history.
+ *
+ * Postings never change once committed (OM004), so totals never need
+ * correcting; the only care is not to roll past a posting id that a running
+ * transaction may still commit.  Ids come from a sequence before commit, so
+ * a lower id can commit later.  Each run therefore arms the next one in two
+ * steps: it reads the sequence's last value N, then, in a later statement,
+ * the xmax X of a fresh snapshot.  A transaction that drew an id <= N had
+ * its transaction id by then (every path inserts the journal entry before
+ * its postings), so that id is below X.  The next run rolls up to N only
+ * once the oldest running transaction is at or above X: every posting up to
+ * N is then committed (and visible to a fresh snapshot) or gone for good.
+ *
+ * An armed horizon that has not settled is kept, not replaced by a newer
+ * one, so that a steady stream of transactions cannot hold the roll-up off.
+ * The background worker runs this with each monitor tick.  Rolling up is
+ * an optimisation: v_trial_balance is right whether it ran or not.
+ */
+#include "ordermgmt.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+
+/*
+ * rollup_ledger() returns bigint: how many postings were added to the totals.
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_rollup_ledger);
+Datum
+ordermgmt_rollup_ledger(PG_FUNCTION_ARGS)
+{
+	static OmPlan ensure_state = OM_PLAN(
+		"INSERT INTO ordermgmt.ledger_rollup (singleton) VALUES (true) ON CONFLICT DO NOTHING");
+	/* Serializes concurrent runs; tells whether the armed horizon is settled. */
+	static OmPlan lock_state = OM_PLAN(
+		"SELECT upto_posting_id, next_upto, coalesce(next_upto > upto_posting_id, false), "
+		"       coalesce(pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= next_xmax, false) "
+		"  FROM ordermgmt.ledger_rollup WHERE singleton FOR UPDATE");
+	static OmPlan add_totals = OM_PLAN(
+		"WITH p AS (SELECT account_id, currency, sum(debit) AS debit, sum(credit) AS credit, "
+		"                  count(*) AS n "
+		"             FROM ordermgmt.postings "
+		"            WHERE posting_id > $1 AND posting_id <= $2 "
+		"            GROUP BY account_id, currency), "
+		"     t AS (INSERT INTO ordermgmt.ledger_totals AS lt (account_id, currency, debit, credit) "
+		"           SELECT account_id, currency, debit, credit FROM p "
+		"           ON CONFLICT (account_id, currency) DO UPDATE "
+		"              SET debit = lt.debit + excluded.debit, credit = lt.credit + excluded.credit) "
+		"SELECT coalesce(sum(n), 0)::bigint FROM p",
+		INT8OID, INT8OID);
+	static OmPlan last_posting = OM_PLAN(
+		"SELECT coalesce(pg_catalog.pg_sequence_last_value("
+		"           pg_catalog.pg_get_serial_sequence('ordermgmt.postings', 'posting_id')::regclass), 0)");
+	/* A statement after last_posting, hence a later snapshot. */
+	static OmPlan arm_next = OM_PLAN(
+		"UPDATE ordermgmt.ledger_rollup "
+		"   SET upto_posting_id = $1, next_upto = $2, "
+		"       next_xmax = pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()), "
+		"       rolled_at = CASE WHEN $3 THEN now() ELSE rolled_at END "
+		" WHERE singleton",
+		INT8OID, INT8OID, BOOLOID);
+	int64		upto;
+	int64		next_upto;
+	int64		rolled = 0;
+	bool		armed;
+	bool		isnull;
+	Datum		v[3];
+
+	/* Both steps need snapshots newer than the transaction's start. */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("rollup_ledger must run at the READ COMMITTED isolation level"),
+				 errhint("Call it in its own transaction, as the background worker does.")));
+
+	SPI_connect();
+	om_exec(&ensure_state, NULL, NULL, false, 0);
+	om_exec(&lock_state, NULL, NULL, false, 1);
+	upto = om_getint64(0, 1);
+	next_upto = DatumGetInt64(om_getdatum(0, 2, &isnull));
+	armed = om_getbool(0, 3);
+
+	/*
+	 * An armed horizon that has not settled yet stays as it is: arming a
+	 * newer one would only push the roll-up further away under load.
+	 */
+	if (armed && !om_getbool(0, 4))
+	{
+		SPI_finish();
+		PG_RETURN_INT64(0);
+	}
+	if (armed)
+	{
+		v[0] = Int64GetDatum(upto);
+		v[1] = Int64GetDatum(next_upto);
+		om_exec(&add_totals, v, NULL, false, 1);
+		rolled = om_getint64(0, 1);
+		upto = next_upto;
+	}
+
+	om_exec(&last_posting, NULL, NULL, false, 1);
+	v[0] = Int64GetDatum(upto);
+	v[1] = Int64GetDatum(om_getint64(0, 1));
+	v[2] = BoolGetDatum(armed);
+	om_exec(&arm_next, v, NULL, false, 0);
+	SPI_finish();
+	PG_RETURN_INT64(rolled);
+}
