@@ -169,13 +169,22 @@ SELECT order_id,
 ALTER TABLE public.bench_plan ADD PRIMARY KEY (order_id);
 
 INSERT INTO ordermgmt.orders (order_id, customer_id, warehouse_id, status, hold_reason, cancel_reason,
-                              currency, created_at, promised_at, status_changed_at, confirmed_at)
+                              currency, created_at, promised_at, status_changed_at, confirmed_at,
+                              delivered_at)
 SELECT order_id, customer_id, warehouse_id, status,
        CASE WHEN status = 'on_hold' THEN 'level-1 check failed: L1_CREDIT_LIMIT' END,
        CASE WHEN status = 'cancelled' THEN 'customer request' END,
-       'EUR', created_at, promised_at, status_changed_at, confirmed_at
+       'EUR', created_at, promised_at, status_changed_at, confirmed_at, delivered_at
   FROM public.bench_plan
  ORDER BY order_id;
+
+-- What the orders trigger counts as each order is delivered.
+INSERT INTO ordermgmt.delivery_weeks (week, customer_id, delivered, on_time)
+SELECT date_trunc('week', timezone('UTC', delivered_at))::date, customer_id,
+       count(*), count(*) FILTER (WHERE delivered_at <= promised_at)
+  FROM ordermgmt.orders
+ WHERE delivered_at IS NOT NULL AND promised_at IS NOT NULL
+ GROUP BY 1, 2;
 
 -- ---------------------------------------------------------------------------
 -- Lines, and the amounts that follow from them
@@ -341,6 +350,17 @@ SELECT x.entry_id, a.account_id, 'EUR', x.debit, x.credit
  WHERE x.debit <> 0 OR x.credit <> 0
  ORDER BY x.entry_id, x.ord;
 
+-- The ledger totals as rollup_ledger leaves them, lagging a day behind
+-- (10,000 postings): the background worker rolls up every minute, so this
+-- tail is much longer than it would be.
+INSERT INTO ordermgmt.ledger_rollup (upto_posting_id, rolled_at)
+SELECT max(posting_id) - 10000, :'t0'::timestamptz - interval '1 day' FROM ordermgmt.postings;
+INSERT INTO ordermgmt.ledger_totals (account_id, currency, debit, credit)
+SELECT account_id, currency, sum(debit), sum(credit)
+  FROM ordermgmt.postings
+ WHERE posting_id <= (SELECT upto_posting_id FROM ordermgmt.ledger_rollup)
+ GROUP BY account_id, currency;
+
 -- ---------------------------------------------------------------------------
 -- Stock: what open orders hold, on hand above it (a few products run low)
 -- ---------------------------------------------------------------------------
@@ -365,8 +385,8 @@ SELECT pr.product_id, w.warehouse_id,
 -- ---------------------------------------------------------------------------
 -- After-sales: feedback, tickets
 -- ---------------------------------------------------------------------------
-INSERT INTO ordermgmt.feedback (order_id, rating, comment, recorded_at, recorded_by)
-SELECT order_id,
+INSERT INTO ordermgmt.feedback (order_id, customer_id, rating, comment, recorded_at, recorded_by)
+SELECT order_id, customer_id,
        CASE WHEN r_rating < 0.04 THEN 1 WHEN r_rating < 0.10 THEN 2 WHEN r_rating < 0.20 THEN 3
             WHEN r_rating < 0.50 THEN 4 ELSE 5 END,
        CASE WHEN r_rating < 0.10 THEN 'late and incomplete' END,

@@ -38,6 +38,9 @@ SELECT ordermgmt.return_items(:o, '[{"sku": "LAMP-01", "qty": 1}]', 'broken');
 SELECT ordermgmt.open_ticket(:o, 'Broken lamp', 'high');
 SELECT ordermgmt.post_entry('opening cash', '[{"account": "1000", "debit": 1000}, {"account": "2000", "credit": 1000}]');
 SELECT ordermgmt.monitor_tick(now() + interval '10 days');
+SELECT ordermgmt.rollup_ledger();   -- arms
+SELECT ordermgmt.rollup_ledger();   -- rolls the postings so far into ledger_totals
+SELECT ordermgmt.post_entry('after the roll-up', '[{"account": "1000", "debit": 5}, {"account": "2000", "credit": 5}]');
 INSERT INTO ordermgmt.customer_contacts (customer_id, name, email, is_primary)
 SELECT customer_id, 'Al Accounts', 'al@acme.example', false FROM ordermgmt.customers WHERE code = 'ACME';
 INSERT INTO ordermgmt.customer_interactions (customer_id, kind, subject)
@@ -50,6 +53,11 @@ UPDATE ordermgmt.posting_accounts SET account_id = (SELECT account_id FROM order
 INSERT INTO ordermgmt.settings VALUES ('auto_confirm', 'false');
 UPDATE ordermgmt.order_transitions SET enabled = false WHERE from_status = 'confirmed' AND to_status = 'on_hold';
 SQL
+
+check "the source has rolled-up ledger totals and a tail" t \
+  "$(q "$SRC" "SELECT (SELECT count(*) FROM ordermgmt.ledger_totals) > 0
+                  AND (SELECT upto_posting_id FROM ordermgmt.ledger_rollup) < (SELECT max(posting_id) FROM ordermgmt.postings)")"
+check "the source has counted deliveries" t "$(q "$SRC" "SELECT count(*) > 0 FROM ordermgmt.delivery_weeks")"
 
 pg_dump -Fc -d "$SRC" -f "$work/db.dump" 2>"$work/dump.err" || { cat "$work/dump.err"; exit 1; }
 pg_restore -d "$DST" "$work/db.dump" 2>"$work/restore.err"

@@ -53,6 +53,14 @@ check "(a) worker raised L3_DELIVERY_LATE for order $o1 within 10 s" \
   wait_for 10 "$DB" "$(late_alert_sql "$o1")"
 check "(a) the deadline is marked fired" \
   wait_for 2 "$DB" "SELECT fired FROM ordermgmt.deadlines WHERE rule_code = 'L3_DELIVERY_LATE' AND subject_id = $o1"
+# With each tick the worker also rolls the ledger totals forward: every
+# posting so far (the stock receipt) ends up in them, and the trial balance
+# reads the same.
+check "(a) worker rolled the ledger totals up to the last posting" \
+  wait_for 10 "$DB" "SELECT upto_posting_id = (SELECT max(posting_id) FROM ordermgmt.postings)
+                       FROM ordermgmt.ledger_rollup"
+check "(a) rolled-up totals equal the postings" \
+  wait_for 1 "$DB" "SELECT (SELECT sum(debit) FROM ordermgmt.ledger_totals) = (SELECT sum(debit) FROM ordermgmt.postings)"
 
 # ---------------------------------------------------------------------------
 # (b) a failing tick is logged and the worker goes on
