@@ -33,9 +33,18 @@ in_list(const char *s, const char *const *list)
 
 /*
  * After an order's status (or promised time) changed: record the change in
- * the status history, clear, start or move its deadlines and resolve the
- * alerts whose condition has cleared, all in one statement.  old_status is
- * NULL for a new order; history_reason goes with the history row.
+ * the status history and clear, start or move its deadlines in one
+ * statement, then resolve the alerts whose condition has cleared in
+ * another.  old_status is NULL for a new order; history_reason goes with
+ * the history row.
+ *
+ * Why two statements: a monitor_tick running at the same time may have
+ * locked one of these deadlines and raised its alert.  Clearing or moving
+ * the deadline waits for that tick to commit; only a statement started
+ * after the wait sees the tick's alert (in READ COMMITTED, each statement
+ * takes a new snapshot), so the alerts are resolved after the deadlines
+ * are written, never in the same statement.  The same holds for
+ * om_deadline_clear.
  */
 void
 om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
@@ -51,8 +60,8 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		"WITH hist AS ("
 		"  INSERT INTO ordermgmt.order_status_history "
 		"    (order_id, from_status, to_status, changed_by, reason) "
-		"  SELECT $1, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $8, $13 "
-		"    FROM unnest($11::text[], $12::text[]) WITH ORDINALITY AS h(f, t, n) WHERE $14 ORDER BY h.n), "
+		"  SELECT $1, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $7, $10 "
+		"    FROM unnest($8::text[], $9::text[]) WITH ORDINALITY AS h(f, t, n) WHERE $11 ORDER BY h.n), "
 		"clr AS ("
 		"  DELETE FROM ordermgmt.deadlines WHERE subject_type = 'order' AND subject_id = $1 "
 		"     AND rule_code = ANY ($2::text[])), "
@@ -61,22 +70,22 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		"  SELECT r.rule_code, 'order', $1, $1, u.a, u.a + ordermgmt.rule_delay(r.rule_code, r.thresholds) "
 		"    FROM unnest($3::text[], $4::timestamptz[]) AS u(rule, a) "
 		"    JOIN ordermgmt.monitor_rules r ON r.rule_code = u.rule "
-		"  ON CONFLICT (rule_code, subject_type, subject_id) DO NOTHING), "
-		"move AS ("
-		"  INSERT INTO ordermgmt.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at) "
-		"  SELECT r.rule_code, 'order', $1, $1, u.a, u.a + ordermgmt.rule_delay(r.rule_code, r.thresholds) "
-		"    FROM unnest($5::text[], $6::timestamptz[]) AS u(rule, a) "
-		"    JOIN ordermgmt.monitor_rules r ON r.rule_code = u.rule "
-		"  ON CONFLICT (rule_code, subject_type, subject_id) "
-		"  DO UPDATE SET anchor_at = EXCLUDED.anchor_at, due_at = EXCLUDED.due_at, fired = false) "
-		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), resolved_by = $8, "
-		"       note = coalesce(note, $9) "
-		" WHERE order_id = $1 AND status <> 'resolved' "
-		"   AND ($7::text[] IS NULL OR rule_code = ANY ($7::text[]) OR level = $10) "
-		"RETURNING alert_id, rule_code, level, severity, order_id",
+		"  ON CONFLICT (rule_code, subject_type, subject_id) DO NOTHING) "
+		"INSERT INTO ordermgmt.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at) "
+		"SELECT r.rule_code, 'order', $1, $1, u.a, u.a + ordermgmt.rule_delay(r.rule_code, r.thresholds) "
+		"  FROM unnest($5::text[], $6::timestamptz[]) AS u(rule, a) "
+		"  JOIN ordermgmt.monitor_rules r ON r.rule_code = u.rule "
+		"ON CONFLICT (rule_code, subject_type, subject_id) "
+		"DO UPDATE SET anchor_at = EXCLUDED.anchor_at, due_at = EXCLUDED.due_at, fired = false",
 		INT8OID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
-		TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID,
-		TEXTARRAYOID, TEXTARRAYOID, TEXTOID, BOOLOID);
+		TIMESTAMPTZARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, BOOLOID);
+	static OmPlan resolve_cleared = OM_PLAN(
+		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), resolved_by = $3, "
+		"       note = coalesce(note, $4) "
+		" WHERE order_id = $1 AND status <> 'resolved' "
+		"   AND ($2::text[] IS NULL OR rule_code = ANY ($2::text[]) OR level = $5) "
+		"RETURNING alert_id, rule_code, level, severity, order_id",
+		INT8OID, TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID);
 	const char *clear[4];
 	const char *keep[4];
 	const char *move[4];
@@ -91,8 +100,8 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	bool		resolve_all = false;
 	bool		changed = old_status == NULL || strcmp(old_status, new_status) != 0;
 	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	Datum		v[14];
-	char		nulls[14] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		v[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	const char *note = "condition cleared";
 
 	if (changed)
@@ -167,26 +176,13 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		keep_at[nkeep++] = promised_at;
 	}
 
-	/* A brand-new order has no alerts to resolve. */
-	if (old_status == NULL)
-	{
-		nresolve = 0;
-		level = 0;
-	}
-
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_cstring_array(clear, nclear);
 	v[2] = om_cstring_array(keep, nkeep);
 	v[3] = om_array(keep_at, nkeep, TIMESTAMPTZOID);
 	v[4] = om_cstring_array(move, nmove);
 	v[5] = om_array(move_at, nmove, TIMESTAMPTZOID);
-	if (resolve_all)
-		nulls[6] = 'n';
-	else
-		v[6] = om_cstring_array(resolve, nresolve);
-	v[7] = om_text_datum(om_session_user());
-	v[8] = om_text_datum(note);
-	v[9] = Int32GetDatum(level);
+	v[6] = om_text_datum(om_session_user());
 	/*
 	 * The status history, written by the same statement: one row, or two
 	 * for an order created straight through pending (see create_order).
@@ -215,17 +211,27 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		}
 		to[nhist++] = om_text_datum(new_status);
 		dims[0] = nhist;
-		v[10] = PointerGetDatum(construct_md_array(from, from_null, 1, dims, lbs, TEXTOID, -1, false,
+		v[7] = PointerGetDatum(construct_md_array(from, from_null, 1, dims, lbs, TEXTOID, -1, false,
 												   TYPALIGN_INT));
-		v[11] = PointerGetDatum(construct_md_array(to, NULL, 1, dims, lbs, TEXTOID, -1, false,
+		v[8] = PointerGetDatum(construct_md_array(to, NULL, 1, dims, lbs, TEXTOID, -1, false,
 												   TYPALIGN_INT));
 	}
 	if (history_reason)
-		v[12] = om_text_datum(history_reason);
+		v[9] = om_text_datum(history_reason);
 	else
-		nulls[12] = 'n';
-	v[13] = BoolGetDatum(changed);
+		nulls[9] = 'n';
+	v[10] = BoolGetDatum(changed);
 	om_exec(&monitor_order, v, nulls, false, 0);
+
+	/* A brand-new order has no alerts to resolve. */
+	if (old_status == NULL)
+		return;
+	v[1] = om_cstring_array(resolve, nresolve);
+	nulls[1] = resolve_all ? 'n' : ' ';
+	v[2] = v[6];
+	v[3] = om_text_datum(note);
+	v[4] = Int32GetDatum(level);
+	om_exec(&resolve_cleared, v, nulls, false, 0);
 	om_announce_resolved();
 }
 
@@ -265,8 +271,10 @@ om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject
 				  const char *note)
 {
 	static OmPlan clear_deadline = OM_PLAN(
-		"WITH d AS (DELETE FROM ordermgmt.deadlines "
-		"            WHERE rule_code = $1 AND subject_type = $2 AND subject_id = $3) "
+		"DELETE FROM ordermgmt.deadlines WHERE rule_code = $1 AND subject_type = $2 AND subject_id = $3",
+		TEXTOID, TEXTOID, INT8OID);
+	/* A separate statement, after the wait for a tick: see om_order_monitor. */
+	static OmPlan resolve_alert = OM_PLAN(
 		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), resolved_by = $4, "
 		"       note = coalesce(note, $5) "
 		" WHERE rule_code = $1 AND subject_type = $2 AND subject_id = $3 AND status <> 'resolved' "
@@ -280,6 +288,7 @@ om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject
 	v[3] = om_text_datum(om_session_user());
 	v[4] = om_text_datum(note);
 	om_exec(&clear_deadline, v, NULL, false, 0);
+	om_exec(&resolve_alert, v, NULL, false, 0);
 	return om_announce_resolved();
 }
 
@@ -354,8 +363,8 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 		"       jsonb_build_object('due_at', d.due_at, 'anchor_at', d.anchor_at)::text "
 		"  FROM ordermgmt.deadlines d JOIN ordermgmt.monitor_rules r ON r.rule_code = d.rule_code "
 		" WHERE NOT d.fired AND d.due_at <= $1 "
-		" ORDER BY d.due_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED",
-		TIMESTAMPTZOID, INT4OID);
+		" ORDER BY d.due_at FOR UPDATE OF d SKIP LOCKED",
+		TIMESTAMPTZOID);
 	static OmPlan mark_fired = OM_PLAN(
 		"UPDATE ordermgmt.deadlines d SET fired = true "
 		"  FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(r, t, i) "
@@ -364,6 +373,8 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 	TimestampTz at;
 	int			raised = 0;
 	int			n;
+	Portal		due;
+	Datum		v[3];
 
 	if (PG_NARGS() < 1 || PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -376,18 +387,22 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 				 errmsg("at must be a finite timestamp")));
 
 	SPI_connect();
+	/*
+	 * One scan of the due deadlines, read in batches: a query per batch would
+	 * start over each time and step again over the entries already fired.
+	 */
+	v[0] = TimestampTzGetDatum(at);
+	due = om_cursor_open(&due_rows, v, NULL);
 	do
 	{
-		Datum		v[3];
 		Datum	   *rules;
 		Datum	   *types;
 		Datum	   *ids;
 		int			i;
 
 		CHECK_FOR_INTERRUPTS();
-		v[0] = TimestampTzGetDatum(at);
-		v[1] = Int32GetDatum(TICK_BATCH);
-		n = om_exec(&due_rows, v, NULL, false, 0);
+		SPI_cursor_fetch(due, true, TICK_BATCH);
+		n = (int) SPI_processed;
 		if (n == 0)
 			break;
 
@@ -431,6 +446,7 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 		v[2] = om_array(ids, n, INT8OID);
 		om_exec(&mark_fired, v, NULL, false, 0);
 	} while (n == TICK_BATCH);
+	SPI_cursor_close(due);
 	SPI_finish();
 	PG_RETURN_INT32(raised);
 }

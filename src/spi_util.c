@@ -22,14 +22,12 @@
 #include "utils/lsyscache.h"
 
 /*
- * Run a kept plan, preparing it on first use.  Errors from SPI become
+ * The kept plan of p, prepared on first use.  Errors from SPI become
  * elog(ERROR): they mean a bug in the extension's own SQL.
  */
-int
-om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount)
+static SPIPlanPtr
+om_plan(OmPlan *p)
 {
-	int			rc;
-
 	if (p->plan == NULL)
 	{
 		/*
@@ -47,12 +45,34 @@ om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount
 			elog(ERROR, "ordermgmt: SPI_keepplan failed");
 		p->plan = plan;
 	}
+	return p->plan;
+}
 
-	rc = SPI_execute_plan(p->plan, values, nulls, read_only, tcount);
+/* Run a kept plan; returns the number of rows processed. */
+int
+om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount)
+{
+	int			rc = SPI_execute_plan(om_plan(p), values, nulls, read_only, tcount);
+
 	if (rc < 0)
 		elog(ERROR, "ordermgmt: SPI_execute_plan failed (%s) for: %s",
 			 SPI_result_code_string(rc), p->sql);
 	return (int) SPI_processed;
+}
+
+/*
+ * Open a cursor on a kept plan, to read a long result in batches with
+ * SPI_cursor_fetch: one scan, instead of a LIMIT query that starts over.
+ */
+Portal
+om_cursor_open(OmPlan *p, Datum *values, const char *nulls)
+{
+	Portal		portal = SPI_cursor_open(NULL, om_plan(p), values, nulls, false);
+
+	if (portal == NULL)
+		elog(ERROR, "ordermgmt: SPI_cursor_open failed (%s) for: %s",
+			 SPI_result_code_string(SPI_result), p->sql);
+	return portal;
 }
 
 Datum

@@ -131,5 +131,21 @@ SELECT (SELECT count(*) FROM ordermgmt.alerts) = (SELECT count(*) FROM ordermgmt
 -- nothing is left due: a far-future tick raises only what is legitimately still waiting
 SELECT rule_code, count(*) FROM ordermgmt.deadlines GROUP BY rule_code ORDER BY rule_code;
 
+-- a tick with more due items than one batch (500) raises each exactly once
+-- (the cursor reads them in batches), and the next tick finds nothing left
+SELECT count(ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]',
+             jsonb_build_object('auto_confirm', false, 'external_ref', 'bulk-' || i)))
+  FROM generate_series(1, 1203) AS i;
+UPDATE ordermgmt.deadlines d SET due_at = now() + (o.order_id % 7) * interval '1 minute'
+  FROM ordermgmt.orders o WHERE d.rule_code = 'L1_CONFIRMATION_OVERDUE' AND d.subject_id = o.order_id
+   AND o.external_ref LIKE 'bulk-%';
+SELECT ordermgmt.monitor_tick(now() + interval '1 hour') AS raised_in_one_tick;
+SELECT count(*) AS bulk_alerts, count(DISTINCT a.subject_id) AS distinct_orders
+  FROM ordermgmt.alerts a JOIN ordermgmt.orders o ON o.order_id = a.order_id
+ WHERE a.rule_code = 'L1_CONFIRMATION_OVERDUE' AND o.external_ref LIKE 'bulk-%';
+SELECT bool_and(fired) AS all_fired FROM ordermgmt.deadlines d JOIN ordermgmt.orders o ON o.order_id = d.subject_id
+ WHERE d.rule_code = 'L1_CONFIRMATION_OVERDUE' AND o.external_ref LIKE 'bulk-%';
+SELECT ordermgmt.monitor_tick(now() + interval '1 hour') AS raised_by_the_next_tick;
+
 DROP EXTENSION ordermgmt CASCADE;
 CREATE EXTENSION ordermgmt;
