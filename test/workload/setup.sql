@@ -1,4 +1,4 @@
--- The database of the concurrent workload (test/workload/README.md): one
+-- The database of the concurrent workload (see workload.bash): one
 -- warehouse, :customers customers, :skus products with plenty of stock,
 -- and the helpers the pgbench scripts call.  Run with psql in a new
 -- database, with the variables customers and skus set (-v).
