@@ -158,6 +158,28 @@ INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit)
 SELECT currval('ordermgmt.journal_entries_entry_id_seq'), account_id, 'EUR', 5 FROM ordermgmt.accounts WHERE code = '1000';
 COMMIT;
 SELECT * FROM pg_temp.invariants;
+-- a check made in a subtransaction that rolled back counts for nothing
+BEGIN;
+INSERT INTO ordermgmt.journal_entries (memo, source_type, posted_by) VALUES ('half by hand', 'manual', 'test');
+INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit)
+SELECT currval('ordermgmt.journal_entries_entry_id_seq'), account_id, 'EUR', 5 FROM ordermgmt.accounts WHERE code = '1000';
+SAVEPOINT other_half;
+INSERT INTO ordermgmt.postings (entry_id, account_id, currency, credit)
+SELECT currval('ordermgmt.journal_entries_entry_id_seq'), account_id, 'EUR', 5 FROM ordermgmt.accounts WHERE code = '4000';
+SET CONSTRAINTS ALL IMMEDIATE;
+ROLLBACK TO other_half;
+COMMIT;
+-- an entry of many lines is summed once, not once per posting (n^2)
+BEGIN;
+SELECT ordermgmt.post_entry('many lines', (SELECT jsonb_agg(jsonb_build_object('account', a, side, 0.01))
+                                             FROM generate_series(1, 2000) AS i,
+                                                  LATERAL (SELECT CASE WHEN i % 2 = 0 THEN '1200' ELSE '4000' END AS a,
+                                                                  CASE WHEN i % 2 = 0 THEN 'debit' ELSE 'credit' END AS side) x)) > 0 AS posted;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) < 20000 AS summed_once
+  FROM pg_stat_xact_user_tables WHERE relid = 'ordermgmt.postings'::regclass;
+COMMIT;
+SELECT * FROM pg_temp.invariants;
 
 -- the credit limit counts open receivables as well as open orders
 INSERT INTO ordermgmt.customers (code, name, credit_limit) VALUES ('TIGHT', 'Tight limit', 100);
