@@ -28,10 +28,16 @@ PG_FUNCTION_INFO_V1(ordermgmt_purge_history);
 Datum
 ordermgmt_purge_history(PG_FUNCTION_ARGS)
 {
+	/*
+	 * A window longer than now() can go back in the calendar (some 6700
+	 * years) keeps everything, rather than failing with "timestamp out of
+	 * range".
+	 */
 	static OmPlan window = OM_PLAN(
-		"SELECT now() - coalesce($1, (SELECT value::interval FROM ordermgmt.settings "
-		"                              WHERE key = 'event_retention'), interval '30 days'), "
-		"       (SELECT last_event_id FROM ordermgmt.relay_state WHERE singleton)",
+		"SELECT CASE WHEN w.keep > interval '5000 years' THEN '-infinity' ELSE now() - w.keep END, "
+		"       (SELECT last_event_id FROM ordermgmt.relay_state WHERE singleton) "
+		"  FROM (SELECT coalesce($1, (SELECT value::interval FROM ordermgmt.settings "
+		"                              WHERE key = 'event_retention'), interval '30 days') AS keep) w",
 		INTERVALOID);
 	static OmPlan purge_events = OM_PLAN(
 		"DELETE FROM ordermgmt.events WHERE event_id IN ("

@@ -40,6 +40,11 @@ SELECT rule_code, status FROM ordermgmt.alerts ORDER BY alert_id;
 SELECT * FROM ordermgmt.purge_history('100 days');
 -- events_since still serves what is left
 SELECT count(*) > 0 AS catch_up_works FROM ordermgmt.events_since(0);
+-- a window longer than the calendar reaches back keeps everything
+SELECT * FROM ordermgmt.purge_history('178000000 years');
+INSERT INTO ordermgmt.settings VALUES ('event_retention', '1000000 years');
+SELECT * FROM ordermgmt.purge_history();
+SELECT count(*) AS events_left FROM ordermgmt.events;
 
 DROP EXTENSION ordermgmt CASCADE;
 CREATE EXTENSION ordermgmt;
