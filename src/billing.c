@@ -168,10 +168,8 @@ ordermgmt_record_payment(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("amount has more than 2 decimal places")));
-	if (reference && reference[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("reference must not be empty")));
+	if (reference)
+		om_check_key(reference, "reference");
 
 	SPI_connect();
 	v[0] = Int64GetDatum(invoice_id);

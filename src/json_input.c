@@ -8,6 +8,7 @@
 #include "ordermgmt.h"
 
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -108,6 +109,23 @@ om_text_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be empty", what)));
 	return s;
+}
+
+/*
+ * An idempotency key (an order's external_ref, a payment's reference):
+ * not empty, and short enough for the unique index that makes a retry safe.
+ */
+void
+om_check_key(const char *s, const char *what)
+{
+	if (s[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be empty", what)));
+	if (pg_mbstrlen(s) > OM_KEY_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be at most %d characters", what, OM_KEY_MAX)));
 }
 
 char *

@@ -29,6 +29,9 @@
 #define OM_QTY_MAX_TEXT		"99999999999999.9999"
 #define OM_QTY_SCALE		4
 
+/* Longest idempotency key (external_ref, payment reference), in characters. */
+#define OM_KEY_MAX			255
+
 /* ordermgmt.c: module set-up, GUCs, API context */
 typedef enum OmNotifyMode
 {
@@ -85,6 +88,7 @@ extern Numeric om_numeric_arg(FunctionCallInfo fcinfo, int argno, const char *wh
 extern int64 om_int64_arg(FunctionCallInfo fcinfo, int argno, const char *what);
 extern char *om_text_arg(FunctionCallInfo fcinfo, int argno, const char *what);
 extern char *om_text_arg_or_null(FunctionCallInfo fcinfo, int argno);
+extern void om_check_key(const char *s, const char *what);
 extern JsonbValue *om_jsonb_get(Jsonb *obj, const char *key);
 extern void om_jsonb_check_keys(Jsonb *obj, const char *what, const char *const *allowed);
 extern char *om_jsonb_string(JsonbValue *v, const char *what);

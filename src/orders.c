@@ -128,7 +128,10 @@ parse_options(Jsonb *options, OrderRequest *req)
 	if ((f = om_jsonb_get(options, "warehouse")) != NULL && f->type != jbvNull)
 		req->warehouse = om_jsonb_string(f, "options.warehouse");
 	if ((f = om_jsonb_get(options, "external_ref")) != NULL && f->type != jbvNull)
+	{
 		req->external_ref = om_jsonb_string(f, "options.external_ref");
+		om_check_key(req->external_ref, "options.external_ref");
+	}
 	if ((f = om_jsonb_get(options, "currency")) != NULL && f->type != jbvNull)
 	{
 		char	   *c = om_jsonb_string(f, "options.currency");

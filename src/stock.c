@@ -14,6 +14,7 @@
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 
 /* qsort comparator: stock needs by product_id, the order rows are locked in. */
@@ -196,7 +197,7 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 {
 	static OmPlan lookup = OM_PLAN(
 		"SELECT p.product_id, w.warehouse_id, coalesce($3, p.unit_cost, s.avg_cost, 0), "
-		"       (SELECT value FROM ordermgmt.settings WHERE key = 'currency') "
+		"       (SELECT value FROM ordermgmt.settings WHERE key = 'currency'), coalesce(s.on_hand, 0) "
 		"  FROM (SELECT 1) AS one "
 		"  LEFT JOIN ordermgmt.products p ON p.sku = $1 "
 		"  LEFT JOIN ordermgmt.warehouses w ON w.code = $2 "
@@ -252,6 +253,13 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 				 errmsg("unknown warehouse \"%s\"", warehouse)));
 	cost = DatumGetNumericCopy(om_getdatum(0, 3, &isnull));
 	currency = om_gettext(0, 4);
+	/* What the receipt adds up to must still fit the stock row and the ledger. */
+	(void) om_check_quantity(DatumGetNumeric(DirectFunctionCall2(numeric_add, om_getdatum(0, 5, &isnull),
+																 NumericGetDatum(qty))),
+							 "on-hand stock after the receipt", false);
+	(void) om_check_quantity(om_money_round(DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(qty),
+																				NumericGetDatum(cost)))),
+							 "the value of the receipt", true);
 
 	v[0] = Int64GetDatum(product_id);
 	v[1] = Int64GetDatum(warehouse_id);

@@ -82,6 +82,15 @@ SELECT q, pg_temp.try(q) AS result FROM (VALUES
   ($$INSERT INTO ordermgmt.settings VALUES ('auto_confirm', 'maybe')$$),
   ($$INSERT INTO ordermgmt.settings VALUES ('colour', 'blue')$$)
 ) AS t(q);
+-- idempotency keys fit their unique index; what a receipt adds up to fits its columns
+SELECT q, pg_temp.try(q) AS result FROM (VALUES
+  ($$SELECT ordermgmt.create_order('ACME', '[{"sku": "WID", "qty": 1}]',
+                                   jsonb_build_object('warehouse', 'MAIN', 'external_ref', repeat('R', 256)))$$),
+  ($$SELECT ordermgmt.record_payment(424242, 1, 'bank', '')$$),
+  ($$SELECT ordermgmt.record_payment(424242, 1, 'bank', repeat('R', 256))$$),
+  ($$SELECT ordermgmt.receive_stock('WID', 'MAIN', 99999999999999.9999)$$),
+  ($$SELECT ordermgmt.receive_stock('WID', 'MAIN', 1000, 99999999999999.9999)$$)
+) AS t(q);
 
 -- nothing was written by any of them
 SELECT (SELECT count(*) FROM ordermgmt.events) = :ev0 AS no_events,
