@@ -64,6 +64,7 @@ wl_setup() {
 # with simulated time running SPEEDUP times faster than real time from now,
 # as the array WL_TICK_ARGS.
 wl_tick_args() {
+  # shellcheck disable=SC2034  # for the caller
   WL_TICK_ARGS=(-f "$WL_DIR/tick.sql@$2" -D "start_epoch=$(date +%s)" -D "speedup=$1")
 }
 
