@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 /* Rows monitor_tick handles per statement: bounds memory, keeps locks short. */
@@ -375,6 +376,7 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 	int			n;
 	Portal		due;
 	Datum		v[3];
+	MemoryContext batch_cxt;
 
 	if (PG_NARGS() < 1 || PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -387,6 +389,8 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 				 errmsg("at must be a finite timestamp")));
 
 	SPI_connect();
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "monitor_tick batch",
+									  ALLOCSET_DEFAULT_SIZES);
 	/*
 	 * One scan of the due deadlines, read in batches: a query per batch would
 	 * start over each time and step again over the entries already fired.
@@ -399,6 +403,7 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 		Datum	   *types;
 		Datum	   *ids;
 		int			i;
+		MemoryContext outer_cxt;
 
 		CHECK_FOR_INTERRUPTS();
 		SPI_cursor_fetch(due, true, TICK_BATCH);
@@ -407,6 +412,7 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 			break;
 
 		/* Copy the batch out: raising alerts runs queries of its own. */
+		outer_cxt = MemoryContextSwitchTo(batch_cxt);
 		{
 			SPITupleTable *batch = SPI_tuptable;
 			char	  **rule = palloc(n * sizeof(char *));
@@ -431,7 +437,16 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 				types[i] = om_text_datum(type[i]);
 				ids[i] = Int64GetDatum(subject[i]);
 			}
+			MemoryContextSwitchTo(outer_cxt);
 			SPI_freetuptable(batch);
+
+			/*
+			 * The batch's queries run at an SPI level of their own: SPI keeps
+			 * every result set until SPI_finish, so this frees them, with the
+			 * copies above, at the end of each batch.  A tick's memory stays
+			 * that of one batch however many items are due.
+			 */
+			SPI_connect();
 			for (i = 0; i < n; i++)
 			{
 				CHECK_FOR_INTERRUPTS();
@@ -445,6 +460,8 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 		v[1] = om_array(types, n, TEXTOID);
 		v[2] = om_array(ids, n, INT8OID);
 		om_exec(&mark_fired, v, NULL, false, 0);
+		SPI_finish();
+		MemoryContextReset(batch_cxt);
 	} while (n == TICK_BATCH);
 	SPI_cursor_close(due);
 	SPI_finish();
