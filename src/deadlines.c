@@ -80,11 +80,15 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		"DO UPDATE SET anchor_at = EXCLUDED.anchor_at, due_at = EXCLUDED.due_at, fired = false",
 		INT8OID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
 		TIMESTAMPTZARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, BOOLOID);
+	/*
+	 * $2 NULL (a cancellation) resolves every alert about the order itself,
+	 * not those about its tickets or invoices: an open ticket still waits.
+	 */
 	static OmPlan resolve_cleared = OM_PLAN(
 		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), resolved_by = $3, "
 		"       note = coalesce(note, $4) "
 		" WHERE order_id = $1 AND status <> 'resolved' "
-		"   AND ($2::text[] IS NULL OR rule_code = ANY ($2::text[]) OR level = $5) "
+		"   AND (($2::text[] IS NULL AND subject_type = 'order') OR rule_code = ANY ($2::text[]) OR level = $5) "
 		"RETURNING alert_id, rule_code, level, severity, order_id",
 		INT8OID, TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID);
 	const char *clear[4];

@@ -113,6 +113,14 @@ SELECT pg_temp.try(format('SELECT ordermgmt.open_ticket(%s, ''x'', ''asap'')', :
 SELECT pg_temp.try(format('SELECT ordermgmt.open_ticket(%s, '''')', :d1));
 SELECT pg_temp.try('SELECT ordermgmt.open_ticket(424242, ''x'')');
 SELECT ordermgmt.resolve_ticket(:t_normal, 'sent');
+-- cancelling an order leaves the overdue alert of its open ticket open: the ticket still waits
+SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]') AS c1 \gset
+SELECT ordermgmt.open_ticket(:c1, 'Where is my order?', 'urgent') AS t_cancelled \gset
+SELECT ordermgmt.monitor_tick(now() + interval '5 hours') > 0 AS raised;
+SELECT ordermgmt.cancel_order(:c1, 'customer gave up');
+SELECT rule_code, subject_type, status FROM ordermgmt.alerts WHERE order_id = :c1 ORDER BY alert_id;
+SELECT ordermgmt.resolve_ticket(:t_cancelled, 'refunded');
+SELECT status, note FROM ordermgmt.alerts WHERE subject_type = 'ticket' AND subject_id = :t_cancelled;
 
 -- L3_PAYMENT_OVERDUE: unpaid past the due date; paying resolves it
 SELECT ordermgmt.invoice_order(:d1, 10) AS inv \gset
