@@ -27,6 +27,7 @@ tap_cluster_start() {
 
 tap__on_exit() {
   local rc=$? cmd
+  set +e                     # a script may run with set -e: clean up all the same
   for cmd in "${TAP_CLEANUP[@]}"; do eval "$cmd" >/dev/null 2>&1 || true; done
   (exit "$rc")
   om__on_exit
