@@ -15,11 +15,34 @@
 
 static const char *const request_keys[] = {"sku", "qty", NULL};
 
+/* An order line by SKU; sorted, each SKU's lines are together in line order. */
+typedef struct SkuLine
+{
+	const char *sku;
+	int			line;
+} SkuLine;
+
+static int
+sku_line_cmp(const void *a, const void *b)
+{
+	const SkuLine *x = (const SkuLine *) a;
+	const SkuLine *y = (const SkuLine *) b;
+	int			c = strcmp(x->sku, y->sku);
+
+	if (c != 0)
+		return c;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
 /*
  * lines: the caller's JSON array.  For the order's nlines lines, skus[i]
  * and capacity[i] say what each line can give; take[i] receives the
  * allocation (zero where nothing is taken).  Asking for more than the lines
  * allow raises OM002 naming action; an SKU the order lacks raises OM005.
+ *
+ * A request finds its SKU's lines by binary search, and starts at the first
+ * of them that is not full yet: lines fill up in line order, so n requests
+ * of one unit cost n steps, not n^2.
  */
 void
 om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
@@ -30,6 +53,8 @@ om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 	JsonbIteratorToken tok;
 	int			n = 0;
 	int			i;
+	SkuLine    *sorted = palloc(Max(nlines, 1) * sizeof(SkuLine));
+	int		   *open = palloc(Max(nlines, 1) * sizeof(int));
 
 	if (!JB_ROOT_IS_ARRAY(lines) || JB_ROOT_IS_SCALAR(lines))
 		ereport(ERROR,
@@ -41,7 +66,15 @@ om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 				 errmsg("lines must not be empty")));
 
 	for (i = 0; i < nlines; i++)
+	{
 		take[i] = int64_to_numeric(0);
+		sorted[i].sku = skus[i];
+		sorted[i].line = i;
+	}
+	qsort(sorted, nlines, sizeof(SkuLine), sku_line_cmp);
+	/* open[k], for the first line k of a SKU: its first line that may have room */
+	for (i = 0; i < nlines; i++)
+		open[i] = i;
 
 	it = JsonbIteratorInit(&lines->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -51,7 +84,9 @@ om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 		char		what[64];
 		char	   *sku;
 		Numeric		want;
-		bool		known = false;
+		int			lo = 0;
+		int			hi = nlines;
+		int			k;
 
 		if (tok != WJB_ELEM)
 			continue;
@@ -77,28 +112,41 @@ om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 		snprintf(what, sizeof(what), "line %d qty", n);
 		want = om_check_quantity(om_jsonb_numeric(f, what), what, false);
 
-		for (i = 0; i < nlines && om_numeric_positive(want); i++)
+		/* lo: the SKU's first line in sorted order */
+		while (lo < hi)
 		{
-			Numeric		room;
-			Numeric		part;
+			int			mid = lo + (hi - lo) / 2;
 
-			if (strcmp(skus[i], sku) != 0)
-				continue;
-			known = true;
-			room = DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(capacity[i]),
-													   NumericGetDatum(take[i])));
-			if (!om_numeric_positive(room))
-				continue;
-			part = om_numeric_cmp(want, room) < 0 ? want : room;
-			take[i] = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(take[i]),
-														  NumericGetDatum(part)));
-			want = DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(want),
-													   NumericGetDatum(part)));
+			if (strcmp(sorted[mid].sku, sku) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
 		}
-		if (!known)
+		if (lo == nlines || strcmp(sorted[lo].sku, sku) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OM_UNKNOWN),
 					 errmsg("the order has no line for product \"%s\"", sku)));
+
+		for (k = open[lo]; om_numeric_positive(want) && k < nlines && strcmp(sorted[k].sku, sku) == 0; k++)
+		{
+			int			line = sorted[k].line;
+			Numeric		room = DatumGetNumeric(DirectFunctionCall2(numeric_sub,
+																   NumericGetDatum(capacity[line]),
+																   NumericGetDatum(take[line])));
+			Numeric		part;
+
+			if (om_numeric_positive(room))
+			{
+				part = om_numeric_cmp(want, room) < 0 ? want : room;
+				take[line] = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(take[line]),
+																 NumericGetDatum(part)));
+				want = DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(want),
+														   NumericGetDatum(part)));
+				if (part != room)
+					break;		/* the line has room left */
+			}
+			open[lo] = k + 1;	/* the line is full: later requests start after it */
+		}
 		if (om_numeric_positive(want))
 			ereport(ERROR,
 					(errcode(ERRCODE_OM_STOCK),

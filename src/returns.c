@@ -41,17 +41,27 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 		INT8OID, TEXTOID, TEXTOID);
 	/*
 	 * Per returned line: the cost it left with, and how many of its units
-	 * had been invoiced beyond what the customer now keeps.
+	 * had been invoiced beyond what the customer now keeps.  The costs are
+	 * read once per call, through the order's shipments and a probe of each
+	 * one's lines (OFFSET 0 keeps the planner from a scan of all shipment
+	 * lines); a lookup of shipment_lines by order line has no index and
+	 * scanned the whole table for every returned line.  Planned for each
+	 * call's number of lines: a generic plan made for a few lines joined
+	 * thousands by nested loops, n^2.
 	 */
-	static OmPlan record_lines = OM_PLAN(
+	static OmPlan record_lines = OM_PLAN_CUSTOM(
 		"WITH u AS (SELECT * FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS u(l, p, q)), "
 		"v AS (SELECT u.l, u.p, u.q, "
 		"             greatest(0, (ol.invoiced_qty - ol.credited_qty) - (ol.shipped_qty - ol.returned_qty - u.q)) AS c, "
-		"             ol.unit_price, pr.tax_rate, "
-		"             (SELECT round(sum(sl.qty * sl.unit_cost) / sum(sl.qty), 4) FROM ordermgmt.shipment_lines sl "
-		"               WHERE sl.order_id = $2 AND sl.line_no = u.l) AS cost "
+		"             ol.unit_price, pr.tax_rate, sc.cost "
 		"        FROM u JOIN ordermgmt.order_lines ol ON ol.order_id = $2 AND ol.line_no = u.l "
-		"        JOIN ordermgmt.products pr ON pr.product_id = u.p), "
+		"        JOIN ordermgmt.products pr ON pr.product_id = u.p "
+		"        LEFT JOIN (SELECT sl.line_no, round(sum(sl.qty * sl.unit_cost) / sum(sl.qty), 4) AS cost "
+		"                     FROM ordermgmt.shipments s "
+		"                     CROSS JOIN LATERAL (SELECT x.line_no, x.qty, x.unit_cost "
+		"                                           FROM ordermgmt.shipment_lines x "
+		"                                          WHERE x.shipment_id = s.shipment_id OFFSET 0) sl "
+		"                    WHERE s.order_id = $2 GROUP BY sl.line_no) sc ON sc.line_no = u.l), "
 		"rl AS (INSERT INTO ordermgmt.return_lines (return_id, order_id, line_no, qty, credited_qty, unit_cost) "
 		"       SELECT $1, $2, v.l, v.q, v.c, v.cost FROM v), "
 		"ol AS (UPDATE ordermgmt.order_lines l SET returned_qty = l.returned_qty + v.q, "
