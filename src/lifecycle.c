@@ -115,6 +115,9 @@ lifecycle_before(TriggerData *trigdata)
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
 		new_status = tuple_status(oldtup, desc);
+		/* No status: the NOT NULL constraint, checked after this trigger, refuses the row. */
+		if (new_status == NULL)
+			return oldtup;
 		/* Only create_order, after the level-1 checks, inserts an order confirmed. */
 		if (strcmp(new_status, "draft") != 0 && strcmp(new_status, "pending") != 0 &&
 			!(om_api_depth > 0 && strcmp(new_status, "confirmed") == 0))
@@ -145,6 +148,8 @@ lifecycle_before(TriggerData *trigdata)
 
 	/* UPDATE */
 	new_status = tuple_status(newtup, desc);
+	if (new_status == NULL)
+		return newtup;			/* refused by the NOT NULL constraint, as above */
 
 	if (tuple_int64(oldtup, desc, "order_id") != tuple_int64(newtup, desc, "order_id"))
 		ereport(ERROR,

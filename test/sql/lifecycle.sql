@@ -92,6 +92,11 @@ SELECT pg_temp.try(format('UPDATE ordermgmt.orders SET customer_id = customer_id
 SELECT pg_temp.try(format('UPDATE ordermgmt.orders SET order_id = 999 WHERE order_id = %s', :confirmed_id));
 SELECT pg_temp.try(format('DELETE FROM ordermgmt.orders WHERE order_id = %s', :confirmed_id));
 SELECT pg_temp.try('INSERT INTO ordermgmt.orders (customer_id, warehouse_id, status) VALUES (1, 1, ''confirmed'')');
+-- a NULL status is refused by the column's NOT NULL (the trigger lets it through), by INSERT, UPDATE or MERGE
+SELECT pg_temp.try('INSERT INTO ordermgmt.orders (customer_id, warehouse_id, status) VALUES (1, 1, NULL)');
+SELECT pg_temp.try(format('UPDATE ordermgmt.orders SET status = NULL WHERE order_id = %s', :confirmed_id));
+SELECT pg_temp.try('MERGE INTO ordermgmt.orders o USING (VALUES (1)) v(x) ON false
+                    WHEN NOT MATCHED THEN INSERT (customer_id, warehouse_id, status) VALUES (1, 1, NULL)');
 -- other columns of a confirmed order may change (no transition)
 UPDATE ordermgmt.orders SET promised_at = '2027-01-01Z' WHERE order_id = :confirmed_id;
 -- a draft may be deleted, its lines go with it
