@@ -408,15 +408,18 @@ SELECT hostile.pick(CASE kind
                                            CASE WHEN i % 2 = 0 THEN 'debit' ELSE 'credit' END, 0.01))
          FROM generate_series(1, 10000) AS i)$$,
     $$(SELECT jsonb_agg(jsonb_build_object('account', '1200', 'debit', 1)) FROM generate_series(1, 10001))$$]
-  WHEN 'thresholds' THEN ARRAY[
-    $$'{"deadline": "soon"}'$$, $$'{"deadline": -1}'$$, $$'{"deadline": "-1 hour"}'$$,
-    $$'{"grace": "178000000 years"}'$$, $$'{"tolerance": "abc"}'$$, $$'{"tolerance": -1}'$$,
-    $$'{"max_rating": 1e300}'$$, $$'{"max_rating": "x"}'$$, $$'{"normal": null}'$$,
-    $$'{"processing_time": ["2 days"]}'$$, $$'{"stall_time": {"a": 1}}'$$,
+  WHEN 'thresholds' THEN ARRAY[  -- every rule's keys at once, so that any rule code meets them
     $$'{"deadline": "soon", "processing_time": "soon", "stall_time": "soon", "grace": "soon", "low": "x",
         "normal": "x", "high": "x", "urgent": "x", "tolerance": "abc", "max_rating": "x"}'$$,
-    $$'{"deadline": "1e300 days", "processing_time": "-1", "stall_time": "2147483648 days", "grace": "∞",
-        "low": "", "normal": " ", "high": "1 fortnight", "urgent": "P1X", "tolerance": "1e300", "max_rating": 1e300}'$$]
+    $$'{"deadline": [], "processing_time": {}, "stall_time": [1], "grace": true, "low": [], "normal": {},
+        "high": [2], "urgent": false, "tolerance": [], "max_rating": {}}'$$,
+    $$'{"deadline": "1e300 days", "processing_time": "1e300 days", "stall_time": "1e300 days",
+        "grace": "1e300 days", "low": "1e300 days", "normal": "1e300 days", "high": "1e300 days",
+        "urgent": "1e300 days", "tolerance": "1e300", "max_rating": "1e300"}'$$,
+    $$'{"deadline": "-1 hour", "processing_time": "-1", "stall_time": "2147483648 days", "grace": "∞",
+        "low": "", "normal": " ", "high": "1 fortnight", "urgent": "P1X", "tolerance": -1, "max_rating": 1e300}'$$,
+    $$'{"deadline": -1}'$$, $$'{"grace": "178000000 years"}'$$, $$'{"tolerance": "abc"}'$$,
+    $$'{"max_rating": "x"}'$$, $$'{"normal": null}'$$, $$'{"processing_time": ["2 days"]}'$$]
   ELSE ARRAY[  -- return_lines
     $$'{"sku": "P1", "qty": 1}'$$, $$'[{"sku": "P1", "qty": 1e300}]'$$, $$'[{"sku": "P1", "qty": 0}]'$$,
     $$'[{"sku": "P1", "qty": -1}]'$$, $$'[{"sku": "P1", "qty": 1000}]'$$, $$'[{"sku": "P1"}]'$$,
