@@ -17,7 +17,6 @@ BENCH_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 : "${OM_BINDIR:=/usr/lib/postgresql/$OM_PGVER/bin}"
 export PATH=$OM_BINDIR:$PATH
-BENCH_BUILD_DIR=""
 BENCH_VERSION="installed extension"
 
 # The same settings as the placement benchmark (docs/benchmarks.md): no
@@ -30,25 +29,8 @@ BENCH_DEFAULT_CONF=(
 )
 
 bench__private_build() {
-  local rev=$1 commit sys_lib=/usr/lib/postgresql/$OM_PGVER sys_share=/usr/share/postgresql/$OM_PGVER
-  commit=$(git -C "$OM_ROOT" rev-parse --verify "$rev^{commit}") || return 1
-  BENCH_BUILD_DIR=$(mktemp -d /tmp/ordermgmt-build.XXXXXX) || return 1
-  chmod 755 "$BENCH_BUILD_DIR"
-  mkdir -p "$BENCH_BUILD_DIR/src" "$BENCH_BUILD_DIR/inst/usr/lib/postgresql" \
-           "$BENCH_BUILD_DIR/inst/usr/share/postgresql"
-  # The server finds its share and lib directories relative to its binary.
-  cp -a "$sys_lib" "$BENCH_BUILD_DIR/inst/usr/lib/postgresql/"
-  cp -a "$sys_share" "$BENCH_BUILD_DIR/inst/usr/share/postgresql/"
-  rm -f "$BENCH_BUILD_DIR/inst$sys_share/extension/ordermgmt"* "$BENCH_BUILD_DIR/inst$sys_lib/lib/ordermgmt.so"
-  git -C "$OM_ROOT" archive "$commit" | tar -x -C "$BENCH_BUILD_DIR/src" || return 1
-  if ! make -C "$BENCH_BUILD_DIR/src" -s PG_CONFIG="$sys_lib/bin/pg_config" >"$BENCH_BUILD_DIR/build.log" 2>&1 ||
-     ! make -C "$BENCH_BUILD_DIR/src" -s PG_CONFIG="$sys_lib/bin/pg_config" install \
-          DESTDIR="$BENCH_BUILD_DIR/inst" >>"$BENCH_BUILD_DIR/build.log" 2>&1; then
-    cat "$BENCH_BUILD_DIR/build.log" >&2
-    return 1
-  fi
-  OM_BINDIR=$BENCH_BUILD_DIR/inst$sys_lib/bin
-  BENCH_VERSION="commit ${commit:0:7} (private build)"
+  om_private_build "$1" || return 1
+  BENCH_VERSION="commit ${OM_BUILD_COMMIT:0:7} (private build)"
 }
 
 # bench_cluster_start DEFAULT_PORT [postgresql.conf line...]
@@ -77,7 +59,6 @@ bench__on_exit() {
   set +e                     # clean up whatever failed
   (exit "$rc")
   om__on_exit
-  [ -z "$BENCH_BUILD_DIR" ] || rm -rf "$BENCH_BUILD_DIR"
 }
 
 # The library's modification time, to notice a reinstall during the run.

@@ -7,6 +7,7 @@ OM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OM_PGVER=15
 OM_PORT=5499          # fixed: the server listens only on its own socket dir
 OM_TMP=""             # temp dir of the running cluster, "" when none
+OM_BUILD_DIR=""       # temp dir of om_private_build, "" when none
 
 OM_PACKAGES=(
   build-essential
@@ -30,12 +31,28 @@ om__apt() {
   return "$rc"
 }
 
-om_install_deps() {
-  local pkg missing=()
-  for pkg in "${OM_PACKAGES[@]}"; do
+# om__missing_packages PACKAGE...: print those not installed, one a line.
+om__missing_packages() {
+  local pkg
+  for pkg in "$@"; do
     dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -qx installed \
-      || missing+=("$pkg")
+      || echo "$pkg"
   done
+}
+
+# om_install_packages PACKAGE...: install those that are missing (tools of
+# the hand-run scripts, such as valgrind or sqlsmith).
+om_install_packages() {
+  local missing=()
+  mapfile -t missing < <(om__missing_packages "$@")
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  echo "Installing packages: ${missing[*]}"
+  om__apt update && om__apt install --no-install-recommends "${missing[@]}"
+}
+
+om_install_deps() {
+  local missing=()
+  mapfile -t missing < <(om__missing_packages "${OM_PACKAGES[@]}")
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "Installing packages: ${missing[*]}"
     om__apt update || return 1
@@ -65,6 +82,37 @@ om_build_install() {
     make -s clean >/dev/null || true
     make -s PG_CFLAGS="-Wall -Wextra -Werror" && make -s install
   )
+}
+
+# om_private_build REVISION [make variable...]
+# Build that git revision of this repository and install it into a private
+# copy of the PostgreSQL 15 installation, so that what runs cannot be changed
+# by a `make install` into the system during the run, and the system install
+# is left alone.  Make variables (e.g. COPT='-O0 -g') go to both make calls.
+# Sets OM_BUILD_DIR (a temp dir: src/ the sources, inst/ the installation;
+# om__on_exit removes it), OM_BUILD_COMMIT and OM_BINDIR (the copy's bin dir,
+# which om_cluster_start then uses).
+om_private_build() {
+  local rev=$1 sys_lib=/usr/lib/postgresql/$OM_PGVER sys_share=/usr/share/postgresql/$OM_PGVER
+  shift
+  OM_BUILD_COMMIT=$(git -C "$OM_ROOT" rev-parse --verify "$rev^{commit}") || return 1
+  OM_BUILD_DIR=$(mktemp -d /tmp/ordermgmt-build.XXXXXX) || return 1
+  chmod 755 "$OM_BUILD_DIR"
+  mkdir -p "$OM_BUILD_DIR/src" "$OM_BUILD_DIR/inst/usr/lib/postgresql" \
+           "$OM_BUILD_DIR/inst/usr/share/postgresql"
+  # The server finds its share and lib directories relative to its binary.
+  cp -a "$sys_lib" "$OM_BUILD_DIR/inst/usr/lib/postgresql/"
+  cp -a "$sys_share" "$OM_BUILD_DIR/inst/usr/share/postgresql/"
+  rm -f "$OM_BUILD_DIR/inst$sys_share/extension/ordermgmt"* "$OM_BUILD_DIR/inst$sys_lib/lib/ordermgmt.so"
+  git -C "$OM_ROOT" archive "$OM_BUILD_COMMIT" | tar -x -C "$OM_BUILD_DIR/src" || return 1
+  if ! make -C "$OM_BUILD_DIR/src" -s PG_CONFIG="$sys_lib/bin/pg_config" "$@" \
+         >"$OM_BUILD_DIR/build.log" 2>&1 ||
+     ! make -C "$OM_BUILD_DIR/src" -s PG_CONFIG="$sys_lib/bin/pg_config" "$@" install \
+         DESTDIR="$OM_BUILD_DIR/inst" >>"$OM_BUILD_DIR/build.log" 2>&1; then
+    cat "$OM_BUILD_DIR/build.log" >&2
+    return 1
+  fi
+  OM_BINDIR=$OM_BUILD_DIR/inst$sys_lib/bin
 }
 
 # Run a command as the postgres OS user, from a directory it can enter.
@@ -141,8 +189,10 @@ om_cluster_stop() {
 }
 
 # EXIT trap: a non-zero exit status counts as a failure worth a log excerpt.
+# Stops the cluster and removes the private build, if any.
 om__on_exit() {
   local rc=$?
   [ "$rc" -eq 0 ] || OM_SHOW_LOG_ON_FAIL=1
   om_cluster_stop
+  [ -z "${OM_BUILD_DIR:-}" ] || rm -rf "$OM_BUILD_DIR"
 }
