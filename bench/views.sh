@@ -231,6 +231,12 @@ SELECT '   delivery_weeks vs delivered orders: ' ||
           FROM ordermgmt.orders WHERE delivered_at IS NOT NULL AND promised_at IS NOT NULL GROUP BY 1, 2) h
   FULL JOIN ordermgmt.delivery_weeks w USING (week, customer_id)
  WHERE (h.delivered, h.on_time) IS DISTINCT FROM (w.delivered, w.on_time);
+SELECT '   orders.ordered_net vs order lines: ' ||
+       CASE WHEN count(*) = 0 THEN 'same amounts' ELSE count(*) || ' orders differ' END
+  FROM ordermgmt.orders o
+ WHERE o.status <> 'draft'
+   AND o.ordered_net IS DISTINCT FROM (SELECT round(coalesce(sum(l.qty * l.unit_price), 0), 2)
+                                         FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id);
 SELECT '   ledger tail: ' || count(*) || ' postings after the roll-up'
   FROM ordermgmt.postings WHERE posting_id > (SELECT upto_posting_id FROM ordermgmt.ledger_rollup);
 SQL

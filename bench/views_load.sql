@@ -206,6 +206,16 @@ SELECT p.order_id, n, pr.product_id, x.q,
   JOIN ordermgmt.products pr ON pr.product_id = x.product_id
  ORDER BY p.order_id, n;
 
+-- What an order records as it leaves draft (since 0.4.0).
+SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'ordermgmt.orders'::regclass
+                AND attname = 'ordered_net' AND NOT attisdropped) AS has_ordered_net \gset
+\if :has_ordered_net
+UPDATE ordermgmt.orders o SET ordered_net = l.net
+  FROM (SELECT order_id, round(sum(qty * unit_price), 2) AS net
+          FROM ordermgmt.order_lines GROUP BY order_id) l
+ WHERE l.order_id = o.order_id AND o.status <> 'draft';
+\endif
+
 CREATE UNLOGGED TABLE public.bench_amounts AS
 SELECT l.order_id,
        sum(round(l.invoiced_qty * l.unit_price, 2)) AS net,

@@ -97,6 +97,25 @@ allowed_targets(const char *from)
 	return s ? s : "none";
 }
 
+/*
+ * The net value of an order's lines, as it leaves draft: from then on its
+ * lines are fixed, so v_daily_sales reads it from the order row instead of
+ * summing the lines of every order in its window.
+ */
+static Datum
+order_lines_net(int64 order_id)
+{
+	static OmPlan lines_net = OM_PLAN(
+		"SELECT round(coalesce(sum(qty * unit_price), 0), 2) FROM ordermgmt.order_lines WHERE order_id = $1",
+		INT8OID);
+	Datum		v[1];
+	bool		isnull;
+
+	v[0] = Int64GetDatum(order_id);
+	om_exec(&lines_net, v, NULL, false, 1);
+	return om_getdatum(0, 1, &isnull);
+}
+
 static HeapTuple
 lifecycle_before(TriggerData *trigdata)
 {
@@ -107,9 +126,10 @@ lifecycle_before(TriggerData *trigdata)
 	char	   *new_status;
 	bool		manual;
 	int			delivered_col = SPI_fnumber(desc, "delivered_at");	/* since 0.3.0 */
-	int			cols[4];
-	Datum		repl[4];
-	bool		replnull[4];
+	int			net_col = SPI_fnumber(desc, "ordered_net");	/* since 0.4.0 */
+	int			cols[5];
+	Datum		repl[5];
+	bool		replnull[5];
 	int			ncols = 0;
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
@@ -130,6 +150,23 @@ lifecycle_before(TriggerData *trigdata)
 					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 					 errmsg("a new order cannot be delivered already"),
 					 errhint("delivered_at is recorded by ordermgmt.confirm_delivery().")));
+		if (net_col > 0 && om_api_depth == 0)
+		{
+			if (tuple_has_value(oldtup, desc, net_col))
+				ereport(ERROR,
+						(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+						 errmsg("a new order's ordered net value cannot be given"),
+						 errhint("ordered_net is recorded from the lines as the order leaves draft.")));
+			/* Lines are added to drafts only: a plain pending order has none. */
+			if (strcmp(new_status, "draft") != 0)
+			{
+				cols[0] = net_col;
+				repl[0] = DirectFunctionCall3(numeric_in, CStringGetDatum("0.00"),
+											  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+				replnull[0] = false;
+				return heap_modify_tuple_by_cols(oldtup, desc, 1, cols, repl, replnull);
+			}
+		}
 		return oldtup;
 	}
 
@@ -174,6 +211,16 @@ lifecycle_before(TriggerData *trigdata)
 						tuple_int64(oldtup, desc, "order_id")),
 				 errhint("delivered_at is recorded by ordermgmt.confirm_delivery().")));
 
+	/* ordered_net is a fact recorded as the order leaves draft. */
+	if (net_col > 0 && om_api_depth == 0 &&
+		!(strcmp(old_status, "draft") == 0 && strcmp(new_status, "draft") != 0) &&
+		tuple_col_changed(oldtup, newtup, desc, "ordered_net"))
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("the ordered net value of order " INT64_FORMAT " cannot be changed",
+						tuple_int64(oldtup, desc, "order_id")),
+				 errhint("ordered_net is recorded from the lines as the order leaves draft.")));
+
 	if (strcmp(old_status, new_status) == 0)
 		return newtup;
 
@@ -217,6 +264,12 @@ lifecycle_before(TriggerData *trigdata)
 	{
 		cols[ncols] = SPI_fnumber(desc, "confirmed_at");
 		repl[ncols] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		replnull[ncols++] = false;
+	}
+	if (net_col > 0 && strcmp(old_status, "draft") == 0)
+	{
+		cols[ncols] = net_col;
+		repl[ncols] = order_lines_net(tuple_int64(oldtup, desc, "order_id"));
 		replnull[ncols++] = false;
 	}
 	if (strcmp(new_status, "delivered") == 0 && delivered_col > 0)

@@ -201,6 +201,17 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		"        CASE WHEN $3 = 'confirmed' THEN now() END) "
 		"ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID);
+	/* Since 0.4.0 an order leaving draft records its lines' net value. */
+	static OmPlan insert_order_net = OM_PLAN(
+		"INSERT INTO ordermgmt.orders "
+		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at, ordered_net) "
+		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6, "
+		"        CASE WHEN $3 = 'confirmed' THEN now() END, "
+		"        CASE WHEN $3 <> 'draft' THEN "
+		"          (SELECT round(sum(u.q::numeric(18,4) * u.p::numeric(18,4)), 2) "
+		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END) "
+		"ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
+		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	static OmPlan insert_lines = OM_PLAN(
 		"INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price) "
 		"SELECT $1, u.ord, u.p, u.q, u.price "
@@ -209,8 +220,8 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	OrderRequest req;
 	char	   *customer = om_text_arg(fcinfo, 0, "customer");
 	Jsonb	   *options = NULL;
-	Datum		v[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		v[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	int64		customer_id;
 	int64		warehouse_id;
@@ -337,8 +348,11 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		v[5] = req.promised_at;
 	else
 		nulls[5] = 'n';
+	v[6] = om_array(req.qtys, req.nlines, NUMERICOID);
+	v[7] = om_array(req.prices, req.nlines, NUMERICOID);
 	OM_API_BEGIN();
-	inserted = om_exec(&insert_order, v, nulls, false, 1);
+	inserted = om_exec(om_has_column("orders", "ordered_net") ? &insert_order_net : &insert_order,
+					   v, nulls, false, 1);
 	OM_API_END();
 	if (inserted == 0)
 	{
@@ -351,10 +365,10 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	}
 	order_id = om_getint64(0, 1);
 
+	v[2] = v[6];
+	v[3] = v[7];
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_array(product_ids, req.nlines, INT8OID);
-	v[2] = om_array(req.qtys, req.nlines, NUMERICOID);
-	v[3] = om_array(req.prices, req.nlines, NUMERICOID);
 	OM_API_BEGIN();
 	om_exec(&insert_lines, v, NULL, false, 0);
 	OM_API_END();

@@ -81,6 +81,57 @@ UPDATE ordermgmt.orders SET created_at = '2026-02-27 10:00+00', confirmed_at = '
 SELECT * FROM ordermgmt.v_fulfillment_times WHERE week < '2026-06-01';
 
 --------------------------------------------------------------------------
+-- orders.ordered_net and v_daily_sales
+--------------------------------------------------------------------------
+-- create_order records the net of the lines it stores, rounded to cents
+SELECT ordermgmt.create_order('BETA', '[{"sku": "A", "qty": 3, "unit_price": 3.3333},
+                                        {"sku": "B", "qty": 1.5, "unit_price": 2.345}]') AS o4 \gset
+SELECT ordered_net FROM ordermgmt.orders WHERE order_id = :o4;
+SELECT order_id = :o1 AS o1, ordered_net FROM ordermgmt.orders WHERE order_id IN (:o1, :o2, :o3) ORDER BY order_id;
+-- a draft has none until it leaves draft, by submit_order or by a plain UPDATE
+SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]', '{"submit": false}') AS d1 \gset
+INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price)
+SELECT :d1, 2, product_id, 2, 7.5 FROM ordermgmt.products WHERE sku = 'B';
+SELECT status, ordered_net FROM ordermgmt.orders WHERE order_id = :d1;
+SELECT ordermgmt.submit_order(:d1);
+SELECT status, ordered_net FROM ordermgmt.orders WHERE order_id = :d1;
+INSERT INTO ordermgmt.orders (customer_id, warehouse_id, status)
+SELECT customer_id, 1, 'draft' FROM ordermgmt.customers WHERE code = 'ACME' RETURNING order_id AS d2 \gset
+INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price)
+SELECT :d2, 1, product_id, 4, 0.125 FROM ordermgmt.products WHERE sku = 'A';
+UPDATE ordermgmt.orders SET status = 'pending' WHERE order_id = :d2;
+SELECT status, ordered_net FROM ordermgmt.orders WHERE order_id = :d2;
+-- a plain order inserted pending has no lines, and can get none
+INSERT INTO ordermgmt.orders (customer_id, warehouse_id, status)
+SELECT customer_id, 1, 'pending' FROM ordermgmt.customers WHERE code = 'BETA' RETURNING order_id AS p1 \gset
+SELECT status, ordered_net FROM ordermgmt.orders WHERE order_id = :p1;
+-- it is a recorded fact: no plain INSERT or UPDATE sets it
+SELECT pg_temp.try($$INSERT INTO ordermgmt.orders (customer_id, warehouse_id, status, ordered_net)
+                     SELECT customer_id, 1, 'draft', 5 FROM ordermgmt.customers WHERE code = 'ACME'$$);
+SELECT pg_temp.try(format($$UPDATE ordermgmt.orders SET ordered_net = 1 WHERE order_id = %s$$, :o1));
+SELECT pg_temp.try(format($$UPDATE ordermgmt.orders SET ordered_net = NULL WHERE order_id = %s$$, :p1));
+-- (leaving draft, the value given is replaced by the lines' net)
+SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]', '{"submit": false}') AS d3 \gset
+UPDATE ordermgmt.orders SET status = 'pending', ordered_net = 99 WHERE order_id = :d3;
+SELECT status, ordered_net FROM ordermgmt.orders WHERE order_id = :d3;
+-- every order out of draft carries exactly its lines' net
+SELECT count(*) AS mismatches FROM ordermgmt.orders o
+ WHERE o.ordered_net IS DISTINCT FROM
+       CASE WHEN o.status <> 'draft'
+            THEN (SELECT round(coalesce(sum(l.qty * l.unit_price), 0), 2) FROM ordermgmt.order_lines l
+                   WHERE l.order_id = o.order_id) END;
+-- a cancelled order drops out of the booked figures
+SELECT ordermgmt.cancel_order(:d2, 'test');
+SELECT day = current_date AS today, currency, orders_booked, booked_net FROM ordermgmt.v_daily_sales ORDER BY day;
+SELECT count(*) AS mismatches FROM (
+    SELECT timezone('UTC', o.created_at)::date AS day, o.currency, count(*) AS orders_booked,
+           sum((SELECT coalesce(round(sum(l.qty * l.unit_price), 2), 0) FROM ordermgmt.order_lines l
+                 WHERE l.order_id = o.order_id)) AS booked_net
+      FROM ordermgmt.orders o WHERE o.status NOT IN ('draft', 'cancelled') GROUP BY 1, 2) h
+  FULL JOIN ordermgmt.v_daily_sales v USING (day, currency)
+ WHERE (h.orders_booked, h.booked_net) IS DISTINCT FROM (v.orders_booked, v.booked_net);
+
+--------------------------------------------------------------------------
 -- feedback.customer_id and v_feedback_summary
 --------------------------------------------------------------------------
 SELECT ordermgmt.record_feedback(:o1, 5, 'great') AS f1 \gset

@@ -60,10 +60,14 @@ SELECT count(ordermgmt.record_feedback(order_id, 1 + i % 5)) FROM o JOIN ordermg
  WHERE status IN ('shipped', 'delivered', 'completed');
 SELECT count(ordermgmt.open_ticket(order_id, 'Question', 'high')) FROM o WHERE i % 10 = 0;
 SELECT ordermgmt.monitor_tick(now() + interval '10 days');
+-- a draft, and an order cancelled before it was confirmed
+SELECT ordermgmt.create_order('C1', '[{"sku": "P2", "qty": 2}]', '{"submit": false}');
+SELECT ordermgmt.cancel_order(ordermgmt.create_order('C2', '[{"sku": "P3", "qty": 1}]', '{"submit": false}'), 'test');
 SQL
 before=$(q "$OLD" "SELECT (SELECT count(*) FROM ordermgmt.orders) || '/' || (SELECT count(*) FROM ordermgmt.events) || '/' || (SELECT count(*) FROM ordermgmt.postings) || '/' || (SELECT count(*) FROM ordermgmt.alerts)")
 
 trial_before=$(q "$OLD" "SELECT string_agg(account_code || ' ' || currency || ' ' || debit || ' ' || credit, ', ' ORDER BY account_code, currency) FROM ordermgmt.v_trial_balance")
+sales_before=$(q "$OLD" "SELECT string_agg(day || ' ' || currency || ' ' || orders_booked || ' ' || booked_net, ', ' ORDER BY day, currency) FROM ordermgmt.v_daily_sales")
 deliveries_before=$(q "$OLD" "SELECT count(*) FROM ordermgmt.orders WHERE status IN ('delivered', 'completed')")
 
 # Walk every update step to the current version.
@@ -124,6 +128,7 @@ fi
 # The data survived and the updated database works.
 check "data intact after the update" "$before" "$(q "$OLD" "SELECT (SELECT count(*) FROM ordermgmt.orders) || '/' || (SELECT count(*) FROM ordermgmt.events) || '/' || (SELECT count(*) FROM ordermgmt.postings) || '/' || (SELECT count(*) FROM ordermgmt.alerts)")"
 check "trial balance still zero" "0.00" "$(q "$OLD" "SELECT sum(balance) FROM ordermgmt.v_trial_balance")"
+check "booked sales unchanged by the update" "$sales_before" "$(q "$OLD" "SELECT string_agg(day || ' ' || currency || ' ' || orders_booked || ' ' || booked_net, ', ' ORDER BY day, currency) FROM ordermgmt.v_daily_sales")"
 check "orders still flow after the update" "confirmed" \
   "$(q "$OLD" "SELECT ordermgmt.submit_order(ordermgmt.create_order('C1', '[{\"sku\": \"P1\", \"qty\": 1}]', '{\"submit\": false}'))")"
 # What 0.3.0 derives from the history was backfilled exactly.
@@ -144,6 +149,12 @@ check "some deliveries were late, some on time" t "$(q "$OLD" "SELECT sum(on_tim
 check "every feedback row names its order's customer" 0 "$(q "$OLD" "
   SELECT count(*) FROM ordermgmt.feedback f JOIN ordermgmt.orders o USING (order_id)
    WHERE f.customer_id IS DISTINCT FROM o.customer_id")"
+check "every order out of draft carries its lines' net, drafts none" 0 "$(q "$OLD" "
+  SELECT count(*) FROM ordermgmt.orders o
+   WHERE o.ordered_net IS DISTINCT FROM
+         CASE WHEN o.status <> 'draft'
+              THEN (SELECT round(coalesce(sum(l.qty * l.unit_price), 0), 2)
+                      FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id) END")"
 check "trial balance unchanged by the update" "$trial_before" "$(q "$OLD" "SELECT string_agg(account_code || ' ' || currency || ' ' || debit || ' ' || credit, ', ' ORDER BY account_code, currency) FROM ordermgmt.v_trial_balance")"
 q "$OLD" "SELECT ordermgmt.rollup_ledger()" >/dev/null
 check "the first roll-up adds every posting" t "$(q "$OLD" "SELECT ordermgmt.rollup_ledger() = (SELECT count(*) FROM ordermgmt.postings)")"
