@@ -81,6 +81,23 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		INT8OID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
 		TIMESTAMPTZARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, BOOLOID);
 	/*
+	 * A brand-new order has no deadlines yet: its history and first
+	 * deadlines are plain inserts, without the clearing and the upsert.
+	 */
+	static OmPlan monitor_new_order = OM_PLAN(
+		"WITH hist AS ("
+		"  INSERT INTO ordermgmt.order_status_history "
+		"    (order_id, from_status, to_status, changed_by, reason) "
+		"  SELECT $1, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $7, $10 "
+		"    FROM unnest($8::text[], $9::text[]) WITH ORDINALITY AS h(f, t, n) ORDER BY h.n) "
+		"INSERT INTO ordermgmt.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at) "
+		"SELECT r.rule_code, 'order', $1, $1, u.a, u.a + ordermgmt.rule_delay(r.rule_code, r.thresholds) "
+		"  FROM unnest($3::text[] OPERATOR(pg_catalog.||) $5::text[], "
+		"              $4::timestamptz[] OPERATOR(pg_catalog.||) $6::timestamptz[]) AS u(rule, a) "
+		"  JOIN ordermgmt.monitor_rules r ON r.rule_code = u.rule",
+		INT8OID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
+		TIMESTAMPTZARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, BOOLOID);
+	/*
 	 * $2 NULL (a cancellation) resolves every alert about the order itself,
 	 * not those about its tickets or invoices: an open ticket still waits.
 	 */
@@ -226,11 +243,14 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	else
 		nulls[9] = 'n';
 	v[10] = BoolGetDatum(changed);
+	/* A brand-new order has nothing to clear, move or resolve. */
+	if (old_status == NULL)
+	{
+		om_exec(&monitor_new_order, v, nulls, false, 0);
+		return;
+	}
 	om_exec(&monitor_order, v, nulls, false, 0);
 
-	/* A brand-new order has no alerts to resolve. */
-	if (old_status == NULL)
-		return;
 	v[1] = om_cstring_array(resolve, nresolve);
 	nulls[1] = resolve_all ? 'n' : ' ';
 	v[2] = v[6];

@@ -201,17 +201,26 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		"        CASE WHEN $3 = 'confirmed' THEN now() END) "
 		"ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID);
-	/* Since 0.4.0 an order leaving draft records its lines' net value. */
-	static OmPlan insert_order_net = OM_PLAN(
-		"INSERT INTO ordermgmt.orders "
-		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at, ordered_net) "
-		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6, "
-		"        CASE WHEN $3 = 'confirmed' THEN now() END, "
-		"        CASE WHEN $3 <> 'draft' THEN "
-		"          (SELECT round(sum(u.q::numeric(18,4) * u.p::numeric(18,4)), 2) "
+	/*
+	 * Since 0.4.0 an order leaving draft records its lines' net value.
+	 * Without an external_ref nothing can conflict: a plain INSERT spares
+	 * the speculative insertion.
+	 */
+#define OM_INSERT_ORDER_NET \
+		"INSERT INTO ordermgmt.orders " \
+		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at, ordered_net) " \
+		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6, " \
+		"        CASE WHEN $3 = 'confirmed' THEN now() END, " \
+		"        CASE WHEN $3 <> 'draft' THEN " \
+		"          (SELECT round(sum(u.q::numeric(18,4) * u.p::numeric(18,4)), 2) " \
 		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END) "
-		"ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
+	static OmPlan insert_order_net = OM_PLAN(
+		OM_INSERT_ORDER_NET "ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID);
+	static OmPlan insert_order_net_no_ref = OM_PLAN(
+		OM_INSERT_ORDER_NET "RETURNING order_id",
+		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID);
+#undef OM_INSERT_ORDER_NET
 	static OmPlan insert_lines = OM_PLAN(
 		"INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price) "
 		"SELECT $1, u.ord, u.p, u.q, u.price "
@@ -351,7 +360,8 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	v[6] = om_array(req.qtys, req.nlines, NUMERICOID);
 	v[7] = om_array(req.prices, req.nlines, NUMERICOID);
 	OM_API_BEGIN();
-	inserted = om_exec(om_has_column("orders", "ordered_net") ? &insert_order_net : &insert_order,
+	inserted = om_exec(!om_has_column("orders", "ordered_net") ? &insert_order :
+					   req.external_ref ? &insert_order_net : &insert_order_net_no_ref,
 					   v, nulls, false, 1);
 	OM_API_END();
 	if (inserted == 0)

@@ -105,7 +105,8 @@ void
 om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
 				 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs)
 {
-	static OmPlan add_reserved = OM_PLAN_CUSTOM(
+	/* A TID scan whatever the array's size: planned once, like the rest. */
+	static OmPlan add_reserved = OM_PLAN(
 		"UPDATE ordermgmt.stock s "
 		"   SET reserved = s.reserved + ($2::numeric[])[array_position($1::tid[], s.ctid)] "
 		" WHERE s.ctid = ANY ($1::tid[]) "
