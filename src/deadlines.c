@@ -83,6 +83,8 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	/*
 	 * A brand-new order has no deadlines yet: its history and first
 	 * deadlines are plain inserts, without the clearing and the upsert.
+	 * It takes monitor_order's parameters; $2 (clear) and $11 (changed)
+	 * are unused, since nothing exists to clear and the status is new.
 	 */
 	static OmPlan monitor_new_order = OM_PLAN(
 		"WITH hist AS ("

@@ -65,7 +65,11 @@ typedef struct OmPlan
 /* A statement planned once, generically (the usual case). */
 #define OM_PLAN(sql_, ...) \
 	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, false }
-/* A statement whose best plan depends on its arrays' sizes (tid lookups). */
+/*
+ * A statement whose best plan depends on its arrays' sizes (a join that a
+ * generic plan would run by nested loops for any number of lines).  Updates
+ * by tid are not among them: their generic plan is the same TID scan.
+ */
 #define OM_PLAN_CUSTOM(sql_, ...) \
 	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, true }
 

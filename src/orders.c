@@ -238,6 +238,8 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	char	   *currency;
 	int64		order_id;
 	Datum	   *product_ids;
+	Datum		qty_array;
+	Datum		price_array;
 	OmCheckInput in;
 	OmCheckResult res;
 	bool		checked = false;
@@ -357,8 +359,10 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		v[5] = req.promised_at;
 	else
 		nulls[5] = 'n';
-	v[6] = om_array(req.qtys, req.nlines, NUMERICOID);
-	v[7] = om_array(req.prices, req.nlines, NUMERICOID);
+	qty_array = om_array(req.qtys, req.nlines, NUMERICOID);
+	price_array = om_array(req.prices, req.nlines, NUMERICOID);
+	v[6] = qty_array;
+	v[7] = price_array;
 	OM_API_BEGIN();
 	inserted = om_exec(!om_has_column("orders", "ordered_net") ? &insert_order :
 					   req.external_ref ? &insert_order_net : &insert_order_net_no_ref,
@@ -375,10 +379,10 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	}
 	order_id = om_getint64(0, 1);
 
-	v[2] = v[6];
-	v[3] = v[7];
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_array(product_ids, req.nlines, INT8OID);
+	v[2] = qty_array;
+	v[3] = price_array;
 	OM_API_BEGIN();
 	om_exec(&insert_lines, v, NULL, false, 0);
 	OM_API_END();
