@@ -470,9 +470,10 @@ end_line(void)
 }
 
 /*
- * The events-channel line.  Its payload is what ordermgmt_events carries:
- * event_id, kind and order_id, then the members of the stored payload
- * (never left out here, whatever their length).
+ * The events-channel line: event_id, kind and order_id, then every member
+ * of the stored payload.  The notification itself carries only the ids and
+ * codes among them (every role can LISTEN); the listener reads the rest
+ * from the outbox, which needs the API role.
  */
 static void
 print_event(int64_t id, const char *kind, const char *order_id, const char *payload)
@@ -855,6 +856,8 @@ run_session(PGconn *conn, bool reconnected, bool *established)
 		int64_t		now;
 		int64_t		next;
 
+		int64_t		told = -1;	/* highest event id the notifications claim */
+
 		while ((n = PQnotifies(conn)) != NULL)
 		{
 			int64_t		id = strcmp(n->relname, EVENTS_CHANNEL) == 0 ?
@@ -862,9 +865,33 @@ run_session(PGconn *conn, bool reconnected, bool *established)
 
 			if (id < 0 || id > last_id)
 				wake = true;
-			if (id > announced)
-				announced = id;
+			if (id > told)
+				told = id;
 			PQfreemem(n);
+		}
+
+		/*
+		 * Anyone may NOTIFY on our channels.  A notification is only sent at
+		 * commit, so a real event is already in the outbox: one check bounds
+		 * a forged id by the newest committed event, instead of polling for
+		 * an event that will never come.
+		 */
+		if (told > announced)
+		{
+			int64_t		newest;
+
+			if ((res = query(conn, newest_sql, 0, NULL)) == NULL)
+				goto ended;
+			newest = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			PQclear(res);
+			if (told > newest)
+			{
+				info("ignoring a notification of event %" PRId64 ", beyond the newest event %" PRId64,
+					 told, newest);
+				told = newest;
+			}
+			if (told > announced)
+				announced = told;
 		}
 		now = now_ms();
 		if ((retry_at >= 0 && now >= retry_at) || (poll_at >= 0 && now >= poll_at))

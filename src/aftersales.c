@@ -36,7 +36,7 @@ ordermgmt_record_feedback(PG_FUNCTION_ARGS)
 		"  FROM f, ordermgmt.monitor_rules r WHERE r.rule_code = 'L3_NEGATIVE_FEEDBACK'",
 		INT8OID, INT2OID, TEXTOID, TEXTOID);
 	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	char	   *comment = om_text_arg_or_null(fcinfo, 2);
+	char	   *comment = om_text_arg_or_null(fcinfo, 2, "comment");
 	int32		rating;
 	char	   *status;
 	int64		feedback_id;

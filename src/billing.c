@@ -155,7 +155,7 @@ ordermgmt_record_payment(PG_FUNCTION_ARGS)
 	int64		invoice_id = om_int64_arg(fcinfo, 0, "invoice_id");
 	Numeric		amount = om_numeric_arg(fcinfo, 1, "amount", false);
 	char	   *method = om_text_arg(fcinfo, 2, "method");
-	char	   *reference = om_text_arg_or_null(fcinfo, 3);
+	char	   *reference = om_text_arg_or_null(fcinfo, 3, "reference");
 	int64		order_id;
 	int64		payment_id;
 	Numeric		due;

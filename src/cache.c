@@ -1,7 +1,8 @@
 /*
  * cache.c
  *		Per-backend caches of small configuration tables read on every order:
- *		the allowed transitions and the level-1 rules.
+ *		the allowed transitions, the level-1 rules and the settings that
+ *		bound every call's input.
  *
  * An admin's change to those tables fires config_changed, which queues a
  * relcache invalidation of the table; every backend (this one included)
@@ -30,6 +31,8 @@ static int	ntransitions = 0;
 static bool transitions_valid = false;
 static bool l1_rules_valid = false;
 static OmL1Rules l1_rules;
+static bool max_text_length_valid = false;
+static int	max_text_length;
 
 static void
 config_relcache_callback(Datum arg pg_attribute_unused(), Oid relid pg_attribute_unused())
@@ -37,6 +40,7 @@ config_relcache_callback(Datum arg pg_attribute_unused(), Oid relid pg_attribute
 	/* Any relation: cheap to reload, and relids change with DROP/CREATE EXTENSION. */
 	transitions_valid = false;
 	l1_rules_valid = false;
+	max_text_length_valid = false;
 }
 
 void
@@ -135,6 +139,31 @@ om_l1_rules(OmL1Rules *rules)
 		l1_rules_valid = true;
 	}
 	*rules = l1_rules;
+}
+
+/* Setting max_text_length: the longest free text an argument may carry, in characters. */
+int
+om_max_text_length(void)
+{
+	static OmPlan select_setting = OM_PLAN(
+		"SELECT coalesce((SELECT value::int4 FROM ordermgmt.settings WHERE key = $1), "
+		OM_MAX_TEXT_LENGTH_DEFAULT ")",
+		TEXTOID);
+
+	if (!max_text_length_valid)
+	{
+		Datum		v[1];
+		bool		isnull;
+
+		/* Argument checks run before their function connects to SPI. */
+		SPI_connect();
+		v[0] = om_text_datum("max_text_length");
+		om_exec(&select_setting, v, NULL, true, 1);
+		max_text_length = DatumGetInt32(om_getdatum(0, 1, &isnull));
+		SPI_finish();
+		max_text_length_valid = true;
+	}
+	return max_text_length;
 }
 
 /*

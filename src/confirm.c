@@ -308,7 +308,9 @@ om_confirm(int64 order_id, const char *approver)
 	if (approver != NULL)
 	{
 		v[1] = om_text_datum(approver);
+		OM_API_BEGIN();
 		om_exec(&record_approval, v, NULL, false, 0);
+		OM_API_END();
 		om_emit_event("order.approved", order_id,
 					  psprintf("{\"approver\": %s}", om_json_quote(approver)));
 		in.approved = true;

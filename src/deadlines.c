@@ -413,6 +413,14 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("at must be a finite timestamp")));
+	/* A tick in the future raises every time-based alert early: tests and admins only. */
+	if (at > GetCurrentTimestamp() && !om_caller_is_admin())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only an ordermgmt_admin may run monitor_tick at a time in the future"),
+				 errdetail("at is %s, the time now is %s.", timestamptz_to_str(at),
+						   timestamptz_to_str(GetCurrentTimestamp())),
+				 errhint("Call ordermgmt.monitor_tick() without an argument.")));
 
 	SPI_connect();
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "monitor_tick batch",

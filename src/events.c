@@ -120,20 +120,37 @@ om_json_quote(const char *s)
 }
 
 /*
- * Write one event and, in immediate mode, queue its NOTIFY.  payload_json
- * is a JSON object built by the caller (or NULL); its members are repeated
- * in the notification when it is small.  Returns the event id.
+ * Does a notification repeat this payload member?  Every role may LISTEN,
+ * so a notification carries ids and codes only, never free text (reasons,
+ * subjects, carriers, approvers) or amounts: those stay in the outbox,
+ * which only the API roles read.
  */
+static bool
+notify_member(const char *key, int keylen, const JsonbValue *value)
+{
+	static const char *const codes[] = {"rule_code", "severity", "state", "status", "from", "to", "priority"};
+	int			i;
+
+	if (value->type == jbvNumeric)
+		return (keylen > 3 && strncmp(key + keylen - 3, "_id", 3) == 0) ||
+			(keylen == 5 && strncmp(key, "level", 5) == 0);
+	if (value->type != jbvString)
+		return false;
+	for (i = 0; i < (int) lengthof(codes); i++)
+		if ((int) strlen(codes[i]) == keylen && strncmp(key, codes[i], keylen) == 0)
+			return true;
+	return false;
+}
+
 /*
  * Queue the NOTIFY of one event on ordermgmt_events: its id, kind and order
- * followed by the members of its payload (as stored, so "immediate" and
- * "relay" send the same text), or only the ids if that would be too long.
+ * followed by the ids and codes of its payload (as stored, so "immediate"
+ * and "relay" send the same text).
  */
 void
 om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *payload_text)
 {
 	StringInfoData msg;
-	size_t		plen = payload_text ? strlen(payload_text) : 0;
 
 	initStringInfo(&msg);
 	appendStringInfo(&msg, "{\"event_id\": " INT64_FORMAT ", \"kind\": %s, \"order_id\": ",
@@ -142,11 +159,37 @@ om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *pa
 		appendStringInfo(&msg, INT64_FORMAT, order_id);
 	else
 		appendStringInfoString(&msg, "null");
-	/* Repeat the payload's members ("{...}" without its braces) if small. */
-	if (plen > 2 && plen < OM_NOTIFY_PAYLOAD_MAX)
+	if (payload_text != NULL)
 	{
-		appendStringInfoString(&msg, ", ");
-		appendBinaryStringInfo(&msg, payload_text + 1, plen - 2);
+		Jsonb	   *payload = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(payload_text)));
+		JsonbIterator *it = JsonbIteratorInit(&payload->root);
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+		JsonbValue	key = {0};
+		int			depth = 0;
+
+		while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+		{
+			if (tok == WJB_BEGIN_OBJECT || tok == WJB_BEGIN_ARRAY)
+				depth++;
+			else if (tok == WJB_END_OBJECT || tok == WJB_END_ARRAY)
+				depth--;
+			else if (tok == WJB_KEY && depth == 1)
+				key = v;
+			else if (tok == WJB_VALUE && depth == 1 &&
+					 notify_member(key.val.string.val, key.val.string.len, &v) &&
+					 msg.len < OM_NOTIFY_PAYLOAD_MAX)
+			{
+				appendStringInfoString(&msg, ", ");
+				escape_json(&msg, pnstrdup(key.val.string.val, key.val.string.len));
+				appendStringInfoString(&msg, ": ");
+				if (v.type == jbvNumeric)
+					appendStringInfoString(&msg, DatumGetCString(DirectFunctionCall1(numeric_out,
+																					 NumericGetDatum(v.val.numeric))));
+				else
+					escape_json(&msg, pnstrdup(v.val.string.val, v.val.string.len));
+			}
+		}
 	}
 	appendStringInfoChar(&msg, '}');
 	Async_Notify("ordermgmt_events", msg.data);

@@ -68,8 +68,8 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 		INT8OID);
 	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
 	Jsonb	   *request = (PG_NARGS() > 1 && !PG_ARGISNULL(1)) ? PG_GETARG_JSONB_P(1) : NULL;
-	char	   *carrier = om_text_arg_or_null(fcinfo, 2);
-	char	   *tracking = om_text_arg_or_null(fcinfo, 3);
+	char	   *carrier = om_text_arg_or_null(fcinfo, 2, "carrier");
+	char	   *tracking = om_text_arg_or_null(fcinfo, 3, "tracking");
 	char	   *status;
 	int64		warehouse_id;
 	char	   *currency;

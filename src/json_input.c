@@ -108,7 +108,27 @@ om_text_arg(FunctionCallInfo fcinfo, int argno, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be empty", what)));
+	om_check_text_length(s, what);
 	return s;
+}
+
+/*
+ * Free text is bounded (setting max_text_length): it is copied into the
+ * order, its history and its events, and read by every listener.
+ */
+void
+om_check_text_length(const char *s, const char *what)
+{
+	int			limit = om_max_text_length();
+	int			len = strlen(s);
+
+	/* Characters never outnumber bytes: count them only when it matters. */
+	if (len > limit && (len = pg_mbstrlen_with_len(s, len)) > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is too long (%d characters)", what, len),
+				 errdetail("The longest text accepted is %d characters.", limit),
+				 errhint("An admin can raise setting max_text_length.")));
 }
 
 /*
@@ -129,11 +149,15 @@ om_check_key(const char *s, const char *what)
 }
 
 char *
-om_text_arg_or_null(FunctionCallInfo fcinfo, int argno)
+om_text_arg_or_null(FunctionCallInfo fcinfo, int argno, const char *what)
 {
+	char	   *s;
+
 	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
 		return NULL;
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	om_check_text_length(s, what);
+	return s;
 }
 
 /* The value of key in a JSON object, or NULL when absent. */

@@ -380,7 +380,7 @@ ordermgmt_reverse_entry(PG_FUNCTION_ARGS)
 		"RETURNING entry_id",
 		INT8OID, TEXTOID, TEXTOID);
 	int64		entry_id = om_int64_arg(fcinfo, 0, "entry_id");
-	char	   *memo = om_text_arg_or_null(fcinfo, 1);
+	char	   *memo = om_text_arg_or_null(fcinfo, 1, "memo");
 	Datum		v[3];
 	int64		reversal_id;
 

@@ -116,6 +116,19 @@ order_lines_net(int64 order_id)
 	return om_getdatum(0, 1, &isnull);
 }
 
+/* A client's hold or cancel reason is free text, bounded like the API's. */
+static void
+check_reasons(HeapTuple tuple, TupleDesc desc)
+{
+	char	   *hold_reason = tuple_text(tuple, desc, "hold_reason");
+	char	   *cancel_reason = tuple_text(tuple, desc, "cancel_reason");
+
+	if (hold_reason)
+		om_check_text_length(hold_reason, "hold_reason");
+	if (cancel_reason)
+		om_check_text_length(cancel_reason, "cancel_reason");
+}
+
 static HeapTuple
 lifecycle_before(TriggerData *trigdata)
 {
@@ -157,6 +170,8 @@ lifecycle_before(TriggerData *trigdata)
 						(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 						 errmsg("a new order's ordered net value cannot be given"),
 						 errhint("ordered_net is recorded from the lines as the order leaves draft.")));
+			om_check_system_columns("orders", desc, NULL, oldtup, NULL);
+			check_reasons(oldtup, desc);
 			/* Lines are added to drafts only: a plain pending order has none. */
 			if (strcmp(new_status, "draft") != 0)
 			{
@@ -220,6 +235,17 @@ lifecycle_before(TriggerData *trigdata)
 				 errmsg("the ordered net value of order " INT64_FORMAT " cannot be changed",
 						tuple_int64(oldtup, desc, "order_id")),
 				 errhint("ordered_net is recorded from the lines as the order leaves draft.")));
+
+	if (om_api_depth == 0)
+	{
+		/* Leaving draft, the values given for these are replaced below: accepted. */
+		static const char *const leaving_draft[] = {"status_changed_at", "ordered_net", NULL};
+
+		om_check_system_columns("orders", desc, oldtup, newtup,
+								strcmp(old_status, "draft") == 0 && strcmp(new_status, "draft") != 0 ?
+								leaving_draft : NULL);
+		check_reasons(newtup, desc);
+	}
 
 	if (strcmp(old_status, new_status) == 0)
 		return newtup;
@@ -424,6 +450,10 @@ ordermgmt_order_lines_guard(PG_FUNCTION_ARGS)
 	rettuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	if (om_api_depth > 0 || (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && om_raw_load()))
 		return PointerGetDatum(rettuple);
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		om_check_system_columns("order_lines", desc, NULL, rettuple, NULL);
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		om_check_system_columns("order_lines", desc, trigdata->tg_trigtuple, rettuple, NULL);
 
 	ids[nids++] = tuple_int64(trigdata->tg_trigtuple, desc, "order_id");
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) &&

@@ -32,6 +32,12 @@
 /* Longest idempotency key (external_ref, payment reference), in characters. */
 #define OM_KEY_MAX			255
 
+/* Longest free text (reasons, notes, subjects, memos) unless setting max_text_length says otherwise. */
+#define OM_MAX_TEXT_LENGTH_DEFAULT	"4096"
+
+/* Largest factor between a receipt's unit_cost and the product's cost without an admin. */
+#define OM_MAX_COST_FACTOR_DEFAULT	"10"
+
 /* ordermgmt.c: module set-up, GUCs, API context */
 typedef enum OmNotifyMode
 {
@@ -80,6 +86,7 @@ extern int64 om_getint64(int row, int col);
 extern char *om_gettext(int row, int col);
 extern bool om_getbool(int row, int col);
 extern char *om_session_user(void);
+extern bool om_caller_is_admin(void);
 extern Datum om_text_datum(const char *s);
 extern bool om_raw_load(void);
 extern bool om_has_column(const char *relname, const char *colname);
@@ -91,7 +98,8 @@ extern Numeric om_check_quantity(Numeric n, const char *what, bool allow_zero);
 extern Numeric om_numeric_arg(FunctionCallInfo fcinfo, int argno, const char *what, bool allow_zero);
 extern int64 om_int64_arg(FunctionCallInfo fcinfo, int argno, const char *what);
 extern char *om_text_arg(FunctionCallInfo fcinfo, int argno, const char *what);
-extern char *om_text_arg_or_null(FunctionCallInfo fcinfo, int argno);
+extern char *om_text_arg_or_null(FunctionCallInfo fcinfo, int argno, const char *what);
+extern void om_check_text_length(const char *s, const char *what);
 extern void om_check_key(const char *s, const char *what);
 extern JsonbValue *om_jsonb_get(Jsonb *obj, const char *key);
 extern void om_jsonb_check_keys(Jsonb *obj, const char *what, const char *const *allowed);
@@ -174,6 +182,7 @@ typedef struct OmL1Rules
 extern void om_cache_init(void);
 extern bool om_transition_allowed(const char *from, const char *to, bool *manual);
 extern void om_l1_rules(OmL1Rules *rules);
+extern int	om_max_text_length(void);
 
 /* confirm.c: the level-1 checks */
 typedef struct OmConfirmLine
@@ -222,6 +231,10 @@ extern char *om_confirm(int64 order_id, const char *approver);
 extern bool om_last_delivery(int64 order_id, TimestampTz *at);
 extern void om_count_delivery(int64 customer_id, TimestampTz delivered_at, TimestampTz promised_at,
 							  int sign);
+
+/* system_columns.c: columns only the extension writes */
+extern void om_check_system_columns(const char *table, TupleDesc desc, HeapTuple oldtup,
+									HeapTuple newtup, const char *const *stamped);
 
 /* lifecycle.c */
 extern void om_set_status(int64 order_id, const char *to_status, const char *reason);

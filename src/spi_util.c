@@ -19,6 +19,7 @@
 #include "utils/portal.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 
 /*
@@ -125,6 +126,19 @@ char *
 om_session_user(void)
 {
 	return GetUserNameFromId(GetOuterUserId(), false);
+}
+
+/*
+ * Is the caller (see om_session_user) an ordermgmt_admin, or a superuser?
+ * For what only an admin may ask of an API function.
+ */
+bool
+om_caller_is_admin(void)
+{
+	Oid			admin = get_role_oid("ordermgmt_admin", true);
+
+	return superuser_arg(GetOuterUserId()) ||
+		(OidIsValid(admin) && has_privs_of_role(GetOuterUserId(), admin));
 }
 
 /*

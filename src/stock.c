@@ -192,13 +192,45 @@ om_release_reservations(int64 order_id)
 /*
  * receive_stock(sku, warehouse, qty, unit_cost) returns bigint move id
  */
+/*
+ * A receipt's unit_cost moves the moving-average cost of every later sale.
+ * Without an admin it stays within max_cost_factor of the product's cost
+ * (its master-data unit_cost, else the average on hand), either way; a
+ * product with no cost yet takes any.
+ */
+static void
+check_cost_bound(const char *sku, Numeric unit_cost, Datum reference, bool no_reference, Numeric factor)
+{
+	Numeric		ref;
+	Numeric		high;
+	Numeric		low;
+
+	if (no_reference || om_caller_is_admin())
+		return;
+	ref = DatumGetNumeric(reference);
+	high = DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(ref), NumericGetDatum(factor)));
+	low = DatumGetNumeric(DirectFunctionCall2(numeric_div, NumericGetDatum(ref), NumericGetDatum(factor)));
+	if (om_numeric_cmp(unit_cost, high) > 0 || om_numeric_cmp(unit_cost, low) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unit_cost %s of product \"%s\" is more than %s times away from its cost %s",
+						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(unit_cost))), sku,
+						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(factor))),
+						DatumGetCString(DirectFunctionCall1(numeric_out, reference))),
+				 errdetail("A receipt's cost moves the cost of goods of every later sale."),
+				 errhint("An ordermgmt_admin can receive at this cost, or update the product's unit_cost first.")));
+}
+
 PG_FUNCTION_INFO_V1(ordermgmt_receive_stock);
 Datum
 ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 {
 	static OmPlan lookup = OM_PLAN(
 		"SELECT p.product_id, w.warehouse_id, coalesce($3, p.unit_cost, s.avg_cost, 0), "
-		"       (SELECT value FROM ordermgmt.settings WHERE key = 'currency'), coalesce(s.on_hand, 0) "
+		"       (SELECT value FROM ordermgmt.settings WHERE key = 'currency'), coalesce(s.on_hand, 0), "
+		"       coalesce(nullif(p.unit_cost, 0), nullif(s.avg_cost, 0)), "
+		"       coalesce((SELECT value::numeric FROM ordermgmt.settings WHERE key = 'max_cost_factor'), "
+		OM_MAX_COST_FACTOR_DEFAULT ") "
 		"  FROM (SELECT 1) AS one "
 		"  LEFT JOIN ordermgmt.products p ON p.sku = $1 "
 		"  LEFT JOIN ordermgmt.warehouses w ON w.code = $2 "
@@ -254,6 +286,14 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 				 errmsg("unknown warehouse \"%s\"", warehouse)));
 	cost = DatumGetNumericCopy(om_getdatum(0, 3, &isnull));
 	currency = om_gettext(0, 4);
+	if (unit_cost)
+	{
+		bool		no_reference;
+		Datum		reference = om_getdatum(0, 6, &no_reference);
+
+		check_cost_bound(sku, unit_cost, reference, no_reference,
+						 DatumGetNumeric(om_getdatum(0, 7, &isnull)));
+	}
 	/* What the receipt adds up to must still fit the stock row and the ledger. */
 	(void) om_check_quantity(DatumGetNumeric(DirectFunctionCall2(numeric_add, om_getdatum(0, 5, &isnull),
 																 NumericGetDatum(qty))),

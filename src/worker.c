@@ -122,11 +122,12 @@ run_relay(void)
 		INT8OID);
 	static OmPlan next_events = OM_PLAN(
 		"SELECT e.event_id, e.kind, coalesce(e.order_id, 0), e.payload::text, "
-		"       CASE WHEN e.kind IN ('alert.raised', 'alert.resolved') THEN "
-		"         format('{\"alert_id\": %s, \"rule_code\": %s, \"level\": %s, \"severity\": %s, "
-		"\"order_id\": %s, \"state\": %s}', e.payload -> 'alert_id', e.payload -> 'rule_code', "
-		"                e.payload -> 'level', e.payload -> 'severity', coalesce(e.order_id::text, 'null'), "
-		"                e.payload -> 'state') END "
+		"       CASE WHEN e.kind OPERATOR(pg_catalog.=) ANY ('{alert.raised,alert.resolved}') THEN "
+		"         pg_catalog.format('{\"alert_id\": %s, \"rule_code\": %s, \"level\": %s, \"severity\": %s, "
+		"\"order_id\": %s, \"state\": %s}', e.payload OPERATOR(pg_catalog.->) 'alert_id', "
+		"                e.payload OPERATOR(pg_catalog.->) 'rule_code', e.payload OPERATOR(pg_catalog.->) 'level', "
+		"                e.payload OPERATOR(pg_catalog.->) 'severity', coalesce(e.order_id::pg_catalog.text, 'null'), "
+		"                e.payload OPERATOR(pg_catalog.->) 'state') END "
 		"  FROM ordermgmt.events_since($1, $2) AS e",
 		INT8OID, INT4OID);
 	static OmPlan save_position = OM_PLAN(
@@ -211,6 +212,12 @@ ordermgmt_worker_main(Datum arg pg_attribute_unused())
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnection(om_database, NULL, 0);
+	/*
+	 * The worker is a superuser session: a name its statements look up in a
+	 * schema that others can create in would run their code with its rights.
+	 * The pin overrides any ALTER DATABASE/ROLE ... SET search_path.
+	 */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	pgstat_report_appname("ordermgmt worker");
 	elog(LOG, "ordermgmt worker started in database \"%s\"", om_database);
 

@@ -76,8 +76,11 @@ RESET ROLE;
 --------------------------------------------------------------------------
 -- v_fulfillment_times: per UTC week of entry
 --------------------------------------------------------------------------
+-- history is backdated as raw data: clients cannot rewrite these stamps
+SET session_replication_role = replica;
 UPDATE ordermgmt.orders SET created_at = '2026-02-27 10:00+00', confirmed_at = '2026-02-27 12:00+00'
  WHERE order_id IN (:o1, :o2, :o3);
+RESET session_replication_role;
 SELECT * FROM ordermgmt.v_fulfillment_times WHERE week < '2026-06-01';
 
 --------------------------------------------------------------------------

@@ -1,0 +1,66 @@
+\echo Use "ALTER EXTENSION ordermgmt UPDATE TO '0.5.0'" to load this file. \quit
+
+-- ordermgmt 0.5.0: hardening against hostile logins (docs/security.md).
+
+--------------------------------------------------------------------------
+-- Every function runs with a pinned search_path
+--------------------------------------------------------------------------
+-- A function that resolves names with the caller's search_path runs the
+-- caller's look-alike operators and functions; inside a trigger or a
+-- SECURITY DEFINER function that is the caller's code with our rights.
+ALTER FUNCTION ordermgmt.order_lines_guard() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ordermgmt.postings_balanced() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ordermgmt.ledger_immutable() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ordermgmt.config_keep_builtin() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ordermgmt.config_merge() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION ordermgmt.config_changed() SET search_path = pg_catalog, pg_temp;
+
+-- rule_delay stays inlinable (no SET clause), so nothing in it may be
+-- looked up by name: a simple CASE compares with whatever "=" the
+-- caller's path finds, an explicit OPERATOR() does not.
+CREATE OR REPLACE FUNCTION ordermgmt.rule_delay(rule_code text, thresholds jsonb, variant text DEFAULT NULL)
+    RETURNS interval LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+SELECT CASE
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L1_CONFIRMATION_OVERDUE'
+           THEN (thresholds OPERATOR(pg_catalog.->>) 'deadline')::pg_catalog.interval
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L2_PROCESSING_OVERDUE'
+           THEN (thresholds OPERATOR(pg_catalog.->>) 'processing_time')::pg_catalog.interval
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L2_STALLED'
+           THEN (thresholds OPERATOR(pg_catalog.->>) 'stall_time')::pg_catalog.interval
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L3_DELIVERY_LATE'
+           THEN coalesce((thresholds OPERATOR(pg_catalog.->>) 'grace')::pg_catalog.interval, '0')
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L3_PAYMENT_OVERDUE'
+           THEN coalesce((thresholds OPERATOR(pg_catalog.->>) 'grace')::pg_catalog.interval, '0')
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L3_TICKET_OVERDUE'
+           THEN (thresholds OPERATOR(pg_catalog.->>) coalesce(variant, 'normal'))::pg_catalog.interval
+       END
+$$;
+
+--------------------------------------------------------------------------
+-- Settings that bound what a caller can do
+--------------------------------------------------------------------------
+ALTER TABLE ordermgmt.settings DROP CONSTRAINT settings_key_check;
+ALTER TABLE ordermgmt.settings ADD CONSTRAINT settings_key_check
+    CHECK (key IN ('default_warehouse', 'auto_confirm', 'currency', 'event_retention',
+                   'max_text_length', 'max_cost_factor'));
+ALTER TABLE ordermgmt.settings ADD CONSTRAINT settings_max_text_length_check
+    CHECK (key <> 'max_text_length' OR value::int4 BETWEEN 16 AND 1000000);
+ALTER TABLE ordermgmt.settings ADD CONSTRAINT settings_max_cost_factor_check
+    CHECK (key <> 'max_cost_factor' OR value::numeric >= 1);
+
+CREATE OR REPLACE VIEW ordermgmt.v_settings AS
+SELECT d.key, coalesce(s.value, d.default_value) AS value, d.default_value, d.description
+  FROM (VALUES
+        ('default_warehouse', NULL, 'Warehouse code used when an order names none (NULL: the only warehouse)'),
+        ('auto_confirm', 'true', 'Submitted orders run their level-1 confirmation at once'),
+        ('currency', 'EUR', 'Currency of new orders unless options.currency says otherwise'),
+        ('event_retention', '30 days', 'How long events and resolved alerts are kept by purge_history'),
+        ('max_text_length', '4096', 'Longest free text (reasons, notes, subjects, memos, carrier, tracking) in characters'),
+        ('max_cost_factor', '10', 'A receipt''s unit_cost stays within this factor of the product''s cost unless an admin receives it'))
+       AS d(key, default_value, description)
+  LEFT JOIN ordermgmt.settings s USING (key);
+
+-- Backends cache max_text_length: a change makes every backend reload it.
+CREATE TRIGGER settings_cache_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON ordermgmt.settings FOR EACH STATEMENT EXECUTE FUNCTION ordermgmt.config_changed();
