@@ -829,6 +829,14 @@ run_session(PGconn *conn, bool reconnected, bool *established)
 	int64_t		poll_at = -1;
 	bool		wake = true;
 
+	/*
+	 * Resolve every name of our queries in pg_catalog only, as pg_dump
+	 * does: look-alikes that another role planted in a schema on the
+	 * default path would otherwise run with the listener's rights.
+	 */
+	if ((res = query(conn, "SELECT pg_catalog.set_config('search_path', '', false)", 0, NULL)) == NULL)
+		goto ended;
+	PQclear(res);
 	if ((res = query(conn, "LISTEN " EVENTS_CHANNEL, 0, NULL)) == NULL)
 		goto ended;
 	PQclear(res);

@@ -47,6 +47,25 @@ pgtap() {
   pg_prove -d ordermgmt_tap "$@"
 }
 
+# Perl TAP tests (PostgreSQL::Test::Cluster, shipped with the server's
+# PGXS files) start clusters of their own, which PostgreSQL refuses to run
+# as root: they run as the postgres user in a copy of test/t.
+perl_tap() {
+  local dir rc=0 pgxs
+  pgxs=$(dirname "$(pg_config --pgxs)")/..
+  dir=$(mktemp -d /tmp/ordermgmt-perl-tap.XXXXXX)
+  cp -r test/t "$dir/t"
+  chown -R postgres: "$dir"
+  (cd "$dir" && runuser -u postgres -- env -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE \
+      PATH="$(pg_config --bindir):$PATH" TESTDIR="$dir" PG_REGRESS="$pgxs/test/regress/pg_regress" \
+      prove -I "$pgxs/test/perl" t/*.pl) || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    for f in "$dir"/tmp_check/log/regress_log_*; do echo "---- $f ----"; tail -n 40 "$f"; done
+  fi
+  rm -rf "$dir"
+  return "$rc"
+}
+
 shopt -s nullglob
 regress_files=(test/sql/*.sql)
 isolation_files=(test/isolation/specs/*.spec)
@@ -58,6 +77,8 @@ for t in test/pgbench/*.sh; do
   if [ -x "$t" ]; then suite "pgbench: $t" "./$t"; fi
 done
 if [ ${#pgtap_files[@]} -gt 0 ]; then suite "pgTAP" pgtap "${pgtap_files[@]}"; fi
+perl_tap_files=(test/t/*.pl)
+if [ ${#perl_tap_files[@]} -gt 0 ]; then suite "Perl TAP" perl_tap; fi
 # These start clusters of their own (they can source scripts/common.sh).
 for t in test/tap/*.sh; do
   if [ -x "$t" ]; then suite "tap: $t" "./$t"; fi

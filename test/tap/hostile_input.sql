@@ -668,9 +668,14 @@ BEGIN
         -- lines of an order that is no longer a draft (OM001).
         fn_name := 'probe: plain UPDATE of a confirmed order';
         fn_permitted := true;
-        stmt := CASE WHEN random() < 0.5
-                     THEN format('UPDATE ordermgmt.orders SET status = %L WHERE order_id = %s', 'shipped', probe_order)
-                     ELSE format('UPDATE ordermgmt.order_lines SET qty = qty + 1 WHERE order_id = %s', probe_order)
+        -- Nor write a column only the extension writes (approved_by would
+        -- skip the price and credit checks, shipped_qty allow invoicing).
+        stmt := CASE floor(random() * 4)::int
+                     WHEN 0 THEN format('UPDATE ordermgmt.orders SET status = %L WHERE order_id = %s', 'shipped', probe_order)
+                     WHEN 1 THEN format('UPDATE ordermgmt.order_lines SET qty = qty + 1 WHERE order_id = %s', probe_order)
+                     WHEN 2 THEN format('UPDATE ordermgmt.orders SET approved_by = %L WHERE order_id = %s', 'cfo', probe_order)
+                     ELSE format('UPDATE ordermgmt.orders SET created_at = created_at - interval %L WHERE order_id = %s',
+                                 '1 year', probe_order)
                 END;
     ELSIF r >= 0.03 AND r < 0.08 AND EXISTS (SELECT 1 FROM hostile.calls c WHERE c.session = call.session) THEN
         -- the session's previous statement again (retries, idempotency keys)
@@ -783,6 +788,9 @@ SELECT CASE
     WHEN c.input_code IS NOT NULL AND (c.outcome LIKE '22___' OR c.outcome IN ('54000', '54001')) THEN true
     -- a role without EXECUTE is refused, whatever the arguments
     WHEN NOT c.permitted THEN c.outcome = '42501'
+    -- a tick in the future is an admin's (the app's raise every alert early)
+    WHEN c.fn = 'ordermgmt.monitor_tick(timestamp with time zone)' AND c.session = 'app' AND c.outcome = '42501'
+        THEN true
     -- the pure helpers of the monitor_rules CHECK constraint convert the
     -- thresholds with the types' own input functions
     WHEN c.fn IN ('ordermgmt.rule_delay(text,jsonb,text)', 'ordermgmt.rule_thresholds_valid(text,jsonb)')
