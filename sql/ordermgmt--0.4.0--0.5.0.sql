@@ -64,3 +64,56 @@ SELECT d.key, coalesce(s.value, d.default_value) AS value, d.default_value, d.de
 -- Backends cache max_text_length: a change makes every backend reload it.
 CREATE TRIGGER settings_cache_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON ordermgmt.settings FOR EACH STATEMENT EXECUTE FUNCTION ordermgmt.config_changed();
+
+--------------------------------------------------------------------------
+-- Definer rights without a superuser
+--------------------------------------------------------------------------
+-- SECURITY DEFINER functions run as their owner, and the worker drops to
+-- that role for its work: a hole in either yields the extension's own
+-- tables, not the cluster.  ordermgmt_owner owns every table, view,
+-- sequence and function of the extension and nothing else; it cannot log
+-- in, and nobody is a member of it.  The schema and the type stay with
+-- the superuser who created the extension.
+DO $owner$
+DECLARE
+    member record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ordermgmt_owner') THEN
+        CREATE ROLE ordermgmt_owner NOLOGIN NOINHERIT;
+    ELSIF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                   WHERE r.rolname = 'ordermgmt_owner'
+                     AND (r.rolcanlogin OR r.rolsuper OR r.rolcreaterole OR r.rolcreatedb
+                          OR r.rolreplication OR r.rolbypassrls))
+       OR EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members m
+                   WHERE 'ordermgmt_owner'::pg_catalog.regrole IN (m.roleid, m.member)) THEN
+        -- whoever made it so could act as the owner of every order
+        RAISE EXCEPTION 'role ordermgmt_owner exists and can log in, has an attribute or a membership'
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Make it NOLOGIN with no attributes and no members, or drop it, then try again.';
+    END IF;
+    GRANT USAGE ON SCHEMA ordermgmt TO ordermgmt_owner;
+    GRANT USAGE ON TYPE ordermgmt.order_status TO ordermgmt_owner;
+    FOR member IN
+        SELECT d.classid, d.objid, c.relkind
+          FROM pg_catalog.pg_depend d
+          LEFT JOIN pg_catalog.pg_class c ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = d.objid
+         WHERE d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND d.deptype = 'e'
+           AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'ordermgmt')
+    LOOP
+        IF member.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass THEN
+            EXECUTE pg_catalog.format('ALTER ROUTINE %s OWNER TO ordermgmt_owner',
+                                      member.objid::pg_catalog.regprocedure);
+        ELSIF member.relkind IN ('r', 'p') THEN
+            -- with the sequences of its serial and identity columns
+            EXECUTE pg_catalog.format('ALTER TABLE %s OWNER TO ordermgmt_owner', member.objid::pg_catalog.regclass);
+        ELSIF member.relkind = 'v' THEN
+            EXECUTE pg_catalog.format('ALTER VIEW %s OWNER TO ordermgmt_owner', member.objid::pg_catalog.regclass);
+        ELSIF member.relkind = 'S' AND NOT EXISTS (
+                SELECT 1 FROM pg_catalog.pg_depend t
+                 WHERE t.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND t.objid = member.objid
+                   AND t.deptype IN ('a', 'i')) THEN
+            EXECUTE pg_catalog.format('ALTER SEQUENCE %s OWNER TO ordermgmt_owner', member.objid::pg_catalog.regclass);
+        END IF;
+    END LOOP;
+END
+$owner$;

@@ -153,7 +153,9 @@ om_raw_load(void)
 {
 	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
 		return true;
-	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY && superuser();
+	/* The session's user: inside our triggers the current one is their owner. */
+	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY &&
+		superuser_arg(GetOuterUserId());
 }
 
 /*

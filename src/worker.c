@@ -28,6 +28,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -169,6 +170,22 @@ run_relay(void)
 }
 
 /*
+ * The worker connects as the bootstrap superuser (a background worker
+ * cannot connect as a NOLOGIN role on PostgreSQL 15) and does its work as
+ * ordermgmt_owner, which owns the extension's tables and nothing else.
+ * run_unit switches back after the unit's transaction, commit or abort.
+ * Before an install that made the role, it stays the superuser.
+ */
+static void
+drop_to_owner(void)
+{
+	Oid			owner = get_role_oid("ordermgmt_owner", true);
+
+	if (OidIsValid(owner))
+		SetUserIdAndSecContext(owner, SECURITY_LOCAL_USERID_CHANGE);
+}
+
+/*
  * Run one unit of work in its own transaction.  An error is logged and
  * rolled back; the worker goes on with the next unit.
  */
@@ -176,11 +193,15 @@ static void
 run_unit(void (*work) (void), const char *what)
 {
 	MemoryContext unit_context = CurrentMemoryContext;
+	Oid			session_user;
+	int			session_context;
 
+	GetUserIdAndSecContext(&session_user, &session_context);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PG_TRY();
 	{
+		drop_to_owner();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, what);
@@ -198,6 +219,7 @@ run_unit(void (*work) (void), const char *what)
 		AbortCurrentTransaction();
 	}
 	PG_END_TRY();
+	SetUserIdAndSecContext(session_user, session_context);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 

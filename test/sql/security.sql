@@ -253,7 +253,37 @@ SELECT status, length(hold_reason) AS hold_reason_length, length(cancel_reason) 
   FROM ordermgmt.orders WHERE order_id = :o3;
 SELECT max(length(payload::text)) < 9000 AS events_stay_small FROM ordermgmt.events WHERE event_id > :events1;
 
+--------------------------------------------------------------------------
+-- 6. Definer rights without a superuser
+--------------------------------------------------------------------------
+-- every table, view, sequence and function belongs to ordermgmt_owner
+SELECT pg_describe_object(d.classid, d.objid, 0) AS not_owned_by_ordermgmt_owner
+  FROM pg_depend d
+  LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+  LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+ WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'ordermgmt')
+   AND coalesce(c.relowner, p.proowner) IS DISTINCT FROM 'ordermgmt_owner'::regrole
+   AND d.classid IN ('pg_class'::regclass, 'pg_proc'::regclass)
+ ORDER BY 1;
+SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls,
+       (SELECT count(*) FROM pg_auth_members m WHERE 'ordermgmt_owner'::regrole IN (m.roleid, m.member)) AS memberships
+  FROM pg_roles WHERE rolname = 'ordermgmt_owner';
+-- so SECURITY DEFINER functions do not run as a superuser
+SELECT count(*) AS definer_functions_of_a_superuser
+  FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+ WHERE p.pronamespace = 'ordermgmt'::regnamespace AND p.prosecdef AND r.rolsuper;
+-- the owner reaches only its own objects: no other schema's tables
+SELECT has_table_privilege('ordermgmt_owner', 'pg_catalog.pg_authid', 'SELECT') AS reads_pg_authid;
+-- an owner role someone could log in as, or act as, stops the install
+DROP EXTENSION ordermgmt CASCADE;
+ALTER ROLE ordermgmt_owner LOGIN;
+SELECT pg_temp.try('CREATE EXTENSION ordermgmt') AS install_with_login_owner;
+ALTER ROLE ordermgmt_owner NOLOGIN;
+GRANT ordermgmt_owner TO om_sec_app;
+SELECT pg_temp.try('CREATE EXTENSION ordermgmt') AS install_with_member_of_owner;
+REVOKE ordermgmt_owner FROM om_sec_app;
+
 DROP ROLE om_sec_app;
 DROP ROLE om_sec_admin;
-DROP EXTENSION ordermgmt CASCADE;
 CREATE EXTENSION ordermgmt;
