@@ -66,6 +66,30 @@ CREATE TRIGGER settings_cache_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCA
     ON ordermgmt.settings FOR EACH STATEMENT EXECUTE FUNCTION ordermgmt.config_changed();
 
 --------------------------------------------------------------------------
+-- Alerts are the service desk's and the approvers' to acknowledge and resolve
+--------------------------------------------------------------------------
+-- The first two department roles of the split to come: ordermgmt_app
+-- stays a member of the service role, so its callers keep working.
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ordermgmt_service') THEN
+        CREATE ROLE ordermgmt_service NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'ordermgmt_approver') THEN
+        CREATE ROLE ordermgmt_approver NOLOGIN;
+    END IF;
+END
+$roles$;
+GRANT USAGE ON SCHEMA ordermgmt TO ordermgmt_service, ordermgmt_approver;
+GRANT ordermgmt_reader TO ordermgmt_service, ordermgmt_approver;
+GRANT SELECT ON ordermgmt.alerts TO ordermgmt_service, ordermgmt_approver;
+REVOKE EXECUTE ON FUNCTION ordermgmt.acknowledge_alert(bigint, text), ordermgmt.resolve_alert(bigint, text)
+    FROM ordermgmt_app;
+GRANT EXECUTE ON FUNCTION ordermgmt.acknowledge_alert(bigint, text), ordermgmt.resolve_alert(bigint, text)
+    TO ordermgmt_service, ordermgmt_approver;
+GRANT ordermgmt_service TO ordermgmt_app;
+
+--------------------------------------------------------------------------
 -- Definer rights without a superuser
 --------------------------------------------------------------------------
 -- SECURITY DEFINER functions run as their owner, and the worker drops to

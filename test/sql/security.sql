@@ -254,7 +254,27 @@ SELECT status, length(hold_reason) AS hold_reason_length, length(cancel_reason) 
 SELECT max(length(payload::text)) < 9000 AS events_stay_small FROM ordermgmt.events WHERE event_id > :events1;
 
 --------------------------------------------------------------------------
--- 6. Definer rights without a superuser
+-- 6. Alerts are acknowledged and resolved by the service desk and approvers
+--------------------------------------------------------------------------
+DROP ROLE IF EXISTS om_sec_service;
+DROP ROLE IF EXISTS om_sec_approver;
+DROP ROLE IF EXISTS om_sec_reader;
+CREATE ROLE om_sec_service LOGIN IN ROLE ordermgmt_service;
+CREATE ROLE om_sec_approver LOGIN IN ROLE ordermgmt_approver;
+CREATE ROLE om_sec_reader LOGIN IN ROLE ordermgmt_reader;
+SELECT min(alert_id) AS a1, max(alert_id) AS a2 FROM ordermgmt.alerts WHERE status = 'open' \gset
+SELECT r AS role,
+       pg_temp.try(format('SET ROLE %I; SELECT ordermgmt.acknowledge_alert(%s, ''seen'')', r, :a1)) AS acknowledge,
+       pg_temp.try(format('SET ROLE %I; SELECT ordermgmt.resolve_alert(%s, ''done'')', r, :a2)) AS resolve,
+       pg_temp.try(format('SET ROLE %I; SELECT count(*) FROM ordermgmt.create_order(''ACME'', ''[{"sku": "B", "qty": 1}]'')', r)) AS create_order
+  FROM unnest(ARRAY['om_sec_reader', 'om_sec_service', 'om_sec_approver', 'om_sec_app']) AS r;
+RESET ROLE;
+DROP ROLE om_sec_service;
+DROP ROLE om_sec_approver;
+DROP ROLE om_sec_reader;
+
+--------------------------------------------------------------------------
+-- 7. Definer rights without a superuser
 --------------------------------------------------------------------------
 -- every table, view, sequence and function belongs to ordermgmt_owner
 SELECT pg_describe_object(d.classid, d.objid, 0) AS not_owned_by_ordermgmt_owner

@@ -10,6 +10,8 @@
 #     codes only: no reasons, subjects, carriers, approvers or amounts.
 #  3. A forged notification with a huge event id costs ordermgmt-listen one
 #     check, not a poll every second for ever.
+#  4. An idle transaction holds every listener back until the timeout that
+#     docs/security.md recommends ends it.
 use strict;
 use warnings;
 use JSON::PP;
@@ -174,6 +176,30 @@ $listener->signal('TERM');
 $listener->finish;
 like($lerr, qr/ignoring a notification of event 999999999999/, 'the listener says it ignored the forged id');
 like($lout, qr/"kind": "order.created"/, 'the listener still prints the next real event');
+
+# ---------------------------------------------------------------------------
+# 4: an idle transaction holds every listener back until its timeout ends it
+# ---------------------------------------------------------------------------
+# docs/security.md: a session that wrote an event and went idle keeps
+# events_since (and so the relay and every listener) from passing its
+# event; idle_in_transaction_session_timeout, set per login, ends it.
+my $held = $node->safe_psql($db, q{SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]')});
+my $clerk = $node->background_psql($db, on_error_stop => 0);
+$clerk->query_safe("SET idle_in_transaction_session_timeout = '3s'");
+$clerk->query_safe('BEGIN');
+$clerk->query_safe("SELECT ordermgmt.hold_order($held, 'gone for lunch')");
+my $before = $node->safe_psql($db, 'SELECT max(event_id) FROM ordermgmt.events');
+my $later = $node->safe_psql($db, q{SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]')});
+is($node->safe_psql($db, "SELECT count(*) FROM ordermgmt.events_since($before) WHERE order_id = $later"),
+	'0', 'an idle transaction that wrote an event holds back the events committed after it');
+ok($node->poll_query_until($db,
+		"SELECT count(*) > 0 FROM ordermgmt.events_since($before) WHERE order_id = $later"),
+	'idle_in_transaction_session_timeout ends it, and the events come through');
+is($node->safe_psql($db, "SELECT status FROM ordermgmt.orders WHERE order_id = $held"),
+	'confirmed', 'the idle session\'s hold was rolled back');
+ok($node->log_contains(qr/terminating connection due to idle-in-transaction timeout/),
+	'the server logged why');
+eval { $clerk->quit };
 
 $node->stop;
 done_testing();
