@@ -1,6 +1,9 @@
 # ordermgmt: PGXS build
 MODULE_big = ordermgmt
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# src/api: the SQL-callable entry points (functions, triggers, the worker);
+# src/domain: the rules; src/store: SPI, caches, outbox, stock and alert
+# rows.  Each layer calls only the ones below it (docs/architecture.md).
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/api/*.c src/domain/*.c src/store/*.c)))
 
 EXTENSION = ordermgmt
 EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" ordermgmt.control)
@@ -19,7 +22,7 @@ ISOLATION_OPTS = --inputdir=test/isolation --load-extension=ordermgmt
 PG_CONFIG ?= pg_config
 PG_CFLAGS += -Wall -Wextra
 # The server headers are system headers to us: -Wextra speaks of our code only.
-PG_CPPFLAGS += -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS += -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server)
 EXTRA_CLEAN = results regression.diffs regression.out output_iso
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)

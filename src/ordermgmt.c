@@ -1,17 +1,15 @@
 /*
  * ordermgmt.c
- *		Module entry point: settings (GUCs) and per-subsystem set-up.
+ *		Module entry point: the ordermgmt.notify setting and each layer's
+ *		set-up (caches, outbox callbacks, the background worker).
  */
-#include "ordermgmt.h"
+#include "api/api.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
-
-int			om_notify_mode = OM_NOTIFY_IMMEDIATE;
-int			om_api_depth = 0;
 
 static const struct config_enum_entry notify_mode_options[] = {
 	{"off", OM_NOTIFY_OFF, false},

@@ -9,7 +9,7 @@
  * been relayed.  Resolved alerts older than the window go too; open and
  * acknowledged alerts always stay.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "fmgr.h"
 #include "funcapi.h"
@@ -21,12 +21,12 @@
 #define PURGE_BATCH 10000
 
 /*
- * purge_history(older_than interval DEFAULT NULL) returns table(events bigint, alerts bigint)
- * NULL means the event_retention setting (default 30 days).
+ * Delete events and resolved alerts older than keep (NULL: the
+ * event_retention setting, default 30 days); counts what went into
+ * *events and *alerts.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_purge_history);
-Datum
-ordermgmt_purge_history(PG_FUNCTION_ARGS)
+void
+om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 {
 	/*
 	 * A window longer than now() can go back in the calendar (some 6700
@@ -49,34 +49,26 @@ ordermgmt_purge_history(PG_FUNCTION_ARGS)
 		"  SELECT alert_id FROM ordermgmt.alerts "
 		"   WHERE status = 'resolved' AND resolved_at < $1 LIMIT $2)",
 		TIMESTAMPTZOID, INT4OID);
-	TupleDesc	tupdesc;
 	Datum		v[3];
 	char		nulls[3] = {' ', ' ', ' '};
-	Datum		result[2];
-	bool		result_nulls[2] = {false, false};
 	Datum		cutoff_time;
 	int64		upto;
-	int64		events = 0;
-	int64		alerts = 0;
 	bool		isnull;
 	int			n;
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "purge_history must return a row");
-
-	SPI_connect();
-	if (PG_ARGISNULL(0))
+	*events = 0;
+	*alerts = 0;
+	if (keep == NULL)
 		nulls[0] = 'n';
 	else
 	{
-		Interval   *keep = PG_GETARG_INTERVAL_P(0);
-
 		if (keep->month < 0 || keep->day < 0 || keep->time < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("older_than must not be negative")));
-		v[0] = PG_GETARG_DATUM(0);
+		v[0] = IntervalPGetDatum(keep);
 	}
+	SPI_connect();
 	om_exec(&window, v, nulls, true, 1);
 	cutoff_time = om_getdatum(0, 1, &isnull);
 	/* Never past what a running transaction may still add to, nor the relay. */
@@ -95,7 +87,7 @@ ordermgmt_purge_history(PG_FUNCTION_ARGS)
 		v[1] = Int64GetDatum(upto);
 		v[2] = Int32GetDatum(PURGE_BATCH);
 		n = om_exec(&purge_events, v, NULL, false, 0);
-		events += n;
+		*events += n;
 	} while (n == PURGE_BATCH);
 
 	do
@@ -104,11 +96,7 @@ ordermgmt_purge_history(PG_FUNCTION_ARGS)
 		v[0] = cutoff_time;
 		v[1] = Int32GetDatum(PURGE_BATCH);
 		n = om_exec(&purge_alerts, v, NULL, false, 0);
-		alerts += n;
+		*alerts += n;
 	} while (n == PURGE_BATCH);
 	SPI_finish();
-
-	result[0] = Int64GetDatum(events);
-	result[1] = Int64GetDatum(alerts);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, result, result_nulls)));
 }

@@ -16,7 +16,7 @@
  * so each event is sent exactly once, in event order, and never before its
  * own transaction has committed (events_since only returns settled ids).
  */
-#include "ordermgmt.h"
+#include "api/api.h"
 
 #include "access/xact.h"
 #include "commands/async.h"

@@ -1,6 +1,6 @@
 /*
  * billing.c
- *		Invoices, payments and automatic completion.
+ *		Invoices and payments.
  *
  * An order line bills (shipped - returned) - (invoiced - credited): what
  * left the warehouse and stayed with the customer, less what is already
@@ -8,7 +8,7 @@
  * (receivable = revenue + tax) balance exactly.
  * Lock order: the order row, then its invoices.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -17,30 +17,12 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 
-/* A delivered order that is fully invoiced and fully paid becomes completed. */
-void
-om_maybe_complete(int64 order_id)
-{
-	static OmPlan settled = OM_PLAN(
-		"SELECT o.status = 'delivered' "
-		"   AND NOT EXISTS (SELECT 1 FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id "
-		"                      AND l.shipped_qty - l.returned_qty <> l.invoiced_qty - l.credited_qty) "
-		"   AND NOT EXISTS (SELECT 1 FROM ordermgmt.invoices i WHERE i.order_id = o.order_id AND i.due > 0) "
-		"  FROM ordermgmt.orders o WHERE o.order_id = $1",
-		INT8OID);
-	Datum		v[1];
-
-	v[0] = Int64GetDatum(order_id);
-	if (om_exec(&settled, v, NULL, false, 1) > 0 && om_getbool(0, 1))
-		om_set_status(order_id, "completed", NULL);
-}
-
 /*
- * invoice_order(order_id bigint, due_days int) returns bigint
+ * Invoice what an order shipped and has not billed yet, due in due_days;
+ * returns the invoice id.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_invoice_order);
-Datum
-ordermgmt_invoice_order(PG_FUNCTION_ARGS)
+int64
+om_invoice_order(int64 order_id, int32 due_days)
 {
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT status::text, customer_id, currency::text FROM ordermgmt.orders "
@@ -64,8 +46,6 @@ ordermgmt_invoice_order(PG_FUNCTION_ARGS)
 		"        WHERE l.order_id = $1 AND l.line_no = c.line_no AND EXISTS (SELECT 1 FROM inv)) "
 		"SELECT invoice_id, net, tax, total, due_at FROM inv",
 		INT8OID, INT8OID, TEXTOID, INT4OID);
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	int32		due_days;
 	int64		customer_id;
 	char	   *currency;
 	int64		invoice_id;
@@ -76,11 +56,6 @@ ordermgmt_invoice_order(PG_FUNCTION_ARGS)
 	bool		isnull;
 	Datum		v[4];
 
-	if (PG_NARGS() < 2 || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("due_days must not be NULL")));
-	due_days = PG_GETARG_INT32(1);
 	if (due_days < 0 || due_days > 3650)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -128,15 +103,15 @@ ordermgmt_invoice_order(PG_FUNCTION_ARGS)
 						   om_json_quote(currency)));
 	om_maybe_complete(order_id);
 	SPI_finish();
-	PG_RETURN_INT64(invoice_id);
+	return invoice_id;
 }
 
 /*
- * record_payment(invoice_id, amount, method, reference) returns bigint
+ * A payment of an invoice: over-payment refused, a repeated reference
+ * returns the first payment; returns the payment id.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_record_payment);
-Datum
-ordermgmt_record_payment(PG_FUNCTION_ARGS)
+int64
+om_record_payment(int64 invoice_id, Numeric amount, const char *method, const char *reference)
 {
 	static OmPlan find_invoice = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.invoices WHERE invoice_id = $1",
@@ -152,10 +127,6 @@ ordermgmt_record_payment(PG_FUNCTION_ARGS)
 		"inv AS (UPDATE ordermgmt.invoices SET paid = paid + $2 WHERE invoice_id = $1 RETURNING due) "
 		"SELECT payment_id, (SELECT due = 0 FROM inv) FROM pay",
 		INT8OID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID);
-	int64		invoice_id = om_int64_arg(fcinfo, 0, "invoice_id");
-	Numeric		amount = om_numeric_arg(fcinfo, 1, "amount", false);
-	char	   *method = om_text_arg(fcinfo, 2, "method");
-	char	   *reference = om_text_arg_or_null(fcinfo, 3, "reference");
 	int64		order_id;
 	int64		payment_id;
 	Numeric		due;
@@ -193,7 +164,7 @@ ordermgmt_record_payment(PG_FUNCTION_ARGS)
 	{
 		/* A retry with the same reference: the first payment stands. */
 		SPI_finish();
-		PG_RETURN_INT64(payment_id);
+		return payment_id;
 	}
 	if (om_numeric_cmp(amount, due) > 0)
 		ereport(ERROR,
@@ -229,5 +200,5 @@ ordermgmt_record_payment(PG_FUNCTION_ARGS)
 						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount)))));
 	om_maybe_complete(order_id);
 	SPI_finish();
-	PG_RETURN_INT64(payment_id);
+	return payment_id;
 }

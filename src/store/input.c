@@ -1,11 +1,12 @@
 /*
- * json_input.c
- *		Validation of caller-supplied arguments and JSON documents.
+ * input.c
+ *		Validation of caller-supplied values and JSON documents, and the
+ *		numeric helpers every layer uses.
  *
  * Bad input is refused with SQLSTATE 22023 (invalid_parameter_value) before
  * anything is written, with a message that names the offending field.
  */
-#include "ordermgmt.h"
+#include "store/store.h"
 
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
@@ -73,45 +74,6 @@ om_check_quantity(Numeric n, const char *what, bool allow_zero)
 	return n;
 }
 
-Numeric
-om_numeric_arg(FunctionCallInfo fcinfo, int argno, const char *what, bool allow_zero)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be NULL", what)));
-	return om_check_quantity(PG_GETARG_NUMERIC(argno), what, allow_zero);
-}
-
-int64
-om_int64_arg(FunctionCallInfo fcinfo, int argno, const char *what)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be NULL", what)));
-	return PG_GETARG_INT64(argno);
-}
-
-/* A required, non-empty text argument. */
-char *
-om_text_arg(FunctionCallInfo fcinfo, int argno, const char *what)
-{
-	char	   *s;
-
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be NULL", what)));
-	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	if (s[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", what)));
-	om_check_text_length(s, what);
-	return s;
-}
-
 /*
  * Free text is bounded (setting max_text_length): it is copied into the
  * order, its history and its events, and read by every listener.
@@ -146,18 +108,6 @@ om_check_key(const char *s, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be at most %d characters", what, OM_KEY_MAX)));
-}
-
-char *
-om_text_arg_or_null(FunctionCallInfo fcinfo, int argno, const char *what)
-{
-	char	   *s;
-
-	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
-		return NULL;
-	s = text_to_cstring(PG_GETARG_TEXT_PP(argno));
-	om_check_text_length(s, what);
-	return s;
 }
 
 /* The value of key in a JSON object, or NULL when absent. */
@@ -254,4 +204,11 @@ int
 om_numeric_cmp(Numeric a, Numeric b)
 {
 	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+/* An amount rounded to cents, as the ledger stores it. */
+Numeric
+om_money_round(Numeric n)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(n), Int32GetDatum(2)));
 }

@@ -9,7 +9,7 @@
  *	- ledger_immutable: entries and postings are never updated, deleted or
  *	  truncated (OM004); corrections are reversing entries.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -31,12 +31,6 @@ numeric_array(Numeric *elems, int n)
 	for (i = 0; i < n; i++)
 		d[i] = NumericGetDatum(elems[i] ? elems[i] : int64_to_numeric(0));
 	return om_array(d, n, NUMERICOID);
-}
-
-Numeric
-om_money_round(Numeric n)
-{
-	return DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(n), Int32GetDatum(2)));
 }
 
 /*
@@ -113,9 +107,12 @@ static SubTransactionId balanced_subid = InvalidSubTransactionId;
 static int64 balanced_entry_id;
 static int64 balanced_upto;
 
-PG_FUNCTION_INFO_V1(ordermgmt_postings_balanced);
-Datum
-ordermgmt_postings_balanced(PG_FUNCTION_ARGS)
+/*
+ * The commit-time check of the posting posting_id of entry entry_id: its
+ * entry balances per currency (OM003).
+ */
+void
+om_check_entry_balanced(int64 entry_id, int64 posting_id)
 {
 	/* The entry's first unbalanced currency, else any; and its last posting. */
 	static OmPlan imbalance = OM_PLAN(
@@ -125,29 +122,13 @@ ordermgmt_postings_balanced(PG_FUNCTION_ARGS)
 		"          FROM ordermgmt.postings WHERE entry_id = $1 GROUP BY currency) c "
 		" ORDER BY c.debit = c.credit, c.currency LIMIT 1",
 		INT8OID);
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
-	bool		isnull;
-	int64		entry_id;
-	int64		posting_id;
 	Datum		v[1];
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("postings_balanced must be fired as an AFTER INSERT row trigger")));
-
-	desc = trigdata->tg_relation->rd_att;
-	entry_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, SPI_fnumber(desc, "entry_id"),
-										  desc, &isnull));
-	posting_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, SPI_fnumber(desc, "posting_id"),
-											desc, &isnull));
 	if (om_raw_load())
-		return PointerGetDatum(NULL);
+		return;
 	if (balanced_lxid == MyProc->lxid && balanced_subid == GetCurrentSubTransactionId() &&
 		balanced_entry_id == entry_id && posting_id <= balanced_upto)
-		return PointerGetDatum(NULL);
+		return;
 
 	SPI_connect();
 	v[0] = Int64GetDatum(entry_id);
@@ -167,25 +148,16 @@ ordermgmt_postings_balanced(PG_FUNCTION_ARGS)
 		balanced_upto = om_getint64(0, 4);
 	}
 	SPI_finish();
-	return PointerGetDatum(NULL);
 }
 
-PG_FUNCTION_INFO_V1(ordermgmt_ledger_immutable);
-Datum
-ordermgmt_ledger_immutable(PG_FUNCTION_ARGS)
+/* Postings and entries are never updated, deleted or truncated (OM004). */
+void
+om_refuse_ledger_change(const char *relname)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("ledger_immutable must be fired as a BEFORE trigger")));
 	ereport(ERROR,
 			(errcode(ERRCODE_OM_LEDGER_IMMUTABLE),
-			 errmsg("%s rows are never changed or deleted",
-					RelationGetRelationName(trigdata->tg_relation)),
+			 errmsg("%s rows are never changed or deleted", relname),
 			 errhint("Correct the books with ordermgmt.reverse_entry() and a new entry.")));
-	PG_RETURN_NULL();
 }
 
 static const char *const manual_line_keys[] = {"account", "debit", "credit", "currency", NULL};
@@ -208,12 +180,11 @@ money_field(Jsonb *line, const char *key, const char *what)
 }
 
 /*
- * post_entry(memo text, lines jsonb) returns bigint: a manual journal entry
- * of [{"account": code, "debit"?, "credit"?, "currency"?}, ...].
+ * A manual journal entry of lines [{"account": code, "debit"?, "credit"?,
+ * "currency"?}, ...]; returns the entry id.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_post_entry);
-Datum
-ordermgmt_post_entry(PG_FUNCTION_ARGS)
+int64
+om_post_entry(const char *memo, Jsonb *lines)
 {
 	static OmPlan default_currency = OM_PLAN(
 		"SELECT coalesce((SELECT value FROM ordermgmt.settings WHERE key = $1), 'EUR')",
@@ -236,8 +207,6 @@ ordermgmt_post_entry(PG_FUNCTION_ARGS)
 		"       WITH ORDINALITY AS u(code, cur, d, c, ord) "
 		"  JOIN ordermgmt.accounts a ON a.code = u.code ORDER BY u.ord RETURNING entry_id",
 		TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
-	char	   *memo = om_text_arg(fcinfo, 0, "memo");
-	Jsonb	   *lines;
 	JsonbIterator *it;
 	JsonbValue	jv;
 	JsonbIteratorToken tok;
@@ -252,11 +221,6 @@ ordermgmt_post_entry(PG_FUNCTION_ARGS)
 	Datum		v[6];
 	int64		entry_id;
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lines must not be NULL")));
-	lines = PG_GETARG_JSONB_P(1);
 	if (!JB_ROOT_IS_ARRAY(lines) || JB_ROOT_IS_SCALAR(lines))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -355,16 +319,15 @@ ordermgmt_post_entry(PG_FUNCTION_ARGS)
 	om_exec(&insert_entry, v, NULL, false, 0);
 	entry_id = om_getint64(0, 1);
 	SPI_finish();
-	PG_RETURN_INT64(entry_id);
+	return entry_id;
 }
 
 /*
- * reverse_entry(entry_id bigint, memo text) returns bigint: the correcting
- * entry, with every debit and credit swapped.  An entry is reversed once.
+ * The correcting entry of entry_id, with every debit and credit swapped.
+ * An entry is reversed once.  Returns the new entry's id.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_reverse_entry);
-Datum
-ordermgmt_reverse_entry(PG_FUNCTION_ARGS)
+int64
+om_reverse_entry(int64 entry_id, const char *memo)
 {
 	static OmPlan lock_entry = OM_PLAN(
 		"SELECT e.memo, EXISTS (SELECT 1 FROM ordermgmt.journal_entries r WHERE r.reverses_entry_id = e.entry_id) "
@@ -379,8 +342,6 @@ ordermgmt_reverse_entry(PG_FUNCTION_ARGS)
 		"  FROM entry, ordermgmt.postings p WHERE p.entry_id = $1 ORDER BY p.posting_id "
 		"RETURNING entry_id",
 		INT8OID, TEXTOID, TEXTOID);
-	int64		entry_id = om_int64_arg(fcinfo, 0, "entry_id");
-	char	   *memo = om_text_arg_or_null(fcinfo, 1, "memo");
 	Datum		v[3];
 	int64		reversal_id;
 
@@ -403,5 +364,5 @@ ordermgmt_reverse_entry(PG_FUNCTION_ARGS)
 				 errmsg("journal entry " INT64_FORMAT " has no postings to reverse", entry_id)));
 	reversal_id = om_getint64(0, 1);
 	SPI_finish();
-	PG_RETURN_INT64(reversal_id);
+	return reversal_id;
 }

@@ -6,7 +6,7 @@
  * L3_TICKET_OVERDUE deadline whose length depends on its priority, and
  * resolving the ticket clears it.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -14,14 +14,11 @@
 
 static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
 
-/*
- * record_feedback(order_id bigint, rating int, comment text) returns bigint
- */
-PG_FUNCTION_INFO_V1(ordermgmt_record_feedback);
-Datum
-ordermgmt_record_feedback(PG_FUNCTION_ARGS)
+/* A customer's rating (1 to 5) of a submitted order; returns the feedback id. */
+int64
+om_record_feedback(int64 order_id, int32 rating, const char *comment)
 {
-	/* The feedback row carries its customer for the reports (since 0.3.0). */
+	/* The feedback row carries its customer for the reports. */
 	static OmPlan insert_feedback = OM_PLAN(
 		"WITH f AS (INSERT INTO ordermgmt.feedback (order_id, customer_id, rating, comment, recorded_by) "
 		"           SELECT $1, o.customer_id, $2, $3, $4 FROM ordermgmt.orders o WHERE o.order_id = $1 "
@@ -29,26 +26,12 @@ ordermgmt_record_feedback(PG_FUNCTION_ARGS)
 		"SELECT f.feedback_id, $2 <= coalesce((r.thresholds ->> 'max_rating')::int, 2) "
 		"  FROM f, ordermgmt.monitor_rules r WHERE r.rule_code = 'L3_NEGATIVE_FEEDBACK'",
 		INT8OID, INT2OID, TEXTOID, TEXTOID);
-	static OmPlan insert_feedback_0_2 = OM_PLAN(
-		"WITH f AS (INSERT INTO ordermgmt.feedback (order_id, rating, comment, recorded_by) "
-		"           VALUES ($1, $2, $3, $4) RETURNING feedback_id) "
-		"SELECT f.feedback_id, $2 <= coalesce((r.thresholds ->> 'max_rating')::int, 2) "
-		"  FROM f, ordermgmt.monitor_rules r WHERE r.rule_code = 'L3_NEGATIVE_FEEDBACK'",
-		INT8OID, INT2OID, TEXTOID, TEXTOID);
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	char	   *comment = om_text_arg_or_null(fcinfo, 2, "comment");
-	int32		rating;
 	char	   *status;
 	int64		feedback_id;
 	bool		negative;
 	Datum		v[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("rating must not be NULL")));
-	rating = PG_GETARG_INT32(1);
 	if (rating < 1 || rating > 5)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -68,8 +51,7 @@ ordermgmt_record_feedback(PG_FUNCTION_ARGS)
 	else
 		nulls[2] = 'n';
 	v[3] = om_text_datum(om_session_user());
-	om_exec(om_has_column("feedback", "customer_id") ? &insert_feedback : &insert_feedback_0_2,
-			v, nulls, false, 1);
+	om_exec(&insert_feedback, v, nulls, false, 1);
 	feedback_id = om_getint64(0, 1);
 	negative = om_getbool(0, 2);
 
@@ -80,23 +62,17 @@ ordermgmt_record_feedback(PG_FUNCTION_ARGS)
 					   psprintf("{\"rating\": %d, \"comment\": %s}", rating,
 								comment ? om_json_quote(comment) : "null"));
 	SPI_finish();
-	PG_RETURN_INT64(feedback_id);
+	return feedback_id;
 }
 
-/*
- * open_ticket(order_id bigint, subject text, priority text) returns bigint
- */
-PG_FUNCTION_INFO_V1(ordermgmt_open_ticket);
-Datum
-ordermgmt_open_ticket(PG_FUNCTION_ARGS)
+/* An after-sales case about an order; returns the ticket id. */
+int64
+om_open_ticket(int64 order_id, const char *subject, const char *priority)
 {
 	static OmPlan insert_ticket = OM_PLAN(
 		"INSERT INTO ordermgmt.tickets (order_id, subject, priority, opened_by) "
 		"VALUES ($1, $2, $3, $4) RETURNING ticket_id, opened_at",
 		INT8OID, TEXTOID, TEXTOID, TEXTOID);
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	char	   *subject = om_text_arg(fcinfo, 1, "subject");
-	char	   *priority = om_text_arg(fcinfo, 2, "priority");
 	const char *const *p;
 	bool		known = false;
 	int64		ticket_id;
@@ -127,15 +103,11 @@ ordermgmt_open_ticket(PG_FUNCTION_ARGS)
 				  psprintf("{\"ticket_id\": " INT64_FORMAT ", \"priority\": %s, \"subject\": %s}",
 						   ticket_id, om_json_quote(priority), om_json_quote(subject)));
 	SPI_finish();
-	PG_RETURN_INT64(ticket_id);
+	return ticket_id;
 }
 
-/*
- * resolve_ticket(ticket_id bigint, resolution text) returns void
- */
-PG_FUNCTION_INFO_V1(ordermgmt_resolve_ticket);
-Datum
-ordermgmt_resolve_ticket(PG_FUNCTION_ARGS)
+void
+om_resolve_ticket(int64 ticket_id, const char *resolution)
 {
 	static OmPlan lock_ticket = OM_PLAN(
 		"SELECT order_id, status FROM ordermgmt.tickets WHERE ticket_id = $1 FOR UPDATE",
@@ -144,8 +116,6 @@ ordermgmt_resolve_ticket(PG_FUNCTION_ARGS)
 		"UPDATE ordermgmt.tickets SET status = 'resolved', resolved_at = now(), resolved_by = $2, "
 		"       resolution = $3 WHERE ticket_id = $1",
 		INT8OID, TEXTOID, TEXTOID);
-	int64		ticket_id = om_int64_arg(fcinfo, 0, "ticket_id");
-	char	   *resolution = om_text_arg(fcinfo, 1, "resolution");
 	int64		order_id;
 	Datum		v[3];
 
@@ -168,5 +138,4 @@ ordermgmt_resolve_ticket(PG_FUNCTION_ARGS)
 	om_emit_event("ticket.resolved", order_id,
 				  psprintf("{\"ticket_id\": " INT64_FORMAT "}", ticket_id));
 	SPI_finish();
-	PG_RETURN_VOID();
 }

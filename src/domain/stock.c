@@ -8,7 +8,7 @@
  * UPDATE, so two transactions always meet their rows in the same order and
  * cannot deadlock; the CHECK constraint is the last line of defence.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -221,9 +221,12 @@ check_cost_bound(const char *sku, Numeric unit_cost, Datum reference, bool no_re
 				 errhint("An ordermgmt_admin can receive at this cost, or update the product's unit_cost first.")));
 }
 
-PG_FUNCTION_INFO_V1(ordermgmt_receive_stock);
-Datum
-ordermgmt_receive_stock(PG_FUNCTION_ARGS)
+/*
+ * A receipt of qty units of sku into warehouse at unit_cost (NULL: the
+ * product's cost); returns the stock move id.
+ */
+int64
+om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric unit_cost)
 {
 	static OmPlan lookup = OM_PLAN(
 		"SELECT p.product_id, w.warehouse_id, coalesce($3, p.unit_cost, s.avg_cost, 0), "
@@ -249,10 +252,6 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 		"INSERT INTO ordermgmt.stock_moves (product_id, warehouse_id, qty, unit_cost, kind, moved_by) "
 		"VALUES ($1, $2, $3, $4, 'receipt', $5) RETURNING move_id, round($3 * $4, 2)",
 		INT8OID, INT8OID, NUMERICOID, NUMERICOID, TEXTOID);
-	char	   *sku = om_text_arg(fcinfo, 0, "sku");
-	char	   *warehouse = om_text_arg(fcinfo, 1, "warehouse");
-	Numeric		qty = om_numeric_arg(fcinfo, 2, "qty", false);
-	Numeric		unit_cost = NULL;
 	Datum		v[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	int64		product_id;
@@ -262,9 +261,6 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 	Numeric		value;
 	char	   *currency;
 	bool		isnull;
-
-	if (PG_NARGS() > 3 && !PG_ARGISNULL(3))
-		unit_cost = om_check_quantity(PG_GETARG_NUMERIC(3), "unit_cost", true);
 
 	SPI_connect();
 	v[0] = om_text_datum(sku);
@@ -328,5 +324,5 @@ ordermgmt_receive_stock(PG_FUNCTION_ARGS)
 	}
 
 	SPI_finish();
-	PG_RETURN_INT64(move_id);
+	return move_id;
 }

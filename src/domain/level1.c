@@ -1,5 +1,5 @@
 /*
- * confirm.c
+ * level1.c
  *		Level-1 monitoring: the checks that confirm an order or hold it.
  *
  * Confirmation runs every enabled level-1 rule at once, so a held order
@@ -11,7 +11,7 @@
  * Lock order, the same on every path: the order row, then (for a customer
  * with a credit limit) the customer row, then stock rows by product_id.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -348,29 +348,17 @@ om_confirm(int64 order_id, const char *approver)
 	return "confirmed";
 }
 
-PG_FUNCTION_INFO_V1(ordermgmt_confirm_order);
-Datum
-ordermgmt_confirm_order(PG_FUNCTION_ARGS)
+/*
+ * confirm_order and approve_order: confirm (approver NULL) or approve and
+ * confirm, in a connection to SPI of their own.  Returns the new status.
+ */
+const char *
+om_confirm_order(int64 order_id, const char *approver)
 {
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	char	   *status;
-
-	SPI_connect();
-	status = om_confirm(order_id, NULL);
-	SPI_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(status));
-}
-
-PG_FUNCTION_INFO_V1(ordermgmt_approve_order);
-Datum
-ordermgmt_approve_order(PG_FUNCTION_ARGS)
-{
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	char	   *approver = om_text_arg(fcinfo, 1, "approver");
-	char	   *status;
+	const char *status;
 
 	SPI_connect();
 	status = om_confirm(order_id, approver);
 	SPI_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(status));
+	return status;
 }

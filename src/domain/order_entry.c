@@ -1,12 +1,12 @@
 /*
- * orders.c
+ * order_entry.c
  *		Order entry: create_order and submit_order.
  *
  * create_order validates the whole request in C before it writes anything,
  * then does one round of lookups per order (customer, warehouse and
  * settings together; all SKUs together) and one INSERT for all lines.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -164,11 +164,12 @@ parse_options(Jsonb *options, OrderRequest *req)
 }
 
 /*
- * create_order(customer text, lines jsonb, options jsonb) returns bigint
+ * A new order of customer from lines ([{"sku", "qty", "unit_price"?}]) and
+ * options (NULL: none); returns its id, or the first order's for a repeated
+ * external_ref.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_create_order);
-Datum
-ordermgmt_create_order(PG_FUNCTION_ARGS)
+int64
+om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 {
 	static OmPlan lookup_context = OM_PLAN(
 		"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw, "
@@ -194,17 +195,10 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		"  LEFT JOIN LATERAL (SELECT product_id, list_price, active, tax_rate FROM ordermgmt.products "
 		"                      WHERE sku = u.sku LIMIT 1) p ON true ORDER BY u.ord",
 		TEXTARRAYOID);
-	static OmPlan insert_order = OM_PLAN(
-		"INSERT INTO ordermgmt.orders "
-		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at) "
-		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6, "
-		"        CASE WHEN $3 = 'confirmed' THEN now() END) "
-		"ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
-		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID);
 	/*
-	 * Since 0.4.0 an order leaving draft records its lines' net value.
-	 * Without an external_ref nothing can conflict: a plain INSERT spares
-	 * the speculative insertion.
+	 * An order leaving draft records its lines' net value.  Without an
+	 * external_ref nothing can conflict: a plain INSERT spares the
+	 * speculative insertion.
 	 */
 #define OM_INSERT_ORDER_NET \
 		"INSERT INTO ordermgmt.orders " \
@@ -227,8 +221,6 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		"  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[]) WITH ORDINALITY AS u(p, q, price, ord)",
 		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	OrderRequest req;
-	char	   *customer = om_text_arg(fcinfo, 0, "customer");
-	Jsonb	   *options = NULL;
 	Datum		v[8];
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
@@ -236,25 +228,19 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	int64		warehouse_id;
 	bool		auto_confirm;
 	char	   *currency;
-	int64		order_id;
+	volatile int64 order_id;
 	Datum	   *product_ids;
 	Datum		qty_array;
 	Datum		price_array;
 	OmCheckInput in;
 	OmCheckResult res;
-	bool		checked = false;
-	bool		passed = false;
+	volatile bool checked = false;
+	volatile bool passed = false;
 	int			inserted;
 	int			i;
 
 	memset(&req, 0, sizeof(req));
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lines must not be NULL")));
-	parse_lines(PG_GETARG_JSONB_P(1), &req);
-	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
-		options = PG_GETARG_JSONB_P(2);
+	parse_lines(lines, &req);
 	parse_options(options, &req);
 
 	SPI_connect();
@@ -302,7 +288,7 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		{
 			order_id = om_getint64(0, 1);
 			SPI_finish();
-			PG_RETURN_INT64(order_id);
+			return order_id;
 		}
 	}
 
@@ -364,8 +350,7 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 	v[6] = qty_array;
 	v[7] = price_array;
 	OM_API_BEGIN();
-	inserted = om_exec(!om_has_column("orders", "ordered_net") ? &insert_order :
-					   req.external_ref ? &insert_order_net : &insert_order_net_no_ref,
+	inserted = om_exec(req.external_ref ? &insert_order_net : &insert_order_net_no_ref,
 					   v, nulls, false, 1);
 	OM_API_END();
 	if (inserted == 0)
@@ -375,7 +360,7 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		om_exec(&find_by_ref, v, NULL, false, 1);
 		order_id = om_getint64(0, 1);
 		SPI_finish();
-		PG_RETURN_INT64(order_id);
+		return order_id;
 	}
 	order_id = om_getint64(0, 1);
 
@@ -393,22 +378,20 @@ ordermgmt_create_order(PG_FUNCTION_ARGS)
 		om_confirm(order_id, NULL);
 
 	SPI_finish();
-	PG_RETURN_INT64(order_id);
+	return order_id;
 }
 
 /*
- * submit_order(order_id bigint) returns text: draft -> pending, and on
- * through confirmation when the auto_confirm setting says so.
+ * A draft goes to pending, and on through confirmation when the
+ * auto_confirm setting says so; returns the new status.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_submit_order);
-Datum
-ordermgmt_submit_order(PG_FUNCTION_ARGS)
+const char *
+om_submit_order(int64 order_id)
 {
 	static OmPlan auto_confirm_setting = OM_PLAN(
 		"SELECT coalesce((SELECT value::boolean FROM ordermgmt.settings WHERE key = 'auto_confirm'), true), "
 		"       EXISTS (SELECT 1 FROM ordermgmt.order_lines WHERE order_id = $1)",
 		INT8OID);
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
 	char	   *status;
 	bool		auto_confirm;
 	Datum		v[1];
@@ -430,5 +413,5 @@ ordermgmt_submit_order(PG_FUNCTION_ARGS)
 	om_set_status(order_id, "pending", NULL);
 	status = auto_confirm ? om_confirm(order_id, NULL) : "pending";
 	SPI_finish();
-	PG_RETURN_TEXT_P(cstring_to_text(status));
+	return status;
 }

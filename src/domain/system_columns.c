@@ -13,7 +13,7 @@
  *
  * This list is the one place that names them; docs/security.md repeats it.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"

@@ -9,7 +9,7 @@
  * receives it at its next command and drops the cache, so the next order
  * sees the change.
  */
-#include "ordermgmt.h"
+#include "store/store.h"
 
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
@@ -167,19 +167,11 @@ om_max_text_length(void)
 }
 
 /*
- * config_changed: AFTER ... FOR EACH STATEMENT on the cached tables; makes
- * every backend reload them.
+ * A cached table changed: every backend (this one included) drops its
+ * caches at its next command, through a relcache invalidation of the table.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_config_changed);
-Datum
-ordermgmt_config_changed(PG_FUNCTION_ARGS)
+void
+om_config_changed(Relation rel)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("config_changed must be fired as an AFTER trigger")));
-	CacheInvalidateRelcache(trigdata->tg_relation);
-	return PointerGetDatum(NULL);
+	CacheInvalidateRelcache(rel);
 }

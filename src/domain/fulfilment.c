@@ -7,7 +7,7 @@
  * moving-average cost of the product in the order's warehouse.
  * Lock order: the order row, then stock rows by product_id.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -18,11 +18,11 @@
 #include "utils/timestamp.h"
 
 /*
- * ship_order(order_id, lines jsonb, carrier, tracking) returns bigint
+ * Ship what request names ([{"sku", "qty"}], NULL: everything still
+ * reserved) of an order; returns the shipment id.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_ship_order);
-Datum
-ordermgmt_ship_order(PG_FUNCTION_ARGS)
+int64
+om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *tracking)
 {
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT status::text, warehouse_id, currency::text FROM ordermgmt.orders "
@@ -66,10 +66,6 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 		"WITH gone AS (DELETE FROM ordermgmt.reservations WHERE order_id = $1 AND qty = 0) "
 		"SELECT bool_and(shipped_qty = qty) FROM ordermgmt.order_lines WHERE order_id = $1",
 		INT8OID);
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	Jsonb	   *request = (PG_NARGS() > 1 && !PG_ARGISNULL(1)) ? PG_GETARG_JSONB_P(1) : NULL;
-	char	   *carrier = om_text_arg_or_null(fcinfo, 2, "carrier");
-	char	   *tracking = om_text_arg_or_null(fcinfo, 3, "tracking");
 	char	   *status;
 	int64		warehouse_id;
 	char	   *currency;
@@ -222,16 +218,15 @@ ordermgmt_ship_order(PG_FUNCTION_ARGS)
 		om_set_status(order_id, "partially_shipped", NULL);
 
 	SPI_finish();
-	PG_RETURN_INT64(shipment_id);
+	return shipment_id;
 }
 
 /*
- * confirm_delivery(shipment_id, delivered_at) returns void: the order is
- * delivered once it is fully shipped and every shipment is delivered.
+ * A shipment arrived: the order is delivered once it is fully shipped and
+ * every shipment is delivered.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_confirm_delivery);
-Datum
-ordermgmt_confirm_delivery(PG_FUNCTION_ARGS)
+void
+om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at)
 {
 	static OmPlan find_shipment = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.shipments WHERE shipment_id = $1",
@@ -248,18 +243,11 @@ ordermgmt_confirm_delivery(PG_FUNCTION_ARGS)
 		"       (SELECT 1 FROM ordermgmt.shipments s WHERE s.order_id = o.order_id AND s.delivered_at IS NULL) "
 		"  FROM ordermgmt.orders o WHERE o.order_id = $1",
 		INT8OID);
-	int64		shipment_id = om_int64_arg(fcinfo, 0, "shipment_id");
-	TimestampTz delivered_at;
 	TimestampTz shipped_at;
 	int64		order_id;
 	bool		isnull;
 	Datum		v[2];
 
-	if (PG_NARGS() < 2 || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("delivered_at must not be NULL")));
-	delivered_at = PG_GETARG_TIMESTAMPTZ(1);
 	if (TIMESTAMP_NOT_FINITE(delivered_at))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -300,54 +288,5 @@ ordermgmt_confirm_delivery(PG_FUNCTION_ARGS)
 		om_maybe_complete(order_id);
 	}
 	SPI_finish();
-	PG_RETURN_VOID();
 }
 
-/* When the last of an order's shipments was delivered; false if none was. */
-bool
-om_last_delivery(int64 order_id, TimestampTz *at)
-{
-	static OmPlan last_delivery = OM_PLAN(
-		"SELECT max(delivered_at) FROM ordermgmt.shipments WHERE order_id = $1",
-		INT8OID);
-	Datum		v[1];
-	bool		isnull;
-	Datum		d;
-
-	v[0] = Int64GetDatum(order_id);
-	om_exec(&last_delivery, v, NULL, false, 1);
-	d = om_getdatum(0, 1, &isnull);
-	if (!isnull)
-		*at = DatumGetTimestampTz(d);
-	return !isnull;
-}
-
-/*
- * Count an order delivered against its promise in delivery_weeks (sign 1),
- * or take it back out (sign -1) when its promise moves after delivery.
- * One row per UTC week of delivery and customer, so v_on_time_delivery
- * never reads the order history.
- */
-void
-om_count_delivery(int64 customer_id, TimestampTz delivered_at, TimestampTz promised_at, int sign)
-{
-	static OmPlan count_delivery = OM_PLAN(
-		"INSERT INTO ordermgmt.delivery_weeks AS w (week, customer_id, delivered, on_time) "
-		"VALUES (date_trunc('week', timezone('UTC', $2))::date, $1, 1, "
-		"        CASE WHEN $2 <= $3 THEN 1 ELSE 0 END) "
-		"ON CONFLICT (week, customer_id) DO UPDATE "
-		"   SET delivered = w.delivered + 1, on_time = w.on_time + excluded.on_time",
-		INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID);
-	/* Not an upsert with -1: CHECK constraints apply to the proposed row. */
-	static OmPlan uncount_delivery = OM_PLAN(
-		"UPDATE ordermgmt.delivery_weeks "
-		"   SET delivered = delivered - 1, on_time = on_time - CASE WHEN $2 <= $3 THEN 1 ELSE 0 END "
-		" WHERE week = date_trunc('week', timezone('UTC', $2))::date AND customer_id = $1",
-		INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID);
-	Datum		v[3];
-
-	v[0] = Int64GetDatum(customer_id);
-	v[1] = TimestampTzGetDatum(delivered_at);
-	v[2] = TimestampTzGetDatum(promised_at);
-	om_exec(sign > 0 ? &count_delivery : &uncount_delivery, v, NULL, false, 0);
-}

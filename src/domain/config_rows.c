@@ -11,7 +11,7 @@
  *
  * Trigger arguments: the key column names.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -20,11 +20,14 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
-PG_FUNCTION_INFO_V1(ordermgmt_config_merge);
-Datum
-ordermgmt_config_merge(PG_FUNCTION_ARGS)
+/*
+ * The INSERT of the row trigdata carries into a table keyed by the
+ * trigger's arguments: NULL when an existing row took its values (skip
+ * the insert), else the row to insert.
+ */
+HeapTuple
+om_config_merge(TriggerData *trigdata)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Trigger    *trigger;
 	Relation	rel;
 	TupleDesc	desc;
@@ -39,11 +42,6 @@ ordermgmt_config_merge(PG_FUNCTION_ARGS)
 	int			k;
 	bool		first = true;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("config_merge must be fired as a BEFORE INSERT row trigger")));
 	trigger = trigdata->tg_trigger;
 	if (trigger->tgnargs < 1)
 		elog(ERROR, "config_merge needs the key column names as arguments");
@@ -83,7 +81,7 @@ ordermgmt_config_merge(PG_FUNCTION_ARGS)
 		first = false;
 	}
 	if (first)
-		return PointerGetDatum(tuple);	/* nothing but keys: let the INSERT decide */
+		return tuple;			/* nothing but keys: let the INSERT decide */
 
 	for (k = 0; k < trigger->tgnargs; k++)
 	{
@@ -106,27 +104,16 @@ ordermgmt_config_merge(PG_FUNCTION_ARGS)
 	if (SPI_processed > 0)
 		tuple = NULL;			/* merged into the existing row */
 	SPI_finish();
-	return PointerGetDatum(tuple);
+	return tuple;
 }
 
-/* config_keep_builtin: BEFORE DELETE ... WHEN (OLD.builtin) */
-PG_FUNCTION_INFO_V1(ordermgmt_config_keep_builtin);
-Datum
-ordermgmt_config_keep_builtin(PG_FUNCTION_ARGS)
+/* Built-in configuration rows are disabled or changed, never deleted. */
+void
+om_refuse_builtin_delete(const char *table)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	const char *table;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("config_keep_builtin must be fired as a BEFORE DELETE trigger")));
-	table = RelationGetRelationName(trigdata->tg_relation);
 	ereport(ERROR,
 			(errcode(ERRCODE_RESTRICT_VIOLATION),
 			 errmsg("built-in rows of %s cannot be deleted", table),
 			 errhint("%s", strcmp(table, "accounts") == 0 || strcmp(table, "posting_accounts") == 0
 					 ? "Change the row instead." : "Set enabled = false instead.")));
-	PG_RETURN_NULL();
 }

@@ -22,7 +22,7 @@
  * This relies on the sequence handing out increasing values across
  * backends, i.e. CACHE 1 (the default).
  */
-#include "ordermgmt.h"
+#include "store/store.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -43,6 +43,9 @@
 
 /* NOTIFY payloads must stay under 8000 bytes; keep a wide margin. */
 #define OM_NOTIFY_PAYLOAD_MAX	7000
+
+/* GUC ordermgmt.notify (defined in _PG_init). */
+int			om_notify_mode = OM_NOTIFY_IMMEDIATE;
 
 /* The local transaction (and subtransaction) that holds our writer lock. */
 static LocalTransactionId writer_lock_lxid = InvalidLocalTransactionId;
@@ -290,37 +293,26 @@ om_events_settled_upto(void)
 }
 
 /*
- * events_since(after_id bigint, max_rows int) returns setof events
+ * The settled events after after_id, at most max_rows, in id order, into
+ * rsinfo's tuplestore (see the top of this file).
  */
-PG_FUNCTION_INFO_V1(ordermgmt_events_since);
-Datum
-ordermgmt_events_since(PG_FUNCTION_ARGS)
+void
+om_events_since(int64 after_id, int32 max_rows, ReturnSetInfo *rsinfo)
 {
 	static OmPlan select_events = OM_PLAN(
 		"SELECT * FROM ordermgmt.events "
 		"WHERE event_id > $1 AND event_id <= $2 ORDER BY event_id LIMIT $3",
 		INT8OID, INT8OID, INT4OID);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		after_id = om_int64_arg(fcinfo, 0, "after_id");
-	int32		max_rows;
 	int64		cutoff;
 	Datum		values[3];
 	int			i;
 	int			n;
 
-	if (PG_ARGISNULL(1) || PG_GETARG_INT32(1) <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_rows must be a positive integer")));
-	max_rows = PG_GETARG_INT32(1);
-
-	InitMaterializedSRF(fcinfo, 0);
-
 	/* 1: the last id handed out; 2: the smallest key another writer holds. */
 	cutoff = om_events_settled_upto();
 
 	if (cutoff <= after_id)
-		PG_RETURN_NULL();
+		return;
 
 	/* 3: a snapshot taken after the scan, even under REPEATABLE READ. */
 	SPI_connect();
@@ -347,6 +339,4 @@ ordermgmt_events_since(PG_FUNCTION_ARGS)
 		tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
 	}
 	SPI_finish();
-
-	PG_RETURN_NULL();
 }

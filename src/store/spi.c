@@ -10,7 +10,7 @@
  * otherwise talk the planner out of.
  * Callers are inside SPI_connect()/SPI_finish().
  */
-#include "ordermgmt.h"
+#include "store/store.h"
 #include "catalog/namespace.h"
 
 #include "commands/trigger.h"

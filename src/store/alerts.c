@@ -8,7 +8,7 @@
  * Each alert raised or resolved writes an event and, in immediate mode,
  * queues a NOTIFY on ordermgmt_alerts, delivered only on commit.
  */
-#include "ordermgmt.h"
+#include "store/store.h"
 
 #include "commands/async.h"
 #include "fmgr.h"
@@ -161,9 +161,12 @@ om_resolve_alerts_for_order(int64 order_id, int level, const char *keep_rules_cs
 	return om_announce_resolved();
 }
 
-/* Change one alert's state by hand; see acknowledge_alert / resolve_alert. */
-static void
-alert_set_state(int64 alert_id, const char *note, bool resolve)
+/*
+ * Change one alert's state by hand (acknowledge_alert, resolve_alert):
+ * resolving twice is a no-op, acknowledging a resolved alert is refused.
+ */
+void
+om_alert_set_state(int64 alert_id, const char *note, bool resolve)
 {
 	static OmPlan lock_alert = OM_PLAN(
 		"SELECT status, rule_code, level, severity, order_id "
@@ -224,18 +227,3 @@ alert_set_state(int64 alert_id, const char *note, bool resolve)
 	SPI_finish();
 }
 
-PG_FUNCTION_INFO_V1(ordermgmt_acknowledge_alert);
-Datum
-ordermgmt_acknowledge_alert(PG_FUNCTION_ARGS)
-{
-	alert_set_state(om_int64_arg(fcinfo, 0, "alert_id"), om_text_arg_or_null(fcinfo, 1, "note"), false);
-	PG_RETURN_VOID();
-}
-
-PG_FUNCTION_INFO_V1(ordermgmt_resolve_alert);
-Datum
-ordermgmt_resolve_alert(PG_FUNCTION_ARGS)
-{
-	alert_set_state(om_int64_arg(fcinfo, 0, "alert_id"), om_text_arg_or_null(fcinfo, 1, "note"), true);
-	PG_RETURN_VOID();
-}

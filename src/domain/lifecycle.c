@@ -12,7 +12,7 @@
  *	  their alerts).
  * So a plain UPDATE ... SET status obeys exactly the rules the API does.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "access/htup_details.h"
 #include "commands/trigger.h"
@@ -78,23 +78,6 @@ tuple_col_changed(HeapTuple a, HeapTuple b, TupleDesc desc, const char *attname)
 	if (va == NULL || vb == NULL)
 		return va != vb;
 	return strcmp(va, vb) != 0;
-}
-
-/* Comma-separated statuses an order may move to from "from", for hints. */
-static char *
-allowed_targets(const char *from)
-{
-	static OmPlan targets = OM_PLAN(
-		"SELECT string_agg(to_status::text, ', ' ORDER BY to_status) "
-		"  FROM ordermgmt.order_transitions WHERE from_status = $1::ordermgmt.order_status AND enabled",
-		TEXTOID);
-	Datum		v[1];
-	char	   *s;
-
-	v[0] = om_text_datum(from);
-	om_exec(&targets, v, NULL, true, 1);
-	s = om_gettext(0, 1);
-	return s ? s : "none";
 }
 
 /*
@@ -255,7 +238,7 @@ lifecycle_before(TriggerData *trigdata)
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("illegal status transition from %s to %s for order " INT64_FORMAT,
 						old_status, new_status, tuple_int64(oldtup, desc, "order_id")),
-				 errdetail("Allowed from %s: %s.", old_status, allowed_targets(old_status))));
+				 errdetail("Allowed from %s: %s.", old_status, om_allowed_targets(old_status))));
 	if (!manual && om_api_depth == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
@@ -393,21 +376,17 @@ lifecycle_after(TriggerData *trigdata)
 	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false, reason, via_pending);
 }
 
-PG_FUNCTION_INFO_V1(ordermgmt_orders_lifecycle);
-Datum
-ordermgmt_orders_lifecycle(PG_FUNCTION_ARGS)
+/*
+ * The lifecycle trigger on orders (row, INSERT/UPDATE/DELETE, BEFORE and
+ * AFTER): returns the row to store (BEFORE) or NULL (AFTER).
+ */
+HeapTuple
+om_orders_lifecycle(TriggerData *trigdata)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	HeapTuple	result = NULL;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("orders_lifecycle must be fired as a row trigger on insert, update or delete")));
-
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && om_raw_load())
-		return PointerGetDatum(trigdata->tg_trigtuple);
+		return trigdata->tg_trigtuple;
 
 	SPI_connect();
 	if (TRIGGER_FIRED_BEFORE(trigdata->tg_event))
@@ -418,7 +397,7 @@ ordermgmt_orders_lifecycle(PG_FUNCTION_ARGS)
 	if (result != NULL && result != trigdata->tg_trigtuple && result != trigdata->tg_newtuple)
 		result = SPI_copytuple(result);
 	SPI_finish();
-	return PointerGetDatum(result);
+	return result;
 }
 
 /*
@@ -426,30 +405,22 @@ ordermgmt_orders_lifecycle(PG_FUNCTION_ARGS)
  * from inside an API function building the order).  Locking the order row
  * FOR SHARE makes an edit wait for, and then see, a concurrent submission.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_order_lines_guard);
-Datum
-ordermgmt_order_lines_guard(PG_FUNCTION_ARGS)
+HeapTuple
+om_order_lines_guard(TriggerData *trigdata)
 {
 	static OmPlan order_status = OM_PLAN(
 		"SELECT status::text FROM ordermgmt.orders WHERE order_id = $1 FOR SHARE",
 		INT8OID);
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	HeapTuple	rettuple;
 	int64		ids[2];
 	int			nids = 0;
 	int			i;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("order_lines_guard must be fired as a BEFORE row trigger")));
-
 	desc = trigdata->tg_relation->rd_att;
 	rettuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
 	if (om_api_depth > 0 || (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && om_raw_load()))
-		return PointerGetDatum(rettuple);
+		return rettuple;
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		om_check_system_columns("order_lines", desc, NULL, rettuple, NULL);
 	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
@@ -478,121 +449,6 @@ ordermgmt_order_lines_guard(PG_FUNCTION_ARGS)
 					 errhint("Only a draft's lines can be edited.")));
 	}
 	SPI_finish();
-	return PointerGetDatum(rettuple);
+	return rettuple;
 }
 
-/*
- * Set an order's status through the trigger.  reason becomes hold_reason
- * (on_hold) or cancel_reason (cancelled).
- */
-void
-om_set_status(int64 order_id, const char *to_status, const char *reason)
-{
-	static OmPlan update_status = OM_PLAN(
-		"UPDATE ordermgmt.orders SET status = $2::ordermgmt.order_status, "
-		"       hold_reason = CASE WHEN $2 = 'on_hold' THEN coalesce($3, 'held by hand') END, "
-		"       cancel_reason = CASE WHEN $2 = 'cancelled' THEN $3 ELSE cancel_reason END "
-		" WHERE order_id = $1",
-		INT8OID, TEXTOID, TEXTOID);
-	Datum		v[3];
-	char		nulls[3] = {' ', ' ', ' '};
-
-	v[0] = Int64GetDatum(order_id);
-	v[1] = om_text_datum(to_status);
-	if (reason)
-		v[2] = om_text_datum(reason);
-	else
-		nulls[2] = 'n';
-	OM_API_BEGIN();
-	om_exec(&update_status, v, nulls, false, 0);
-	OM_API_END();
-}
-
-/*
- * Lock an order row and return its status (palloc'd), or raise OM005.
- */
-char *
-om_lock_order(int64 order_id)
-{
-	static OmPlan lock_order = OM_PLAN(
-		"SELECT status::text FROM ordermgmt.orders WHERE order_id = $1 FOR NO KEY UPDATE",
-		INT8OID);
-	Datum		v[1];
-
-	v[0] = Int64GetDatum(order_id);
-	if (om_exec(&lock_order, v, NULL, false, 1) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OM_UNKNOWN),
-				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	return om_gettext(0, 1);
-}
-
-static void
-refuse_state(int64 order_id, const char *action, const char *status)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
-			 errmsg("cannot %s order " INT64_FORMAT ": it is %s", action, order_id, status),
-			 errdetail("Allowed from %s: %s.", status, allowed_targets(status))));
-}
-
-static bool
-status_in(const char *status, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(status, *list) == 0)
-			return true;
-	return false;
-}
-
-PG_FUNCTION_INFO_V1(ordermgmt_hold_order);
-Datum
-ordermgmt_hold_order(PG_FUNCTION_ARGS)
-{
-	static const char *const holdable[] = {"pending", "confirmed", "processing", NULL};
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	char	   *reason = om_text_arg(fcinfo, 1, "reason");
-	char	   *status;
-
-	SPI_connect();
-	status = om_lock_order(order_id);
-	if (!status_in(status, holdable))
-		refuse_state(order_id, "hold", status);
-	om_set_status(order_id, "on_hold", reason);
-	SPI_finish();
-	PG_RETURN_VOID();
-}
-
-PG_FUNCTION_INFO_V1(ordermgmt_cancel_order);
-Datum
-ordermgmt_cancel_order(PG_FUNCTION_ARGS)
-{
-	static const char *const cancellable[] = {"draft", "pending", "on_hold", "confirmed", "processing", NULL};
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	char	   *reason = om_text_arg(fcinfo, 1, "reason");
-	char	   *status;
-
-	SPI_connect();
-	status = om_lock_order(order_id);
-	if (!status_in(status, cancellable))
-		refuse_state(order_id, "cancel", status);
-	om_set_status(order_id, "cancelled", reason);
-	SPI_finish();
-	PG_RETURN_VOID();
-}
-
-PG_FUNCTION_INFO_V1(ordermgmt_start_processing);
-Datum
-ordermgmt_start_processing(PG_FUNCTION_ARGS)
-{
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	char	   *status;
-
-	SPI_connect();
-	status = om_lock_order(order_id);
-	if (strcmp(status, "confirmed") != 0)
-		refuse_state(order_id, "start processing", status);
-	om_set_status(order_id, "processing", NULL);
-	SPI_finish();
-	PG_RETURN_VOID();
-}

@@ -6,7 +6,7 @@
  * hold a SKU on several lines, so each requested quantity is taken from the
  * order's lines with that SKU in line order, up to what each line allows.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"

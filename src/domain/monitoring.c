@@ -1,5 +1,5 @@
 /*
- * deadlines.c
+ * monitoring.c
  *		Time-based monitoring rules, low stock, and monitor_tick.
  *
  * A time-based rule is a row of ordermgmt.deadlines per subject, written
@@ -9,7 +9,7 @@
  * and monitor_tick only reads the due rows.  Leaving the state also
  * resolves the rule's open alert in the same statement.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -381,9 +381,8 @@ om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n)
  * Rows locked by a transaction that is clearing them are skipped: that
  * transaction is about to make them moot.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_monitor_tick);
-Datum
-ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
+int
+om_monitor_tick(TimestampTz at)
 {
 	static OmPlan due_rows = OM_PLAN(
 		"SELECT d.rule_code, d.subject_type, d.subject_id, coalesce(d.order_id, 0), r.enabled, "
@@ -397,18 +396,12 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 		"  FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(r, t, i) "
 		" WHERE d.rule_code = u.r AND d.subject_type = u.t AND d.subject_id = u.i",
 		TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID);
-	TimestampTz at;
 	int			raised = 0;
 	int			n;
 	Portal		due;
 	Datum		v[3];
 	MemoryContext batch_cxt;
 
-	if (PG_NARGS() < 1 || PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("at must not be NULL")));
-	at = PG_GETARG_TIMESTAMPTZ(0);
 	if (TIMESTAMP_NOT_FINITE(at))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -499,16 +492,15 @@ ordermgmt_monitor_tick(PG_FUNCTION_ARGS)
 	} while (n == TICK_BATCH);
 	SPI_cursor_close(due);
 	SPI_finish();
-	PG_RETURN_INT32(raised);
+	return raised;
 }
 
 /*
- * monitor_rules_changed: AFTER UPDATE trigger on monitor_rules.  A changed
- * threshold applies to the items already waiting: their due_at moves.
+ * A rule's thresholds changed (monitor_rules_changed): they apply to the
+ * items already waiting, whose due_at moves.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_monitor_rules_changed);
-Datum
-ordermgmt_monitor_rules_changed(PG_FUNCTION_ARGS)
+void
+om_reschedule_rule(const char *rule)
 {
 	static OmPlan reschedule = OM_PLAN(
 		"UPDATE ordermgmt.deadlines d "
@@ -516,22 +508,10 @@ ordermgmt_monitor_rules_changed(PG_FUNCTION_ARGS)
 		"  FROM ordermgmt.monitor_rules r "
 		" WHERE r.rule_code = $1 AND d.rule_code = r.rule_code",
 		TEXTOID);
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	TupleDesc	desc;
 	Datum		v[1];
-	char	   *rule;
-
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("monitor_rules_changed must be fired as an AFTER UPDATE row trigger")));
-	desc = trigdata->tg_relation->rd_att;
-	rule = SPI_getvalue(trigdata->tg_newtuple, desc, SPI_fnumber(desc, "rule_code"));
 
 	SPI_connect();
 	v[0] = om_text_datum(rule);
 	om_exec(&reschedule, v, NULL, false, 0);
 	SPI_finish();
-	return PointerGetDatum(NULL);
 }

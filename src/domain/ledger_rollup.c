@@ -20,17 +20,14 @@
  * The background worker runs this with each monitor tick.  Rolling up is
  * an optimisation: v_trial_balance is right whether it ran or not.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "access/xact.h"
 #include "fmgr.h"
 
-/*
- * rollup_ledger() returns bigint: how many postings were added to the totals.
- */
-PG_FUNCTION_INFO_V1(ordermgmt_rollup_ledger);
-Datum
-ordermgmt_rollup_ledger(PG_FUNCTION_ARGS)
+/* Roll the ledger totals forward; returns how many postings were added. */
+int64
+om_rollup_ledger(void)
 {
 	static OmPlan ensure_state = OM_PLAN(
 		"INSERT INTO ordermgmt.ledger_rollup (singleton) VALUES (true) ON CONFLICT DO NOTHING");
@@ -90,7 +87,7 @@ ordermgmt_rollup_ledger(PG_FUNCTION_ARGS)
 	if (armed && !om_getbool(0, 4))
 	{
 		SPI_finish();
-		PG_RETURN_INT64(0);
+		return 0;
 	}
 	if (armed)
 	{
@@ -107,5 +104,5 @@ ordermgmt_rollup_ledger(PG_FUNCTION_ARGS)
 	v[2] = BoolGetDatum(armed);
 	om_exec(&arm_next, v, NULL, false, 0);
 	SPI_finish();
-	PG_RETURN_INT64(rolled);
+	return rolled;
 }

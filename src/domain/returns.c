@@ -10,7 +10,7 @@
  * invoices (oldest first); what exceeds them stays with the customer.
  * Lock order: the order row, then stock rows by product_id, then invoices.
  */
-#include "ordermgmt.h"
+#include "domain/domain.h"
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -20,11 +20,11 @@
 #include "utils/fmgrprotos.h"
 
 /*
- * return_items(order_id bigint, lines jsonb, reason text) returns bigint
+ * Shipped units coming back ([{"sku", "qty"}]): restocked, with a credit
+ * note against the order's invoices; returns the return id.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_return_items);
-Datum
-ordermgmt_return_items(PG_FUNCTION_ARGS)
+int64
+om_return_items(int64 order_id, Jsonb *request, const char *reason)
 {
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT o.warehouse_id, o.currency::text FROM ordermgmt.orders o "
@@ -96,9 +96,6 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 		"         WHERE $3 - coalesce((SELECT sum(amount) FROM alloc), 0) > 0) "
 		"SELECT invoice_id FROM upd WHERE due = 0",
 		INT8OID, INT8OID, NUMERICOID);
-	int64		order_id = om_int64_arg(fcinfo, 0, "order_id");
-	char	   *reason = om_text_arg(fcinfo, 2, "reason");
-	Jsonb	   *request;
 	int64		warehouse_id;
 	char	   *currency;
 	int			nlines;
@@ -111,7 +108,7 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 	Datum	   *r_lines;
 	Datum	   *r_products;
 	Datum	   *r_qtys;
-	int			nret = 0;
+	volatile int nret = 0;
 	OmStockNeed *needs;
 	int			nneeds = 0;
 	int64		return_id;
@@ -123,12 +120,6 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 	Datum		v[7];
 	int			n;
 	int64	   *settled;
-
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lines must not be NULL")));
-	request = PG_GETARG_JSONB_P(1);
 
 	SPI_connect();
 	v[0] = Int64GetDatum(order_id);
@@ -237,5 +228,5 @@ ordermgmt_return_items(PG_FUNCTION_ARGS)
 						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(credit_total)))));
 	om_maybe_complete(order_id);
 	SPI_finish();
-	PG_RETURN_INT64(return_id);
+	return return_id;
 }

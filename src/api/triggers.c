@@ -1,0 +1,155 @@
+/*
+ * triggers.c
+ *		The trigger functions: each checks how it was fired and hands the
+ *		row to the domain (domain/lifecycle.c, ledger.c, config_rows.c,
+ *		monitoring.c) or the configuration cache.
+ */
+#include "api/api.h"
+
+#include "access/htup_details.h"
+#include "commands/trigger.h"
+#include "utils/rel.h"
+
+/*
+ * orders_lifecycle: BEFORE and AFTER row trigger on orders; every status
+ * change goes through it (domain/lifecycle.c).
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_orders_lifecycle);
+Datum
+ordermgmt_orders_lifecycle(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("orders_lifecycle must be fired as a row trigger on insert, update or delete")));
+	return PointerGetDatum(om_orders_lifecycle(trigdata));
+}
+
+/*
+ * order_lines_guard: lines change only while their order is a draft (or
+ * from inside an API function building the order).
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_order_lines_guard);
+Datum
+ordermgmt_order_lines_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("order_lines_guard must be fired as a BEFORE row trigger")));
+	return PointerGetDatum(om_order_lines_guard(trigdata));
+}
+
+PG_FUNCTION_INFO_V1(ordermgmt_postings_balanced);
+Datum
+ordermgmt_postings_balanced(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	bool		isnull;
+	int64		entry_id;
+	int64		posting_id;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("postings_balanced must be fired as an AFTER INSERT row trigger")));
+
+	desc = trigdata->tg_relation->rd_att;
+	entry_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, SPI_fnumber(desc, "entry_id"),
+										  desc, &isnull));
+	posting_id = DatumGetInt64(heap_getattr(trigdata->tg_trigtuple, SPI_fnumber(desc, "posting_id"),
+											desc, &isnull));
+	om_check_entry_balanced(entry_id, posting_id);
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(ordermgmt_ledger_immutable);
+Datum
+ordermgmt_ledger_immutable(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("ledger_immutable must be fired as a BEFORE trigger")));
+	om_refuse_ledger_change(RelationGetRelationName(trigdata->tg_relation));
+	PG_RETURN_NULL();
+}
+
+/*
+ * monitor_rules_changed: AFTER UPDATE trigger on monitor_rules.
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_monitor_rules_changed);
+Datum
+ordermgmt_monitor_rules_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("monitor_rules_changed must be fired as an AFTER UPDATE row trigger")));
+	desc = trigdata->tg_relation->rd_att;
+	om_reschedule_rule(SPI_getvalue(trigdata->tg_newtuple, desc, SPI_fnumber(desc, "rule_code")));
+	return PointerGetDatum(NULL);
+}
+
+/* config_merge: BEFORE INSERT row trigger; arguments name the key columns. */
+PG_FUNCTION_INFO_V1(ordermgmt_config_merge);
+Datum
+ordermgmt_config_merge(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("config_merge must be fired as a BEFORE INSERT row trigger")));
+	return PointerGetDatum(om_config_merge(trigdata));
+}
+
+/* config_keep_builtin: BEFORE DELETE ... WHEN (OLD.builtin) */
+PG_FUNCTION_INFO_V1(ordermgmt_config_keep_builtin);
+Datum
+ordermgmt_config_keep_builtin(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("config_keep_builtin must be fired as a BEFORE DELETE trigger")));
+	om_refuse_builtin_delete(RelationGetRelationName(trigdata->tg_relation));
+	PG_RETURN_NULL();
+}
+
+/*
+ * config_changed: AFTER ... FOR EACH STATEMENT on the cached tables; makes
+ * every backend reload them.
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_config_changed);
+Datum
+ordermgmt_config_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("config_changed must be fired as an AFTER trigger")));
+	om_config_changed(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,173 @@
+/*
+ * domain/domain.h
+ *		The rules: the order lifecycle, level-1 checks, reservation,
+ *		fulfilment, billing, returns, the ledger, monitoring.  Domain code
+ *		calls the store and other domain files, never the API layer; each
+ *		API function is a thin wrapper around one of the om_* operations
+ *		declared here.
+ */
+#ifndef OM_DOMAIN_H
+#define OM_DOMAIN_H
+
+#include "store/store.h"
+
+#include "commands/trigger.h"
+
+/*
+ * order_status.c: status changes the extension makes itself.
+ *
+ * API functions perform status changes whose side effects a plain UPDATE
+ * cannot (reserving stock, shipping).  They write the order row inside
+ * OM_API_BEGIN/OM_API_END; while om_api_depth > 0 the lifecycle trigger
+ * accepts the transitions marked manual = false and lets the extension
+ * write its own columns (system_columns.c).
+ */
+extern int	om_api_depth;
+
+#define OM_API_BEGIN()	do { om_api_depth++; PG_TRY(); {
+#define OM_API_END()	} PG_FINALLY(); { om_api_depth--; } PG_END_TRY(); } while (0)
+
+extern void om_set_status(int64 order_id, const char *to_status, const char *reason);
+extern char *om_lock_order(int64 order_id);
+extern char *om_allowed_targets(const char *from);
+extern void om_require_transition(int64 order_id, const char *status, const char *to_status,
+								  const char *action);
+extern void om_hold_order(int64 order_id, const char *reason);
+extern void om_cancel_order(int64 order_id, const char *reason);
+extern void om_start_processing(int64 order_id);
+
+/* lifecycle.c: the triggers on orders and order_lines */
+extern HeapTuple om_orders_lifecycle(TriggerData *trigdata);
+extern HeapTuple om_order_lines_guard(TriggerData *trigdata);
+
+/* monitoring.c: time-based rules, low stock, the tick */
+extern void om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
+							 bool has_promised_at, Datum promised_at, bool promised_changed,
+							 const char *history_reason, bool via_pending);
+extern void om_deadline_set(const char *rule_code, const char *subject_type, int64 subject_id,
+							int64 order_id, const char *variant, Datum anchor_at);
+extern int	om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject_id,
+							  const char *note);
+extern void om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n);
+extern int	om_monitor_tick(TimestampTz at);
+extern void om_reschedule_rule(const char *rule);
+
+/* stock.c: reservation */
+typedef struct OmStockNeed
+{
+	int64		product_id;
+	Numeric		qty;			/* total quantity wanted across the order */
+	Numeric		available;		/* filled by om_lock_stock */
+	bool		found;
+	ItemPointerData tid;		/* the locked row, for updating it by tid */
+} OmStockNeed;
+
+extern void om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds);
+extern Datum om_stock_tids(OmStockNeed *needs, int nneeds);
+extern int	om_compare_need(const void *a, const void *b);
+extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
+							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs);
+extern void om_release_reservations(int64 order_id);
+extern int64 om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric unit_cost);
+
+/* ledger.c: postings */
+extern int64 om_post(const char *event, const char *source_type, int64 source_id, const char *memo,
+					 const char *currency, int n, const char **roles, Numeric *debits, Numeric *credits);
+
+/* completion.c */
+extern void om_maybe_complete(int64 order_id);
+
+/* delivery_stats.c: deliveries counted for the reports */
+extern bool om_last_delivery(int64 order_id, TimestampTz *at);
+extern void om_count_delivery(int64 customer_id, TimestampTz delivered_at, TimestampTz promised_at,
+							  int sign);
+
+/* allocation.c */
+extern void om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
+							   Numeric *capacity, Numeric *take);
+
+/* system_columns.c: columns only the extension writes */
+extern void om_check_system_columns(const char *table, TupleDesc desc, HeapTuple oldtup,
+									HeapTuple newtup, const char *const *stamped);
+
+/* level1.c: the level-1 checks and confirmation */
+typedef struct OmConfirmLine
+{
+	int32		line_no;
+	int64		product_id;
+	Numeric		qty;
+	Numeric		unit_price;
+	Numeric		list_price;
+	Numeric		tax_rate;
+	bool		active;
+	bool		reserved;		/* already holds its stock */
+	char	   *sku;
+} OmConfirmLine;
+
+typedef struct OmCheckInput
+{
+	int64		order_id;		/* 0 while the order is not stored yet */
+	int64		customer_id;
+	int64		warehouse_id;
+	bool		approved;
+	bool		blocked;
+	bool		has_limit;
+	const char *customer_code;
+	OmConfirmLine *lines;
+	int			nlines;
+} OmCheckInput;
+
+typedef struct OmCheckResult
+{
+	OmL1Rules	rules;
+	StringInfoData failed;		/* comma-separated failed rule codes */
+	StringInfoData inactive;
+	StringInfoData deviations;
+	StringInfoData shortage;
+	StringInfoData credit;
+	OmStockNeed *needs;			/* per product, sorted, rows locked */
+	int			nneeds;
+} OmCheckResult;
+
+extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);
+extern void om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res);
+extern char *om_confirm(int64 order_id, const char *approver);
+
+/* aftersales.c: feedback and tickets */
+extern int64 om_record_feedback(int64 order_id, int32 rating, const char *comment);
+extern int64 om_open_ticket(int64 order_id, const char *subject, const char *priority);
+extern void om_resolve_ticket(int64 ticket_id, const char *resolution);
+
+/* billing.c: invoices and payments */
+extern int64 om_invoice_order(int64 order_id, int32 due_days);
+extern int64 om_record_payment(int64 invoice_id, Numeric amount, const char *method, const char *reference);
+
+extern const char *om_confirm_order(int64 order_id, const char *approver);
+
+/* fulfilment.c: shipping and delivery */
+extern int64 om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *tracking);
+extern void om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at);
+
+extern void om_check_entry_balanced(int64 entry_id, int64 posting_id);
+extern void om_refuse_ledger_change(const char *relname);
+extern int64 om_post_entry(const char *memo, Jsonb *lines);
+extern int64 om_reverse_entry(int64 entry_id, const char *memo);
+
+/* order_entry.c */
+extern int64 om_create_order(const char *customer, Jsonb *lines, Jsonb *options);
+extern const char *om_submit_order(int64 order_id);
+
+/* returns.c */
+extern int64 om_return_items(int64 order_id, Jsonb *request, const char *reason);
+
+/* retention.c */
+extern void om_purge_history(Interval *keep, int64 *events, int64 *alerts);
+
+/* ledger_rollup.c */
+extern int64 om_rollup_ledger(void);
+
+/* config_rows.c: configuration rows kept through pg_restore */
+extern HeapTuple om_config_merge(TriggerData *trigdata);
+extern void om_refuse_builtin_delete(const char *table);
+
+#endif							/* OM_DOMAIN_H */

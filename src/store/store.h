@@ -1,0 +1,109 @@
+/*
+ * store/store.h
+ *		The storage layer: kept SPI plans and result accessors, input checks,
+ *		per-backend caches of configuration, the transactional outbox, and
+ *		alert rows.  It calls nothing above it.
+ */
+#ifndef OM_STORE_H
+#define OM_STORE_H
+
+#include "ordermgmt.h"
+
+#include "nodes/execnodes.h"
+#include "utils/relcache.h"
+
+/* outbox.c: how committed events reach LISTEN clients (GUC ordermgmt.notify) */
+typedef enum OmNotifyMode
+{
+	OM_NOTIFY_OFF,
+	OM_NOTIFY_IMMEDIATE,
+	OM_NOTIFY_RELAY
+} OmNotifyMode;
+
+extern int	om_notify_mode;
+
+/* spi.c: kept plans and small SPI helpers */
+typedef struct OmPlan
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[16];
+	SPIPlanPtr	plan;
+	bool		custom;			/* plan for each call's parameters */
+} OmPlan;
+
+/* A statement planned once, generically (the usual case). */
+#define OM_PLAN(sql_, ...) \
+	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, false }
+/*
+ * A statement whose best plan depends on its arrays' sizes (a join that a
+ * generic plan would run by nested loops for any number of lines).  Updates
+ * by tid are not among them: their generic plan is the same TID scan.
+ */
+#define OM_PLAN_CUSTOM(sql_, ...) \
+	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, true }
+
+extern int	om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount);
+extern Portal om_cursor_open(OmPlan *p, Datum *values, const char *nulls);
+extern Datum om_getdatum(int row, int col, bool *isnull);
+extern int64 om_getint64(int row, int col);
+extern char *om_gettext(int row, int col);
+extern bool om_getbool(int row, int col);
+extern char *om_session_user(void);
+extern bool om_caller_is_admin(void);
+extern Datum om_text_datum(const char *s);
+extern bool om_raw_load(void);
+extern bool om_has_column(const char *relname, const char *colname);
+extern Datum om_array(Datum *elems, int n, Oid elemtype);
+extern Datum om_cstring_array(const char **elems, int n);
+
+/* input.c: validation of caller-supplied values, numeric helpers */
+extern Numeric om_check_quantity(Numeric n, const char *what, bool allow_zero);
+extern void om_check_text_length(const char *s, const char *what);
+extern void om_check_key(const char *s, const char *what);
+extern JsonbValue *om_jsonb_get(Jsonb *obj, const char *key);
+extern void om_jsonb_check_keys(Jsonb *obj, const char *what, const char *const *allowed);
+extern char *om_jsonb_string(JsonbValue *v, const char *what);
+extern bool om_jsonb_bool(JsonbValue *v, const char *what);
+extern Numeric om_jsonb_numeric(JsonbValue *v, const char *what);
+extern bool om_numeric_positive(Numeric n);
+extern int	om_numeric_cmp(Numeric a, Numeric b);
+extern Numeric om_money_round(Numeric n);
+
+/* outbox.c: transactional outbox and NOTIFY */
+extern int64 om_emit_event(const char *kind, int64 order_id, const char *payload_json);
+extern void om_emit_event_pair(int64 order_id, const char *kind1, const char *payload1,
+							   const char *kind2, const char *payload2);
+extern void om_events_init(void);
+extern void om_events_since(int64 after_id, int32 max_rows, ReturnSetInfo *rsinfo);
+extern void om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *payload_text);
+extern int64 om_events_settled_upto(void);
+extern const char *om_json_quote(const char *s);
+
+/* alerts.c: alert rows and their announcements */
+extern bool om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id,
+						   int64 order_id, const char *details_json);
+extern void om_alert_announce(int64 alert_id, const char *rule_code, int level, const char *severity,
+							  int64 order_id, const char *state);
+extern int	om_announce_resolved(void);
+extern int	om_resolve_alerts_for_order(int64 order_id, int level, const char *keep_rules_csv,
+										const char *note);
+extern void om_alert_set_state(int64 alert_id, const char *note, bool resolve);
+
+/* config_cache.c: small configuration tables cached per backend */
+typedef struct OmL1Rules
+{
+	bool		customer_blocked;
+	bool		product_inactive;
+	bool		price_deviation;
+	bool		credit_limit;
+	Numeric		tolerance;		/* in TopMemoryContext */
+} OmL1Rules;
+
+extern void om_cache_init(void);
+extern bool om_transition_allowed(const char *from, const char *to, bool *manual);
+extern void om_l1_rules(OmL1Rules *rules);
+extern int	om_max_text_length(void);
+extern void om_config_changed(Relation rel);
+
+#endif							/* OM_STORE_H */
