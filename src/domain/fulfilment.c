@@ -99,12 +99,7 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 	status = om_gettext(0, 1);
 	warehouse_id = om_getint64(0, 2);
 	currency = om_gettext(0, 3);
-	if (strcmp(status, "confirmed") != 0 && strcmp(status, "processing") != 0 &&
-		strcmp(status, "partially_shipped") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
-				 errmsg("cannot ship order " INT64_FORMAT ": it is %s", order_id, status),
-				 errhint("Orders ship once confirmed, until fully shipped.")));
+	om_require_transition(order_id, status, "shipped", "ship");
 
 	nlines = om_exec(&select_lines, v, NULL, false, 0);
 	skus = palloc(nlines * sizeof(char *));

@@ -299,11 +299,7 @@ om_confirm(int64 order_id, const char *approver)
 	in.has_limit = om_getbool(0, 6);
 	in.customer_code = om_gettext(0, 7);
 
-	if (strcmp(status, "pending") != 0 && strcmp(status, "on_hold") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
-				 errmsg("cannot confirm order " INT64_FORMAT ": it is %s", order_id, status),
-				 errhint("Only pending or on-hold orders are confirmed.")));
+	om_require_transition(order_id, status, "confirmed", "confirm");
 
 	if (approver != NULL)
 	{

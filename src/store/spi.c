@@ -158,19 +158,6 @@ om_raw_load(void)
 		superuser_arg(GetOuterUserId());
 }
 
-/*
- * Does ordermgmt.relname have column colname?  One library serves every
- * installed version of the extension until ALTER EXTENSION ... UPDATE, so
- * code that writes a column added by a later version asks first.
- */
-bool
-om_has_column(const char *relname, const char *colname)
-{
-	Oid			relid = get_relname_relid(relname, get_namespace_oid("ordermgmt", false));
-
-	return OidIsValid(relid) && get_attnum(relid, colname) != InvalidAttrNumber;
-}
-
 /* A one-dimensional SQL array of n Datums of the given element type. */
 Datum
 om_array(Datum *elems, int n, Oid elemtype)

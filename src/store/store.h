@@ -53,7 +53,6 @@ extern char *om_session_user(void);
 extern bool om_caller_is_admin(void);
 extern Datum om_text_datum(const char *s);
 extern bool om_raw_load(void);
-extern bool om_has_column(const char *relname, const char *colname);
 extern Datum om_array(Datum *elems, int n, Oid elemtype);
 extern Datum om_cstring_array(const char **elems, int n);
 
