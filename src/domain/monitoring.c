@@ -33,6 +33,43 @@ in_list(const char *s, const char *const *list)
 }
 
 /*
+ * The order deadlines that follow its status, declared once.  A deadline
+ * starts as the order enters one of starts_in (or starts again at every
+ * change within them, with restart) and is cleared as the order reaches
+ * one of stops_in (NULL: any status not in starts_in).  resolve_on_stop
+ * resolves the rule's open alert as the deadline is cleared,
+ * resolve_on_change at every status change.  L3_DELIVERY_LATE follows the
+ * promised time instead, until the order is closed.
+ */
+typedef struct OmStatusDeadline
+{
+	const char *rule_code;
+	const char *const *starts_in;
+	bool		restart;
+	const char *const *stops_in;
+	bool		resolve_on_stop;
+	bool		resolve_on_change;
+} OmStatusDeadline;
+
+static const char *const waiting[] = {"pending", "on_hold", NULL};
+static const char *const confirmed[] = {"confirmed", NULL};
+static const char *const open_states[] = {"pending", "on_hold", "confirmed", "processing",
+										  "partially_shipped", "shipped", NULL};
+static const char *const shipped_states[] = {"shipped", "delivered", "completed", "cancelled", NULL};
+static const char *const closed_states[] = {"draft", "delivered", "completed", "cancelled", NULL};
+
+static const OmStatusDeadline status_deadlines[] = {
+	/* from entering pending or on hold until the order leaves both */
+	{"L1_CONFIRMATION_OVERDUE", waiting, false, NULL, false, false},
+	/* from confirmation until fully shipped */
+	{"L2_PROCESSING_OVERDUE", confirmed, false, shipped_states, true, false},
+	/* restarts at every status change of an open order */
+	{"L2_STALLED", open_states, true, NULL, false, true},
+};
+
+#define OM_DELIVERY_RULE "L3_DELIVERY_LATE"
+
+/*
  * After an order's status (or promised time) changed: record the change in
  * the status history and clear, start or move its deadlines in one
  * statement, then resolve the alerts whose condition has cleared in
@@ -52,11 +89,6 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 				 bool has_promised_at, Datum promised_at, bool promised_changed,
 				 const char *history_reason, bool via_pending)
 {
-	static const char *const waiting[] = {"pending", "on_hold", NULL};
-	static const char *const open_states[] = {"pending", "on_hold", "confirmed", "processing",
-											  "partially_shipped", "shipped", NULL};
-	static const char *const shipped_states[] = {"shipped", "delivered", "completed", "cancelled", NULL};
-	static const char *const closed_states[] = {"draft", "delivered", "completed", "cancelled", NULL};
 	static OmPlan monitor_order = OM_PLAN(
 		"WITH hist AS ("
 		"  INSERT INTO ordermgmt.order_status_history "
@@ -130,37 +162,34 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 
 	if (changed)
 	{
-		/* L1_CONFIRMATION_OVERDUE: from entering pending / on hold until it leaves both. */
-		if (in_list(new_status, waiting))
-		{
-			keep[nkeep] = "L1_CONFIRMATION_OVERDUE";
-			keep_at[nkeep++] = now;
-		}
-		else
-			clear[nclear++] = "L1_CONFIRMATION_OVERDUE";
+		int			i;
 
-		/* L2_PROCESSING_OVERDUE: from confirmation until fully shipped. */
-		if (strcmp(new_status, "confirmed") == 0)
+		for (i = 0; i < (int) lengthof(status_deadlines); i++)
 		{
-			keep[nkeep] = "L2_PROCESSING_OVERDUE";
-			keep_at[nkeep++] = now;
-		}
-		else if (in_list(new_status, shipped_states))
-		{
-			clear[nclear++] = "L2_PROCESSING_OVERDUE";
-			resolve[nresolve++] = "L2_PROCESSING_OVERDUE";
-		}
+			const OmStatusDeadline *d = &status_deadlines[i];
 
-		/* L2_STALLED: restarts at every status change of an open order. */
-		if (in_list(new_status, open_states))
-		{
-			move[nmove] = "L2_STALLED";
-			move_at[nmove++] = now;
+			if (in_list(new_status, d->starts_in))
+			{
+				if (d->restart)
+				{
+					move[nmove] = d->rule_code;
+					move_at[nmove++] = now;
+				}
+				else
+				{
+					keep[nkeep] = d->rule_code;
+					keep_at[nkeep++] = now;
+				}
+			}
+			else if (d->stops_in == NULL || in_list(new_status, d->stops_in))
+			{
+				clear[nclear++] = d->rule_code;
+				if (d->resolve_on_stop)
+					resolve[nresolve++] = d->rule_code;
+			}
+			if (d->resolve_on_change && old_status != NULL)
+				resolve[nresolve++] = d->rule_code;
 		}
-		else
-			clear[nclear++] = "L2_STALLED";
-		if (old_status != NULL)
-			resolve[nresolve++] = "L2_STALLED";
 
 		if (strcmp(new_status, "confirmed") == 0 && old_status != NULL && in_list(old_status, waiting))
 		{
@@ -174,29 +203,29 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		}
 	}
 
-	/* L3_DELIVERY_LATE: from the promise until delivered. */
+	/* The delivery deadline: from the promise until the order is closed. */
 	if (in_list(new_status, closed_states))
 	{
 		if (changed)
 		{
-			clear[nclear++] = "L3_DELIVERY_LATE";
-			resolve[nresolve++] = "L3_DELIVERY_LATE";
+			clear[nclear++] = OM_DELIVERY_RULE;
+			resolve[nresolve++] = OM_DELIVERY_RULE;
 		}
 	}
 	else if (promised_changed && !has_promised_at)
 	{
-		clear[nclear++] = "L3_DELIVERY_LATE";
-		resolve[nresolve++] = "L3_DELIVERY_LATE";
+		clear[nclear++] = OM_DELIVERY_RULE;
+		resolve[nresolve++] = OM_DELIVERY_RULE;
 	}
 	else if (has_promised_at && promised_changed)
 	{
-		move[nmove] = "L3_DELIVERY_LATE";
+		move[nmove] = OM_DELIVERY_RULE;
 		move_at[nmove++] = promised_at;
-		resolve[nresolve++] = "L3_DELIVERY_LATE";
+		resolve[nresolve++] = OM_DELIVERY_RULE;
 	}
 	else if (has_promised_at && changed)
 	{
-		keep[nkeep] = "L3_DELIVERY_LATE";
+		keep[nkeep] = OM_DELIVERY_RULE;
 		keep_at[nkeep++] = promised_at;
 	}
 
