@@ -48,6 +48,8 @@
 
 #include "libpq-fe.h"
 
+#include "alert_payload.h"
+
 #ifndef OM_VERSION
 #define OM_VERSION "unknown"
 #endif
@@ -81,21 +83,15 @@
 #endif
 
 /*
- * The events after $1, with the alerts-channel payload of alert events built
- * like the server's (monitor.c, worker.c) and the alert level for --level.
+ * The events after $1: each row's id, kind, order and stored payload, the
+ * alert level for --level, whether it is an alert event, and the members
+ * of the alerts-channel payload, which the listener formats exactly as the
+ * server does (src/alert_payload.h).
  */
 static const char *const catchup_sql =
 "SELECT e.event_id, e.kind, e.order_id, e.payload::text, e.payload ->> 'level',\n"
-"       CASE WHEN e.kind IN ('alert.raised', 'alert.resolved') THEN\n"
-"         pg_catalog.format('{\"alert_id\": %s, \"rule_code\": %s, \"level\": %s, "
-"\"severity\": %s, \"order_id\": %s, \"state\": %s}',\n"
-"                           coalesce(e.payload -> 'alert_id', 'null'),\n"
-"                           coalesce(e.payload -> 'rule_code', 'null'),\n"
-"                           coalesce(e.payload -> 'level', 'null'),\n"
-"                           coalesce(e.payload -> 'severity', 'null'),\n"
-"                           coalesce(e.order_id::text, 'null'),\n"
-"                           coalesce(e.payload -> 'state', 'null'))\n"
-"       END\n"
+"       e.kind IN ('alert.raised', 'alert.resolved'),\n"
+"       " OM_ALERT_PAYLOAD_COLUMNS "\n"
 "  FROM ordermgmt.events_since($1, $2) AS e";
 
 /* The newest committed event: where a listener without a position starts. */
@@ -592,6 +588,23 @@ level_selected(const char *level)
 }
 
 /* Print one row of catchup_sql, as the filters say, and move past it. */
+/* The alerts-channel payload of an alert event row (malloc'd). */
+static char *
+alert_payload(const PGresult *res, int row)
+{
+	int			len = snprintf(NULL, 0, OM_ALERT_PAYLOAD_FORMAT,
+							   PQgetvalue(res, row, 6), PQgetvalue(res, row, 7), PQgetvalue(res, row, 8),
+							   PQgetvalue(res, row, 9), PQgetvalue(res, row, 10), PQgetvalue(res, row, 11));
+	char	   *buf = malloc(len + 1);
+
+	if (buf == NULL)
+		die(EXIT_RUNTIME, "out of memory");
+	snprintf(buf, len + 1, OM_ALERT_PAYLOAD_FORMAT,
+			 PQgetvalue(res, row, 6), PQgetvalue(res, row, 7), PQgetvalue(res, row, 8),
+			 PQgetvalue(res, row, 9), PQgetvalue(res, row, 10), PQgetvalue(res, row, 11));
+	return buf;
+}
+
 static void
 handle_row(const PGresult *res, int row)
 {
@@ -604,12 +617,15 @@ handle_row(const PGresult *res, int row)
 		print_event(id, kind,
 					PQgetisnull(res, row, 2) ? "null" : PQgetvalue(res, row, 2),
 					PQgetvalue(res, row, 3));
-	if (opts.alerts && !PQgetisnull(res, row, 5) &&
+	if (opts.alerts && strcmp(PQgetvalue(res, row, 5), "t") == 0 &&
 		level_selected(PQgetisnull(res, row, 4) ? NULL : PQgetvalue(res, row, 4)))
 	{
-		print_alert(id, PQgetvalue(res, row, 5));
+		char	   *alert = alert_payload(res, row);
+
+		print_alert(id, alert);
 		if (opts.exec_cmd)
-			run_command(id, PQgetvalue(res, row, 5));
+			run_command(id, alert);
+		free(alert);
 	}
 	last_id = id;
 }

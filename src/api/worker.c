@@ -18,6 +18,8 @@
  */
 #include "api/api.h"
 
+#include "alert_payload.h"
+
 #include "access/xact.h"
 #include "commands/async.h"
 #include "fmgr.h"
@@ -115,20 +117,15 @@ run_rollup(void)
 static void
 run_relay(void)
 {
-	static OmPlan read_position = OM_PLAN(
-		"SELECT last_event_id FROM ordermgmt.relay_state WHERE singleton AND $1 FOR UPDATE",
-		BOOLOID);
+	static OmPlan read_position = OM_PLAN0(
+		"SELECT last_event_id FROM ordermgmt.relay_state WHERE singleton FOR UPDATE");
 	static OmPlan start_position = OM_PLAN(
 		"INSERT INTO ordermgmt.relay_state (last_event_id) VALUES ($1) ON CONFLICT DO NOTHING",
 		INT8OID);
 	static OmPlan next_events = OM_PLAN(
 		"SELECT e.event_id, e.kind, coalesce(e.order_id, 0), e.payload::text, "
-		"       CASE WHEN e.kind OPERATOR(pg_catalog.=) ANY ('{alert.raised,alert.resolved}') THEN "
-		"         pg_catalog.format('{\"alert_id\": %s, \"rule_code\": %s, \"level\": %s, \"severity\": %s, "
-		"\"order_id\": %s, \"state\": %s}', e.payload OPERATOR(pg_catalog.->) 'alert_id', "
-		"                e.payload OPERATOR(pg_catalog.->) 'rule_code', e.payload OPERATOR(pg_catalog.->) 'level', "
-		"                e.payload OPERATOR(pg_catalog.->) 'severity', coalesce(e.order_id::pg_catalog.text, 'null'), "
-		"                e.payload OPERATOR(pg_catalog.->) 'state') END "
+		"       e.kind OPERATOR(pg_catalog.=) ANY ('{alert.raised,alert.resolved}'), "
+		OM_ALERT_PAYLOAD_COLUMNS
 		"  FROM ordermgmt.events_since($1, $2) AS e",
 		INT8OID, INT4OID);
 	static OmPlan save_position = OM_PLAN(
@@ -139,8 +136,7 @@ run_relay(void)
 	int			n;
 	int			i;
 
-	v[0] = BoolGetDatum(true);
-	if (om_exec(&read_position, v, NULL, false, 1) == 0)
+	if (om_exec(&read_position, NULL, NULL, false, 1) == 0)
 	{
 		/* First start: relay what commits from now on, not the history. */
 		v[0] = Int64GetDatum(om_events_settled_upto());
@@ -154,13 +150,14 @@ run_relay(void)
 	n = om_exec(&next_events, v, NULL, true, 0);
 	for (i = 0; i < n; i++)
 	{
-		char	   *alert = om_gettext(i, 5);
-
 		CHECK_FOR_INTERRUPTS();
 		last = om_getint64(i, 1);
 		om_event_notify(last, om_gettext(i, 2), om_getint64(i, 3), om_gettext(i, 4));
-		if (alert)
-			Async_Notify("ordermgmt_alerts", alert);
+		if (om_getbool(i, 5))
+			Async_Notify("ordermgmt_alerts",
+						 psprintf(OM_ALERT_PAYLOAD_FORMAT, om_gettext(i, 6), om_gettext(i, 7),
+								  om_gettext(i, 8), om_gettext(i, 9), om_gettext(i, 10),
+								  om_gettext(i, 11)));
 	}
 	if (n > 0)
 	{

@@ -29,10 +29,10 @@
 int64
 om_rollup_ledger(void)
 {
-	static OmPlan ensure_state = OM_PLAN(
+	static OmPlan ensure_state = OM_PLAN0(
 		"INSERT INTO ordermgmt.ledger_rollup (singleton) VALUES (true) ON CONFLICT DO NOTHING");
 	/* Serializes concurrent runs; tells whether the armed horizon is settled. */
-	static OmPlan lock_state = OM_PLAN(
+	static OmPlan lock_state = OM_PLAN0(
 		"SELECT upto_posting_id, next_upto, coalesce(next_upto > upto_posting_id, false), "
 		"       coalesce(pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= next_xmax, false) "
 		"  FROM ordermgmt.ledger_rollup WHERE singleton FOR UPDATE");
@@ -48,7 +48,7 @@ om_rollup_ledger(void)
 		"              SET debit = lt.debit + excluded.debit, credit = lt.credit + excluded.credit) "
 		"SELECT coalesce(sum(n), 0)::bigint FROM p",
 		INT8OID, INT8OID);
-	static OmPlan last_posting = OM_PLAN(
+	static OmPlan last_posting = OM_PLAN0(
 		"SELECT coalesce(pg_catalog.pg_sequence_last_value("
 		"           pg_catalog.pg_get_serial_sequence('ordermgmt.postings', 'posting_id')::regclass), 0)");
 	/* A statement after last_posting, hence a later snapshot. */

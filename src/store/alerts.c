@@ -1,5 +1,5 @@
 /*
- * monitor.c
+ * alerts.c
  *		Alerts of the monitoring rules: raise, resolve, acknowledge.
  *
  * At most one alert per rule and subject is open at a time; the partial
@@ -9,6 +9,8 @@
  * queues a NOTIFY on ordermgmt_alerts, delivered only on commit.
  */
 #include "store/store.h"
+
+#include "alert_payload.h"
 
 #include "commands/async.h"
 #include "fmgr.h"
@@ -36,17 +38,10 @@ om_alert_announce(int64 alert_id, const char *rule_code, int level, const char *
 				  order_id, event.data);
 
 	if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
-	{
-		StringInfoData body;
-
-		initStringInfo(&body);
-		appendStringInfo(&body,
-						 "{\"alert_id\": " INT64_FORMAT ", \"rule_code\": %s, \"level\": %d, "
-						 "\"severity\": %s, \"order_id\": %s, \"state\": \"%s\"}",
-						 alert_id, om_json_quote(rule_code), level, om_json_quote(severity),
-						 order_buf, state);
-		Async_Notify("ordermgmt_alerts", body.data);
-	}
+		Async_Notify("ordermgmt_alerts",
+					 psprintf(OM_ALERT_PAYLOAD_FORMAT, psprintf(INT64_FORMAT, alert_id),
+							  om_json_quote(rule_code), psprintf("%d", level), om_json_quote(severity),
+							  order_buf, om_json_quote(state)));
 }
 
 /*

@@ -52,16 +52,13 @@ om_cache_init(void)
 static void
 load_transitions(void)
 {
-	static OmPlan select_transitions = OM_PLAN(
+	static OmPlan select_transitions = OM_PLAN0(
 		"SELECT from_status::text, to_status::text, manual FROM ordermgmt.order_transitions "
-		" WHERE enabled AND $1",
-		BOOLOID);
-	Datum		v[1];
+		" WHERE enabled");
 	int			n;
 	int			i;
 
-	v[0] = BoolGetDatum(true);
-	n = om_exec(&select_transitions, v, NULL, true, 0);
+	n = om_exec(&select_transitions, NULL, NULL, true, 0);
 	if (transitions)
 		pfree(transitions);
 	transitions = MemoryContextAllocZero(TopMemoryContext, Max(n, 1) * sizeof(CachedTransition));

@@ -40,6 +40,9 @@ typedef struct OmPlan
  * generic plan would run by nested loops for any number of lines).  Updates
  * by tid are not among them: their generic plan is the same TID scan.
  */
+/* A statement without parameters. */
+#define OM_PLAN0(sql_) \
+	{ (sql_), 0, {InvalidOid}, NULL, false }
 #define OM_PLAN_CUSTOM(sql_, ...) \
 	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, true }
 

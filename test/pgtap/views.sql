@@ -1,0 +1,102 @@
+-- Views for BI: the exact list in schema ordermgmt, every view's columns
+-- (the contract's where it names them, else the installed ones), the
+-- contract's numeric columns, read-only, and readable by ordermgmt_reader.
+BEGIN;
+SELECT plan(48);
+
+--------------------------------------------------------------------------
+-- Exactly these views: a new or dropped one fails here
+--------------------------------------------------------------------------
+SELECT views_are('ordermgmt', ARRAY[
+    -- named by the contract
+    'v_order_status', 'v_pipeline', 'v_daily_sales', 'v_fulfillment_times',
+    'v_on_time_delivery', 'v_stock_availability', 'v_ar_aging', 'v_customer_history',
+    'v_monitor_dashboard', 'v_trial_balance', 'v_feedback_summary', 'v_tickets',
+    -- the project's own
+    'v_settings', 'v_order_milestones', 'v_customer_interactions'
+]::name[], 'schema ordermgmt has exactly the views of the contract and the project');
+
+--------------------------------------------------------------------------
+-- Every view's columns, exactly (a renamed or dropped column breaks a
+-- dashboard; a new one must be added here on purpose)
+--------------------------------------------------------------------------
+CREATE TEMP TABLE view_columns (view name, cols name[]);
+INSERT INTO view_columns VALUES
+    ('v_stock_availability', '{sku, warehouse, on_hand, reserved, available, reorder_point}'),
+    ('v_ar_aging',           '{customer, currency, not_due, overdue_1_30, overdue_31_60, overdue_61_90,
+                               overdue_over_90, total_due}'),
+    ('v_trial_balance',      '{account_code, account_name, account_type, currency, debit, credit, balance}'),
+    ('v_order_status',       '{order_id, customer, status, hold_reason, currency, created_at, promised_at,
+                               status_changed_at, age, time_in_status, net_amount, tax_amount, gross_amount,
+                               open_alerts, shipped_net, invoiced_total, paid_total, due_total,
+                               open_alerts_level1, open_alerts_level2, open_alerts_level3}'),
+    ('v_pipeline',           '{status, orders, net_amount}'),
+    ('v_daily_sales',        '{day, currency, orders_booked, booked_net, invoices, invoiced_net, invoiced_tax,
+                               invoiced_total}'),
+    ('v_fulfillment_times',  '{week, stage, orders, mean_hours, median_hours, p90_hours}'),
+    ('v_on_time_delivery',   '{week, customer, delivered, on_time, on_time_rate}'),
+    ('v_customer_history',   '{customer, name, email, credit_limit, blocked, orders, first_order_at,
+                               last_order_at, open_orders, lifetime_value, balance_due, average_rating,
+                               recency_days, frequency_last_year, segment, contacts, primary_contact,
+                               last_interaction_at}'),
+    ('v_monitor_dashboard',  '{level, rule_code, severity, open, acknowledged, oldest_age}'),
+    ('v_feedback_summary',   '{customer, ratings, average_rating, negative, positive, last_rated_at}'),
+    ('v_tickets',            '{ticket_id, order_id, customer, subject, priority, status, opened_at, due_at,
+                               resolved_at, resolution, age, overdue}'),
+    ('v_settings',           '{key, value, default_value, description}'),
+    ('v_order_milestones',   '{order_id, customer_id, created_at, confirmed_at, promised_at, first_shipped_at,
+                               last_shipped_at, delivered_at}'),
+    ('v_customer_interactions', '{customer, occurred_at, kind, subject, notes, contact, order_id, recorded_by}');
+
+SELECT columns_are('ordermgmt', view, cols, format('%I has exactly its columns', view))
+  FROM view_columns ORDER BY view;
+
+--------------------------------------------------------------------------
+-- The columns the contract names, with exact numeric types for the
+-- quantities and amounts
+--------------------------------------------------------------------------
+CREATE TEMP TABLE contract_view_columns (view name, col name, type text);
+INSERT INTO contract_view_columns VALUES
+    ('v_stock_availability', 'sku',             'text'),
+    ('v_stock_availability', 'warehouse',       'text'),
+    ('v_stock_availability', 'on_hand',         'numeric(18,4)'),
+    ('v_stock_availability', 'reserved',        'numeric(18,4)'),
+    ('v_stock_availability', 'available',       'numeric'),
+    ('v_ar_aging',           'customer',        'text'),
+    ('v_ar_aging',           'not_due',         'numeric'),
+    ('v_ar_aging',           'overdue_1_30',    'numeric'),
+    ('v_ar_aging',           'overdue_31_60',   'numeric'),
+    ('v_ar_aging',           'overdue_61_90',   'numeric'),
+    ('v_ar_aging',           'overdue_over_90', 'numeric'),
+    ('v_ar_aging',           'total_due',       'numeric'),
+    ('v_trial_balance',      'account_code',    'text'),
+    ('v_trial_balance',      'debit',           'numeric'),
+    ('v_trial_balance',      'credit',          'numeric'),
+    ('v_trial_balance',      'balance',         'numeric');
+
+SELECT col_type_is('ordermgmt', view, col, type, format('%I.%I is %s', view, col, type))
+  FROM contract_view_columns ORDER BY view, col;
+
+--------------------------------------------------------------------------
+-- Read-only: no view accepts INSERT, UPDATE or DELETE
+--------------------------------------------------------------------------
+SELECT is_empty($$
+    SELECT c.relname
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'v'
+       AND pg_catalog.pg_relation_is_updatable(c.oid, true) <> 0
+$$, 'no view of the schema is updatable');
+
+--------------------------------------------------------------------------
+-- A BI login (ordermgmt_reader, no table rights) can run every view: the
+-- views read the tables with their owner's rights, and every function they
+-- call is granted to readers
+--------------------------------------------------------------------------
+GRANT SELECT ON view_columns TO ordermgmt_reader;   -- this file's list of views
+SET LOCAL ROLE ordermgmt_reader;
+SELECT lives_ok(format('SELECT * FROM ordermgmt.%I', view), format('ordermgmt_reader can read %I', view))
+  FROM view_columns ORDER BY view;
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;
