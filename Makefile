@@ -7,8 +7,11 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/api/*.c src/domain/*.c s
 
 EXTENSION = ordermgmt
 EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" ordermgmt.control)
-# sql/ holds the first release's script and one upgrade script per release;
-# the current version's full script is the first one plus every upgrade.
+# sql/ordermgmt.sql is the current version's schema, written out whole; it
+# installs as ordermgmt--$(EXTVERSION).sql.  sql/ also keeps the first
+# release's script and one upgrade script per release, so that an older
+# version can be installed and updated (test/tap/upgrade.sh proves both
+# paths give the same catalog).
 DATA = $(sort $(wildcard sql/ordermgmt--*.sql))
 DATA_built = ordermgmt--$(EXTVERSION).sql
 
@@ -38,7 +41,5 @@ client-all client-install client-uninstall client-clean:
 	$(MAKE) -C client $(patsubst client-%,%,$@) PG_CONFIG='$(PG_CONFIG)'
 .PHONY: client-all client-install client-uninstall client-clean
 
-UPGRADES = $(sort $(wildcard sql/ordermgmt--*--*.sql))
-ordermgmt--$(EXTVERSION).sql: sql/ordermgmt--0.1.0.sql $(UPGRADES)
-	cat sql/ordermgmt--0.1.0.sql > $@
-	for f in $(UPGRADES); do grep -v '^\\echo ' $$f; done >> $@
+ordermgmt--$(EXTVERSION).sql: sql/ordermgmt.sql
+	cp $< $@
