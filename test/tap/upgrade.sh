@@ -218,8 +218,25 @@ q "$NEW" "CREATE EXTENSION ordermgmt" >/dev/null
 describe "$NEW" >"$work/fresh.txt"
 same "$work/fresh.txt" "$work/walked.txt" "a fresh install equals the oldest version updated step by step"
 
+# The oldest version, full of data written through an API that runs on it.
+# This version's library expects its own schema (the library and the
+# script ship together), so the data is written by the previous release's
+# library, which ran beside the old schema; then the server restarts with
+# this version's installation, as after a package upgrade, and the
+# extension is updated.
+previous_release=$(git -C "$here" log -1 --format=%H -G'^default_version' -- ordermgmt.control)^
+current_bindir=$OM_BINDIR
+om_private_build "$previous_release" || { echo "FAIL: the previous release does not build"; exit 1; }
+previous_bindir=$OM_BINDIR
+OM_BINDIR=$current_bindir
+# restart_with BINDIR: the same data directory, served by that installation.
+restart_with() {
+  om__as_postgres "$OM_BINDIR/pg_ctl" -D "$OM_TMP/data" -m fast -w stop >/dev/null
+  OM_BINDIR=$1
+  om__as_postgres "$OM_BINDIR/pg_ctl" -D "$OM_TMP/data" -l "$OM_TMP/server.log" -w start >/dev/null
+}
+restart_with "$previous_bindir"
 q postgres "CREATE DATABASE $OLD" >/dev/null
-# The oldest version, full of data written through its own API only.
 q "$OLD" "CREATE EXTENSION ordermgmt VERSION '$first'" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d "$OLD" >/dev/null <<'SQL'
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
@@ -259,6 +276,8 @@ trial_before=$(q "$OLD" "SELECT string_agg(account_code || ' ' || currency || ' 
 sales_before=$(q "$OLD" "SELECT string_agg(day || ' ' || currency || ' ' || orders_booked || ' ' || booked_net, ', ' ORDER BY day, currency) FROM ordermgmt.v_daily_sales")
 deliveries_before=$(q "$OLD" "SELECT count(*) FROM ordermgmt.orders WHERE status IN ('delivered', 'completed')")
 
+# The package upgrade: this version's library from now on.
+restart_with "$current_bindir"
 # Walk every update step to the current version.
 q "$OLD" "ALTER EXTENSION ordermgmt UPDATE" >/dev/null
 check "updated to the current version" "$current" "$(q "$OLD" "SELECT extversion FROM pg_extension WHERE extname = 'ordermgmt'")"
