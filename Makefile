@@ -1,8 +1,8 @@
 # ordermgmt: PGXS build
 MODULE_big = ordermgmt
 # src/api: the SQL-callable entry points (functions, triggers, the worker);
-# src/domain: the rules; src/store: SPI, caches, outbox, stock and alert
-# rows.  Each layer calls only the ones below it (docs/architecture.md).
+# src/domain: the rules; src/store: SPI, caches, outbox and alert rows.
+# Each layer calls only the ones below it (docs/architecture.md).
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/api/*.c src/domain/*.c src/store/*.c)))
 
 EXTENSION = ordermgmt

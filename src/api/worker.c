@@ -99,7 +99,7 @@ run_tick(void)
 		elog(DEBUG1, "ordermgmt worker: monitor_tick raised %d alerts", raised);
 }
 
-/* Roll the ledger totals forward (from 0.3.0 on; older versions have none). */
+/* Roll the ledger totals forward. */
 static void
 run_rollup(void)
 {
@@ -119,6 +119,11 @@ run_relay(void)
 {
 	static OmPlan read_position = OM_PLAN0(
 		"SELECT last_event_id FROM ordermgmt.relay_state WHERE singleton FOR UPDATE");
+	/* Result column of read_position. */
+	enum
+	{
+		POSITION_LAST_EVENT_ID = 1
+	};
 	static OmPlan start_position = OM_PLAN(
 		"INSERT INTO ordermgmt.relay_state (last_event_id) VALUES ($1) ON CONFLICT DO NOTHING",
 		INT8OID);
@@ -128,6 +133,21 @@ run_relay(void)
 		OM_ALERT_PAYLOAD_COLUMNS
 		"  FROM ordermgmt.events_since($1, $2) AS e",
 		INT8OID, INT4OID);
+	/* Result columns of next_events: the event, then the alert payload's members. */
+	enum
+	{
+		NEXT_EVENT_ID = 1,
+		NEXT_EVENT_KIND,
+		NEXT_EVENT_ORDER_ID,
+		NEXT_EVENT_PAYLOAD,
+		NEXT_EVENT_IS_ALERT,
+		NEXT_ALERT_ID,
+		NEXT_ALERT_RULE_CODE,
+		NEXT_ALERT_LEVEL,
+		NEXT_ALERT_SEVERITY,
+		NEXT_ALERT_ORDER_ID,
+		NEXT_ALERT_STATE
+	};
 	static OmPlan save_position = OM_PLAN(
 		"UPDATE ordermgmt.relay_state SET last_event_id = $1, relayed_at = now() WHERE singleton",
 		INT8OID);
@@ -143,7 +163,7 @@ run_relay(void)
 		om_exec(&start_position, v, NULL, false, 0);
 		return;
 	}
-	last = om_getint64(0, 1);
+	last = om_getint64(0, POSITION_LAST_EVENT_ID);
 
 	v[0] = Int64GetDatum(last);
 	v[1] = Int32GetDatum(RELAY_BATCH);
@@ -151,13 +171,15 @@ run_relay(void)
 	for (i = 0; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		last = om_getint64(i, 1);
-		om_event_notify(last, om_gettext(i, 2), om_getint64(i, 3), om_gettext(i, 4));
-		if (om_getbool(i, 5))
+		last = om_getint64(i, NEXT_EVENT_ID);
+		om_event_notify(last, om_gettext(i, NEXT_EVENT_KIND), om_getint64(i, NEXT_EVENT_ORDER_ID),
+						om_gettext(i, NEXT_EVENT_PAYLOAD));
+		if (om_getbool(i, NEXT_EVENT_IS_ALERT))
 			Async_Notify("ordermgmt_alerts",
-						 psprintf(OM_ALERT_PAYLOAD_FORMAT, om_gettext(i, 6), om_gettext(i, 7),
-								  om_gettext(i, 8), om_gettext(i, 9), om_gettext(i, 10),
-								  om_gettext(i, 11)));
+						 psprintf(OM_ALERT_PAYLOAD_FORMAT, om_gettext(i, NEXT_ALERT_ID),
+								  om_gettext(i, NEXT_ALERT_RULE_CODE), om_gettext(i, NEXT_ALERT_LEVEL),
+								  om_gettext(i, NEXT_ALERT_SEVERITY), om_gettext(i, NEXT_ALERT_ORDER_ID),
+								  om_gettext(i, NEXT_ALERT_STATE)));
 	}
 	if (n > 0)
 	{

@@ -26,6 +26,12 @@ om_record_feedback(int64 order_id, int32 rating, const char *comment)
 		"SELECT f.feedback_id, $2 <= coalesce((r.thresholds ->> 'max_rating')::int, 2) "
 		"  FROM f, ordermgmt.monitor_rules r WHERE r.rule_code = 'L3_NEGATIVE_FEEDBACK'",
 		INT8OID, INT2OID, TEXTOID, TEXTOID);
+	/* Result columns of insert_feedback. */
+	enum
+	{
+		FEEDBACK_ID = 1,
+		FEEDBACK_NEGATIVE
+	};
 	char	   *status;
 	int64		feedback_id;
 	bool		negative;
@@ -52,8 +58,8 @@ om_record_feedback(int64 order_id, int32 rating, const char *comment)
 		nulls[2] = 'n';
 	v[3] = om_text_datum(om_session_user());
 	om_exec(&insert_feedback, v, nulls, false, 1);
-	feedback_id = om_getint64(0, 1);
-	negative = om_getbool(0, 2);
+	feedback_id = om_getint64(0, FEEDBACK_ID);
+	negative = om_getbool(0, FEEDBACK_NEGATIVE);
 
 	om_emit_event("feedback.recorded", order_id,
 				  psprintf("{\"feedback_id\": " INT64_FORMAT ", \"rating\": %d}", feedback_id, rating));
@@ -73,6 +79,12 @@ om_open_ticket(int64 order_id, const char *subject, const char *priority)
 		"INSERT INTO ordermgmt.tickets (order_id, subject, priority, opened_by) "
 		"VALUES ($1, $2, $3, $4) RETURNING ticket_id, opened_at",
 		INT8OID, TEXTOID, TEXTOID, TEXTOID);
+	/* Result columns of insert_ticket. */
+	enum
+	{
+		INSERT_TICKET_ID = 1,
+		INSERT_TICKET_OPENED_AT
+	};
 	const char *const *p;
 	bool		known = false;
 	int64		ticket_id;
@@ -95,8 +107,8 @@ om_open_ticket(int64 order_id, const char *subject, const char *priority)
 	v[2] = om_text_datum(priority);
 	v[3] = om_text_datum(om_session_user());
 	om_exec(&insert_ticket, v, NULL, false, 1);
-	ticket_id = om_getint64(0, 1);
-	opened_at = om_getdatum(0, 2, &isnull);
+	ticket_id = om_getint64(0, INSERT_TICKET_ID);
+	opened_at = om_getdatum(0, INSERT_TICKET_OPENED_AT, &isnull);
 
 	om_deadline_set("L3_TICKET_OVERDUE", "ticket", ticket_id, order_id, priority, opened_at);
 	om_emit_event("ticket.opened", order_id,
@@ -112,6 +124,12 @@ om_resolve_ticket(int64 ticket_id, const char *resolution)
 	static OmPlan lock_ticket = OM_PLAN(
 		"SELECT order_id, status FROM ordermgmt.tickets WHERE ticket_id = $1 FOR UPDATE",
 		INT8OID);
+	/* Result columns of lock_ticket. */
+	enum
+	{
+		LOCK_TICKET_ORDER_ID = 1,
+		LOCK_TICKET_STATUS
+	};
 	static OmPlan close_ticket = OM_PLAN(
 		"UPDATE ordermgmt.tickets SET status = 'resolved', resolved_at = now(), resolved_by = $2, "
 		"       resolution = $3 WHERE ticket_id = $1",
@@ -125,8 +143,8 @@ om_resolve_ticket(int64 ticket_id, const char *resolution)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("ticket " INT64_FORMAT " does not exist", ticket_id)));
-	order_id = om_getint64(0, 1);
-	if (strcmp(om_gettext(0, 2), "resolved") == 0)
+	order_id = om_getint64(0, LOCK_TICKET_ORDER_ID);
+	if (strcmp(om_gettext(0, LOCK_TICKET_STATUS), "resolved") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("ticket " INT64_FORMAT " is already resolved", ticket_id)));

@@ -1,5 +1,5 @@
 /*
- * allocate.c
+ * allocation.c
  *		Spreading a request of [{"sku", "qty"}] over an order's lines.
  *
  * ship_order and return_items name goods by SKU, as people do; an order may
@@ -11,7 +11,6 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 
 static const char *const request_keys[] = {"sku", "qty", NULL};
 
@@ -130,18 +129,14 @@ om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 		for (k = open[lo]; om_numeric_positive(want) && k < nlines && strcmp(sorted[k].sku, sku) == 0; k++)
 		{
 			int			line = sorted[k].line;
-			Numeric		room = DatumGetNumeric(DirectFunctionCall2(numeric_sub,
-																   NumericGetDatum(capacity[line]),
-																   NumericGetDatum(take[line])));
+			Numeric		room = om_numeric_sub(capacity[line], take[line]);
 			Numeric		part;
 
 			if (om_numeric_positive(room))
 			{
 				part = om_numeric_cmp(want, room) < 0 ? want : room;
-				take[line] = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(take[line]),
-																 NumericGetDatum(part)));
-				want = DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(want),
-														   NumericGetDatum(part)));
+				take[line] = om_numeric_add(take[line], part);
+				want = om_numeric_sub(want, part);
 				if (part != room)
 					break;		/* the line has room left */
 			}
@@ -151,7 +146,7 @@ om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 			ereport(ERROR,
 					(errcode(ERRCODE_OM_STOCK),
 					 errmsg("cannot %s that much of \"%s\": %s more than allowed", action, sku,
-							DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(want)))),
+							om_numeric_out(want)),
 					 errdetail("Line %d asks for more than the order has left to %s.", n, action)));
 	}
 }

@@ -15,7 +15,6 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 
 /*
  * Invoice what an order shipped and has not billed yet, due in due_days;
@@ -28,6 +27,13 @@ om_invoice_order(int64 order_id, int32 due_days)
 		"SELECT status::text, customer_id, currency::text FROM ordermgmt.orders "
 		" WHERE order_id = $1 FOR NO KEY UPDATE",
 		INT8OID);
+	/* Result columns of lock_order. */
+	enum
+	{
+		LOCK_ORDER_STATUS = 1,
+		LOCK_ORDER_CUSTOMER_ID,
+		LOCK_ORDER_CURRENCY
+	};
 	static OmPlan create_invoice = OM_PLAN(
 		"WITH b AS (SELECT l.line_no, "
 		"                  (l.shipped_qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty) AS q, "
@@ -46,6 +52,15 @@ om_invoice_order(int64 order_id, int32 due_days)
 		"        WHERE l.order_id = $1 AND l.line_no = c.line_no AND EXISTS (SELECT 1 FROM inv)) "
 		"SELECT invoice_id, net, tax, total, due_at FROM inv",
 		INT8OID, INT8OID, TEXTOID, INT4OID);
+	/* Result columns of create_invoice. */
+	enum
+	{
+		INVOICE_ID = 1,
+		INVOICE_NET,
+		INVOICE_TAX,
+		INVOICE_TOTAL,
+		INVOICE_DUE_AT
+	};
 	int64		customer_id;
 	char	   *currency;
 	int64		invoice_id;
@@ -67,8 +82,8 @@ om_invoice_order(int64 order_id, int32 due_days)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	customer_id = om_getint64(0, 2);
-	currency = om_gettext(0, 3);
+	customer_id = om_getint64(0, LOCK_ORDER_CUSTOMER_ID);
+	currency = om_gettext(0, LOCK_ORDER_CURRENCY);
 
 	v[1] = Int64GetDatum(customer_id);
 	v[2] = om_text_datum(currency);
@@ -80,11 +95,11 @@ om_invoice_order(int64 order_id, int32 due_days)
 				 errmsg("order " INT64_FORMAT " has nothing left to invoice", order_id),
 				 errdetail("Only shipped quantities that are not invoiced yet are invoiced.")));
 	OM_API_END();
-	invoice_id = om_getint64(0, 1);
-	net = DatumGetNumericCopy(om_getdatum(0, 2, &isnull));
-	tax = DatumGetNumericCopy(om_getdatum(0, 3, &isnull));
-	total = DatumGetNumericCopy(om_getdatum(0, 4, &isnull));
-	due_at = om_getdatum(0, 5, &isnull);
+	invoice_id = om_getint64(0, INVOICE_ID);
+	net = DatumGetNumericCopy(om_getdatum(0, INVOICE_NET, &isnull));
+	tax = DatumGetNumericCopy(om_getdatum(0, INVOICE_TAX, &isnull));
+	total = DatumGetNumericCopy(om_getdatum(0, INVOICE_TOTAL, &isnull));
+	due_at = om_getdatum(0, INVOICE_DUE_AT, &isnull);
 
 	{
 		const char *roles[3] = {"receivable", "revenue", "tax_payable"};
@@ -99,8 +114,7 @@ om_invoice_order(int64 order_id, int32 due_days)
 		om_deadline_set("L3_PAYMENT_OVERDUE", "invoice", invoice_id, order_id, NULL, due_at);
 	om_emit_event("invoice.created", order_id,
 				  psprintf("{\"invoice_id\": " INT64_FORMAT ", \"total\": %s, \"currency\": %s}",
-						   invoice_id, DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(total))),
-						   om_json_quote(currency)));
+						   invoice_id, om_numeric_out(total), om_json_quote(currency)));
 	om_maybe_complete(order_id);
 	SPI_finish();
 	return invoice_id;
@@ -116,17 +130,35 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	static OmPlan find_invoice = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.invoices WHERE invoice_id = $1",
 		INT8OID);
+	/* Result column of find_invoice. */
+	enum
+	{
+		FIND_INVOICE_ORDER_ID = 1
+	};
 	static OmPlan lock_invoice = OM_PLAN(
 		"SELECT due, currency::text, "
 		"       (SELECT payment_id FROM ordermgmt.payments p WHERE p.invoice_id = i.invoice_id AND p.reference = $2) "
 		"  FROM ordermgmt.invoices i WHERE invoice_id = $1 FOR NO KEY UPDATE",
 		INT8OID, TEXTOID);
+	/* Result columns of lock_invoice. */
+	enum
+	{
+		LOCK_INVOICE_DUE = 1,
+		LOCK_INVOICE_CURRENCY,
+		LOCK_INVOICE_PAYMENT_ID
+	};
 	static OmPlan insert_payment = OM_PLAN(
 		"WITH pay AS (INSERT INTO ordermgmt.payments (invoice_id, amount, method, reference, recorded_by) "
 		"             VALUES ($1, $2, $3, $4, $5) RETURNING payment_id), "
 		"inv AS (UPDATE ordermgmt.invoices SET paid = paid + $2 WHERE invoice_id = $1 RETURNING due) "
 		"SELECT payment_id, (SELECT due = 0 FROM inv) FROM pay",
 		INT8OID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID);
+	/* Result columns of insert_payment. */
+	enum
+	{
+		PAYMENT_ID = 1,
+		PAYMENT_INVOICE_PAID
+	};
 	int64		order_id;
 	int64		payment_id;
 	Numeric		due;
@@ -148,7 +180,7 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("invoice " INT64_FORMAT " does not exist", invoice_id)));
-	order_id = om_getint64(0, 1);
+	order_id = om_getint64(0, FIND_INVOICE_ORDER_ID);
 
 	/* The order row first, as on every path; then the invoice. */
 	(void) om_lock_order(order_id);
@@ -157,9 +189,9 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	else
 		nulls[1] = 'n';
 	om_exec(&lock_invoice, v, nulls, false, 1);
-	due = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
-	currency = om_gettext(0, 2);
-	payment_id = DatumGetInt64(om_getdatum(0, 3, &isnull));
+	due = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_DUE, &isnull));
+	currency = om_gettext(0, LOCK_INVOICE_CURRENCY);
+	payment_id = DatumGetInt64(om_getdatum(0, LOCK_INVOICE_PAYMENT_ID, &isnull));
 	if (!isnull)
 	{
 		/* A retry with the same reference: the first payment stands. */
@@ -170,9 +202,7 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_OVER_BILLING),
 				 errmsg("payment of %s exceeds the %s still due on invoice " INT64_FORMAT,
-						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount))),
-						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(due))),
-						invoice_id)));
+						om_numeric_out(amount), om_numeric_out(due), invoice_id)));
 
 	v[1] = NumericGetDatum(amount);
 	v[2] = om_text_datum(method);
@@ -181,8 +211,8 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	nulls[1] = ' ';
 	v[4] = om_text_datum(om_session_user());
 	om_exec(&insert_payment, v, nulls, false, 1);
-	payment_id = om_getint64(0, 1);
-	if (om_getbool(0, 2))
+	payment_id = om_getint64(0, PAYMENT_ID);
+	if (om_getbool(0, PAYMENT_INVOICE_PAID))
 		om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", invoice_id, "invoice paid");
 
 	{
@@ -196,8 +226,7 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	}
 	om_emit_event("payment.recorded", order_id,
 				  psprintf("{\"payment_id\": " INT64_FORMAT ", \"invoice_id\": " INT64_FORMAT ", \"amount\": %s}",
-						   payment_id, invoice_id,
-						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(amount)))));
+						   payment_id, invoice_id, om_numeric_out(amount)));
 	om_maybe_complete(order_id);
 	SPI_finish();
 	return payment_id;

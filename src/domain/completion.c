@@ -19,9 +19,14 @@ om_maybe_complete(int64 order_id)
 		"   AND NOT EXISTS (SELECT 1 FROM ordermgmt.invoices i WHERE i.order_id = o.order_id AND i.due > 0) "
 		"  FROM ordermgmt.orders o WHERE o.order_id = $1",
 		INT8OID);
+	/* Result column of settled. */
+	enum
+	{
+		SETTLED_CAN_COMPLETE = 1
+	};
 	Datum		v[1];
 
 	v[0] = Int64GetDatum(order_id);
-	if (om_exec(&settled, v, NULL, false, 1) > 0 && om_getbool(0, 1))
+	if (om_exec(&settled, v, NULL, false, 1) > 0 && om_getbool(0, SETTLED_CAN_COMPLETE))
 		om_set_status(order_id, "completed", NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * config.c
+ * config_rows.c
  *		Configuration tables seeded by the extension script (rules,
  *		transitions, accounts, posting map) and pg_dump.
  *

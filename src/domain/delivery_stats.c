@@ -15,13 +15,18 @@ om_last_delivery(int64 order_id, TimestampTz *at)
 	static OmPlan last_delivery = OM_PLAN(
 		"SELECT max(delivered_at) FROM ordermgmt.shipments WHERE order_id = $1",
 		INT8OID);
+	/* Result column of last_delivery. */
+	enum
+	{
+		LAST_DELIVERY_AT = 1
+	};
 	Datum		v[1];
 	bool		isnull;
 	Datum		d;
 
 	v[0] = Int64GetDatum(order_id);
 	om_exec(&last_delivery, v, NULL, false, 1);
-	d = om_getdatum(0, 1, &isnull);
+	d = om_getdatum(0, LAST_DELIVERY_AT, &isnull);
 	if (!isnull)
 		*at = DatumGetTimestampTz(d);
 	return !isnull;

@@ -70,9 +70,13 @@ extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Dat
 extern void om_release_reservations(int64 order_id);
 extern int64 om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric unit_cost);
 
-/* ledger.c: postings */
+/* ledger.c: postings, manual entries and reversals, the ledger's guards */
 extern int64 om_post(const char *event, const char *source_type, int64 source_id, const char *memo,
 					 const char *currency, int n, const char **roles, Numeric *debits, Numeric *credits);
+extern void om_check_entry_balanced(int64 entry_id, int64 posting_id);
+extern void om_refuse_ledger_change(const char *relname);
+extern int64 om_post_entry(const char *memo, Jsonb *lines);
+extern int64 om_reverse_entry(int64 entry_id, const char *memo);
 
 /* completion.c */
 extern void om_maybe_complete(int64 order_id);
@@ -132,6 +136,7 @@ typedef struct OmCheckResult
 extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);
 extern void om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res);
 extern char *om_confirm(int64 order_id, const char *approver);
+extern const char *om_confirm_order(int64 order_id, const char *approver);
 
 /* aftersales.c: feedback and tickets */
 extern int64 om_record_feedback(int64 order_id, int32 rating, const char *comment);
@@ -142,16 +147,9 @@ extern void om_resolve_ticket(int64 ticket_id, const char *resolution);
 extern int64 om_invoice_order(int64 order_id, int32 due_days);
 extern int64 om_record_payment(int64 invoice_id, Numeric amount, const char *method, const char *reference);
 
-extern const char *om_confirm_order(int64 order_id, const char *approver);
-
 /* fulfilment.c: shipping and delivery */
 extern int64 om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *tracking);
 extern void om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at);
-
-extern void om_check_entry_balanced(int64 entry_id, int64 posting_id);
-extern void om_refuse_ledger_change(const char *relname);
-extern int64 om_post_entry(const char *memo, Jsonb *lines);
-extern int64 om_reverse_entry(int64 entry_id, const char *memo);
 
 /* order_entry.c */
 extern int64 om_create_order(const char *customer, Jsonb *lines, Jsonb *options);

@@ -14,7 +14,6 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
 /*
@@ -28,6 +27,13 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 		"SELECT status::text, warehouse_id, currency::text FROM ordermgmt.orders "
 		" WHERE order_id = $1 FOR NO KEY UPDATE",
 		INT8OID);
+	/* Result columns of lock_order. */
+	enum
+	{
+		LOCK_ORDER_STATUS = 1,
+		LOCK_ORDER_WAREHOUSE_ID,
+		LOCK_ORDER_CURRENCY
+	};
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, p.sku, coalesce(r.qty, 0) "
 		"  FROM ordermgmt.order_lines l "
@@ -35,6 +41,14 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
 		" WHERE l.order_id = $1 ORDER BY l.line_no",
 		INT8OID);
+	/* Result columns of select_lines. */
+	enum
+	{
+		LINE_NO = 1,
+		LINE_PRODUCT_ID,
+		LINE_SKU,
+		LINE_RESERVED
+	};
 	/* A TID scan whatever the array's size: planned once, like the rest. */
 	static OmPlan take_stock = OM_PLAN(
 		"UPDATE ordermgmt.stock "
@@ -46,6 +60,11 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 		"INSERT INTO ordermgmt.shipments (order_id, warehouse_id, carrier, tracking, shipped_by) "
 		"VALUES ($1, $2, $3, $4, $5) RETURNING shipment_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID);
+	/* Result column of insert_shipment. */
+	enum
+	{
+		INSERT_SHIPMENT_ID = 1
+	};
 	static OmPlan record_lines = OM_PLAN(
 		"WITH v AS (SELECT u.l, u.p, u.q, s.avg_cost "
 		"             FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS u(l, p, q) "
@@ -62,10 +81,20 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 		"        WHERE l.order_id = $2 AND l.line_no = v.l) "
 		"SELECT coalesce(sum(round(v.q * v.avg_cost, 2)), 0) FROM v",
 		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID, TEXTOID);
+	/* Result column of record_lines. */
+	enum
+	{
+		RECORD_LINES_COST = 1
+	};
 	static OmPlan after_shipping = OM_PLAN(
 		"WITH gone AS (DELETE FROM ordermgmt.reservations WHERE order_id = $1 AND qty = 0) "
 		"SELECT bool_and(shipped_qty = qty) FROM ordermgmt.order_lines WHERE order_id = $1",
 		INT8OID);
+	/* Result column of after_shipping. */
+	enum
+	{
+		AFTER_SHIPPING_ALL_SHIPPED = 1
+	};
 	char	   *status;
 	int64		warehouse_id;
 	char	   *currency;
@@ -96,9 +125,9 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	status = om_gettext(0, 1);
-	warehouse_id = om_getint64(0, 2);
-	currency = om_gettext(0, 3);
+	status = om_gettext(0, LOCK_ORDER_STATUS);
+	warehouse_id = om_getint64(0, LOCK_ORDER_WAREHOUSE_ID);
+	currency = om_gettext(0, LOCK_ORDER_CURRENCY);
 	om_require_transition(order_id, status, "shipped", "ship");
 
 	nlines = om_exec(&select_lines, v, NULL, false, 0);
@@ -109,10 +138,10 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 	product_ids = palloc(nlines * sizeof(int64));
 	for (i = 0; i < nlines; i++)
 	{
-		line_nos[i] = DatumGetInt32(om_getdatum(i, 1, &isnull));
-		product_ids[i] = om_getint64(i, 2);
-		skus[i] = om_gettext(i, 3);
-		reserved[i] = DatumGetNumericCopy(om_getdatum(i, 4, &isnull));
+		line_nos[i] = DatumGetInt32(om_getdatum(i, LINE_NO, &isnull));
+		product_ids[i] = om_getint64(i, LINE_PRODUCT_ID);
+		skus[i] = om_gettext(i, LINE_SKU);
+		reserved[i] = DatumGetNumericCopy(om_getdatum(i, LINE_RESERVED, &isnull));
 	}
 
 	/* NULL lines: everything still reserved. */
@@ -144,8 +173,7 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 			nneeds++;
 		}
 		else
-			needs[j].qty = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(needs[j].qty),
-															   NumericGetDatum(take[i])));
+			needs[j].qty = om_numeric_add(needs[j].qty, take[i]);
 	}
 	if (nship == 0)
 		ereport(ERROR,
@@ -176,7 +204,7 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 		nulls[3] = 'n';
 	v[4] = om_text_datum(om_session_user());
 	om_exec(&insert_shipment, v, nulls, false, 1);
-	shipment_id = om_getint64(0, 1);
+	shipment_id = om_getint64(0, INSERT_SHIPMENT_ID);
 
 	v[0] = Int64GetDatum(shipment_id);
 	v[1] = Int64GetDatum(order_id);
@@ -188,7 +216,7 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 	OM_API_BEGIN();
 	om_exec(&record_lines, v, NULL, false, 0);
 	OM_API_END();
-	cost = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
+	cost = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_COST, &isnull));
 
 	{
 		const char *roles[2] = {"cogs", "inventory"};
@@ -202,7 +230,7 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 
 	v[0] = Int64GetDatum(order_id);
 	om_exec(&after_shipping, v, NULL, false, 1);
-	all_shipped = om_getbool(0, 1);
+	all_shipped = om_getbool(0, AFTER_SHIPPING_ALL_SHIPPED);
 	om_emit_event("shipment.created", order_id,
 				  psprintf("{\"shipment_id\": " INT64_FORMAT ", \"carrier\": %s, \"tracking\": %s}",
 						   shipment_id, carrier ? om_json_quote(carrier) : "null",
@@ -226,10 +254,21 @@ om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at)
 	static OmPlan find_shipment = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.shipments WHERE shipment_id = $1",
 		INT8OID);
+	/* Result column of find_shipment. */
+	enum
+	{
+		FIND_SHIPMENT_ORDER_ID = 1
+	};
 	static OmPlan lock_shipment = OM_PLAN(
 		"SELECT delivered_at IS NOT NULL, shipped_at FROM ordermgmt.shipments "
 		" WHERE shipment_id = $1 FOR UPDATE",
 		INT8OID);
+	/* Result columns of lock_shipment. */
+	enum
+	{
+		LOCK_SHIPMENT_DELIVERED = 1,
+		LOCK_SHIPMENT_SHIPPED_AT
+	};
 	static OmPlan mark_delivered = OM_PLAN(
 		"UPDATE ordermgmt.shipments SET delivered_at = $2 WHERE shipment_id = $1",
 		INT8OID, TIMESTAMPTZOID);
@@ -238,6 +277,11 @@ om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at)
 		"       (SELECT 1 FROM ordermgmt.shipments s WHERE s.order_id = o.order_id AND s.delivered_at IS NULL) "
 		"  FROM ordermgmt.orders o WHERE o.order_id = $1",
 		INT8OID);
+	/* Result column of order_delivered. */
+	enum
+	{
+		ORDER_DELIVERED_ALL_ARRIVED = 1
+	};
 	TimestampTz shipped_at;
 	int64		order_id;
 	bool		isnull;
@@ -254,16 +298,16 @@ om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("shipment " INT64_FORMAT " does not exist", shipment_id)));
-	order_id = om_getint64(0, 1);
+	order_id = om_getint64(0, FIND_SHIPMENT_ORDER_ID);
 
 	/* The order row first, as on every path, then the shipment. */
 	(void) om_lock_order(order_id);
 	om_exec(&lock_shipment, v, NULL, false, 1);
-	if (om_getbool(0, 1))
+	if (om_getbool(0, LOCK_SHIPMENT_DELIVERED))
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("shipment " INT64_FORMAT " is already delivered", shipment_id)));
-	shipped_at = DatumGetTimestampTz(om_getdatum(0, 2, &isnull));
+	shipped_at = DatumGetTimestampTz(om_getdatum(0, LOCK_SHIPMENT_SHIPPED_AT, &isnull));
 	if (delivered_at < shipped_at)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -277,7 +321,7 @@ om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at)
 
 	v[0] = Int64GetDatum(order_id);
 	om_exec(&order_delivered, v, NULL, false, 1);
-	if (om_getbool(0, 1))
+	if (om_getbool(0, ORDER_DELIVERED_ALL_ARRIVED))
 	{
 		om_set_status(order_id, "delivered", NULL);
 		om_maybe_complete(order_id);

@@ -20,7 +20,6 @@
 #include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 
 static Datum
 numeric_array(Numeric *elems, int n)
@@ -57,6 +56,11 @@ om_post(const char *event, const char *source_type, int64 source_id, const char 
 		"  FROM entry, lines ORDER BY lines.ord RETURNING entry_id",
 		TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, NUMERICARRAYOID,
 		NUMERICARRAYOID, TEXTOID);
+	/* Result column of insert_entry. */
+	enum
+	{
+		POST_ENTRY_ID = 1
+	};
 	Datum		v[9];
 	int			expected = 0;
 	int			got;
@@ -66,10 +70,8 @@ om_post(const char *event, const char *source_type, int64 source_id, const char 
 	{
 		Numeric		zero = int64_to_numeric(0);
 
-		if ((debits[i] && DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(debits[i]),
-															NumericGetDatum(zero))) != 0) ||
-			(credits[i] && DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(credits[i]),
-															 NumericGetDatum(zero))) != 0))
+		if ((debits[i] && om_numeric_cmp(debits[i], zero) != 0) ||
+			(credits[i] && om_numeric_cmp(credits[i], zero) != 0))
 			expected++;
 	}
 	if (expected == 0)
@@ -90,7 +92,7 @@ om_post(const char *event, const char *source_type, int64 source_id, const char 
 				(errcode(ERRCODE_OM_UNBALANCED),
 				 errmsg("no account is configured for every role of a %s posting", event),
 				 errhint("Check ordermgmt.posting_accounts for event '%s'.", event)));
-	return om_getint64(0, 1);
+	return om_getint64(0, POST_ENTRY_ID);
 }
 
 /*
@@ -122,6 +124,15 @@ om_check_entry_balanced(int64 entry_id, int64 posting_id)
 		"          FROM ordermgmt.postings WHERE entry_id = $1 GROUP BY currency) c "
 		" ORDER BY c.debit = c.credit, c.currency LIMIT 1",
 		INT8OID);
+	/* Result columns of imbalance. */
+	enum
+	{
+		IMBALANCE_CURRENCY = 1,
+		IMBALANCE_DEBIT,
+		IMBALANCE_CREDIT,
+		IMBALANCE_UPTO,
+		IMBALANCE_BALANCED
+	};
 	Datum		v[1];
 
 	if (om_raw_load())
@@ -133,19 +144,20 @@ om_check_entry_balanced(int64 entry_id, int64 posting_id)
 	SPI_connect();
 	v[0] = Int64GetDatum(entry_id);
 	/* Not read-only: the check must see the rows of the statement that fired it. */
-	if (om_exec(&imbalance, v, NULL, false, 1) > 0 && !om_getbool(0, 5))
+	if (om_exec(&imbalance, v, NULL, false, 1) > 0 && !om_getbool(0, IMBALANCE_BALANCED))
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNBALANCED),
 				 errmsg("journal entry " INT64_FORMAT " does not balance", entry_id),
 				 errdetail("In %s, debits total %s and credits total %s.",
-						   om_gettext(0, 1), om_gettext(0, 2), om_gettext(0, 3)),
+						   om_gettext(0, IMBALANCE_CURRENCY), om_gettext(0, IMBALANCE_DEBIT),
+						   om_gettext(0, IMBALANCE_CREDIT)),
 				 errhint("Every entry must balance per currency; correct it with more postings before commit.")));
 	if (SPI_processed > 0)
 	{
 		balanced_lxid = MyProc->lxid;
 		balanced_subid = GetCurrentSubTransactionId();
 		balanced_entry_id = entry_id;
-		balanced_upto = om_getint64(0, 4);
+		balanced_upto = om_getint64(0, IMBALANCE_UPTO);
 	}
 	SPI_finish();
 }
@@ -171,8 +183,7 @@ money_field(Jsonb *line, const char *key, const char *what)
 	if (f == NULL || f->type == jbvNull)
 		return NULL;
 	n = om_check_quantity(om_jsonb_numeric(f, what), what, true);
-	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
-										  NumericGetDatum(om_money_round(n)))) != 0)
+	if (om_numeric_cmp(n, om_money_round(n)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s has more than 2 decimal places", what)));
@@ -189,15 +200,32 @@ om_post_entry(const char *memo, Jsonb *lines)
 	static OmPlan default_currency = OM_PLAN(
 		"SELECT coalesce((SELECT value FROM ordermgmt.settings WHERE key = $1), 'EUR')",
 		TEXTOID);
+	/* Result column of default_currency. */
+	enum
+	{
+		DEFAULT_CURRENCY_CODE = 1
+	};
 	static OmPlan unknown_accounts = OM_PLAN(
 		"SELECT string_agg(DISTINCT u.code, ', ') FROM unnest($1::text[]) AS u(code) "
 		" WHERE NOT EXISTS (SELECT 1 FROM ordermgmt.accounts a WHERE a.code = u.code)",
 		TEXTARRAYOID);
+	/* Result column of unknown_accounts. */
+	enum
+	{
+		UNKNOWN_ACCOUNTS_CODES = 1
+	};
 	static OmPlan unbalanced = OM_PLAN(
 		"SELECT u.cur, sum(u.d)::text, sum(u.c)::text "
 		"  FROM unnest($1::text[], $2::numeric[], $3::numeric[]) AS u(cur, d, c) "
 		" GROUP BY u.cur HAVING sum(u.d) <> sum(u.c) ORDER BY u.cur LIMIT 1",
 		TEXTARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
+	/* Result columns of unbalanced. */
+	enum
+	{
+		UNBALANCED_CURRENCY = 1,
+		UNBALANCED_DEBIT,
+		UNBALANCED_CREDIT
+	};
 	static OmPlan insert_entry = OM_PLAN(
 		"WITH entry AS (INSERT INTO ordermgmt.journal_entries (memo, source_type, posted_by) "
 		"               VALUES ($1, 'manual', $2) RETURNING entry_id) "
@@ -207,6 +235,11 @@ om_post_entry(const char *memo, Jsonb *lines)
 		"       WITH ORDINALITY AS u(code, cur, d, c, ord) "
 		"  JOIN ordermgmt.accounts a ON a.code = u.code ORDER BY u.ord RETURNING entry_id",
 		TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
+	/* Result column of insert_entry. */
+	enum
+	{
+		MANUAL_ENTRY_ID = 1
+	};
 	JsonbIterator *it;
 	JsonbValue	jv;
 	JsonbIteratorToken tok;
@@ -238,7 +271,7 @@ om_post_entry(const char *memo, Jsonb *lines)
 	SPI_connect();
 	v[0] = om_text_datum("currency");
 	om_exec(&default_currency, v, NULL, true, 1);
-	currency = om_gettext(0, 1);
+	currency = om_gettext(0, DEFAULT_CURRENCY_CODE);
 
 	codes = palloc(n * sizeof(char *));
 	currencies = palloc(n * sizeof(char *));
@@ -294,7 +327,7 @@ om_post_entry(const char *memo, Jsonb *lines)
 
 	v[0] = om_cstring_array(codes, n);
 	om_exec(&unknown_accounts, v, NULL, true, 1);
-	unknown = om_gettext(0, 1);
+	unknown = om_gettext(0, UNKNOWN_ACCOUNTS_CODES);
 	if (unknown)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
@@ -308,7 +341,8 @@ om_post_entry(const char *memo, Jsonb *lines)
 				(errcode(ERRCODE_OM_UNBALANCED),
 				 errmsg("journal entry does not balance"),
 				 errdetail("In %s, debits total %s and credits total %s.",
-						   om_gettext(0, 1), om_gettext(0, 2), om_gettext(0, 3))));
+						   om_gettext(0, UNBALANCED_CURRENCY), om_gettext(0, UNBALANCED_DEBIT),
+						   om_gettext(0, UNBALANCED_CREDIT))));
 
 	v[0] = om_text_datum(memo);
 	v[1] = om_text_datum(om_session_user());
@@ -317,7 +351,7 @@ om_post_entry(const char *memo, Jsonb *lines)
 	v[4] = numeric_array(debits, n);
 	v[5] = numeric_array(credits, n);
 	om_exec(&insert_entry, v, NULL, false, 0);
-	entry_id = om_getint64(0, 1);
+	entry_id = om_getint64(0, MANUAL_ENTRY_ID);
 	SPI_finish();
 	return entry_id;
 }
@@ -333,6 +367,12 @@ om_reverse_entry(int64 entry_id, const char *memo)
 		"SELECT e.memo, EXISTS (SELECT 1 FROM ordermgmt.journal_entries r WHERE r.reverses_entry_id = e.entry_id) "
 		"  FROM ordermgmt.journal_entries e WHERE e.entry_id = $1 FOR UPDATE",
 		INT8OID);
+	/* Result columns of lock_entry. */
+	enum
+	{
+		LOCK_ENTRY_MEMO = 1,
+		LOCK_ENTRY_REVERSED
+	};
 	static OmPlan insert_reversal = OM_PLAN(
 		"WITH entry AS (INSERT INTO ordermgmt.journal_entries "
 		"                 (memo, source_type, source_id, reverses_entry_id, posted_by) "
@@ -342,6 +382,11 @@ om_reverse_entry(int64 entry_id, const char *memo)
 		"  FROM entry, ordermgmt.postings p WHERE p.entry_id = $1 ORDER BY p.posting_id "
 		"RETURNING entry_id",
 		INT8OID, TEXTOID, TEXTOID);
+	/* Result column of insert_reversal. */
+	enum
+	{
+		REVERSAL_ENTRY_ID = 1
+	};
 	Datum		v[3];
 	int64		reversal_id;
 
@@ -351,18 +396,18 @@ om_reverse_entry(int64 entry_id, const char *memo)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("journal entry " INT64_FORMAT " does not exist", entry_id)));
-	if (om_getbool(0, 2))
+	if (om_getbool(0, LOCK_ENTRY_REVERSED))
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("journal entry " INT64_FORMAT " is already reversed", entry_id)));
 	v[1] = om_text_datum(memo ? memo : psprintf("reversal of entry " INT64_FORMAT ": %s",
-												entry_id, om_gettext(0, 1)));
+												entry_id, om_gettext(0, LOCK_ENTRY_MEMO)));
 	v[2] = om_text_datum(om_session_user());
 	if (om_exec(&insert_reversal, v, NULL, false, 0) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("journal entry " INT64_FORMAT " has no postings to reverse", entry_id)));
-	reversal_id = om_getint64(0, 1);
+	reversal_id = om_getint64(0, REVERSAL_ENTRY_ID);
 	SPI_finish();
 	return reversal_id;
 }

@@ -36,6 +36,14 @@ om_rollup_ledger(void)
 		"SELECT upto_posting_id, next_upto, coalesce(next_upto > upto_posting_id, false), "
 		"       coalesce(pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= next_xmax, false) "
 		"  FROM ordermgmt.ledger_rollup WHERE singleton FOR UPDATE");
+	/* Result columns of lock_state. */
+	enum
+	{
+		LOCK_STATE_UPTO = 1,
+		LOCK_STATE_NEXT_UPTO,
+		LOCK_STATE_ARMED,
+		LOCK_STATE_SETTLED
+	};
 	static OmPlan add_totals = OM_PLAN(
 		"WITH p AS (SELECT account_id, currency, sum(debit) AS debit, sum(credit) AS credit, "
 		"                  count(*) AS n "
@@ -48,9 +56,19 @@ om_rollup_ledger(void)
 		"              SET debit = lt.debit + excluded.debit, credit = lt.credit + excluded.credit) "
 		"SELECT coalesce(sum(n), 0)::bigint FROM p",
 		INT8OID, INT8OID);
+	/* Result column of add_totals. */
+	enum
+	{
+		ADD_TOTALS_POSTINGS = 1
+	};
 	static OmPlan last_posting = OM_PLAN0(
 		"SELECT coalesce(pg_catalog.pg_sequence_last_value("
 		"           pg_catalog.pg_get_serial_sequence('ordermgmt.postings', 'posting_id')::regclass), 0)");
+	/* Result column of last_posting. */
+	enum
+	{
+		LAST_POSTING_ID = 1
+	};
 	/* A statement after last_posting, hence a later snapshot. */
 	static OmPlan arm_next = OM_PLAN(
 		"UPDATE ordermgmt.ledger_rollup "
@@ -76,15 +94,15 @@ om_rollup_ledger(void)
 	SPI_connect();
 	om_exec(&ensure_state, NULL, NULL, false, 0);
 	om_exec(&lock_state, NULL, NULL, false, 1);
-	upto = om_getint64(0, 1);
-	next_upto = DatumGetInt64(om_getdatum(0, 2, &isnull));
-	armed = om_getbool(0, 3);
+	upto = om_getint64(0, LOCK_STATE_UPTO);
+	next_upto = DatumGetInt64(om_getdatum(0, LOCK_STATE_NEXT_UPTO, &isnull));
+	armed = om_getbool(0, LOCK_STATE_ARMED);
 
 	/*
 	 * An armed horizon that has not settled yet stays as it is: arming a
 	 * newer one would only push the roll-up further away under load.
 	 */
-	if (armed && !om_getbool(0, 4))
+	if (armed && !om_getbool(0, LOCK_STATE_SETTLED))
 	{
 		SPI_finish();
 		return 0;
@@ -94,13 +112,13 @@ om_rollup_ledger(void)
 		v[0] = Int64GetDatum(upto);
 		v[1] = Int64GetDatum(next_upto);
 		om_exec(&add_totals, v, NULL, false, 1);
-		rolled = om_getint64(0, 1);
+		rolled = om_getint64(0, ADD_TOTALS_POSTINGS);
 		upto = next_upto;
 	}
 
 	om_exec(&last_posting, NULL, NULL, false, 1);
 	v[0] = Int64GetDatum(upto);
-	v[1] = Int64GetDatum(om_getint64(0, 1));
+	v[1] = Int64GetDatum(om_getint64(0, LAST_POSTING_ID));
 	v[2] = BoolGetDatum(armed);
 	om_exec(&arm_next, v, NULL, false, 0);
 	SPI_finish();

@@ -13,38 +13,17 @@
  */
 #include "domain/domain.h"
 
-#include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
-
-static char *
-num_out(Numeric n)
-{
-	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
-}
-
-static int
-num_cmp(Numeric a, Numeric b)
-{
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a), NumericGetDatum(b)));
-}
-
-static Numeric
-num_op(PGFunction fn, Numeric a, Numeric b)
-{
-	return DatumGetNumeric(DirectFunctionCall2(fn, NumericGetDatum(a), NumericGetDatum(b)));
-}
 
 /* Does |price - list| exceed tolerance * list? */
 static bool
 price_deviates(OmConfirmLine *l, Numeric tolerance)
 {
-	Numeric		diff = num_op(numeric_sub, l->unit_price, l->list_price);
-	Numeric		allowed = num_op(numeric_mul, l->list_price, tolerance);
+	Numeric		diff = om_numeric_abs(om_numeric_sub(l->unit_price, l->list_price));
+	Numeric		allowed = om_numeric_mul(l->list_price, tolerance);
 
-	diff = DatumGetNumeric(DirectFunctionCall1(numeric_abs, NumericGetDatum(diff)));
-	return num_cmp(diff, allowed) > 0;
+	return om_numeric_cmp(diff, allowed) > 0;
 }
 
 /*
@@ -65,6 +44,11 @@ credit_exceeded(int64 customer_id, int64 order_id, Numeric order_value, StringIn
 		"UPDATE ordermgmt.customers SET credit_limit = credit_limit WHERE customer_id = $1 "
 		"RETURNING credit_limit",
 		INT8OID);
+	/* Result column of lock_customer. */
+	enum
+	{
+		LOCK_CUSTOMER_CREDIT_LIMIT = 1
+	};
 	static OmPlan exposure = OM_PLAN(
 		"SELECT round(coalesce((SELECT sum(i.due) FROM ordermgmt.invoices i "
 		"                        WHERE i.customer_id = $1 AND i.due > 0), 0) "
@@ -76,6 +60,11 @@ credit_exceeded(int64 customer_id, int64 order_id, Numeric order_value, StringIn
 		" WHERE o.customer_id = $1 AND o.order_id <> $2 "
 		"   AND o.status IN ('confirmed', 'processing', 'partially_shipped', 'shipped', 'delivered')",
 		INT8OID, INT8OID);
+	/* Result column of exposure. */
+	enum
+	{
+		EXPOSURE_OPEN_VALUE = 1
+	};
 	Datum		v[2];
 	bool		isnull;
 	Numeric		limit;
@@ -85,17 +74,17 @@ credit_exceeded(int64 customer_id, int64 order_id, Numeric order_value, StringIn
 	v[0] = Int64GetDatum(customer_id);
 	v[1] = Int64GetDatum(order_id);
 	om_exec(&lock_customer, v, NULL, false, 1);
-	limit = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
+	limit = DatumGetNumericCopy(om_getdatum(0, LOCK_CUSTOMER_CREDIT_LIMIT, &isnull));
 	if (isnull)
 		return false;
 	om_exec(&exposure, v, NULL, false, 1);
-	open_value = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
+	open_value = DatumGetNumericCopy(om_getdatum(0, EXPOSURE_OPEN_VALUE, &isnull));
 
-	exceeded = num_cmp(num_op(numeric_add, open_value, order_value), limit) > 0;
+	exceeded = om_numeric_cmp(om_numeric_add(open_value, order_value), limit) > 0;
 	if (exceeded)
 		appendStringInfo(details,
 						 "{\"credit_limit\": %s, \"open_value\": %s, \"order_value\": %s}",
-						 num_out(limit), num_out(open_value), num_out(order_value));
+						 om_numeric_out(limit), om_numeric_out(open_value), om_numeric_out(order_value));
 	return exceeded;
 }
 
@@ -144,20 +133,20 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 		OmConfirmLine *l = sorted[i];
 
 		CHECK_FOR_INTERRUPTS();
-		order_value = num_op(numeric_add, order_value,
-							 num_op(numeric_mul, num_op(numeric_mul, l->qty, l->unit_price),
-									num_op(numeric_add, int64_to_numeric(1), l->tax_rate)));
+		order_value = om_numeric_add(order_value,
+									 om_numeric_mul(om_numeric_mul(l->qty, l->unit_price),
+													om_numeric_add(int64_to_numeric(1), l->tax_rate)));
 		if (!l->active && res->rules.product_inactive)
 			appendStringInfo(&res->inactive, "%s%s", res->inactive.len ? ", " : "", om_json_quote(l->sku));
 		if (res->rules.price_deviation && !in->approved && price_deviates(l, res->rules.tolerance))
 			appendStringInfo(&res->deviations,
 							 "%s{\"line_no\": %d, \"sku\": %s, \"unit_price\": %s, \"list_price\": %s}",
 							 res->deviations.len ? ", " : "", l->line_no, om_json_quote(l->sku),
-							 num_out(l->unit_price), num_out(l->list_price));
+							 om_numeric_out(l->unit_price), om_numeric_out(l->list_price));
 		if (l->reserved)
 			continue;
 		if (res->nneeds > 0 && res->needs[res->nneeds - 1].product_id == l->product_id)
-			res->needs[res->nneeds - 1].qty = num_op(numeric_add, res->needs[res->nneeds - 1].qty, l->qty);
+			res->needs[res->nneeds - 1].qty = om_numeric_add(res->needs[res->nneeds - 1].qty, l->qty);
 		else
 		{
 			res->needs[res->nneeds].product_id = l->product_id;
@@ -183,7 +172,7 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 			OmStockNeed *need = &res->needs[i];
 			Numeric		avail = need->found ? need->available : int64_to_numeric(0);
 
-			if (num_cmp(avail, need->qty) < 0)
+			if (om_numeric_cmp(avail, need->qty) < 0)
 			{
 				int			j;
 				char	   *sku = "";
@@ -193,7 +182,7 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 						sku = in->lines[j].sku;
 				appendStringInfo(&res->shortage, "%s{\"sku\": %s, \"wanted\": %s, \"available\": %s}",
 								 res->shortage.len ? ", " : "", om_json_quote(sku),
-								 num_out(need->qty), num_out(avail));
+								 om_numeric_out(need->qty), om_numeric_out(avail));
 			}
 		}
 		if (res->shortage.len)
@@ -240,7 +229,7 @@ hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 	if (res->deviations.len)
 		om_raise_alert("L1_PRICE_DEVIATION", "order", order_id, order_id,
 					   psprintf("{\"tolerance\": %s, \"lines\": [%s]}",
-								num_out(res->rules.tolerance), res->deviations.data));
+								om_numeric_out(res->rules.tolerance), res->deviations.data));
 	if (res->credit.len)
 		om_raise_alert("L1_CREDIT_LIMIT", "order", order_id, order_id, res->credit.data);
 	if (res->shortage.len)
@@ -267,6 +256,17 @@ om_confirm(int64 order_id, const char *approver)
 		"  FROM ordermgmt.orders o JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
 		" WHERE o.order_id = $1 FOR NO KEY UPDATE OF o",
 		INT8OID);
+	/* Result columns of lock_order. */
+	enum
+	{
+		LOCK_ORDER_STATUS = 1,
+		LOCK_ORDER_CUSTOMER_ID,
+		LOCK_ORDER_WAREHOUSE_ID,
+		LOCK_ORDER_APPROVED,
+		LOCK_ORDER_BLOCKED,
+		LOCK_ORDER_HAS_LIMIT,
+		LOCK_ORDER_CUSTOMER_CODE
+	};
 	static OmPlan record_approval = OM_PLAN(
 		"UPDATE ordermgmt.orders SET approved_by = $2, approved_at = now() WHERE order_id = $1",
 		INT8OID, TEXTOID);
@@ -278,6 +278,19 @@ om_confirm(int64 order_id, const char *approver)
 		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
 		" WHERE l.order_id = $1 ORDER BY l.line_no",
 		INT8OID);
+	/* Result columns of select_lines. */
+	enum
+	{
+		LINE_NO = 1,
+		LINE_PRODUCT_ID,
+		LINE_QTY,
+		LINE_UNIT_PRICE,
+		LINE_LIST_PRICE,
+		LINE_ACTIVE,
+		LINE_RESERVED,
+		LINE_SKU,
+		LINE_TAX_RATE
+	};
 	Datum		v[2];
 	char	   *status;
 	OmCheckInput in;
@@ -289,15 +302,15 @@ om_confirm(int64 order_id, const char *approver)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	status = om_gettext(0, 1);
+	status = om_gettext(0, LOCK_ORDER_STATUS);
 	memset(&in, 0, sizeof(in));
 	in.order_id = order_id;
-	in.customer_id = om_getint64(0, 2);
-	in.warehouse_id = om_getint64(0, 3);
-	in.approved = om_getbool(0, 4);
-	in.blocked = om_getbool(0, 5);
-	in.has_limit = om_getbool(0, 6);
-	in.customer_code = om_gettext(0, 7);
+	in.customer_id = om_getint64(0, LOCK_ORDER_CUSTOMER_ID);
+	in.warehouse_id = om_getint64(0, LOCK_ORDER_WAREHOUSE_ID);
+	in.approved = om_getbool(0, LOCK_ORDER_APPROVED);
+	in.blocked = om_getbool(0, LOCK_ORDER_BLOCKED);
+	in.has_limit = om_getbool(0, LOCK_ORDER_HAS_LIMIT);
+	in.customer_code = om_gettext(0, LOCK_ORDER_CUSTOMER_CODE);
 
 	om_require_transition(order_id, status, "confirmed", "confirm");
 
@@ -323,15 +336,15 @@ om_confirm(int64 order_id, const char *approver)
 		OmConfirmLine *l = &in.lines[i];
 		bool		isnull;
 
-		l->line_no = DatumGetInt32(om_getdatum(i, 1, &isnull));
-		l->product_id = om_getint64(i, 2);
-		l->qty = DatumGetNumericCopy(om_getdatum(i, 3, &isnull));
-		l->unit_price = DatumGetNumericCopy(om_getdatum(i, 4, &isnull));
-		l->list_price = DatumGetNumericCopy(om_getdatum(i, 5, &isnull));
-		l->active = om_getbool(i, 6);
-		l->reserved = om_getbool(i, 7);
-		l->sku = om_gettext(i, 8);
-		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, 9, &isnull));
+		l->line_no = DatumGetInt32(om_getdatum(i, LINE_NO, &isnull));
+		l->product_id = om_getint64(i, LINE_PRODUCT_ID);
+		l->qty = DatumGetNumericCopy(om_getdatum(i, LINE_QTY, &isnull));
+		l->unit_price = DatumGetNumericCopy(om_getdatum(i, LINE_UNIT_PRICE, &isnull));
+		l->list_price = DatumGetNumericCopy(om_getdatum(i, LINE_LIST_PRICE, &isnull));
+		l->active = om_getbool(i, LINE_ACTIVE);
+		l->reserved = om_getbool(i, LINE_RESERVED);
+		l->sku = om_gettext(i, LINE_SKU);
+		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, LINE_TAX_RATE, &isnull));
 	}
 
 	if (!om_level1_checks(&in, &res))

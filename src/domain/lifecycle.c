@@ -22,7 +22,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-/* The label of the enum value stored in column attname of a tuple. */
+/* The label of the order_status value in a tuple's status column. */
 static char *
 tuple_status(HeapTuple tuple, TupleDesc desc)
 {
@@ -91,12 +91,17 @@ order_lines_net(int64 order_id)
 	static OmPlan lines_net = OM_PLAN(
 		"SELECT round(coalesce(sum(qty * unit_price), 0), 2) FROM ordermgmt.order_lines WHERE order_id = $1",
 		INT8OID);
+	/* Result column of lines_net. */
+	enum
+	{
+		LINES_NET_VALUE = 1
+	};
 	Datum		v[1];
 	bool		isnull;
 
 	v[0] = Int64GetDatum(order_id);
 	om_exec(&lines_net, v, NULL, false, 1);
-	return om_getdatum(0, 1, &isnull);
+	return om_getdatum(0, LINES_NET_VALUE, &isnull);
 }
 
 /* A client's hold or cancel reason is free text, bounded like the API's. */
@@ -121,8 +126,8 @@ lifecycle_before(TriggerData *trigdata)
 	char	   *old_status;
 	char	   *new_status;
 	bool		manual;
-	int			delivered_col = SPI_fnumber(desc, "delivered_at");	/* since 0.3.0 */
-	int			net_col = SPI_fnumber(desc, "ordered_net");	/* since 0.4.0 */
+	int			delivered_col = SPI_fnumber(desc, "delivered_at");
+	int			net_col = SPI_fnumber(desc, "ordered_net");
 	int			cols[5];
 	Datum		repl[5];
 	bool		replnull[5];
@@ -159,8 +164,7 @@ lifecycle_before(TriggerData *trigdata)
 			if (strcmp(new_status, "draft") != 0)
 			{
 				cols[0] = net_col;
-				repl[0] = DirectFunctionCall3(numeric_in, CStringGetDatum("0.00"),
-											  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+				repl[0] = NumericGetDatum(om_numeric_from_cstring("0.00"));
 				replnull[0] = false;
 				return heap_modify_tuple_by_cols(oldtup, desc, 1, cols, repl, replnull);
 			}
@@ -306,7 +310,7 @@ lifecycle_after(TriggerData *trigdata)
 	bool		via_pending;
 	bool		isnull;
 	Datum		promised_at = heap_getattr(newtup, SPI_fnumber(desc, "promised_at"), desc, &isnull);
-	int			delivered_col = SPI_fnumber(desc, "delivered_at");	/* since 0.3.0 */
+	int			delivered_col = SPI_fnumber(desc, "delivered_at");
 
 	if (old_status != NULL && strcmp(old_status, new_status) == 0)
 	{
@@ -411,6 +415,11 @@ om_order_lines_guard(TriggerData *trigdata)
 	static OmPlan order_status = OM_PLAN(
 		"SELECT status::text FROM ordermgmt.orders WHERE order_id = $1 FOR SHARE",
 		INT8OID);
+	/* Result column of order_status. */
+	enum
+	{
+		ORDER_STATUS_VALUE = 1
+	};
 	TupleDesc	desc;
 	HeapTuple	rettuple;
 	int64		ids[2];
@@ -441,7 +450,7 @@ om_order_lines_guard(TriggerData *trigdata)
 		/* No order: a cascade from deleting the draft, or the FK will refuse. */
 		if (om_exec(&order_status, v, NULL, false, 1) == 0)
 			continue;
-		status = om_gettext(0, 1);
+		status = om_gettext(0, ORDER_STATUS_VALUE);
 		if (strcmp(status, "draft") != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),

@@ -134,6 +134,7 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	/*
 	 * $2 NULL (a cancellation) resolves every alert about the order itself,
 	 * not those about its tickets or invoices: an open ticket still waits.
+	 * Returns the OM_RESOLVED_* columns, for om_announce_resolved.
 	 */
 	static OmPlan resolve_cleared = OM_PLAN(
 		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), resolved_by = $3, "
@@ -329,7 +330,10 @@ om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject
 	static OmPlan clear_deadline = OM_PLAN(
 		"DELETE FROM ordermgmt.deadlines WHERE rule_code = $1 AND subject_type = $2 AND subject_id = $3",
 		TEXTOID, TEXTOID, INT8OID);
-	/* A separate statement, after the wait for a tick: see om_order_monitor. */
+	/*
+	 * A separate statement, after the wait for a tick: see om_order_monitor.
+	 * Returns the OM_RESOLVED_* columns, for om_announce_resolved.
+	 */
 	static OmPlan resolve_alert = OM_PLAN(
 		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), resolved_by = $4, "
 		"       note = coalesce(note, $5) "
@@ -369,6 +373,15 @@ om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n)
 		"         WHERE s.product_id = u.p AND s.warehouse_id = $1) x "
 		" WHERE x.low <> x.alerted",
 		INT8OID, INT8ARRAYOID);
+	/* Result columns of changed_levels. */
+	enum
+	{
+		CHANGED_STOCK_ID = 1,
+		CHANGED_LOW,
+		CHANGED_SKU,
+		CHANGED_AVAILABLE,
+		CHANGED_REORDER_POINT
+	};
 	Datum		v[2];
 	int			rows;
 	int			i;
@@ -388,12 +401,12 @@ om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n)
 	details = palloc(rows * sizeof(char *));
 	for (i = 0; i < rows; i++)
 	{
-		stock_ids[i] = om_getint64(i, 1);
-		low[i] = om_getbool(i, 2);
+		stock_ids[i] = om_getint64(i, CHANGED_STOCK_ID);
+		low[i] = om_getbool(i, CHANGED_LOW);
 		details[i] = psprintf("{\"sku\": %s, \"warehouse_id\": " INT64_FORMAT ", \"available\": %s, "
 							  "\"reorder_point\": %s}",
-							  om_json_quote(om_gettext(i, 3)), warehouse_id, om_gettext(i, 4),
-							  om_gettext(i, 5));
+							  om_json_quote(om_gettext(i, CHANGED_SKU)), warehouse_id,
+							  om_gettext(i, CHANGED_AVAILABLE), om_gettext(i, CHANGED_REORDER_POINT));
 	}
 	for (i = 0; i < rows; i++)
 	{
@@ -420,6 +433,16 @@ om_monitor_tick(TimestampTz at)
 		" WHERE NOT d.fired AND d.due_at <= $1 "
 		" ORDER BY d.due_at FOR UPDATE OF d SKIP LOCKED",
 		TIMESTAMPTZOID);
+	/* Result columns of due_rows. */
+	enum
+	{
+		DUE_RULE_CODE = 1,
+		DUE_SUBJECT_TYPE,
+		DUE_SUBJECT_ID,
+		DUE_ORDER_ID,
+		DUE_ENABLED,
+		DUE_DETAILS
+	};
 	static OmPlan mark_fired = OM_PLAN(
 		"UPDATE ordermgmt.deadlines d SET fired = true "
 		"  FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(r, t, i) "
@@ -483,12 +506,12 @@ om_monitor_tick(TimestampTz at)
 			ids = palloc(n * sizeof(Datum));
 			for (i = 0; i < n; i++)
 			{
-				rule[i] = om_gettext(i, 1);
-				type[i] = om_gettext(i, 2);
-				subject[i] = om_getint64(i, 3);
-				order[i] = om_getint64(i, 4);
-				enabled[i] = om_getbool(i, 5);
-				details[i] = om_gettext(i, 6);
+				rule[i] = om_gettext(i, DUE_RULE_CODE);
+				type[i] = om_gettext(i, DUE_SUBJECT_TYPE);
+				subject[i] = om_getint64(i, DUE_SUBJECT_ID);
+				order[i] = om_getint64(i, DUE_ORDER_ID);
+				enabled[i] = om_getbool(i, DUE_ENABLED);
+				details[i] = om_gettext(i, DUE_DETAILS);
 				rules[i] = om_text_datum(rule[i]);
 				types[i] = om_text_datum(type[i]);
 				ids[i] = Int64GetDatum(subject[i]);

@@ -186,15 +186,40 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 		"       c.blocked, c.credit_limit IS NOT NULL "
 		"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = $1",
 		TEXTOID, TEXTOID);
+	/* Result columns of lookup_context. */
+	enum
+	{
+		CONTEXT_CUSTOMER_ID = 1,
+		CONTEXT_WAREHOUSE_ID,
+		CONTEXT_AUTO_CONFIRM,
+		CONTEXT_CURRENCY,
+		CONTEXT_DEFAULT_WAREHOUSE,
+		CONTEXT_BLOCKED,
+		CONTEXT_HAS_LIMIT
+	};
 	static OmPlan find_by_ref = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.orders WHERE customer_id = $1 AND external_ref = $2",
 		INT8OID, TEXTOID);
+	/* Result column of find_by_ref. */
+	enum
+	{
+		FIND_BY_REF_ORDER_ID = 1
+	};
 	static OmPlan lookup_products = OM_PLAN(
 		"SELECT p.product_id, p.list_price, u.sku, p.active, p.tax_rate "
 		"  FROM unnest($1::text[]) WITH ORDINALITY AS u(sku, ord) "
 		"  LEFT JOIN LATERAL (SELECT product_id, list_price, active, tax_rate FROM ordermgmt.products "
 		"                      WHERE sku = u.sku LIMIT 1) p ON true ORDER BY u.ord",
 		TEXTARRAYOID);
+	/* Result columns of lookup_products. */
+	enum
+	{
+		PRODUCT_ID = 1,
+		PRODUCT_LIST_PRICE,
+		PRODUCT_SKU,
+		PRODUCT_ACTIVE,
+		PRODUCT_TAX_RATE
+	};
 	/*
 	 * An order leaving draft records its lines' net value.  Without an
 	 * external_ref nothing can conflict: a plain INSERT spares the
@@ -215,6 +240,11 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 		OM_INSERT_ORDER_NET "RETURNING order_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID);
 #undef OM_INSERT_ORDER_NET
+	/* Result column of insert_order_net and insert_order_net_no_ref. */
+	enum
+	{
+		INSERT_ORDER_ID = 1
+	};
 	static OmPlan insert_lines = OM_PLAN(
 		"INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price) "
 		"SELECT $1, u.ord, u.p, u.q, u.price "
@@ -251,15 +281,15 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 	else
 		nulls[1] = 'n';
 	om_exec(&lookup_context, v, nulls, true, 1);
-	customer_id = DatumGetInt64(om_getdatum(0, 1, &isnull));
+	customer_id = DatumGetInt64(om_getdatum(0, CONTEXT_CUSTOMER_ID, &isnull));
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("unknown customer \"%s\"", customer)));
-	warehouse_id = DatumGetInt64(om_getdatum(0, 2, &isnull));
+	warehouse_id = DatumGetInt64(om_getdatum(0, CONTEXT_WAREHOUSE_ID, &isnull));
 	if (isnull)
 	{
-		char	   *dw = om_gettext(0, 5);
+		char	   *dw = om_gettext(0, CONTEXT_DEFAULT_WAREHOUSE);
 
 		if (req.warehouse || dw)
 			ereport(ERROR,
@@ -270,13 +300,13 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 				 errmsg("no warehouse given and no default warehouse"),
 				 errhint("Pass options.warehouse, or set the default_warehouse setting.")));
 	}
-	auto_confirm = req.has_auto_confirm ? req.auto_confirm : om_getbool(0, 3);
-	currency = req.currency ? req.currency : om_gettext(0, 4);
+	auto_confirm = req.has_auto_confirm ? req.auto_confirm : om_getbool(0, CONTEXT_AUTO_CONFIRM);
+	currency = req.currency ? req.currency : om_gettext(0, CONTEXT_CURRENCY);
 	memset(&in, 0, sizeof(in));
 	in.customer_id = customer_id;
 	in.warehouse_id = warehouse_id;
-	in.blocked = om_getbool(0, 6);
-	in.has_limit = om_getbool(0, 7);
+	in.blocked = om_getbool(0, CONTEXT_BLOCKED);
+	in.has_limit = om_getbool(0, CONTEXT_HAS_LIMIT);
 	in.customer_code = customer;
 
 	/* A repeated request returns the first order and writes nothing. */
@@ -286,7 +316,7 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 		v[1] = om_text_datum(req.external_ref);
 		if (om_exec(&find_by_ref, v, NULL, true, 1) > 0)
 		{
-			order_id = om_getint64(0, 1);
+			order_id = om_getint64(0, FIND_BY_REF_ORDER_ID);
 			SPI_finish();
 			return order_id;
 		}
@@ -301,21 +331,22 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 	{
 		OmConfirmLine *l = &in.lines[i];
 
-		product_ids[i] = om_getdatum(i, 1, &isnull);
+		product_ids[i] = om_getdatum(i, PRODUCT_ID, &isnull);
 		if (isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_OM_UNKNOWN),
-					 errmsg("unknown product \"%s\" on line %d", om_gettext(i, 3), i + 1)));
+					 errmsg("unknown product \"%s\" on line %d", om_gettext(i, PRODUCT_SKU), i + 1)));
 		if (req.price_null[i])
-			req.prices[i] = NumericGetDatum(DatumGetNumericCopy(om_getdatum(i, 2, &isnull)));
+			req.prices[i] =
+				NumericGetDatum(DatumGetNumericCopy(om_getdatum(i, PRODUCT_LIST_PRICE, &isnull)));
 		l->line_no = i + 1;
 		l->product_id = DatumGetInt64(product_ids[i]);
 		l->qty = DatumGetNumeric(req.qtys[i]);
 		l->unit_price = DatumGetNumeric(req.prices[i]);
-		l->list_price = DatumGetNumericCopy(om_getdatum(i, 2, &isnull));
-		l->sku = om_gettext(i, 3);
-		l->active = om_getbool(i, 4);
-		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, 5, &isnull));
+		l->list_price = DatumGetNumericCopy(om_getdatum(i, PRODUCT_LIST_PRICE, &isnull));
+		l->sku = om_gettext(i, PRODUCT_SKU);
+		l->active = om_getbool(i, PRODUCT_ACTIVE);
+		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, PRODUCT_TAX_RATE, &isnull));
 		l->reserved = false;
 	}
 
@@ -358,11 +389,11 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 		/* A concurrent call with the same external_ref committed first. */
 		v[1] = om_text_datum(req.external_ref);
 		om_exec(&find_by_ref, v, NULL, false, 1);
-		order_id = om_getint64(0, 1);
+		order_id = om_getint64(0, FIND_BY_REF_ORDER_ID);
 		SPI_finish();
 		return order_id;
 	}
-	order_id = om_getint64(0, 1);
+	order_id = om_getint64(0, INSERT_ORDER_ID);
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_array(product_ids, req.nlines, INT8OID);
@@ -392,6 +423,12 @@ om_submit_order(int64 order_id)
 		"SELECT coalesce((SELECT value::boolean FROM ordermgmt.settings WHERE key = 'auto_confirm'), true), "
 		"       EXISTS (SELECT 1 FROM ordermgmt.order_lines WHERE order_id = $1)",
 		INT8OID);
+	/* Result columns of auto_confirm_setting. */
+	enum
+	{
+		AUTO_CONFIRM_VALUE = 1,
+		AUTO_CONFIRM_HAS_LINES
+	};
 	char	   *status;
 	bool		auto_confirm;
 	Datum		v[1];
@@ -405,11 +442,11 @@ om_submit_order(int64 order_id)
 				 errhint("Only drafts are submitted.")));
 	v[0] = Int64GetDatum(order_id);
 	om_exec(&auto_confirm_setting, v, NULL, false, 1);
-	if (!om_getbool(0, 2))
+	if (!om_getbool(0, AUTO_CONFIRM_HAS_LINES))
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("cannot submit order " INT64_FORMAT ": it has no lines", order_id)));
-	auto_confirm = om_getbool(0, 1);
+	auto_confirm = om_getbool(0, AUTO_CONFIRM_VALUE);
 	om_set_status(order_id, "pending", NULL);
 	status = auto_confirm ? om_confirm(order_id, NULL) : "pending";
 	SPI_finish();

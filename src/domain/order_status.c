@@ -54,6 +54,11 @@ om_lock_order(int64 order_id)
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT status::text FROM ordermgmt.orders WHERE order_id = $1 FOR NO KEY UPDATE",
 		INT8OID);
+	/* Result column of lock_order. */
+	enum
+	{
+		LOCK_ORDER_STATUS = 1
+	};
 	Datum		v[1];
 
 	v[0] = Int64GetDatum(order_id);
@@ -61,7 +66,7 @@ om_lock_order(int64 order_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	return om_gettext(0, 1);
+	return om_gettext(0, LOCK_ORDER_STATUS);
 }
 
 /* Comma-separated statuses an order may move to from "from", for hints. */
@@ -72,12 +77,17 @@ om_allowed_targets(const char *from)
 		"SELECT string_agg(to_status::text, ', ' ORDER BY to_status) "
 		"  FROM ordermgmt.order_transitions WHERE from_status = $1::ordermgmt.order_status AND enabled",
 		TEXTOID);
+	/* Result column of targets. */
+	enum
+	{
+		TARGETS_LIST = 1
+	};
 	Datum		v[1];
 	char	   *s;
 
 	v[0] = om_text_datum(from);
 	om_exec(&targets, v, NULL, true, 1);
-	s = om_gettext(0, 1);
+	s = om_gettext(0, TARGETS_LIST);
 	return s ? s : "none";
 }
 

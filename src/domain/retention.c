@@ -39,6 +39,12 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 		"  FROM (SELECT coalesce($1, (SELECT value::interval FROM ordermgmt.settings "
 		"                              WHERE key = 'event_retention'), interval '30 days') AS keep) w",
 		INTERVALOID);
+	/* Result columns of window. */
+	enum
+	{
+		WINDOW_CUTOFF = 1,
+		WINDOW_RELAYED_UPTO
+	};
 	static OmPlan purge_events = OM_PLAN(
 		"DELETE FROM ordermgmt.events WHERE event_id IN ("
 		"  SELECT event_id FROM ordermgmt.events "
@@ -70,11 +76,11 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 	}
 	SPI_connect();
 	om_exec(&window, v, nulls, true, 1);
-	cutoff_time = om_getdatum(0, 1, &isnull);
+	cutoff_time = om_getdatum(0, WINDOW_CUTOFF, &isnull);
 	/* Never past what a running transaction may still add to, nor the relay. */
 	upto = om_events_settled_upto();
 	{
-		Datum		relayed = om_getdatum(0, 2, &isnull);
+		Datum		relayed = om_getdatum(0, WINDOW_RELAYED_UPTO, &isnull);
 
 		if (!isnull && om_notify_mode == OM_NOTIFY_RELAY && DatumGetInt64(relayed) < upto)
 			upto = DatumGetInt64(relayed);

@@ -17,7 +17,6 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 
 /*
  * Shipped units coming back ([{"sku", "qty"}]): restocked, with a credit
@@ -30,15 +29,34 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		"SELECT o.warehouse_id, o.currency::text FROM ordermgmt.orders o "
 		" WHERE o.order_id = $1 FOR NO KEY UPDATE",
 		INT8OID);
+	/* Result columns of lock_order. */
+	enum
+	{
+		LOCK_ORDER_WAREHOUSE_ID = 1,
+		LOCK_ORDER_CURRENCY
+	};
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, p.sku, l.shipped_qty - l.returned_qty "
 		"  FROM ordermgmt.order_lines l JOIN ordermgmt.products p ON p.product_id = l.product_id "
 		" WHERE l.order_id = $1 ORDER BY l.line_no",
 		INT8OID);
+	/* Result columns of select_lines. */
+	enum
+	{
+		LINE_NO = 1,
+		LINE_PRODUCT_ID,
+		LINE_SKU,
+		LINE_RETURNABLE
+	};
 	static OmPlan insert_return = OM_PLAN(
 		"INSERT INTO ordermgmt.returns (order_id, reason, recorded_by) VALUES ($1, $2, $3) "
 		"RETURNING return_id",
 		INT8OID, TEXTOID, TEXTOID);
+	/* Result column of insert_return. */
+	enum
+	{
+		INSERT_RETURN_ID = 1
+	};
 	/*
 	 * Per returned line: the cost it left with, and how many of its units
 	 * had been invoiced beyond what the customer now keeps.  The costs are
@@ -77,6 +95,13 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		"       coalesce(sum(round(v.c * v.unit_price, 2)), 0), "
 		"       coalesce(sum(round(round(v.c * v.unit_price, 2) * v.tax_rate, 2)), 0) FROM v",
 		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID, TEXTOID);
+	/* Result columns of record_lines. */
+	enum
+	{
+		RECORD_LINES_COST = 1,
+		RECORD_LINES_CREDIT_NET,
+		RECORD_LINES_CREDIT_TAX
+	};
 	static OmPlan set_credit = OM_PLAN(
 		"UPDATE ordermgmt.returns SET credit_net = $2, credit_tax = $3 WHERE return_id = $1",
 		INT8OID, NUMERICOID, NUMERICOID);
@@ -96,6 +121,11 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		"         WHERE $3 - coalesce((SELECT sum(amount) FROM alloc), 0) > 0) "
 		"SELECT invoice_id FROM upd WHERE due = 0",
 		INT8OID, INT8OID, NUMERICOID);
+	/* Result column of apply_credit. */
+	enum
+	{
+		APPLY_CREDIT_SETTLED_INVOICE_ID = 1
+	};
 	int64		warehouse_id;
 	char	   *currency;
 	int			nlines;
@@ -127,8 +157,8 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	warehouse_id = om_getint64(0, 1);
-	currency = om_gettext(0, 2);
+	warehouse_id = om_getint64(0, LOCK_ORDER_WAREHOUSE_ID);
+	currency = om_gettext(0, LOCK_ORDER_CURRENCY);
 
 	nlines = om_exec(&select_lines, v, NULL, false, 0);
 	skus = palloc(nlines * sizeof(char *));
@@ -138,10 +168,10 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	product_ids = palloc(nlines * sizeof(int64));
 	for (i = 0; i < nlines; i++)
 	{
-		line_nos[i] = DatumGetInt32(om_getdatum(i, 1, &isnull));
-		product_ids[i] = om_getint64(i, 2);
-		skus[i] = om_gettext(i, 3);
-		returnable[i] = DatumGetNumericCopy(om_getdatum(i, 4, &isnull));
+		line_nos[i] = DatumGetInt32(om_getdatum(i, LINE_NO, &isnull));
+		product_ids[i] = om_getint64(i, LINE_PRODUCT_ID);
+		skus[i] = om_gettext(i, LINE_SKU);
+		returnable[i] = DatumGetNumericCopy(om_getdatum(i, LINE_RETURNABLE, &isnull));
 	}
 	om_allocate_by_sku(request, "return", nlines, skus, returnable, take);
 
@@ -177,7 +207,7 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	v[1] = om_text_datum(reason);
 	v[2] = om_text_datum(om_session_user());
 	om_exec(&insert_return, v, NULL, false, 1);
-	return_id = om_getint64(0, 1);
+	return_id = om_getint64(0, INSERT_RETURN_ID);
 
 	v[0] = Int64GetDatum(return_id);
 	v[1] = Int64GetDatum(order_id);
@@ -189,11 +219,10 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	OM_API_BEGIN();
 	om_exec(&record_lines, v, NULL, false, 1);
 	OM_API_END();
-	cost = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
-	credit_net = DatumGetNumericCopy(om_getdatum(0, 2, &isnull));
-	credit_tax = DatumGetNumericCopy(om_getdatum(0, 3, &isnull));
-	credit_total = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(credit_net),
-													   NumericGetDatum(credit_tax)));
+	cost = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_COST, &isnull));
+	credit_net = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_CREDIT_NET, &isnull));
+	credit_tax = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_CREDIT_TAX, &isnull));
+	credit_total = om_numeric_add(credit_net, credit_tax);
 
 	{
 		const char *roles[5] = {"inventory", "cogs", "sales_returns", "tax_payable", "receivable"};
@@ -218,14 +247,14 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		n = om_exec(&apply_credit, v, NULL, false, 0);
 		settled = palloc(Max(n, 1) * sizeof(int64));
 		for (i = 0; i < n; i++)
-			settled[i] = om_getint64(i, 1);
+			settled[i] = om_getint64(i, APPLY_CREDIT_SETTLED_INVOICE_ID);
 		for (i = 0; i < n; i++)
 			om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", settled[i], "invoice settled by credit");
 	}
 
 	om_emit_event("return.created", order_id,
 				  psprintf("{\"return_id\": " INT64_FORMAT ", \"credit\": %s}", return_id,
-						   DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(credit_total)))));
+						   om_numeric_out(credit_total)));
 	om_maybe_complete(order_id);
 	SPI_finish();
 	return return_id;

@@ -14,7 +14,6 @@
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 
 /* qsort comparator: stock needs by product_id, the order rows are locked in. */
@@ -45,6 +44,13 @@ om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds)
 		"                      FOR NO KEY UPDATE) s "
 		" ORDER BY u.ord",
 		INT8OID, INT8ARRAYOID);
+	/* Result columns of lock_rows. */
+	enum
+	{
+		LOCK_ROWS_PRODUCT_ID = 1,
+		LOCK_ROWS_AVAILABLE,
+		LOCK_ROWS_TID
+	};
 	Datum	   *ids = palloc(nneeds * sizeof(Datum));
 	Datum		v[2];
 	int			n;
@@ -64,10 +70,10 @@ om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds)
 
 	for (i = 0; i < n; i++)
 	{
-		int64		pid = om_getint64(i, 1);
+		int64		pid = om_getint64(i, LOCK_ROWS_PRODUCT_ID);
 		bool		isnull;
-		Datum		avail = om_getdatum(i, 2, &isnull);
-		ItemPointer tid = (ItemPointer) DatumGetPointer(om_getdatum(i, 3, &isnull));
+		Datum		avail = om_getdatum(i, LOCK_ROWS_AVAILABLE, &isnull);
+		ItemPointer tid = (ItemPointer) DatumGetPointer(om_getdatum(i, LOCK_ROWS_TID, &isnull));
 
 		for (j = 0; j < nneeds; j++)
 			if (needs[j].product_id == pid)
@@ -113,6 +119,12 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 		"RETURNING s.product_id, s.on_hand - s.reserved < "
 		"          (SELECT p.reorder_point FROM ordermgmt.products p WHERE p.product_id = s.product_id)",
 		TIDARRAYOID, NUMERICARRAYOID);
+	/* Result columns of add_reserved. */
+	enum
+	{
+		ADD_RESERVED_PRODUCT_ID = 1,
+		ADD_RESERVED_LOW
+	};
 	static OmPlan insert_reservations = OM_PLAN(
 		"INSERT INTO ordermgmt.reservations (order_id, line_no, product_id, warehouse_id, qty) "
 		"SELECT $1, v.l, v.p, $2, v.q FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS v(l, p, q)",
@@ -138,8 +150,8 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 	n = om_exec(&add_reserved, v, NULL, false, 0);
 	/* Reserving only lowers availability: look further only where it is now low. */
 	for (i = 0; i < n; i++)
-		if (om_getbool(i, 2))
-			low[nlow++] = Int64GetDatum(om_getint64(i, 1));
+		if (om_getbool(i, ADD_RESERVED_LOW))
+			low[nlow++] = Int64GetDatum(om_getint64(i, ADD_RESERVED_PRODUCT_ID));
 	om_low_stock_check(warehouse_id, low, nlow);
 
 	v[0] = Int64GetDatum(order_id);
@@ -167,6 +179,12 @@ om_release_reservations(int64 order_id)
 		" WHERE s.product_id = r.product_id AND s.warehouse_id = r.warehouse_id "
 		"RETURNING s.warehouse_id, s.product_id",
 		INT8OID);
+	/* Result columns of subtract_reserved. */
+	enum
+	{
+		SUBTRACTED_WAREHOUSE_ID = 1,
+		SUBTRACTED_PRODUCT_ID
+	};
 	static OmPlan delete_reservations = OM_PLAN(
 		"DELETE FROM ordermgmt.reservations WHERE order_id = $1",
 		INT8OID);
@@ -181,17 +199,14 @@ om_release_reservations(int64 order_id)
 		return;
 	n = om_exec(&subtract_reserved, v, NULL, false, 0);
 	/* An order draws on one warehouse. */
-	warehouse_id = om_getint64(0, 1);
+	warehouse_id = om_getint64(0, SUBTRACTED_WAREHOUSE_ID);
 	pids = palloc(n * sizeof(Datum));
 	for (i = 0; i < n; i++)
-		pids[i] = Int64GetDatum(om_getint64(i, 2));
+		pids[i] = Int64GetDatum(om_getint64(i, SUBTRACTED_PRODUCT_ID));
 	om_exec(&delete_reservations, v, NULL, false, 0);
 	om_low_stock_check(warehouse_id, pids, n);
 }
 
-/*
- * receive_stock(sku, warehouse, qty, unit_cost) returns bigint move id
- */
 /*
  * A receipt's unit_cost moves the moving-average cost of every later sale.
  * Without an admin it stays within max_cost_factor of the product's cost
@@ -208,15 +223,13 @@ check_cost_bound(const char *sku, Numeric unit_cost, Datum reference, bool no_re
 	if (no_reference || om_caller_is_admin())
 		return;
 	ref = DatumGetNumeric(reference);
-	high = DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(ref), NumericGetDatum(factor)));
-	low = DatumGetNumeric(DirectFunctionCall2(numeric_div, NumericGetDatum(ref), NumericGetDatum(factor)));
+	high = om_numeric_mul(ref, factor);
+	low = om_numeric_div(ref, factor);
 	if (om_numeric_cmp(unit_cost, high) > 0 || om_numeric_cmp(unit_cost, low) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unit_cost %s of product \"%s\" is more than %s times away from its cost %s",
-						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(unit_cost))), sku,
-						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(factor))),
-						DatumGetCString(DirectFunctionCall1(numeric_out, reference))),
+						om_numeric_out(unit_cost), sku, om_numeric_out(factor), om_numeric_out(ref)),
 				 errdetail("A receipt's cost moves the cost of goods of every later sale."),
 				 errhint("An ordermgmt_admin can receive at this cost, or update the product's unit_cost first.")));
 }
@@ -239,6 +252,17 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 		"  LEFT JOIN ordermgmt.warehouses w ON w.code = $2 "
 		"  LEFT JOIN ordermgmt.stock s ON s.product_id = p.product_id AND s.warehouse_id = w.warehouse_id",
 		TEXTOID, TEXTOID, NUMERICOID);
+	/* Result columns of lookup. */
+	enum
+	{
+		LOOKUP_PRODUCT_ID = 1,
+		LOOKUP_WAREHOUSE_ID,
+		LOOKUP_UNIT_COST,
+		LOOKUP_CURRENCY,
+		LOOKUP_ON_HAND,
+		LOOKUP_REFERENCE_COST,
+		LOOKUP_MAX_COST_FACTOR
+	};
 	/* Moving-average cost: the value on hand plus the receipt, over the new quantity. */
 	static OmPlan add_on_hand = OM_PLAN(
 		"INSERT INTO ordermgmt.stock AS s (product_id, warehouse_id, on_hand, avg_cost) "
@@ -252,12 +276,19 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 		"INSERT INTO ordermgmt.stock_moves (product_id, warehouse_id, qty, unit_cost, kind, moved_by) "
 		"VALUES ($1, $2, $3, $4, 'receipt', $5) RETURNING move_id, round($3 * $4, 2)",
 		INT8OID, INT8OID, NUMERICOID, NUMERICOID, TEXTOID);
+	/* Result columns of insert_move. */
+	enum
+	{
+		INSERT_MOVE_ID = 1,
+		INSERT_MOVE_VALUE
+	};
 	Datum		v[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	int64		product_id;
 	int64		warehouse_id;
 	int64		move_id;
 	Numeric		cost;
+	Numeric		on_hand;
 	Numeric		value;
 	char	   *currency;
 	bool		isnull;
@@ -270,33 +301,30 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 	else
 		nulls[2] = 'n';
 	om_exec(&lookup, v, nulls, true, 1);
-	product_id = DatumGetInt64(om_getdatum(0, 1, &isnull));
+	product_id = DatumGetInt64(om_getdatum(0, LOOKUP_PRODUCT_ID, &isnull));
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("unknown product \"%s\"", sku)));
-	warehouse_id = DatumGetInt64(om_getdatum(0, 2, &isnull));
+	warehouse_id = DatumGetInt64(om_getdatum(0, LOOKUP_WAREHOUSE_ID, &isnull));
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("unknown warehouse \"%s\"", warehouse)));
-	cost = DatumGetNumericCopy(om_getdatum(0, 3, &isnull));
-	currency = om_gettext(0, 4);
+	cost = DatumGetNumericCopy(om_getdatum(0, LOOKUP_UNIT_COST, &isnull));
+	currency = om_gettext(0, LOOKUP_CURRENCY);
 	if (unit_cost)
 	{
 		bool		no_reference;
-		Datum		reference = om_getdatum(0, 6, &no_reference);
+		Datum		reference = om_getdatum(0, LOOKUP_REFERENCE_COST, &no_reference);
 
 		check_cost_bound(sku, unit_cost, reference, no_reference,
-						 DatumGetNumeric(om_getdatum(0, 7, &isnull)));
+						 DatumGetNumeric(om_getdatum(0, LOOKUP_MAX_COST_FACTOR, &isnull)));
 	}
 	/* What the receipt adds up to must still fit the stock row and the ledger. */
-	(void) om_check_quantity(DatumGetNumeric(DirectFunctionCall2(numeric_add, om_getdatum(0, 5, &isnull),
-																 NumericGetDatum(qty))),
-							 "on-hand stock after the receipt", false);
-	(void) om_check_quantity(om_money_round(DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(qty),
-																				NumericGetDatum(cost)))),
-							 "the value of the receipt", true);
+	on_hand = DatumGetNumeric(om_getdatum(0, LOOKUP_ON_HAND, &isnull));
+	(void) om_check_quantity(om_numeric_add(on_hand, qty), "on-hand stock after the receipt", false);
+	(void) om_check_quantity(om_money_round(om_numeric_mul(qty, cost)), "the value of the receipt", true);
 
 	v[0] = Int64GetDatum(product_id);
 	v[1] = Int64GetDatum(warehouse_id);
@@ -306,8 +334,8 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 
 	v[4] = om_text_datum(om_session_user());
 	om_exec(&insert_move, v, NULL, false, 1);
-	move_id = om_getint64(0, 1);
-	value = DatumGetNumericCopy(om_getdatum(0, 2, &isnull));
+	move_id = om_getint64(0, INSERT_MOVE_ID);
+	value = DatumGetNumericCopy(om_getdatum(0, INSERT_MOVE_VALUE, &isnull));
 
 	{
 		const char *roles[2] = {"inventory", "goods_received"};

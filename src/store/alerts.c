@@ -61,6 +61,14 @@ om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id
 		"DO UPDATE SET details = EXCLUDED.details "
 		"RETURNING alert_id, level, severity, (xmax = 0) AS inserted",
 		TEXTOID, TEXTOID, INT8OID, INT8OID, TEXTOID);
+	/* Result columns of upsert_alert. */
+	enum
+	{
+		UPSERT_ALERT_ID = 1,
+		UPSERT_ALERT_LEVEL,
+		UPSERT_ALERT_SEVERITY,
+		UPSERT_ALERT_INSERTED
+	};
 	Datum		values[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 	int64		alert_id;
@@ -80,19 +88,19 @@ om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id
 
 	if (om_exec(&upsert_alert, values, nulls, false, 0) == 0)
 		return false;			/* rule disabled */
-	if (!om_getbool(0, 4))
+	if (!om_getbool(0, UPSERT_ALERT_INSERTED))
 		return false;			/* already open */
 
-	alert_id = om_getint64(0, 1);
-	level = DatumGetInt16(om_getdatum(0, 2, &(bool){false}));
-	severity = om_gettext(0, 3);
+	alert_id = om_getint64(0, UPSERT_ALERT_ID);
+	level = DatumGetInt16(om_getdatum(0, UPSERT_ALERT_LEVEL, &(bool){false}));
+	severity = om_gettext(0, UPSERT_ALERT_SEVERITY);
 	om_alert_announce(alert_id, rule_code, level, severity, order_id, "raised");
 	return true;
 }
 
 /*
- * Announce alerts that a statement just resolved: its rows are (alert_id,
- * rule_code, level, severity, order_id) in SPI_tuptable.
+ * Announce alerts that a statement just resolved: its rows are in
+ * SPI_tuptable, with the OM_RESOLVED_* columns (store.h).
  */
 int
 om_announce_resolved(void)
@@ -115,11 +123,11 @@ om_announce_resolved(void)
 	orders = palloc(n * sizeof(int64));
 	for (i = 0; i < n; i++)
 	{
-		ids[i] = om_getint64(i, 1);
-		rules[i] = om_gettext(i, 2);
-		levels[i] = DatumGetInt16(om_getdatum(i, 3, &(bool){false}));
-		severities[i] = om_gettext(i, 4);
-		orders[i] = om_getint64(i, 5);
+		ids[i] = om_getint64(i, OM_RESOLVED_ALERT_ID);
+		rules[i] = om_gettext(i, OM_RESOLVED_RULE_CODE);
+		levels[i] = DatumGetInt16(om_getdatum(i, OM_RESOLVED_LEVEL, &(bool){false}));
+		severities[i] = om_gettext(i, OM_RESOLVED_SEVERITY);
+		orders[i] = om_getint64(i, OM_RESOLVED_ORDER_ID);
 	}
 	for (i = 0; i < n; i++)
 		om_alert_announce(ids[i], rules[i], levels[i], severities[i], orders[i], "resolved");
@@ -134,6 +142,7 @@ int
 om_resolve_alerts_for_order(int64 order_id, int level, const char *keep_rules_csv,
 							const char *note)
 {
+	/* Returns the OM_RESOLVED_* columns, for om_announce_resolved. */
 	static OmPlan resolve_alerts = OM_PLAN(
 		"UPDATE ordermgmt.alerts SET status = 'resolved', resolved_at = now(), "
 		"       resolved_by = $4, note = coalesce(note, $3) "
@@ -167,6 +176,15 @@ om_alert_set_state(int64 alert_id, const char *note, bool resolve)
 		"SELECT status, rule_code, level, severity, order_id "
 		"  FROM ordermgmt.alerts WHERE alert_id = $1 FOR UPDATE",
 		INT8OID);
+	/* Result columns of lock_alert. */
+	enum
+	{
+		LOCK_ALERT_STATUS = 1,
+		LOCK_ALERT_RULE_CODE,
+		LOCK_ALERT_LEVEL,
+		LOCK_ALERT_SEVERITY,
+		LOCK_ALERT_ORDER_ID
+	};
 	static OmPlan ack_alert = OM_PLAN(
 		"UPDATE ordermgmt.alerts SET status = 'acknowledged', acknowledged_at = now(), "
 		"       acknowledged_by = $2, note = coalesce($3, note) WHERE alert_id = $1",
@@ -189,11 +207,11 @@ om_alert_set_state(int64 alert_id, const char *note, bool resolve)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("alert " INT64_FORMAT " does not exist", alert_id)));
-	status = om_gettext(0, 1);
-	rule_code = om_gettext(0, 2);
-	level = DatumGetInt16(om_getdatum(0, 3, &(bool){false}));
-	severity = om_gettext(0, 4);
-	order_id = om_getint64(0, 5);
+	status = om_gettext(0, LOCK_ALERT_STATUS);
+	rule_code = om_gettext(0, LOCK_ALERT_RULE_CODE);
+	level = DatumGetInt16(om_getdatum(0, LOCK_ALERT_LEVEL, &(bool){false}));
+	severity = om_gettext(0, LOCK_ALERT_SEVERITY);
+	order_id = om_getint64(0, LOCK_ALERT_ORDER_ID);
 
 	if (strcmp(status, "resolved") == 0)
 	{

@@ -1,5 +1,5 @@
 /*
- * cache.c
+ * config_cache.c
  *		Per-backend caches of small configuration tables read on every order:
  *		the allowed transitions, the level-1 rules and the settings that
  *		bound every call's input.
@@ -55,6 +55,13 @@ load_transitions(void)
 	static OmPlan select_transitions = OM_PLAN0(
 		"SELECT from_status::text, to_status::text, manual FROM ordermgmt.order_transitions "
 		" WHERE enabled");
+	/* Result columns of select_transitions. */
+	enum
+	{
+		TRANSITION_FROM = 1,
+		TRANSITION_TO,
+		TRANSITION_MANUAL
+	};
 	int			n;
 	int			i;
 
@@ -64,9 +71,9 @@ load_transitions(void)
 	transitions = MemoryContextAllocZero(TopMemoryContext, Max(n, 1) * sizeof(CachedTransition));
 	for (i = 0; i < n; i++)
 	{
-		strlcpy(transitions[i].from, om_gettext(i, 1), sizeof(transitions[i].from));
-		strlcpy(transitions[i].to, om_gettext(i, 2), sizeof(transitions[i].to));
-		transitions[i].manual = om_getbool(i, 3);
+		strlcpy(transitions[i].from, om_gettext(i, TRANSITION_FROM), sizeof(transitions[i].from));
+		strlcpy(transitions[i].to, om_gettext(i, TRANSITION_TO), sizeof(transitions[i].to));
+		transitions[i].manual = om_getbool(i, TRANSITION_MANUAL);
 	}
 	ntransitions = n;
 	transitions_valid = true;
@@ -97,6 +104,13 @@ om_l1_rules(OmL1Rules *rules)
 		"SELECT rule_code, enabled, (thresholds->>'tolerance')::numeric "
 		"  FROM ordermgmt.monitor_rules WHERE level = $1",
 		INT4OID);
+	/* Result columns of select_rules. */
+	enum
+	{
+		L1_RULE_CODE = 1,
+		L1_RULE_ENABLED,
+		L1_RULE_TOLERANCE
+	};
 
 	if (!l1_rules_valid)
 	{
@@ -110,8 +124,8 @@ om_l1_rules(OmL1Rules *rules)
 		n = om_exec(&select_rules, v, NULL, true, 0);
 		for (i = 0; i < n; i++)
 		{
-			char	   *code = om_gettext(i, 1);
-			bool		enabled = om_getbool(i, 2);
+			char	   *code = om_gettext(i, L1_RULE_CODE);
+			bool		enabled = om_getbool(i, L1_RULE_ENABLED);
 
 			if (strcmp(code, "L1_CUSTOMER_BLOCKED") == 0)
 				l1_rules.customer_blocked = enabled;
@@ -122,7 +136,7 @@ om_l1_rules(OmL1Rules *rules)
 			else if (strcmp(code, "L1_PRICE_DEVIATION") == 0)
 			{
 				bool		isnull;
-				Datum		tol = om_getdatum(i, 3, &isnull);
+				Datum		tol = om_getdatum(i, L1_RULE_TOLERANCE, &isnull);
 
 				l1_rules.price_deviation = enabled;
 				if (!isnull)
@@ -146,6 +160,11 @@ om_max_text_length(void)
 		"SELECT coalesce((SELECT value::int4 FROM ordermgmt.settings WHERE key = $1), "
 		OM_MAX_TEXT_LENGTH_DEFAULT ")",
 		TEXTOID);
+	/* Result column of select_setting. */
+	enum
+	{
+		SETTING_MAX_TEXT_LENGTH = 1
+	};
 
 	if (!max_text_length_valid)
 	{
@@ -156,7 +175,7 @@ om_max_text_length(void)
 		SPI_connect();
 		v[0] = om_text_datum("max_text_length");
 		om_exec(&select_setting, v, NULL, true, 1);
-		max_text_length = DatumGetInt32(om_getdatum(0, 1, &isnull));
+		max_text_length = DatumGetInt32(om_getdatum(0, SETTING_MAX_TEXT_LENGTH, &isnull));
 		SPI_finish();
 		max_text_length_valid = true;
 	}

@@ -21,10 +21,7 @@ om_qty_max(void)
 
 	if (max == NULL)
 	{
-		Numeric		n = DatumGetNumeric(DirectFunctionCall3(numeric_in,
-															CStringGetDatum(OM_QTY_MAX_TEXT),
-															ObjectIdGetDatum(InvalidOid),
-															Int32GetDatum(-1)));
+		Numeric		n = om_numeric_from_cstring(OM_QTY_MAX_TEXT);
 		Size		len = VARSIZE(n);
 
 		max = (Numeric) MemoryContextAlloc(TopMemoryContext, len);
@@ -48,17 +45,14 @@ om_check_quantity(Numeric n, const char *what, bool allow_zero)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a finite number", what)));
 
-	sign = DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
-											 NumericGetDatum(int64_to_numeric(0))));
+	sign = om_numeric_cmp(n, int64_to_numeric(0));
 	if (sign < 0 || (sign == 0 && !allow_zero))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be %s, got %s", what,
-						allow_zero ? "zero or positive" : "positive",
-						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n))))));
+						allow_zero ? "zero or positive" : "positive", om_numeric_out(n))));
 
-	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
-										  NumericGetDatum(om_qty_max()))) > 0)
+	if (om_numeric_cmp(n, om_qty_max()) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s is out of range", what),
@@ -66,8 +60,7 @@ om_check_quantity(Numeric n, const char *what, bool allow_zero)
 
 	rounded = DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(n),
 												  Int32GetDatum(OM_QTY_SCALE)));
-	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
-										  NumericGetDatum(rounded))) != 0)
+	if (om_numeric_cmp(n, rounded) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s has more than %d decimal places", what, OM_QTY_SCALE)));
@@ -196,8 +189,7 @@ om_jsonb_numeric(JsonbValue *v, const char *what)
 bool
 om_numeric_positive(Numeric n)
 {
-	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
-											 NumericGetDatum(int64_to_numeric(0)))) > 0;
+	return om_numeric_cmp(n, int64_to_numeric(0)) > 0;
 }
 
 int
@@ -211,4 +203,49 @@ Numeric
 om_money_round(Numeric n)
 {
 	return DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(n), Int32GetDatum(2)));
+}
+
+/* The text of a numeric, palloc'd, for messages and JSON. */
+char *
+om_numeric_out(Numeric n)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
+}
+
+/* A numeric literal of the extension's own (not a caller's input). */
+Numeric
+om_numeric_from_cstring(const char *s)
+{
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+Numeric
+om_numeric_add(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+Numeric
+om_numeric_sub(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_sub, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+Numeric
+om_numeric_mul(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_mul, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+Numeric
+om_numeric_div(Numeric a, Numeric b)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_div, NumericGetDatum(a), NumericGetDatum(b)));
+}
+
+Numeric
+om_numeric_abs(Numeric n)
+{
+	return DatumGetNumeric(DirectFunctionCall1(numeric_abs, NumericGetDatum(n)));
 }

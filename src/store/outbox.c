@@ -1,5 +1,5 @@
 /*
- * events.c
+ * outbox.c
  *		The transactional outbox (ordermgmt.events), NOTIFY, and catch-up.
  *
  * Every business event is a row of ordermgmt.events written in the caller's
@@ -187,8 +187,7 @@ om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *pa
 				escape_json(&msg, pnstrdup(key.val.string.val, key.val.string.len));
 				appendStringInfoString(&msg, ": ");
 				if (v.type == jbvNumeric)
-					appendStringInfoString(&msg, DatumGetCString(DirectFunctionCall1(numeric_out,
-																					 NumericGetDatum(v.val.numeric))));
+					appendStringInfoString(&msg, om_numeric_out(v.val.numeric));
 				else
 					escape_json(&msg, pnstrdup(v.val.string.val, v.val.string.len));
 			}
@@ -209,6 +208,12 @@ om_emit_event(const char *kind, int64 order_id, const char *payload_json)
 		"INSERT INTO ordermgmt.events (kind, order_id, payload) "
 		"VALUES ($1, $2, coalesce($3::jsonb, '{}')) RETURNING event_id, payload::text",
 		TEXTOID, INT8OID, TEXTOID);
+	/* Result columns of insert_event. */
+	enum
+	{
+		INSERT_EVENT_ID = 1,
+		INSERT_EVENT_PAYLOAD
+	};
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 	int64		event_id;
@@ -225,9 +230,9 @@ om_emit_event(const char *kind, int64 order_id, const char *payload_json)
 		nulls[2] = 'n';
 
 	om_exec(&insert_event, values, nulls, false, 1);
-	event_id = om_getint64(0, 1);
+	event_id = om_getint64(0, INSERT_EVENT_ID);
 	if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
-		om_event_notify(event_id, kind, order_id, om_gettext(0, 2));
+		om_event_notify(event_id, kind, order_id, om_gettext(0, INSERT_EVENT_PAYLOAD));
 	return event_id;
 }
 
@@ -245,6 +250,13 @@ om_emit_event_pair(int64 order_id, const char *kind1, const char *payload1,
 		"  FROM unnest(ARRAY[$2, $4], ARRAY[$3, $5]) WITH ORDINALITY AS e(kind, payload, n) ORDER BY e.n "
 		"RETURNING event_id, kind, payload::text",
 		INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
+	/* Result columns of insert_events. */
+	enum
+	{
+		INSERT_EVENTS_ID = 1,
+		INSERT_EVENTS_KIND,
+		INSERT_EVENTS_PAYLOAD
+	};
 	Datum		values[5];
 	int			n;
 	int			i;
@@ -260,7 +272,8 @@ om_emit_event_pair(int64 order_id, const char *kind1, const char *payload1,
 		return;
 	/* RETURNING gives the rows in insertion order, which is id order. */
 	for (i = 0; i < n; i++)
-		om_event_notify(om_getint64(i, 1), om_gettext(i, 2), order_id, om_gettext(i, 3));
+		om_event_notify(om_getint64(i, INSERT_EVENTS_ID), om_gettext(i, INSERT_EVENTS_KIND), order_id,
+						om_gettext(i, INSERT_EVENTS_PAYLOAD));
 }
 
 /*

@@ -1,5 +1,5 @@
 /*
- * spi_util.c
+ * spi.c
  *		Kept SPI plans and small accessors for SPI results.
  *
  * Every query the extension runs on a hot path is an OmPlan: prepared on
@@ -32,9 +32,9 @@ om_plan(OmPlan *p)
 	if (p->plan == NULL)
 	{
 		/*
-		 * A generic plan, always: the statements are written so that it uses
-		 * the indexes whatever the parameters, and a custom plan per call
-		 * would cost more to make than to run.
+		 * A generic plan unless marked custom: the statements are written so
+		 * that it uses the indexes whatever the parameters, and a custom plan
+		 * per call would cost more to make than to run.
 		 */
 		SPIPlanPtr	plan = SPI_prepare_cursor(p->sql, p->nargs, p->argtypes,
 											  p->custom ? CURSOR_OPT_CUSTOM_PLAN : CURSOR_OPT_GENERIC_PLAN);

@@ -35,14 +35,14 @@ typedef struct OmPlan
 /* A statement planned once, generically (the usual case). */
 #define OM_PLAN(sql_, ...) \
 	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, false }
+/* A statement without parameters. */
+#define OM_PLAN0(sql_) \
+	{ (sql_), 0, {InvalidOid}, NULL, false }
 /*
  * A statement whose best plan depends on its arrays' sizes (a join that a
  * generic plan would run by nested loops for any number of lines).  Updates
  * by tid are not among them: their generic plan is the same TID scan.
  */
-/* A statement without parameters. */
-#define OM_PLAN0(sql_) \
-	{ (sql_), 0, {InvalidOid}, NULL, false }
 #define OM_PLAN_CUSTOM(sql_, ...) \
 	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, true }
 
@@ -71,6 +71,13 @@ extern Numeric om_jsonb_numeric(JsonbValue *v, const char *what);
 extern bool om_numeric_positive(Numeric n);
 extern int	om_numeric_cmp(Numeric a, Numeric b);
 extern Numeric om_money_round(Numeric n);
+extern char *om_numeric_out(Numeric n);
+extern Numeric om_numeric_from_cstring(const char *s);
+extern Numeric om_numeric_add(Numeric a, Numeric b);
+extern Numeric om_numeric_sub(Numeric a, Numeric b);
+extern Numeric om_numeric_mul(Numeric a, Numeric b);
+extern Numeric om_numeric_div(Numeric a, Numeric b);
+extern Numeric om_numeric_abs(Numeric n);
 
 /* outbox.c: transactional outbox and NOTIFY */
 extern int64 om_emit_event(const char *kind, int64 order_id, const char *payload_json);
@@ -91,6 +98,20 @@ extern int	om_announce_resolved(void);
 extern int	om_resolve_alerts_for_order(int64 order_id, int level, const char *keep_rules_csv,
 										const char *note);
 extern void om_alert_set_state(int64 alert_id, const char *note, bool resolve);
+
+/*
+ * Result columns of every statement that resolves alerts, as
+ * om_announce_resolved reads them after it:
+ * RETURNING alert_id, rule_code, level, severity, order_id.
+ */
+enum
+{
+	OM_RESOLVED_ALERT_ID = 1,
+	OM_RESOLVED_RULE_CODE,
+	OM_RESOLVED_LEVEL,
+	OM_RESOLVED_SEVERITY,
+	OM_RESOLVED_ORDER_ID
+};
 
 /* config_cache.c: small configuration tables cached per backend */
 typedef struct OmL1Rules
