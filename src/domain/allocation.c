@@ -150,3 +150,47 @@ om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 					 errdetail("Line %d asks for more than the order has left to %s.", n, action)));
 	}
 }
+
+/*
+ * The lines that take a positive quantity (take[i] of line i), as arrays
+ * for one statement: their line numbers, products and quantities; and the
+ * stock rows they touch, one need per product with the total it takes
+ * (unsorted: callers sort them into the lock order).  Returns how many
+ * lines take something.
+ */
+int
+om_collect_takes(int nlines, const int32 *line_nos, const int64 *product_ids, Numeric *take,
+				 Datum **lines, Datum **products, Datum **qtys, OmStockNeed **needs, int *nneeds)
+{
+	int			n = 0;
+	int			i;
+
+	*lines = palloc(Max(nlines, 1) * sizeof(Datum));
+	*products = palloc(Max(nlines, 1) * sizeof(Datum));
+	*qtys = palloc(Max(nlines, 1) * sizeof(Datum));
+	*needs = palloc(Max(nlines, 1) * sizeof(OmStockNeed));
+	*nneeds = 0;
+	for (i = 0; i < nlines; i++)
+	{
+		OmStockNeed *need = *needs;
+		int			j;
+
+		if (!om_numeric_positive(take[i]))
+			continue;
+		(*lines)[n] = Int32GetDatum(line_nos[i]);
+		(*products)[n] = Int64GetDatum(product_ids[i]);
+		(*qtys)[n] = NumericGetDatum(take[i]);
+		n++;
+		for (j = 0; j < *nneeds && need[j].product_id != product_ids[i]; j++)
+			;
+		if (j == *nneeds)
+		{
+			need[j].product_id = product_ids[i];
+			need[j].qty = take[i];
+			(*nneeds)++;
+		}
+		else
+			need[j].qty = om_numeric_add(need[j].qty, take[i]);
+	}
+	return n;
+}

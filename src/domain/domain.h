@@ -89,6 +89,9 @@ extern void om_count_delivery(int64 customer_id, TimestampTz delivered_at, Times
 /* allocation.c */
 extern void om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 							   Numeric *capacity, Numeric *take);
+extern int	om_collect_takes(int nlines, const int32 *line_nos, const int64 *product_ids, Numeric *take,
+							 Datum **lines, Datum **products, Datum **qtys, OmStockNeed **needs,
+							 int *nneeds);
 
 /* system_columns.c: columns only the extension writes */
 extern void om_check_system_columns(const char *table, TupleDesc desc, HeapTuple oldtup,

@@ -150,31 +150,8 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 	else
 		om_allocate_by_sku(request, "ship", nlines, skus, reserved, take);
 
-	s_lines = palloc(nlines * sizeof(Datum));
-	s_products = palloc(nlines * sizeof(Datum));
-	s_qtys = palloc(nlines * sizeof(Datum));
-	needs = palloc(nlines * sizeof(OmStockNeed));
-	for (i = 0; i < nlines; i++)
-	{
-		int			j;
-
-		if (!om_numeric_positive(take[i]))
-			continue;
-		s_lines[nship] = Int32GetDatum(line_nos[i]);
-		s_products[nship] = Int64GetDatum(product_ids[i]);
-		s_qtys[nship] = NumericGetDatum(take[i]);
-		nship++;
-		for (j = 0; j < nneeds && needs[j].product_id != product_ids[i]; j++)
-			;
-		if (j == nneeds)
-		{
-			needs[nneeds].product_id = product_ids[i];
-			needs[nneeds].qty = take[i];
-			nneeds++;
-		}
-		else
-			needs[j].qty = om_numeric_add(needs[j].qty, take[i]);
-	}
+	nship = om_collect_takes(nlines, line_nos, product_ids, take, &s_lines, &s_products, &s_qtys,
+						   &needs, &nneeds);
 	if (nship == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_STOCK),

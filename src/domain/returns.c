@@ -175,29 +175,8 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	}
 	om_allocate_by_sku(request, "return", nlines, skus, returnable, take);
 
-	r_lines = palloc(nlines * sizeof(Datum));
-	r_products = palloc(nlines * sizeof(Datum));
-	r_qtys = palloc(nlines * sizeof(Datum));
-	needs = palloc(nlines * sizeof(OmStockNeed));
-	for (i = 0; i < nlines; i++)
-	{
-		int			j;
-
-		if (!om_numeric_positive(take[i]))
-			continue;
-		r_lines[nret] = Int32GetDatum(line_nos[i]);
-		r_products[nret] = Int64GetDatum(product_ids[i]);
-		r_qtys[nret] = NumericGetDatum(take[i]);
-		nret++;
-		for (j = 0; j < nneeds && needs[j].product_id != product_ids[i]; j++)
-			;
-		if (j == nneeds)
-		{
-			needs[nneeds].product_id = product_ids[i];
-			needs[nneeds].qty = take[i];
-			nneeds++;
-		}
-	}
+	nret = om_collect_takes(nlines, line_nos, product_ids, take, &r_lines, &r_products, &r_qtys,
+						   &needs, &nneeds);
 
 	/* Stock rows in product order before the CTE changes them. */
 	qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
