@@ -108,8 +108,9 @@ for w in $WORKLOADS; do
     done
     echo "$r $(cat "$OUT/$w.$r.0.tps") $(cat "$OUT/$w.$r.1.tps")" >>"$OUT/$w.results"
   done
-  awk -v w="$w" '{ ratio = $3 / $2; printf "   round %d: A %.1f  B %.1f  B/A %.3f\n", $1, $2, $3, ratio; r[NR] = ratio }
-       END { n = asort(r); m = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2;
-             printf "   %s: median B/A %.3f\n", w, m }' "$OUT/$w.results"
+  awk '{ printf "   round %d: A %.1f  B %.1f  B/A %.3f\n", $1, $2, $3, $3 / $2 }' "$OUT/$w.results"
+  awk '{ print $3 / $2 }' "$OUT/$w.results" | sort -g |
+    awk -v w="$w" '{ r[NR] = $1 } END { m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2;
+                                         printf "   %s: median B/A %.3f\n", w, m }'
 done
 echo "pgbench logs: $OUT"
