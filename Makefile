@@ -10,7 +10,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" ordermgmt.co
 # sql/ordermgmt.sql is the current version's schema, written out whole; it
 # installs as ordermgmt--$(EXTVERSION).sql.  sql/ also keeps the first
 # release's script and one upgrade script per release, so that an older
-# version can be installed and updated (test/tap/upgrade.sh proves both
+# version can be installed and updated (test/shell/upgrade.sh proves both
 # paths give the same catalog).
 DATA = $(sort $(wildcard sql/ordermgmt--*.sql))
 DATA_built = ordermgmt--$(EXTVERSION).sql
@@ -21,6 +21,11 @@ REGRESS = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
 REGRESS_OPTS = --inputdir=test --load-extension=ordermgmt
 ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=ordermgmt
+# Perl TAP tests (PostgreSQL::Test::Cluster) in test/t; `make installcheck`
+# runs them with prove after the two suites above.  They start clusters of
+# their own, which PostgreSQL refuses to do as root.
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
 
 PG_CONFIG ?= pg_config
 PG_CFLAGS += -Wall -Wextra

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 #
 # Full-cycle benchmark: order-to-cash throughput through the API
-# (bench/cycle.sql: create_order with 3 lines and auto-confirm, ship_order,
-# invoice_order, record_payment of the amount due, in one transaction)
-# against a bare-writes baseline (bench/cycle_baseline.sql) that writes the
-# same rows into plain tables with no triggers, foreign keys, CHECKs or
-# lookups.  See docs/benchmarks.md ("Full order-to-cash cycle").
+# (bench/workloads/cycle.sql: create_order with 3 lines and auto-confirm,
+# ship_order, invoice_order, record_payment of the amount due, in one
+# transaction) against a bare-writes baseline
+# (bench/workloads/cycle_baseline.sql) that writes the same rows into plain
+# tables with no triggers, foreign keys, CHECKs or lookups.  See
+# docs/benchmarks.md ("Full order-to-cash cycle").
 #
 # Usage (as root, after `make install`): bash bench/cycle.sh
 #
@@ -60,50 +61,10 @@ psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
 echo "== setting up database $BENCH_DB"
 psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $BENCH_DB"
 psql -X -q -v ON_ERROR_STOP=1 -c "ALTER DATABASE $BENCH_DB SET ordermgmt.notify = off"
-psql_db >/dev/null <<'SQL'
-CREATE EXTENSION ordermgmt;
-INSERT INTO ordermgmt.warehouses (code, name) VALUES ('WH1', 'Main warehouse');
-INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate)
-SELECT 'SKU-' || n, 'Product ' || n, 5 + n % 97, 2 + n % 41, 0.2
-  FROM generate_series(1, 1000) AS n ORDER BY n;
-INSERT INTO ordermgmt.customers (code, name, email)
-SELECT 'C-' || n, 'Customer ' || n, 'c' || n || '@example.com'
-  FROM generate_series(1, 100) AS n ORDER BY n;
--- One receipt per SKU, so the average cost stays 2 + n % 41.
-SELECT count(ordermgmt.receive_stock('SKU-' || n, 'WH1', 100000000, 2 + n % 41))
-  FROM generate_series(1, 1000) AS n;
-DO $check$
-BEGIN
-    IF EXISTS (SELECT 1 FROM ordermgmt.products WHERE sku <> 'SKU-' || product_id
-                                                   OR list_price <> 5 + product_id % 97)
-       OR EXISTS (SELECT 1 FROM ordermgmt.stock WHERE avg_cost <> 2 + product_id % 41)
-       OR EXISTS (SELECT 1 FROM ordermgmt.customers WHERE code <> 'C-' || customer_id)
-       OR (SELECT warehouse_id FROM ordermgmt.warehouses) <> 1
-       OR (SELECT count(*) FROM ordermgmt.stock) <> 1000 THEN
-        RAISE EXCEPTION 'master data ids are not what bench/cycle_baseline.sql assumes';
-    END IF;
-END
-$check$;
-
--- Baseline: tables shaped like the extension's (same columns, defaults,
--- identity and generated columns, primary keys and indexes), without
--- triggers, foreign keys or CHECK constraints.
-CREATE SCHEMA bench_base;
-DO $make$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['orders', 'order_lines', 'stock', 'reservations', 'order_status_history',
-                             'events', 'deadlines', 'shipments', 'shipment_lines', 'stock_moves',
-                             'invoices', 'invoice_lines', 'payments', 'journal_entries', 'postings'] LOOP
-        EXECUTE format('CREATE TABLE bench_base.%I (LIKE ordermgmt.%I INCLUDING DEFAULTS INCLUDING IDENTITY'
-                       ' INCLUDING GENERATED INCLUDING INDEXES)', t, t);
-    END LOOP;
-END
-$make$;
-INSERT INTO bench_base.stock OVERRIDING SYSTEM VALUE SELECT * FROM ordermgmt.stock;
-VACUUM ANALYZE;
-SQL
+psql_db -v tax_rate=0.2 \
+  -v base_tables="orders order_lines stock reservations order_status_history events deadlines
+                  shipments shipment_lines stock_moves invoices invoice_lines payments journal_entries postings" \
+  -f "$HERE/workloads/setup.sql" >/dev/null
 
 # The ledger accounts the extension posts to, for the baseline (-D acc_...).
 ACCOUNTS=$(psql_db -At <<'SQL'
@@ -124,12 +85,12 @@ OUT=$(mktemp -d)
 # The *_split variants: the same statements without BEGIN and COMMIT, so
 # that each step commits on its own (4 transactions per cycle).
 for f in cycle cycle_baseline; do
-  grep -v -e '^BEGIN;$' -e '^COMMIT;$' "$HERE/$f.sql" >"$OUT/${f}_split.sql"
+  grep -v -e '^BEGIN;$' -e '^COMMIT;$' "$HERE/workloads/$f.sql" >"$OUT/${f}_split.sql"
 done
 script_of() {
   case $1 in
-    cycle) echo "$HERE/cycle.sql" ;;
-    base) echo "$HERE/cycle_baseline.sql" ;;
+    cycle) echo "$HERE/workloads/cycle.sql" ;;
+    base) echo "$HERE/workloads/cycle_baseline.sql" ;;
     cycle_split) echo "$OUT/cycle_split.sql" ;;
     base_split) echo "$OUT/cycle_baseline_split.sql" ;;
     *) echo "unknown variant $1" >&2; exit 1 ;;
@@ -161,18 +122,9 @@ run_variant() {   # $1 variant, $2 seconds, $3 label ("warmup" or round number)
   # Each run starts from vacuumed tables and a fresh checkpoint: otherwise
   # autovacuum, woken by the other variant's writes, runs during this one.
   psql_db -c "VACUUM ANALYZE" -c "CHECKPOINT"
-  if ! pgbench -n -r -M prepared -c "$CLIENTS" -j "$JOBS" -T "$secs" "${ACC_ARGS[@]}" \
-        -f "$(script_of "$v")" "$BENCH_DB" >"$log" 2>&1; then
-    echo "pgbench failed for $v ($label):" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  if grep -q "number of failed transactions: [1-9]" "$log"; then
-    echo "$v ($label) had failed transactions:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$log"
+  bench_pgbench "$log" "$v ($label)" -n -r -M prepared -c "$CLIENTS" -j "$JOBS" -T "$secs" \
+                "${ACC_ARGS[@]}" -f "$(script_of "$v")" "$BENCH_DB"
+  bench_tps "$log"
 }
 
 LIB_BEFORE=$(bench_lib_stamp)
@@ -190,17 +142,7 @@ if [ "$PROFILE_SQL" = 1 ]; then
   PROFILE_FROM=$(psql_db -At -c "SELECT coalesce(max(order_id), 0) FROM ordermgmt.orders")
 fi
 
-read -r -a vlist <<<"$VARIANTS"
-nv=${#vlist[@]}
-for ((r = 1; r <= ROUNDS; r++)); do
-  # Alternate which variant goes first, so that drift favours neither.
-  for ((i = 0; i < nv; i++)); do
-    v=${vlist[$(((i + r - 1) % nv))]}
-    tps=$(run_variant "$v" "$DURATION" "$r")
-    printf '   round %d  %-12s %10.1f tps\n' "$r" "$v" "$tps"
-    echo "$r $v $tps" >>"$RESULTS"
-  done
-done
+bench_rounds "$RESULTS" 12
 
 # ---------------------------------------------------------------------------
 # Checks: the ledger balances, every cycled order is shipped with its
@@ -249,55 +191,13 @@ SQL
 echo
 echo "rows written per cycle (inserted/updated/deleted):"
 sleep 1   # the pgbench backends report their statistics as they exit
-psql_db -P footer=off <<'SQL'
-SELECT relname AS "table",
-       coalesce(max(x) FILTER (WHERE schemaname = 'ordermgmt'), '-') AS api,
-       coalesce(max(x) FILTER (WHERE schemaname = 'bench_base'), '-') AS baseline,
-       CASE WHEN max(x) FILTER (WHERE schemaname = 'ordermgmt')
-                 IS NOT DISTINCT FROM max(x) FILTER (WHERE schemaname = 'bench_base')
-            THEN '' ELSE 'DIFFERENT' END AS "check"
-  FROM (SELECT t.schemaname, t.relname,
-               concat_ws('/', round(t.n_tup_ins / o.n_tup_ins::numeric, 2),
-                         round(t.n_tup_upd / o.n_tup_ins::numeric, 2),
-                         round(t.n_tup_del / o.n_tup_ins::numeric, 2)) AS x
-          FROM pg_stat_user_tables t
-          JOIN pg_stat_user_tables o ON o.schemaname = t.schemaname AND o.relname = 'orders'
-         WHERE t.schemaname IN ('ordermgmt', 'bench_base') AND o.n_tup_ins > 0
-           AND t.n_tup_ins + t.n_tup_upd + t.n_tup_del > 0) AS s
- GROUP BY relname
- ORDER BY relname;
-SQL
+bench_rows_written "$BENCH_DB" api check
 
 # ---------------------------------------------------------------------------
 # Table: TPS per variant per round, medians, ratio
 # ---------------------------------------------------------------------------
-awk -v rounds="$ROUNDS" -v variants="$VARIANTS" '
-function median(a, n,    i, j, t, b) {
-    for (i = 1; i <= n; i++) b[i] = a[i]
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
-    return (n % 2) ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2
-}
-{ tps[$2, $1] = $3 }
-END {
-    nv = split(variants, v, " ")
-    printf "\n%-24s", "TPS (cycles per second)"
-    for (r = 1; r <= rounds; r++) printf " %9s", "round " r
-    printf " %9s\n", "median"
-    for (i = 1; i <= nv; i++) {
-        printf "%-24s", v[i]
-        for (r = 1; r <= rounds; r++) { x[r] = tps[v[i], r]; printf " %9.1f", x[r] }
-        printf " %9.1f\n", median(x, rounds)
-    }
-    split("cycle/base cycle_split/base_split", pairs, " ")
-    for (k = 1; k <= 2; k++) {
-        split(pairs[k], pv, "/")
-        if (!((pv[1], 1) in tps) || !((pv[2], 1) in tps)) continue
-        printf "%-24s", pairs[k]
-        for (r = 1; r <= rounds; r++) { x[r] = tps[pv[1], r] / tps[pv[2], r]; printf " %9.3f", x[r] }
-        printf " %9.3f\n", median(x, rounds)
-    }
-    print "\n(ratio row: per-round ratio; last column: median of the per-round ratios)"
-}' "$RESULTS"
+bench_tps_table "$RESULTS" "TPS (cycles per second)" 24 "cycle/base cycle_split/base_split" / \
+  "(ratio row: per-round ratio; last column: median of the per-round ratios)"
 
 if [ "$PROFILE_SQL" = 1 ]; then
   # Statements run inside the API calls (toplevel = false) per cycle, from

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 #
-# NOTIFY relay benchmark: placement throughput (bench/placement.sql: 3-line
-# auto-confirmed orders over 1,000 SKUs, 8 clients) with the background
-# worker running, by delivery mode of ordermgmt.notify, next to the
-# bare-writes baselines of bench/placement.sh:
+# NOTIFY relay benchmark: placement throughput (bench/workloads/placement.sql:
+# 3-line auto-confirmed orders over 1,000 SKUs, 8 clients) with the
+# background worker running, by delivery mode of ordermgmt.notify, next to
+# the bare-writes baselines of bench/placement.sh:
 #
 #   place_relay      relay: writers only write the outbox, the worker notifies
-#   base_plain       bench/baseline.sql: the same rows, plain tables, no NOTIFY
+#   base_plain       bench/workloads/baseline.sql: the same rows, plain tables,
+#                    no NOTIFY
 #   place_immediate  immediate: each writing transaction notifies at commit
-#   base_notify      bench/baseline_notify.sql: baseline plus one pg_notify per event
+#   base_notify      the same with notify=true: baseline plus one pg_notify
+#                    per event
 #   place_off        off: no NOTIFY at all (reference)
 #
 # relay is compared with base_plain (neither writer notifies) and immediate
@@ -36,7 +38,6 @@
 #
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
-HERE=$BENCH_HERE
 
 BENCH_DB=ordermgmt_relay_bench
 ROUNDS=${ROUNDS:-3}
@@ -55,50 +56,11 @@ bench_cluster_start 5456 \
 psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
 
 # ---------------------------------------------------------------------------
-# Set-up: the data of bench/placement.sh (which bench/baseline*.sql assume)
+# Set-up: the database of bench/placement.sh
 # ---------------------------------------------------------------------------
 echo "== setting up database $BENCH_DB"
 psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $BENCH_DB"
-psql_db >/dev/null <<'SQL'
-CREATE EXTENSION ordermgmt;
-INSERT INTO ordermgmt.warehouses (code, name) VALUES ('WH1', 'Main warehouse');
-INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost)
-SELECT 'SKU-' || n, 'Product ' || n, 5 + n % 97, 2 + n % 41
-  FROM generate_series(1, 1000) AS n ORDER BY n;
-INSERT INTO ordermgmt.customers (code, name, email)
-SELECT 'C-' || n, 'Customer ' || n, 'c' || n || '@example.com'
-  FROM generate_series(1, 100) AS n ORDER BY n;
-SELECT count(ordermgmt.receive_stock('SKU-' || n, 'WH1', 100000000, 2 + n % 41))
-  FROM generate_series(1, 1000) AS n;
-DO $check$
-BEGIN
-    IF EXISTS (SELECT 1 FROM ordermgmt.products WHERE sku <> 'SKU-' || product_id
-                                                   OR list_price <> 5 + product_id % 97)
-       OR EXISTS (SELECT 1 FROM ordermgmt.customers WHERE code <> 'C-' || customer_id)
-       OR (SELECT warehouse_id FROM ordermgmt.warehouses) <> 1
-       OR (SELECT count(*) FROM ordermgmt.stock) <> 1000 THEN
-        RAISE EXCEPTION 'master data ids are not what bench/baseline.sql assumes';
-    END IF;
-END
-$check$;
-CREATE SCHEMA bench_base;
-CREATE TABLE bench_base.orders (LIKE ordermgmt.orders
-    INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES);
-CREATE TABLE bench_base.order_lines (LIKE ordermgmt.order_lines
-    INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES);
-CREATE TABLE bench_base.stock (LIKE ordermgmt.stock
-    INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES);
-CREATE TABLE bench_base.reservations (LIKE ordermgmt.reservations
-    INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES);
-CREATE TABLE bench_base.order_status_history (LIKE ordermgmt.order_status_history
-    INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES);
-CREATE TABLE bench_base.events (LIKE ordermgmt.events
-    INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES);
-CREATE TABLE bench_base.deadlines (LIKE ordermgmt.deadlines
-    INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES);
-INSERT INTO bench_base.stock OVERRIDING SYSTEM VALUE SELECT * FROM ordermgmt.stock;
-VACUUM ANALYZE;
-SQL
+bench_placement_setup "$BENCH_DB"
 
 # The worker must be relaying in the benchmark database before we start.
 for _ in $(seq 150); do
@@ -111,14 +73,6 @@ done
 # ---------------------------------------------------------------------------
 # Runs
 # ---------------------------------------------------------------------------
-script_of() {
-  case $1 in
-    place_*) echo "$HERE/placement.sql" ;;
-    base_notify) echo "$HERE/baseline_notify.sql" ;;
-    base_plain) echo "$HERE/baseline.sql" ;;
-    *) echo "unknown variant $1" >&2; exit 1 ;;
-  esac
-}
 mode_of() {
   case $1 in
     place_immediate|base_notify) echo immediate ;;
@@ -168,21 +122,13 @@ run_variant() {   # $1 variant, $2 seconds, $3 label ("warmup" or round number)
   # Each run starts from vacuumed tables: otherwise autovacuum, woken by the
   # previous variant's writes, runs during this one on our 2 cores.
   psql_db -c "VACUUM ANALYZE" -c "CHECKPOINT"
-  if ! pgbench -n -M prepared -c "$CLIENTS" -j "$JOBS" -T "$secs" \
-        -f "$(script_of "$v")" "$BENCH_DB" >"$log" 2>&1; then
-    echo "pgbench failed for $v ($label):" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  if grep -q "number of failed transactions: [1-9]" "$log"; then
-    echo "$v ($label) had failed transactions:" >&2
-    cat "$log" >&2
-    exit 1
-  fi
+  bench_placement_script "$v"
+  bench_pgbench "$log" "$v ($label)" -n -M prepared -c "$CLIENTS" -j "$JOBS" -T "$secs" \
+                "${BENCH_SCRIPT[@]}" "$BENCH_DB"
   if [ "$v" = place_relay ]; then
     echo "$v $(relay_drain)" >>"$LAGS"
   fi
-  sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$log"
+  bench_tps "$log"
 }
 
 LIB_BEFORE=$(bench_lib_stamp)
@@ -195,18 +141,9 @@ if [ "$WARMUP" -gt 0 ]; then
 fi
 psql_db -c "VACUUM ANALYZE"
 
-read -r -a vlist <<<"$VARIANTS"
-nv=${#vlist[@]}
-for ((r = 1; r <= ROUNDS; r++)); do
-  # Rotate the order each round, and reverse it every other round, so that
-  # neither drift nor the variant run just before favours a variant.
-  for ((i = 0; i < nv; i++)); do
-    if ((r % 2)); then v=${vlist[$(((i + r - 1) % nv))]}; else v=${vlist[$(((nv - 1 - i + r - 1) % nv))]}; fi
-    tps=$(run_variant "$v" "$DURATION" "$r")
-    printf '   round %d  %-16s %10.1f tps\n' "$r" "$v" "$tps"
-    echo "$r $v $tps" >>"$RESULTS"
-  done
-done
+# Rotated, and reversed every other round: neither drift nor the variant
+# run just before favours a variant.
+bench_rounds "$RESULTS" 16 alternate
 set_mode relay
 
 # ---------------------------------------------------------------------------
@@ -228,33 +165,9 @@ fi
 # ---------------------------------------------------------------------------
 # Table: TPS per variant per round, medians, ratios
 # ---------------------------------------------------------------------------
-awk -v rounds="$ROUNDS" -v variants="$VARIANTS" '
-function median(a, n,    i, j, t, b) {
-    for (i = 1; i <= n; i++) b[i] = a[i]
-    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
-    return (n % 2) ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2
-}
-{ tps[$2, $1] = $3 }
-END {
-    nv = split(variants, v, " ")
-    printf "\n%-34s", "TPS"
-    for (r = 1; r <= rounds; r++) printf " %9s", "round " r
-    printf " %9s\n", "median"
-    for (i = 1; i <= nv; i++) {
-        printf "%-34s", v[i]
-        for (r = 1; r <= rounds; r++) { x[r] = tps[v[i], r]; printf " %9.1f", x[r] }
-        printf " %9.1f\n", median(x, rounds)
-    }
-    np = split("place_relay/base_plain place_immediate/base_notify place_relay/place_immediate place_off/base_plain place_relay/place_off", pairs, " ")
-    for (k = 1; k <= np; k++) {
-        split(pairs[k], pv, "/")
-        if (!((pv[1], 1) in tps) || !((pv[2], 1) in tps)) continue
-        printf "%-34s", pv[1] " / " pv[2]
-        for (r = 1; r <= rounds; r++) { x[r] = tps[pv[1], r] / tps[pv[2], r]; printf " %9.3f", x[r] }
-        printf " %9.3f\n", median(x, rounds)
-    }
-    print "\n(ratio rows: per-round ratio; last column: median of the per-round ratios)"
-}' "$RESULTS"
+bench_tps_table "$RESULTS" TPS 34 \
+  "place_relay/base_plain place_immediate/base_notify place_relay/place_immediate place_off/base_plain place_relay/place_off" \
+  " / " "(ratio rows: per-round ratio; last column: median of the per-round ratios)"
 
 LIB_AFTER=$(bench_lib_stamp)
 if [ "$LIB_BEFORE" != "$LIB_AFTER" ]; then

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 #
-# Soak run: the concurrent order-to-cash workload of test/workload for a
-# long time (default 10 minutes, 8 clients), with monitor ticks both from
-# the background worker (every second, real time) and from the clients (at
-# a simulated time that runs fast enough to cover 40 days in the run, so
+# Soak run: the concurrent order-to-cash workload of bench/workloads/mixed
+# for a long time (default 10 minutes, 8 clients), with monitor ticks both
+# from the background worker (every second, real time) and from the clients
+# (at a simulated time that runs fast enough to cover 40 days in the run, so
 # that every deadline of hours and days falls due and the overdue alerts
 # are raised and resolved all along).  Checks that nothing goes wrong over
 # time: no error, every invariant of test/invariants.sql at the end, and no
@@ -34,8 +34,8 @@
 # Prints PASS/FAIL lines at the end; exits 1 if anything failed.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.bash"
-# shellcheck source=test/workload/workload.bash
-. "$BENCH_HERE/../test/workload/workload.bash"
+# shellcheck source=bench/workloads/mixed/workload.bash
+. "$BENCH_HERE/workloads/mixed/workload.bash"
 
 DB=ordermgmt_soak
 SOAK_SECONDS=${SOAK_SECONDS:-600}

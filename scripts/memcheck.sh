@@ -70,10 +70,10 @@ om_cluster_start "jit = off" "autovacuum = off" "log_line_prefix = '%m [%p] '" \
                  "ordermgmt_test.time_factor = 100"
 echo "   started in $((SECONDS - started)) s"
 
-echo "== pg_regress suite (make installcheck ISOLATION=)"
+echo "== pg_regress suite (make installcheck ISOLATION= TAP_TESTS=)"
 suite_started=$SECONDS
 suite_ok=1
-if ! make -C "$SRC" -s installcheck ISOLATION= \
+if ! make -C "$SRC" -s installcheck ISOLATION= TAP_TESTS= \
        PG_CONFIG="/usr/lib/postgresql/$OM_PGVER/bin/pg_config" </dev/null; then
   suite_ok=0
   [ ! -s "$SRC/regression.diffs" ] || cat "$SRC/regression.diffs"

@@ -35,9 +35,11 @@ show_diffs() {
 }
 
 # PGXS's installcheck stops after pg_regress fails, so the regression and
-# isolation halves run as separate suites to get results for both.
-regress()   { make -s installcheck ISOLATION= || show_diffs regression.diffs; }
-isolation() { make -s installcheck REGRESS= || show_diffs output_iso/regression.diffs; }
+# isolation halves run as separate suites to get results for both.  Neither
+# runs the Perl TAP tests (TAP_TESTS=): PGXS would start them as root,
+# which PostgreSQL refuses; perl_tap below runs them as postgres.
+regress()   { make -s installcheck ISOLATION= TAP_TESTS= || show_diffs regression.diffs; }
+isolation() { make -s installcheck REGRESS= TAP_TESTS= || show_diffs output_iso/regression.diffs; }
 
 pgtap() {
   psql -X -q -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS ordermgmt_tap' \
@@ -79,9 +81,10 @@ done
 if [ ${#pgtap_files[@]} -gt 0 ]; then suite "pgTAP" pgtap "${pgtap_files[@]}"; fi
 perl_tap_files=(test/t/*.pl)
 if [ ${#perl_tap_files[@]} -gt 0 ]; then suite "Perl TAP" perl_tap; fi
-# These start clusters of their own (they can source scripts/common.sh).
-for t in test/tap/*.sh; do
-  if [ -x "$t" ]; then suite "tap: $t" "./$t"; fi
+# The shell tests (PASS/FAIL lines, not TAP); most start clusters of their
+# own through test/shell/shell_lib.bash.
+for t in test/shell/*.sh; do
+  if [ -x "$t" ]; then suite "shell: $t" "./$t"; fi
 done
 
 echo "$passed passed, $failed failed"

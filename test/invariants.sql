@@ -7,7 +7,8 @@
 --
 -- Two checks assume that nobody resolved an alert by hand (resolve_alert)
 -- and every check on events assumes that purge_history() has not removed
--- any: both are the case for the test workloads (test/workload).
+-- any: both are the case for the concurrent order-to-cash workload
+-- (bench/workloads/mixed).
 --
 -- Kept in one statement so that every check reads the same snapshot.
 SELECT check_name, violations

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Concurrent mixed workload: 8 pgbench clients run the whole order-to-cash
-# cycle at once for a fixed time (test/workload: orders, shipments,
-# deliveries, invoices, payments and retried payments, returns,
+# cycle at once for a fixed time (bench/workloads/mixed: orders,
+# shipments, deliveries, invoices, payments and retried payments, returns,
 # cancellations, approvals, receipts, feedback, tickets, acknowledged
 # alerts), racing for the same documents.  A lost race is a business
 # refusal (OM001, OM002, OM006) that the workload records and swallows; any
@@ -21,22 +21,17 @@
 # MIXED_SECONDS sets the run time (default 25).
 # Prints one PASS or FAIL line per check; exits 1 if any check fails.
 set -euo pipefail
-# shellcheck source=test/workload/workload.bash
-. "$(dirname "${BASH_SOURCE[0]}")/../workload/workload.bash"
+# shellcheck source=test/pgbench/pgbench_lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/pgbench_lib.bash"
+# shellcheck source=bench/workloads/mixed/workload.bash
+. "$(dirname "${BASH_SOURCE[0]}")/../../bench/workloads/mixed/workload.bash"
 
 DB=ordermgmt_mixed
 CLIENTS=8
 THREADS=4
 SECONDS_TO_RUN=${MIXED_SECONDS:-25}
 
-workdir=$(mktemp -d)
-cleanup() {
-  rm -rf "$workdir"
-  if [ "${MIXED_KEEP_DB:-0}" != 1 ]; then
-    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  fi
-}
-trap cleanup EXIT
+pgbench_test_start "$DB" "${MIXED_KEEP_DB:-0}"
 
 echo "== setting up database $DB"
 wl_setup "$DB"

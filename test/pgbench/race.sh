@@ -15,6 +15,8 @@
 # and again at the end (set RACE_KEEP_DB=1 to keep it for a post-mortem).
 # Prints one PASS or FAIL line per check; exits 1 if any check fails.
 set -euo pipefail
+# shellcheck source=test/pgbench/pgbench_lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/pgbench_lib.bash"
 
 DB=ordermgmt_race
 CLIENTS=8
@@ -24,14 +26,7 @@ STOCK=300
 TOTAL=$((CLIENTS * PER_CLIENT))
 HELD=$((TOTAL - STOCK))
 
-workdir=$(mktemp -d)
-cleanup() {
-  rm -rf "$workdir"
-  if [ "${RACE_KEEP_DB:-0}" != 1 ]; then
-    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  fi
-}
-trap cleanup EXIT
+pgbench_test_start "$DB" "${RACE_KEEP_DB:-0}"
 
 sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 # value QUERY: the single value a query returns

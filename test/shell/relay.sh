@@ -8,10 +8,10 @@
 # TAP_PORT (default 5452) and removes it on exit.  Run as root after
 # `make install`.  Prints PASS/FAIL lines; exits 1 if anything failed.
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.bash"
+. "$(dirname "${BASH_SOURCE[0]}")/shell_lib.bash"
 
 DB=ordermgmt_relay
-tap_cluster_start "${TAP_PORT:-5452}" \
+shell_cluster_start "${TAP_PORT:-5452}" \
   "shared_preload_libraries = 'ordermgmt'" \
   "ordermgmt.database = '$DB'" \
   "ordermgmt.notify_delay = 100" \
@@ -40,7 +40,7 @@ STOP=$W/stop
   done
 } | psql -X -A -t -d "$DB" >"$LISTEN_OUT" 2>&1 &
 LISTENER=$!
-TAP_CLEANUP+=("touch '$STOP'; kill $LISTENER")
+SHELL_CLEANUP+=("touch '$STOP'; kill $LISTENER")
 for _ in $(seq 100); do grep -q '^ready$' "$LISTEN_OUT" 2>/dev/null && break; sleep 0.1; done
 check "listener is listening" grep -q '^ready$' "$LISTEN_OUT"
 
@@ -176,7 +176,7 @@ check "listener printed notifications" test -s "$W/received.tsv"
 sed 's/^/,/' "$W/rolled_back.ids" | tr -d '\n' | sed 's/^,//' >"$W/rolled_back.csv"
 ROLLED=$(cat "$W/rolled_back.csv")
 LATE_COMMIT=$(tr '\n' ',' <"$W/late_commit.ids" | sed 's/,$//')
-q -d "$DB" >/dev/null <<SQL || { fail "could not load the received notifications"; tap_finish; exit 1; }
+q -d "$DB" >/dev/null <<SQL || { fail "could not load the received notifications"; shell_finish; exit 1; }
 CREATE TABLE public.rx (n serial, channel text, payload jsonb, sender int, tick timestamptz);
 \copy public.rx (channel, payload, sender, tick) FROM '$W/received.tsv' WITH (FORMAT csv, DELIMITER E'\t', QUOTE E'\x01')
 SQL
@@ -262,4 +262,4 @@ echo "# commit-to-listener delay over $delay_n single orders: median ${delay_med
 check "delay: every single order's notification within 1 s (max ${delay_max} ms)" \
   test "${delay_n:-0}" = 5 -a "${delay_max:-99999}" -lt 1000
 
-tap_finish
+shell_finish

@@ -15,7 +15,7 @@
 #   (d) every function succeeded at least once and, if it takes arguments,
 #       refused a call at least once (an argument PostgreSQL itself refuses
 #       does not count: the function never ran).
-# The generators (test/tap/hostile_input.sql) cover every function the two
+# The generators (test/shell/hostile_input.sql) cover every function the two
 # roles may execute: a function without one fails the test.
 #
 # The seed is printed; HOSTILE_SEED=n repeats a run, HOSTILE_CALLS and
@@ -27,7 +27,7 @@
 # Run as root after `make install`.  Prints PASS/FAIL lines; exits 1 if
 # anything failed.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.bash"
+. "$(dirname "${BASH_SOURCE[0]}")/shell_lib.bash"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SEED=${HOSTILE_SEED:-20261202}
@@ -35,8 +35,8 @@ APP_CALLS=${HOSTILE_CALLS:-8000}
 ADMIN_CALLS=${HOSTILE_ADMIN_CALLS:-1000}
 DB=ordermgmt_hostile
 
-tap_cluster_start "${TAP_PORT:-5510}"
-LOG=$(tap_server_log)
+shell_cluster_start "${TAP_PORT:-5510}"
+LOG=$(shell_server_log)
 CALL_LOG=$OM_TMP/calls.log
 echo "seed $SEED (HOSTILE_SEED=$SEED repeats this run), $APP_CALLS app and $ADMIN_CALLS admin calls"
 
@@ -156,4 +156,4 @@ echo "$(value "SELECT count(*) FROM hostile.calls") calls: $(value "
     UNION ALL SELECT count(*) FILTER (WHERE outcome <> 'ok' AND input_code IS NOT NULL)
                      || ' refused as input by PostgreSQL'
       FROM hostile.calls) x")"
-tap_finish
+shell_finish

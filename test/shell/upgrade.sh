@@ -11,18 +11,18 @@
 # Starts its own cluster on TAP_PORT (default 5530) and removes it on exit:
 # each install path must create the roles itself, in a cluster without them.
 set -euo pipefail
-# shellcheck source=test/tap/tap_lib.bash
-. "$(dirname "$0")/tap_lib.bash"
+# shellcheck source=test/shell/shell_lib.bash
+. "$(dirname "$0")/shell_lib.bash"
 
 OLD=ordermgmt_upgrade_old
 NEW=ordermgmt_upgrade_new
 WALK=ordermgmt_upgrade_walk
 here=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
-TAP_CLEANUP+=("rm -rf '$work'")
-tap_cluster_start "${TAP_PORT:-5530}"
+SHELL_CLEANUP+=("rm -rf '$work'")
+shell_cluster_start "${TAP_PORT:-5530}"
 
-# This script's own check and q (tap_lib's take other arguments).
+# This script's own check and q (shell_lib's take other arguments).
 failures=0
 check() {  # NAME EXPECTED ACTUAL
   if [ "$2" = "$3" ]; then echo "PASS: $1"; else echo "FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi

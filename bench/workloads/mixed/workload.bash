@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The concurrent order-to-cash workload shared by test/pgbench/mixed.sh,
-# test/tap/crash.sh and bench/soak.sh.  Source this file, do not run it.
+# test/shell/crash.sh and bench/soak.sh.  Source this file, do not run it.
 #
 # The database (setup.sql) has one warehouse, WL_CUSTOMERS customers and
 # WL_SKUS products; each pgbench transaction is one of the scripts of
@@ -34,7 +34,7 @@
 # Everything connects with the usual libpq variables (PGHOST, PGPORT, ...).
 
 WL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-WL_INVARIANTS=$WL_DIR/../invariants.sql
+WL_INVARIANTS=$WL_DIR/../../../test/invariants.sql
 WL_SKUS=20
 WL_CUSTOMERS=20
 WL_MIX=(place@30 ship@10 partial_ship@6 deliver@8 invoice@8 pay@10 return@4 cancel@4
@@ -42,13 +42,13 @@ WL_MIX=(place@30 ship@10 partial_ship@6 deliver@8 invoice@8 pay@10 return@4 canc
 WL_FAILURES=0
 
 # wl_check NAME EXPECTED ACTUAL: one PASS or FAIL line, counted in
-# WL_FAILURES (and in tap_lib.bash's totals when that is loaded).
+# WL_FAILURES (and in shell_lib.bash's totals when that is loaded).
 wl_check() {
   if [ "$2" = "$3" ]; then
-    if [ -n "${TAP_PASSED+set}" ]; then pass "$1 ($3)"; else echo "PASS: $1 ($3)"; fi
+    if [ -n "${SHELL_PASSED+set}" ]; then pass "$1 ($3)"; else echo "PASS: $1 ($3)"; fi
   else
     WL_FAILURES=$((WL_FAILURES + 1))
-    if [ -n "${TAP_FAILED+set}" ]; then fail "$1: expected $2, got $3"; else echo "FAIL: $1: expected $2, got $3"; fi
+    if [ -n "${SHELL_FAILED+set}" ]; then fail "$1: expected $2, got $3"; else echo "FAIL: $1: expected $2, got $3"; fi
   fi
 }
 

@@ -14,12 +14,12 @@
 # Run as root after `make install`.  Prints PASS/FAIL lines; exits 1 if
 # anything failed.
 set -euo pipefail
-# shellcheck source=test/tap/tap_lib.bash
-. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.bash"
+# shellcheck source=test/shell/shell_lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/shell_lib.bash"
 
 DB=ordermgmt_tick_memory
 MAX_KB=${TICK_MEMORY_MAX_KB:-65536}
-tap_cluster_start "${TAP_PORT:-5526}"
+shell_cluster_start "${TAP_PORT:-5526}"
 q -c "CREATE DATABASE $DB" >/dev/null
 q -d "$DB" -c "CREATE EXTENSION ordermgmt" >/dev/null
 
@@ -58,4 +58,4 @@ done
 check "40,000 due items take no more than 10,000 do, give or take 8 MB ($PEAK_10000 kB, $PEAK_40000 kB)" \
   test $((PEAK_40000 - PEAK_10000)) -lt 8192
 
-tap_finish
+shell_finish

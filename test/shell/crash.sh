@@ -4,9 +4,9 @@
 # background worker running again and listeners missing nothing.
 #
 # Its own cluster (fsync on, the worker preloaded: monitor_tick every
-# second and the NOTIFY relay) runs the workload of test/workload with 8
-# clients, plus monitor ticks at a simulated time 20000 times faster than
-# the real one, while two ordermgmt-listen clients print every event.
+# second and the NOTIFY relay) runs the workload of bench/workloads/mixed
+# with 8 clients, plus monitor ticks at a simulated time 20000 times faster
+# than the real one, while two ordermgmt-listen clients print every event.
 #   round 1  SIGKILL to the postmaster and every process it started, all at
 #            once (a power cut, as far as the server can tell), then a
 #            start: crash recovery.  One listener keeps running and
@@ -23,22 +23,22 @@
 # before each kill.  Run as root after `make install`.  Prints PASS/FAIL
 # lines; exits 1 if anything failed.
 set -euo pipefail
-# shellcheck source=test/tap/tap_lib.bash
-. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.bash"
-# shellcheck source=test/workload/workload.bash
-. "$(dirname "${BASH_SOURCE[0]}")/../workload/workload.bash"
+# shellcheck source=test/shell/shell_lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/shell_lib.bash"
+# shellcheck source=bench/workloads/mixed/workload.bash
+. "$(dirname "${BASH_SOURCE[0]}")/../../bench/workloads/mixed/workload.bash"
 
 LISTEN=$(command -v ordermgmt-listen) ||
   { echo "FAIL: ordermgmt-listen is not installed (make install)"; exit 1; }
 
 DB=ordermgmt_crash
 RUN_SECONDS=${CRASH_SECONDS:-12}
-tap_cluster_start "${TAP_PORT:-5520}" \
+shell_cluster_start "${TAP_PORT:-5520}" \
   "fsync = on" \
   "shared_preload_libraries = 'ordermgmt'" \
   "ordermgmt.database = '$DB'" \
   "ordermgmt.monitor_interval = 1"
-LOG=$(tap_server_log)
+LOG=$(shell_server_log)
 W=$OM_TMP/crash-test      # scratch files (removed with the cluster)
 mkdir -p "$W"
 CONN="host=$OM_TMP port=$OM_PORT user=postgres dbname=$DB"
@@ -70,7 +70,7 @@ start_listener() {
   "$LISTEN" -d "$CONN" --since 0 --state-file "$W/$1.state" --poll-interval 30 \
     >>"$2" 2>>"$W/$1.err" &
   printf -v "LISTENER_$1" '%s' $!
-  TAP_CLEANUP+=("kill $!")
+  SHELL_CLEANUP+=("kill $!")
 }
 # stop_listener NAME: SIGTERM; its exit status in RC ("timeout" if it had
 # to be killed).
@@ -136,7 +136,7 @@ run_workload() {
   wl_tick_args 20000 1
   wl_pgbench "$DB" "$W/pgbench-${1// /}.out" -c 8 -j 4 -T 600 "${WL_TICK_ARGS[@]}" &
   BENCH=$!
-  TAP_CLEANUP+=("kill $BENCH")
+  SHELL_CLEANUP+=("kill $BENCH")
 }
 # end_workload ROUND: wait for pgbench (all its clients lost their
 # connection) and report what it had done.
@@ -260,4 +260,4 @@ check "listener 'steady' said it lost the connection and caught up, once per rou
 echo "# $(q -d "$DB" -c "SELECT format('%s events checked (%s alert events), up to id %s', count(*),
                          count(*) FILTER (WHERE kind LIKE 'alert.%'), max(event_id)) FROM ordermgmt.events")"
 
-tap_finish
+shell_finish

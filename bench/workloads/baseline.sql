@@ -1,4 +1,4 @@
--- Bare-writes baseline for bench/placement.sql: the rows create_order writes
+-- Bare-writes baseline for placement.sql: the rows create_order writes
 -- for an auto-confirmed 3-line order, written into plain tables (schema
 -- bench_base, same columns and indexes) with no triggers, no foreign keys,
 -- no CHECK constraints and no lookups: ids and list prices are known up
@@ -11,6 +11,14 @@
 -- confirmed), 2 events (order.created, order.status_changed) and the
 -- 2 deadlines a confirmed order has (L2_PROCESSING_OVERDUE, L2_STALLED).
 -- Same random draws as placement.sql: three distinct products of 1,000.
+--
+-- Run with -D notify=false (variant base_plain of bench/placement.sh and
+-- bench/relay.sh) or -D notify=true (base_notify): then the statement also
+-- sends one pg_notify per event on channel ordermgmt_events, with the
+-- payload create_order sends when ordermgmt.notify = immediate.  notify is
+-- a parameter of the statement rather than a \if around it, since pgbench
+-- cannot put \if inside a statement; when it is false, the FILTER clause
+-- keeps pg_notify from being called at all.
 \set c random(1, 100)
 \set a random(0, 999)
 \set b random(1, 499)
@@ -55,5 +63,8 @@ e AS (
              ('order.created', jsonb_build_object('status', 'pending', 'customer_id', o.customer_id)),
              ('order.status_changed', jsonb_build_object('from', 'pending', 'to', 'confirmed'))) AS v(k, pl)
     RETURNING event_id, kind, order_id, payload)
-SELECT count(*) FROM e;
+SELECT count(pg_notify('ordermgmt_events',
+           (jsonb_build_object('event_id', e.event_id, 'kind', e.kind, 'order_id', e.order_id)
+            || e.payload)::text)) FILTER (WHERE :notify)
+  FROM e;
 \endpipeline

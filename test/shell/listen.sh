@@ -9,13 +9,13 @@
 # exit.  Run as root after `make install` (which installs the client into
 # PostgreSQL's bindir).  Prints PASS/FAIL lines; exits 1 if anything failed.
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.bash"
+. "$(dirname "${BASH_SOURCE[0]}")/shell_lib.bash"
 
 LISTEN=$(command -v ordermgmt-listen) ||
   { echo "FAIL: ordermgmt-listen is not installed (make install)"; exit 1; }
 
 DB=ordermgmt_listen
-tap_cluster_start "${TAP_PORT:-5461}"
+shell_cluster_start "${TAP_PORT:-5461}"
 W=$OM_TMP/listen-test     # scratch files (removed with the cluster)
 mkdir -p "$W"
 CONN="host=$OM_TMP port=$OM_PORT user=postgres dbname=$DB"
@@ -42,7 +42,7 @@ start_listener() {
   local name=$1; shift
   "$LISTEN" -d "$CONN" "$@" >"$W/$name.out" 2>"$W/$name.err" &
   printf -v "PID_$name" '%s' $!
-  TAP_CLEANUP+=("kill $!")
+  SHELL_CLEANUP+=("kill $!")
 }
 
 # stop_listener NAME [SIGNAL]: stop it, wait up to 10 s; its exit code in RC
@@ -316,4 +316,4 @@ check "resumed: exactly the events after the saved position ($MAIN_LAST), in ord
           = (SELECT array_agg(event_id ORDER BY event_id) FROM ordermgmt.events
               WHERE event_id > $MAIN_LAST AND event_id <= $(state_of "$W/main.state"))"
 
-tap_finish
+shell_finish

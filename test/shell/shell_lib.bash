@@ -1,6 +1,8 @@
 # shellcheck shell=bash
-# Helpers for the test/tap/*.sh scripts.  Source this file, do not run it
-# (it is named *.bash so that scripts/test.sh does not pick it up as a test).
+# Helpers for the shell tests, test/shell/*.sh: bash scripts that print
+# PASS/FAIL lines and end with a total (not TAP; the Perl TAP tests are in
+# test/t).  Source this file, do not run it (it is named *.bash so that
+# scripts/test.sh does not pick it up as a test).
 #
 # Each script starts its own throwaway cluster with scripts/common.sh, on
 # its own port (TAP_PORT) so that it can run next to the suite's cluster.
@@ -12,35 +14,35 @@
 : "${OM_BINDIR:=/usr/lib/postgresql/$OM_PGVER/bin}"
 export PATH=$OM_BINDIR:$PATH
 
-TAP_PASSED=0
-TAP_FAILED=0
-TAP_CLEANUP=()      # commands run on exit, before the cluster is stopped
+SHELL_PASSED=0
+SHELL_FAILED=0
+SHELL_CLEANUP=()      # commands run on exit, before the cluster is stopped
 
-# tap_cluster_start PORT [postgresql.conf line...]
+# shell_cluster_start PORT [postgresql.conf line...]
 # common.sh fixes OM_PORT; its functions read the variable when they run, so
 # setting it after sourcing is enough to move the cluster to another port.
-tap_cluster_start() {
+shell_cluster_start() {
   OM_PORT=$1; shift
   om_cluster_start "$@" || { echo "FAIL: cluster did not start" >&2; exit 1; }
-  trap tap__on_exit EXIT
+  trap shell__on_exit EXIT
 }
 
-tap__on_exit() {
+shell__on_exit() {
   local rc=$? cmd
   set +e                     # a script may run with set -e: clean up all the same
-  for cmd in "${TAP_CLEANUP[@]}"; do eval "$cmd" >/dev/null 2>&1 || true; done
+  for cmd in "${SHELL_CLEANUP[@]}"; do eval "$cmd" >/dev/null 2>&1 || true; done
   (exit "$rc")
   om__on_exit
 }
 
 # The server log of the running cluster.
-tap_server_log() { echo "$OM_TMP/server.log"; }
+shell_server_log() { echo "$OM_TMP/server.log"; }
 
 # q [psql args...] SQL: one query, unaligned tuples only, errors fatal to it.
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 
-pass() { echo "PASS: $*"; TAP_PASSED=$((TAP_PASSED + 1)); }
-fail() { echo "FAIL: $*"; TAP_FAILED=$((TAP_FAILED + 1)); }
+pass() { echo "PASS: $*"; SHELL_PASSED=$((SHELL_PASSED + 1)); }
+fail() { echo "FAIL: $*"; SHELL_FAILED=$((SHELL_FAILED + 1)); }
 
 # check DESCRIPTION COMMAND...: PASS if the command succeeds.
 check() {
@@ -62,8 +64,8 @@ wait_for() {
 # Milliseconds since the epoch.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-# tap_finish: print the totals and exit 1 if anything failed.
-tap_finish() {
-  echo "$TAP_PASSED passed, $TAP_FAILED failed"
-  [ "$TAP_FAILED" -eq 0 ] && [ "$TAP_PASSED" -gt 0 ]
+# shell_finish: print the totals and exit 1 if anything failed.
+shell_finish() {
+  echo "$SHELL_PASSED passed, $SHELL_FAILED failed"
+  [ "$SHELL_FAILED" -eq 0 ] && [ "$SHELL_PASSED" -gt 0 ]
 }

@@ -1,4 +1,4 @@
--- Bare-writes baseline for bench/cycle.sql: the rows one order-to-cash cycle
+-- Bare-writes baseline for cycle.sql: the rows one order-to-cash cycle
 -- of the extension writes, written into plain tables (schema bench_base,
 -- same columns, defaults and indexes) with no triggers, no foreign keys, no
 -- CHECK constraints and no lookups.  Everything that the extension looks up

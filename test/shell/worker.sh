@@ -6,14 +6,14 @@
 # TAP_PORT (default 5451) and removes it on exit.  Run as root after
 # `make install`.  Prints PASS/FAIL lines; exits 1 if anything failed.
 set -u
-. "$(dirname "${BASH_SOURCE[0]}")/tap_lib.bash"
+. "$(dirname "${BASH_SOURCE[0]}")/shell_lib.bash"
 
 DB=ordermgmt_worker
-tap_cluster_start "${TAP_PORT:-5451}" \
+shell_cluster_start "${TAP_PORT:-5451}" \
   "shared_preload_libraries = 'ordermgmt'" \
   "ordermgmt.database = '$DB'" \
   "ordermgmt.monitor_interval = 1"
-LOG=$(tap_server_log)
+LOG=$(shell_server_log)
 
 # The worker skips its work until the extension exists in its database.
 q -c "CREATE DATABASE $DB" || exit 1
@@ -123,4 +123,4 @@ elapsed=$(($(now_ms) - t0))
 check "(d) pg_ctl stop -m fast succeeded in ${elapsed} ms (< 5000)" \
   test "$rc" -eq 0 -a "$elapsed" -lt 5000
 
-tap_finish
+shell_finish

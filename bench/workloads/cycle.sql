@@ -2,7 +2,7 @@
 -- place a 3-line order (auto-confirm), ship everything, invoice it, pay the
 -- invoice in full.  Ids travel between the statements with \gset.
 -- Three distinct products out of 1,000 (p1, p2, p3 never collide), 1-3
--- units each at list price; customer drawn from 100.  bench/cycle_baseline.sql
+-- units each at list price; customer drawn from 100.  cycle_baseline.sql
 -- makes the same draws.
 \set c random(1, 100)
 \set a random(0, 999)

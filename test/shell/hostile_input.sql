@@ -1,4 +1,4 @@
--- Test code for test/tap/hostile_input.sh (not part of the extension):
+-- Test code for test/shell/hostile_input.sh (not part of the extension):
 -- a small realistic data set, the value pools, one argument generator per
 -- argument of every API function, and the driver that makes one call.
 --
