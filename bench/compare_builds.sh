@@ -10,8 +10,10 @@
 #
 # Each revision is built and installed into a private copy of the
 # PostgreSQL 15 installation (scripts/common.sh, om_private_build).  The
-# database of each cluster is set up by bench/placement.sh's and
-# bench/cycle.sh's own set-up (one short run), with ordermgmt.notify off.
+# database of each cluster is set up as bench/placement.sh and
+# bench/cycle.sh set theirs up (bench/workloads/setup.sql), with
+# ordermgmt.notify off; the workloads are bench/workloads/placement.sql and
+# cycle.sql.
 #
 # Settings (environment):
 #   WORKLOADS  any of: placement cycle     default "placement cycle"
@@ -77,22 +79,18 @@ on_cluster() {
 }
 
 db_of() { case $1 in placement) echo ordermgmt_bench ;; cycle) echo ordermgmt_cycle_bench ;; esac; }
-script_of() { case $1 in placement) echo "$BENCH_HERE/placement.sql" ;; cycle) echo "$BENCH_HERE/cycle.sql" ;; esac; }
+script_of() { echo "$BENCH_HERE/workloads/$1.sql"; }
 
-# The benchmarks' own set-up: placement.sh on the cluster given by the libpq
-# variables; cycle.sh starts a cluster of its own, so its set-up SQL is run
-# here from its script.
+# The benchmarks' own set-up (bench/workloads/setup.sql), with the tax rate
+# each uses; the baseline tables are not needed here.
 setup() {   # $1 cluster, $2 workload
-  case $2 in
-    placement)
-      on_cluster "$1" env ROUNDS=1 DURATION=1 WARMUP=0 VARIANTS=place_off \
-        bash "$BENCH_HERE/placement.sh" >"$OUT/setup.$2.$1.log" 2>&1 ;;
-    cycle)
-      on_cluster "$1" bash -c "psql -X -q -c 'DROP DATABASE IF EXISTS $(db_of cycle)' -c 'CREATE DATABASE $(db_of cycle)' &&
-        sed -n '/^psql_db >\/dev\/null <<.SQL.\$/,/^SQL\$/p' '$BENCH_HERE/cycle.sh' | sed '1d;\$d' |
-        psql -X -q -v ON_ERROR_STOP=1 -d $(db_of cycle)" >"$OUT/setup.$2.$1.log" 2>&1 ;;
-  esac
-  on_cluster "$1" psql -X -q -d postgres -c "ALTER DATABASE $(db_of "$2") SET ordermgmt.notify = off"
+  local db tax
+  db=$(db_of "$2")
+  case $2 in placement) tax=0 ;; cycle) tax=0.2 ;; esac
+  on_cluster "$1" psql -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
+    -c "ALTER DATABASE $db SET ordermgmt.notify = off" >"$OUT/setup.$2.$1.log" 2>&1 &&
+  on_cluster "$1" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v tax_rate="$tax" -v base_tables="orders" \
+    -f "$BENCH_HERE/workloads/setup.sql" >>"$OUT/setup.$2.$1.log" 2>&1
 }
 
 for w in $WORKLOADS; do

@@ -7,7 +7,7 @@
 --
 -- This is the current version's schema, each object in its final form.
 -- Older versions install from ordermgmt--0.1.0.sql and reach this one
--- through the upgrade scripts; test/tap/upgrade.sh proves that both paths
+-- through the upgrade scripts; test/shell/upgrade.sh proves that both paths
 -- end in the same catalog.  A change made here is made in a new upgrade
 -- script too.
 
