@@ -23,17 +23,6 @@
 int64
 om_invoice_order(int64 order_id, int32 due_days)
 {
-	static OmPlan lock_order = OM_PLAN(
-		"SELECT status::text, customer_id, currency::text FROM ordermgmt.orders "
-		" WHERE order_id = $1 FOR NO KEY UPDATE",
-		INT8OID);
-	/* Result columns of lock_order. */
-	enum
-	{
-		LOCK_ORDER_STATUS = 1,
-		LOCK_ORDER_CUSTOMER_ID,
-		LOCK_ORDER_CURRENCY
-	};
 	static OmPlan create_invoice = OM_PLAN(
 		"WITH b AS (SELECT l.line_no, "
 		"                  (l.shipped_qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty) AS q, "
@@ -70,6 +59,7 @@ om_invoice_order(int64 order_id, int32 due_days)
 	Datum		due_at;
 	bool		isnull;
 	Datum		v[4];
+	OmOrder		order;
 
 	if (due_days < 0 || due_days > 3650)
 		ereport(ERROR,
@@ -77,13 +67,10 @@ om_invoice_order(int64 order_id, int32 due_days)
 				 errmsg("due_days must be between 0 and 3650, got %d", due_days)));
 
 	SPI_connect();
+	om_load_order(order_id, &order);
+	customer_id = order.customer_id;
+	currency = order.currency;
 	v[0] = Int64GetDatum(order_id);
-	if (om_exec(&lock_order, v, NULL, false, 1) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OM_UNKNOWN),
-				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	customer_id = om_getint64(0, LOCK_ORDER_CUSTOMER_ID);
-	currency = om_gettext(0, LOCK_ORDER_CURRENCY);
 
 	v[1] = Int64GetDatum(customer_id);
 	v[2] = om_text_datum(currency);

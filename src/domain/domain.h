@@ -29,6 +29,18 @@ extern int	om_api_depth;
 
 extern void om_set_status(int64 order_id, const char *to_status, const char *reason);
 extern char *om_lock_order(int64 order_id);
+
+/* An order row as the operations on it read it, locked by om_load_order. */
+typedef struct OmOrder
+{
+	int64		order_id;
+	char	   *status;
+	int64		customer_id;
+	int64		warehouse_id;
+	char	   *currency;
+} OmOrder;
+
+extern void om_load_order(int64 order_id, OmOrder *order);
 extern char *om_allowed_targets(const char *from);
 extern void om_require_transition(int64 order_id, const char *status, const char *to_status,
 								  const char *action);

@@ -23,17 +23,6 @@
 int64
 om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *tracking)
 {
-	static OmPlan lock_order = OM_PLAN(
-		"SELECT status::text, warehouse_id, currency::text FROM ordermgmt.orders "
-		" WHERE order_id = $1 FOR NO KEY UPDATE",
-		INT8OID);
-	/* Result columns of lock_order. */
-	enum
-	{
-		LOCK_ORDER_STATUS = 1,
-		LOCK_ORDER_WAREHOUSE_ID,
-		LOCK_ORDER_CURRENCY
-	};
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, p.sku, coalesce(r.qty, 0) "
 		"  FROM ordermgmt.order_lines l "
@@ -116,18 +105,16 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 	Numeric		cost;
 	bool		isnull;
 	Datum		v[7];
+	OmOrder		order;
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		all_shipped;
 
 	SPI_connect();
+	om_load_order(order_id, &order);
+	status = order.status;
+	warehouse_id = order.warehouse_id;
+	currency = order.currency;
 	v[0] = Int64GetDatum(order_id);
-	if (om_exec(&lock_order, v, NULL, false, 1) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OM_UNKNOWN),
-				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	status = om_gettext(0, LOCK_ORDER_STATUS);
-	warehouse_id = om_getint64(0, LOCK_ORDER_WAREHOUSE_ID);
-	currency = om_gettext(0, LOCK_ORDER_CURRENCY);
 	om_require_transition(order_id, status, "shipped", "ship");
 
 	nlines = om_exec(&select_lines, v, NULL, false, 0);

@@ -51,13 +51,31 @@ om_set_status(int64 order_id, const char *to_status, const char *reason)
 char *
 om_lock_order(int64 order_id)
 {
+	OmOrder		order;
+
+	om_load_order(order_id, &order);
+	return order.status;
+}
+
+/*
+ * Lock an order row (FOR NO KEY UPDATE: the first lock of every path that
+ * changes an order, see the lock order in stock.c) and load what the
+ * operations on it need, or raise OM005.
+ */
+void
+om_load_order(int64 order_id, OmOrder *order)
+{
 	static OmPlan lock_order = OM_PLAN(
-		"SELECT status::text FROM ordermgmt.orders WHERE order_id = $1 FOR NO KEY UPDATE",
+		"SELECT status::text, customer_id, warehouse_id, currency::text "
+		"  FROM ordermgmt.orders WHERE order_id = $1 FOR NO KEY UPDATE",
 		INT8OID);
-	/* Result column of lock_order. */
+	/* Result columns of lock_order. */
 	enum
 	{
-		LOCK_ORDER_STATUS = 1
+		LOCK_ORDER_STATUS = 1,
+		LOCK_ORDER_CUSTOMER_ID,
+		LOCK_ORDER_WAREHOUSE_ID,
+		LOCK_ORDER_CURRENCY
 	};
 	Datum		v[1];
 
@@ -66,7 +84,11 @@ om_lock_order(int64 order_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	return om_gettext(0, LOCK_ORDER_STATUS);
+	order->order_id = order_id;
+	order->status = om_gettext(0, LOCK_ORDER_STATUS);
+	order->customer_id = om_getint64(0, LOCK_ORDER_CUSTOMER_ID);
+	order->warehouse_id = om_getint64(0, LOCK_ORDER_WAREHOUSE_ID);
+	order->currency = om_gettext(0, LOCK_ORDER_CURRENCY);
 }
 
 /* Comma-separated statuses an order may move to from "from", for hints. */

@@ -25,16 +25,6 @@
 int64
 om_return_items(int64 order_id, Jsonb *request, const char *reason)
 {
-	static OmPlan lock_order = OM_PLAN(
-		"SELECT o.warehouse_id, o.currency::text FROM ordermgmt.orders o "
-		" WHERE o.order_id = $1 FOR NO KEY UPDATE",
-		INT8OID);
-	/* Result columns of lock_order. */
-	enum
-	{
-		LOCK_ORDER_WAREHOUSE_ID = 1,
-		LOCK_ORDER_CURRENCY
-	};
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, p.sku, l.shipped_qty - l.returned_qty "
 		"  FROM ordermgmt.order_lines l JOIN ordermgmt.products p ON p.product_id = l.product_id "
@@ -148,17 +138,15 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	Numeric		credit_total;
 	bool		isnull;
 	Datum		v[7];
+	OmOrder		order;
 	int			n;
 	int64	   *settled;
 
 	SPI_connect();
 	v[0] = Int64GetDatum(order_id);
-	if (om_exec(&lock_order, v, NULL, false, 1) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OM_UNKNOWN),
-				 errmsg("order " INT64_FORMAT " does not exist", order_id)));
-	warehouse_id = om_getint64(0, LOCK_ORDER_WAREHOUSE_ID);
-	currency = om_gettext(0, LOCK_ORDER_CURRENCY);
+	om_load_order(order_id, &order);
+	warehouse_id = order.warehouse_id;
+	currency = order.currency;
 
 	nlines = om_exec(&select_lines, v, NULL, false, 0);
 	skus = palloc(nlines * sizeof(char *));
