@@ -19,6 +19,7 @@
 #   WORKLOADS  any of: placement cycle     default "placement cycle"
 #   ROUNDS     rounds                      default 4
 #   DURATION   seconds per pgbench run     default 15
+#   WARMUP     seconds of an uncounted first run on each cluster   default 5
 #   CLIENTS    pgbench clients             default 8
 #   PORT_A, PORT_B                         default 5493, 5494
 #
@@ -30,6 +31,7 @@ WORKLOADS=${WORKLOADS:-"placement cycle"}
 ROUNDS=${ROUNDS:-4}
 DURATION=${DURATION:-15}
 CLIENTS=${CLIENTS:-8}
+WARMUP=${WARMUP:-5}
 PORTS=("${PORT_A:-5493}" "${PORT_B:-5494}")
 REVS=("$1" "$2")
 BUILDS=()
@@ -89,13 +91,20 @@ setup() {   # $1 cluster, $2 workload
   case $2 in placement) tax=0 ;; cycle) tax=0.2 ;; esac
   on_cluster "$1" psql -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
     -c "ALTER DATABASE $db SET ordermgmt.notify = off" >"$OUT/setup.$2.$1.log" 2>&1 &&
-  on_cluster "$1" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v tax_rate="$tax" -v base_tables="orders" \
+  on_cluster "$1" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v tax_rate="$tax" -v base_tables="orders stock" \
     -f "$BENCH_HERE/workloads/setup.sql" >>"$OUT/setup.$2.$1.log" 2>&1
 }
 
 for w in $WORKLOADS; do
   for i in 0 1; do setup "$i" "$w" || { cat "$OUT/setup.$w.$i.log" >&2; exit 1; }; done
   echo "== $w: $CLIENTS clients, $DURATION s per run, $ROUNDS rounds, A then B"
+  if [ "$WARMUP" -gt 0 ]; then
+    for i in 0 1; do
+      on_cluster "$i" pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$WARMUP" \
+        -f "$(script_of "$w")" "$(db_of "$w")" >"$OUT/$w.warmup.$i.log" 2>&1 \
+        || { cat "$OUT/$w.warmup.$i.log" >&2; exit 1; }
+    done
+  fi
   for r in $(seq 1 "$ROUNDS"); do
     for i in 0 1; do
       on_cluster "$i" psql -X -q -d "$(db_of "$w")" -c CHECKPOINT
