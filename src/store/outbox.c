@@ -134,6 +134,12 @@ notify_member(const char *key, int keylen, const JsonbValue *value)
 	static const char *const codes[] = {"rule_code", "severity", "state", "status", "from", "to", "priority"};
 	int			i;
 
+	/* The notification's own first members are not repeated. */
+	if ((keylen == 8 && strncmp(key, "order_id", 8) == 0) ||
+		(keylen == 8 && strncmp(key, "event_id", 8) == 0) ||
+		(keylen == 4 && strncmp(key, "kind", 4) == 0))
+		return false;
+
 	if (value->type == jbvNumeric)
 		return (keylen > 3 && strncmp(key + keylen - 3, "_id", 3) == 0) ||
 			(keylen == 5 && strncmp(key, "level", 5) == 0);
@@ -180,16 +186,21 @@ om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *pa
 			else if (tok == WJB_KEY && depth == 1)
 				key = v;
 			else if (tok == WJB_VALUE && depth == 1 &&
-					 notify_member(key.val.string.val, key.val.string.len, &v) &&
-					 msg.len < OM_NOTIFY_PAYLOAD_MAX)
+					 notify_member(key.val.string.val, key.val.string.len, &v))
 			{
-				appendStringInfoString(&msg, ", ");
-				escape_json(&msg, pnstrdup(key.val.string.val, key.val.string.len));
-				appendStringInfoString(&msg, ": ");
+				StringInfoData member;
+
+				initStringInfo(&member);
+				appendStringInfoString(&member, ", ");
+				escape_json(&member, pnstrdup(key.val.string.val, key.val.string.len));
+				appendStringInfoString(&member, ": ");
 				if (v.type == jbvNumeric)
-					appendStringInfoString(&msg, om_numeric_out(v.val.numeric));
+					appendStringInfoString(&member, om_numeric_out(v.val.numeric));
 				else
-					escape_json(&msg, pnstrdup(v.val.string.val, v.val.string.len));
+					escape_json(&member, pnstrdup(v.val.string.val, v.val.string.len));
+				/* Whole members only, and never past NOTIFY's limit. */
+				if (msg.len + member.len < OM_NOTIFY_PAYLOAD_MAX)
+					appendBinaryStringInfo(&msg, member.data, member.len);
 			}
 		}
 	}
