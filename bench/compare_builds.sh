@@ -35,6 +35,7 @@ WARMUP=${WARMUP:-5}
 PORTS=("${PORT_A:-5493}" "${PORT_B:-5494}")
 REVS=("$1" "$2")
 BUILDS=()
+BUILD_DIRS=()
 DIRS=()
 OUT=$(mktemp -d)
 
@@ -46,6 +47,9 @@ cleanup() {
     runuser -u postgres -- "${BUILDS[$i]}/pg_ctl" -D "${DIRS[$i]}/data" -m fast -w stop >/dev/null 2>&1
     rm -rf "${DIRS[$i]}"
   done
+  for i in 0 1; do
+    [ -z "${BUILD_DIRS[$i]:-}" ] || rm -rf "${BUILD_DIRS[$i]}"
+  done
 }
 trap cleanup EXIT
 
@@ -53,8 +57,9 @@ trap cleanup EXIT
 for i in 0 1; do
   om_private_build "${REVS[$i]}" || exit 1
   BUILDS[$i]=$OM_BINDIR
+  BUILD_DIRS[$i]=$OM_BUILD_DIR
   echo "== build $((i == 0 ? 1 : 2)): ${REVS[$i]} = ${OM_BUILD_COMMIT:0:7}"
-  OM_BUILD_DIR=""           # kept until the end: the cluster runs from it
+  OM_BUILD_DIR=""           # removed by cleanup: the cluster runs from it until then
 done
 
 for i in 0 1; do
