@@ -12,14 +12,15 @@
 # PostgreSQL 15 installation (scripts/common.sh, om_private_build).  The
 # database of each cluster is set up as bench/placement.sh and
 # bench/cycle.sh set theirs up (bench/workloads/setup.sql), with
-# ordermgmt.notify off; the workloads are bench/workloads/placement.sql and
-# cycle.sql.
+# ordermgmt.notify off unless NOTIFY says otherwise; the workloads are
+# bench/workloads/placement.sql and cycle.sql.
 #
 # Settings (environment):
 #   WORKLOADS  any of: placement cycle     default "placement cycle"
 #   ROUNDS     rounds                      default 4
 #   DURATION   seconds per pgbench run     default 15
 #   WARMUP     seconds of an uncounted first run on each cluster   default 5
+#   NOTIFY     ordermgmt.notify in the databases: off or immediate   default off
 #   CLIENTS    pgbench clients             default 8
 #   PORT_A, PORT_B                         default 5493, 5494
 #
@@ -32,6 +33,7 @@ ROUNDS=${ROUNDS:-4}
 DURATION=${DURATION:-15}
 CLIENTS=${CLIENTS:-8}
 WARMUP=${WARMUP:-5}
+NOTIFY=${NOTIFY:-off}
 PORTS=("${PORT_A:-5493}" "${PORT_B:-5494}")
 REVS=("$1" "$2")
 BUILDS=()
@@ -95,14 +97,14 @@ setup() {   # $1 cluster, $2 workload
   db=$(db_of "$2")
   case $2 in placement) tax=0 ;; cycle) tax=0.2 ;; esac
   on_cluster "$1" psql -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" \
-    -c "ALTER DATABASE $db SET ordermgmt.notify = off" >"$OUT/setup.$2.$1.log" 2>&1 &&
+    -c "ALTER DATABASE $db SET ordermgmt.notify = $NOTIFY" >"$OUT/setup.$2.$1.log" 2>&1 &&
   on_cluster "$1" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v tax_rate="$tax" -v base_tables="orders stock" \
     -f "$BENCH_HERE/workloads/setup.sql" >>"$OUT/setup.$2.$1.log" 2>&1
 }
 
 for w in $WORKLOADS; do
   for i in 0 1; do setup "$i" "$w" || { cat "$OUT/setup.$w.$i.log" >&2; exit 1; }; done
-  echo "== $w: $CLIENTS clients, $DURATION s per run, $ROUNDS rounds, A then B"
+  echo "== $w: $CLIENTS clients, $DURATION s per run, $ROUNDS rounds, notify $NOTIFY, A then B"
   if [ "$WARMUP" -gt 0 ]; then
     for i in 0 1; do
       on_cluster "$i" pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$WARMUP" \

@@ -103,13 +103,6 @@ run_tick(void)
 static void
 run_rollup(void)
 {
-	bool		isnull;
-
-	if (SPI_execute("SELECT pg_catalog.to_regprocedure('ordermgmt.rollup_ledger()') IS NOT NULL",
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "ordermgmt worker: cannot look up rollup_ledger");
-	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-		return;
 	if (SPI_execute("SELECT ordermgmt.rollup_ledger()", false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "ordermgmt worker: rollup_ledger failed");
 }

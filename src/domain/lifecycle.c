@@ -146,12 +146,12 @@ lifecycle_before(TriggerData *trigdata)
 					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 					 errmsg("a new order must start as draft or pending, not %s", new_status),
 					 errhint("Insert it as pending and call ordermgmt.confirm_order().")));
-		if (delivered_col > 0 && tuple_has_value(oldtup, desc, delivered_col))
+		if (tuple_has_value(oldtup, desc, delivered_col))
 			ereport(ERROR,
 					(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 					 errmsg("a new order cannot be delivered already"),
 					 errhint("delivered_at is recorded by ordermgmt.confirm_delivery().")));
-		if (net_col > 0 && om_api_depth == 0)
+		if (om_api_depth == 0)
 		{
 			if (tuple_has_value(oldtup, desc, net_col))
 				ereport(ERROR,
@@ -204,8 +204,7 @@ lifecycle_before(TriggerData *trigdata)
 						tuple_int64(oldtup, desc, "order_id"), old_status)));
 
 	/* delivered_at is a fact recorded as the order becomes delivered. */
-	if (delivered_col > 0 &&
-		!(strcmp(new_status, "delivered") == 0 && strcmp(old_status, new_status) != 0) &&
+	if (!(strcmp(new_status, "delivered") == 0 && strcmp(old_status, new_status) != 0) &&
 		tuple_col_changed(oldtup, newtup, desc, "delivered_at"))
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
@@ -214,7 +213,7 @@ lifecycle_before(TriggerData *trigdata)
 				 errhint("delivered_at is recorded by ordermgmt.confirm_delivery().")));
 
 	/* ordered_net is a fact recorded as the order leaves draft. */
-	if (net_col > 0 && om_api_depth == 0 &&
+	if (om_api_depth == 0 &&
 		!(strcmp(old_status, "draft") == 0 && strcmp(new_status, "draft") != 0) &&
 		tuple_col_changed(oldtup, newtup, desc, "ordered_net"))
 		ereport(ERROR,
@@ -279,13 +278,13 @@ lifecycle_before(TriggerData *trigdata)
 		repl[ncols] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 		replnull[ncols++] = false;
 	}
-	if (net_col > 0 && strcmp(old_status, "draft") == 0)
+	if (strcmp(old_status, "draft") == 0)
 	{
 		cols[ncols] = net_col;
 		repl[ncols] = order_lines_net(tuple_int64(oldtup, desc, "order_id"));
 		replnull[ncols++] = false;
 	}
-	if (strcmp(new_status, "delivered") == 0 && delivered_col > 0)
+	if (strcmp(new_status, "delivered") == 0)
 	{
 		TimestampTz last = 0;
 
@@ -324,7 +323,7 @@ lifecycle_after(TriggerData *trigdata)
 		{
 			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true, NULL, false);
 			/* A delivered order is counted against its new promise instead. */
-			if (delivered_col > 0 && tuple_has_value(newtup, desc, delivered_col))
+			if (tuple_has_value(newtup, desc, delivered_col))
 			{
 				int64		customer_id = tuple_int64(newtup, desc, "customer_id");
 				TimestampTz delivered_at = tuple_timestamptz(newtup, desc, delivered_col);
@@ -372,7 +371,7 @@ lifecycle_after(TriggerData *trigdata)
 	/* Side effects every path to the new status needs. */
 	if (strcmp(new_status, "cancelled") == 0)
 		om_release_reservations(order_id);
-	if (strcmp(new_status, "delivered") == 0 && !isnull && delivered_col > 0 &&
+	if (strcmp(new_status, "delivered") == 0 && !isnull &&
 		tuple_has_value(newtup, desc, delivered_col))
 		om_count_delivery(tuple_int64(newtup, desc, "customer_id"),
 						  tuple_timestamptz(newtup, desc, delivered_col),
