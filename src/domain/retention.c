@@ -8,6 +8,11 @@
  * an id below it), and, when the background worker relays NOTIFYs, has
  * been relayed.  Resolved alerts older than the window go too; open and
  * acknowledged alerts always stay.
+ *
+ * What a purge deleted is recorded in ordermgmt.purge_horizon, in the same
+ * transaction: events that occurred before events_before, and alerts up to
+ * alerts_upto, may be gone; everything after is kept.  verify() reads it to
+ * tell an event that was purged from one that is missing.
  */
 #include "domain/domain.h"
 
@@ -51,14 +56,31 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 		"   WHERE event_id <= $2 AND occurred_at < $1 ORDER BY event_id LIMIT $3)",
 		TIMESTAMPTZOID, INT8OID, INT4OID);
 	static OmPlan purge_alerts = OM_PLAN(
-		"DELETE FROM ordermgmt.alerts WHERE alert_id IN ("
+		"WITH gone AS (DELETE FROM ordermgmt.alerts WHERE alert_id IN ("
 		"  SELECT alert_id FROM ordermgmt.alerts "
-		"   WHERE status = 'resolved' AND resolved_at < $1 LIMIT $2)",
+		"   WHERE status = 'resolved' AND resolved_at < $1 LIMIT $2) RETURNING alert_id) "
+		"SELECT count(*)::int4, max(alert_id) FROM gone",
 		TIMESTAMPTZOID, INT4OID);
+	/* Result columns of purge_alerts. */
+	enum
+	{
+		PURGE_ALERTS_COUNT = 1,
+		PURGE_ALERTS_MAX_ID
+	};
+	/* Only ever moves forward: a narrower purge after a wider one keeps it. */
+	static OmPlan record_horizon = OM_PLAN(
+		"INSERT INTO ordermgmt.purge_horizon AS h (singleton, events_before, alerts_upto, purged_at) "
+		"VALUES (true, CASE WHEN $3 THEN $1 ELSE '-infinity' END, coalesce($2, 0), now()) "
+		"ON CONFLICT (singleton) DO UPDATE "
+		"   SET events_before = greatest(h.events_before, excluded.events_before), "
+		"       alerts_upto = greatest(h.alerts_upto, excluded.alerts_upto), "
+		"       purged_at = excluded.purged_at",
+		TIMESTAMPTZOID, INT8OID, BOOLOID);
 	Datum		v[3];
 	char		nulls[3] = {' ', ' ', ' '};
 	Datum		cutoff_time;
 	int64		upto;
+	int64		alerts_upto = 0;
 	bool		isnull;
 	int			n;
 
@@ -101,8 +123,23 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 		CHECK_FOR_INTERRUPTS();
 		v[0] = cutoff_time;
 		v[1] = Int32GetDatum(PURGE_BATCH);
-		n = om_exec(&purge_alerts, v, NULL, false, 0);
+		om_exec(&purge_alerts, v, NULL, false, 1);
+		n = DatumGetInt32(om_getdatum(0, PURGE_ALERTS_COUNT, &isnull));
+		if (n > 0)
+			alerts_upto = Max(alerts_upto, om_getint64(0, PURGE_ALERTS_MAX_ID));
 		*alerts += n;
 	} while (n == PURGE_BATCH);
+
+	if (*events > 0 || *alerts > 0)
+	{
+		char		hnulls[3] = {' ', ' ', ' '};
+
+		v[0] = cutoff_time;
+		v[1] = Int64GetDatum(alerts_upto);
+		if (*alerts == 0)
+			hnulls[1] = 'n';
+		v[2] = BoolGetDatum(*events > 0);
+		om_exec(&record_horizon, v, hnulls, false, 0);
+	}
 	SPI_finish();
 }

@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(218);
+SELECT plan(224);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -17,6 +17,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     -- ledger, monitoring, events, housekeeping
     'post_entry', 'reverse_entry', 'rollup_ledger', 'monitor_tick',
     'acknowledge_alert', 'resolve_alert', 'events_since', 'purge_history',
+    -- the self-audit
+    'verify',
     -- helpers of constraints and views
     'rule_delay', 'rule_thresholds_valid',
     -- trigger functions
@@ -85,6 +87,8 @@ INSERT INTO fn VALUES
     ('purge_history',     '{interval}',
      'older_than interval DEFAULT NULL::interval, OUT events bigint, OUT alerts bigint',
      'record', 'c', 'volatile', true),
+    -- the self-audit: SQL, STABLE (one snapshot), SECURITY DEFINER (reads every table)
+    ('verify',            '{}', '', 'setof record', 'sql', 'stable', true),
     -- helpers of constraints and views: SQL, STABLE, run as the caller
     ('rule_delay',        '{text,jsonb,text}', 'rule_code text, thresholds jsonb, variant text DEFAULT NULL::text',
      'interval', 'sql', 'stable', false),
