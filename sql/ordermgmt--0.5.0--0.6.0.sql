@@ -46,7 +46,9 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purge_horizon', '');
 -- INSERT, UPDATE or DELETE waits for.  It runs as the owner (SECURITY
 -- DEFINER) so that it reads every table; every relation and function of
 -- the extension is schema-qualified, and the built-in functions and
--- operators resolve in the pinned search_path (pg_catalog first).
+-- operators resolve in the pinned search_path (pg_catalog first).  JIT is
+-- off: compiling this one large plan costs more than it saves (20 s for a
+-- 2 s run at 20,000 orders; docs/benchmarks.md).
 --
 -- Exact under concurrent writers.  Every check compares rows that one
 -- transaction writes together (a document and its counters, a status and
@@ -70,7 +72,7 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purge_horizon', '');
 -- first five.  A new check is one more entry.
 CREATE FUNCTION ordermgmt.verify()
     RETURNS TABLE (check_name text, ok boolean, detail text)
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
     AS $verify$
 WITH
 always AS (SELECT),
@@ -124,22 +126,20 @@ invoice_sums AS MATERIALIZED (
 history AS MATERIALIZED (
     SELECT h.order_id,
            count(*) FILTER (WHERE h.from_status IS NULL) AS starts,
-           min(h.first_status) AS first_status, min(h.last_status) AS last_status,
-           min(h.last_changed_at) AS last_changed_at,
-           min(h.history_id) FILTER (WHERE h.from_status IS DISTINCT FROM h.prev) AS first_break,
-           count(*) FILTER (WHERE h.from_status IS DISTINCT FROM h.prev) AS breaks
-      FROM (SELECT x.order_id, x.history_id, x.from_status,
-                   lag(x.to_status) OVER w AS prev,
-                   first_value(x.to_status) OVER w AS first_status,
-                   last_value(x.to_status) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                       AS last_status,
-                   last_value(x.changed_at) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-                       AS last_changed_at
+           min(h.to_status) FILTER (WHERE h.prev_id IS NULL) AS first_status,
+           min(h.to_status) FILTER (WHERE h.next_id IS NULL) AS last_status,
+           min(h.changed_at) FILTER (WHERE h.next_id IS NULL) AS last_changed_at,
+           min(h.history_id) FILTER (WHERE h.from_status IS DISTINCT FROM h.prev_status) AS first_break,
+           count(*) FILTER (WHERE h.from_status IS DISTINCT FROM h.prev_status) AS breaks
+      FROM (SELECT x.order_id, x.history_id, x.from_status, x.to_status, x.changed_at,
+                   lag(x.to_status) OVER w AS prev_status, lag(x.history_id) OVER w AS prev_id,
+                   lead(x.history_id) OVER w AS next_id
               FROM ordermgmt.order_status_history x
             WINDOW w AS (PARTITION BY x.order_id ORDER BY x.history_id)) h
      GROUP BY h.order_id),
 
--- Every order with what its lines, shipments, invoices and history say.
+-- Every order with what its lines, shipments, invoices and history say
+-- (the lines' figures straight from order_lines, in the order of its key).
 orders_seen AS MATERIALIZED (
     SELECT o.order_id, o.customer_id, o.warehouse_id, o.currency, o.status,
            o.created_at, o.status_changed_at, o.confirmed_at, o.promised_at,
@@ -155,7 +155,7 @@ orders_seen AS MATERIALIZED (
                         bool_or(x.shipped_qty < x.qty) AS unshipped,
                         bool_or(x.shipped_qty > 0) AS any_shipped,
                         bool_or(x.shipped_qty - x.returned_qty <> x.invoiced_qty - x.credited_qty) AS unbilled
-                   FROM lines x GROUP BY x.order_id) l USING (order_id)
+                   FROM ordermgmt.order_lines x GROUP BY x.order_id) l USING (order_id)
       LEFT JOIN (SELECT x.order_id, count(*) AS shipments,
                         count(*) FILTER (WHERE x.delivered_at IS NULL) AS undelivered,
                         max(x.delivered_at) AS last_delivered_at
@@ -208,9 +208,9 @@ SELECT 'ledger.documents_posted', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s %s: %s', coalesce(d.kind, e.kind), coalesce(d.id, e.id),
                   CASE WHEN d.id IS NULL THEN 'journal entry without its document'
                        WHEN e.id IS NULL THEN format('no journal entry for %s %s', d.amount, d.currency)
-                       WHEN e.entries > 1 THEN format('%s journal entries', e.entries)
+                       WHEN e.entries > 1 THEN format('%s journal entries (or currencies)', e.entries)
                        ELSE format('posts %s %s, the document says %s %s',
-                                   e.debit, e.currencies, d.amount, d.currency) END),
+                                   e.debit, e.currency, d.amount, d.currency) END),
            ARRAY[CASE coalesce(d.kind, e.kind) WHEN 'invoice' THEN 1 WHEN 'payment' THEN 2 ELSE 3 END,
                  coalesce(d.id, e.id)]
       FROM (SELECT 'invoice' AS kind, i.invoice_id AS id, i.currency::text AS currency, i.total AS amount
@@ -224,14 +224,14 @@ SELECT 'ledger.documents_posted', o.k, o.s FROM always LEFT JOIN (
               JOIN ordermgmt.orders o USING (order_id)
               LEFT JOIN (SELECT rl.return_id, sum(round(rl.qty * rl.unit_cost, 2)) AS cost
                            FROM ordermgmt.return_lines rl GROUP BY rl.return_id) c USING (return_id)) d
-      FULL JOIN (SELECT j.source_type AS kind, j.source_id AS id, count(DISTINCT j.entry_id) AS entries,
-                        string_agg(DISTINCT x.currency, ',') AS currencies, sum(x.debit) AS debit
+      FULL JOIN (SELECT j.source_type AS kind, j.source_id AS id, count(*) AS entries,
+                        min(x.currency) AS currency, sum(x.debit) AS debit
                    FROM ordermgmt.journal_entries j JOIN entry_sums x USING (entry_id)
                   WHERE j.source_type IN ('invoice', 'payment', 'return')
                   GROUP BY j.source_type, j.source_id) e USING (kind, id)
      WHERE d.id IS NULL
         OR (e.id IS NULL AND d.amount <> 0)
-        OR e.entries > 1 OR e.debit <> d.amount OR e.currencies <> d.currency) o(k, s) ON true
+        OR e.entries > 1 OR e.debit <> d.amount OR e.currency <> d.currency) o(k, s) ON true
 
 ------------------------------------------------------------------- stock
 UNION ALL
@@ -556,7 +556,12 @@ SELECT 'events.status_changes', o.k, o.s FROM always LEFT JOIN (
            ARRAY[order_id]
       FROM (SELECT x.order_id, x.from_status::text AS from_status, x.to_status::text AS to_status,
                    x.changed_at AS at, count(*) AS n
-              FROM ordermgmt.order_status_history x WHERE x.from_status IS NOT NULL
+              FROM ordermgmt.order_status_history x CROSS JOIN horizon hz
+             WHERE x.from_status IS NOT NULL
+               -- a change before the horizon counts only against events
+               -- of its order that are still there
+               AND (x.changed_at >= hz.events_before
+                    OR x.order_id IN (SELECT v.order_id FROM ev v WHERE v.kind = 'order.status_changed'))
              GROUP BY 1, 2, 3, 4) h
       FULL JOIN (SELECT v.order_id, v.from_status, v.to_status, v.occurred_at AS at, count(*) AS n
                    FROM ev v WHERE v.kind = 'order.status_changed'
@@ -587,7 +592,8 @@ SELECT 'events.documents', o.k, o.s FROM always LEFT JOIN (
                          THEN format('event of order %s, document of order %s', e.order_id, d.order_id)
                        ELSE format('event at %s, document at %s', e.at, d.at) END),
            ARRAY[id]
-      FROM (SELECT 'shipment.created' AS kind, s.shipment_id AS id, s.order_id, s.shipped_at AS at
+      FROM (SELECT d.* FROM (
+            SELECT 'shipment.created' AS kind, s.shipment_id AS id, s.order_id, s.shipped_at AS at
               FROM ordermgmt.shipments s
             UNION ALL
             SELECT 'shipment.delivered', s.shipment_id, s.order_id, NULL
@@ -607,6 +613,10 @@ SELECT 'events.documents', o.k, o.s FROM always LEFT JOIN (
             UNION ALL
             SELECT 'feedback.recorded', f.feedback_id, f.order_id, f.recorded_at
               FROM ordermgmt.feedback f) d
+            -- a document before the horizon counts only if an event names it
+     CROSS JOIN horizon hz0
+     WHERE d.at >= hz0.events_before OR hz0.events_before = '-infinity'
+        OR (d.kind, d.id) IN (SELECT v.kind, v.subject_id FROM ev v)) d
       FULL JOIN (SELECT v.kind, v.subject_id AS id, count(*) AS copies, count(DISTINCT v.order_id) AS orders,
                         min(v.order_id) AS order_id, min(v.occurred_at) AS at
                    FROM ev v
@@ -641,7 +651,12 @@ SELECT 'events.alerts', o.k, o.s FROM always LEFT JOIN (
                          THEN format('events of order %s, the alert''s is %s', e.order_id, a.order_id)
                        ELSE 'events at other times than the alert was raised and resolved' END),
            ARRAY[alert_id]
-      FROM ordermgmt.alerts a
+      FROM (SELECT a.* FROM ordermgmt.alerts a CROSS JOIN horizon hz0
+             -- an alert raised and resolved before the horizon counts only
+             -- if an event names it
+             WHERE a.raised_at >= hz0.events_before OR a.resolved_at >= hz0.events_before
+                OR a.alert_id IN (SELECT v.subject_id FROM ev v
+                                   WHERE v.kind IN ('alert.raised', 'alert.resolved'))) a
       FULL JOIN (SELECT v.subject_id AS alert_id,
                         count(*) FILTER (WHERE v.kind = 'alert.raised') AS raised,
                         count(*) FILTER (WHERE v.kind = 'alert.resolved') AS resolved,
