@@ -1339,13 +1339,15 @@ COMMENT ON FUNCTION ordermgmt.purge_history(interval) IS
 -- source: fmgr_sql() in src/backend/executor/functions.c takes a new
 -- snapshot per statement only when !readonly_func, i.e. for VOLATILE, and
 -- postquel_start() otherwise runs on GetActiveSnapshot()).  It only reads:
--- no FOR UPDATE, no LOCK; a plain read takes ACCESS SHARE locks, which no
--- INSERT, UPDATE or DELETE waits for.  It runs as the owner (SECURITY
--- DEFINER) so that it reads every table; every relation and function of
--- the extension is schema-qualified, and the built-in functions and
--- operators resolve in the pinned search_path (pg_catalog first).  JIT is
--- off: compiling this one large plan costs more than it saves (20 s for a
--- 2 s run at 20,000 orders; docs/benchmarks.md).
+-- no FOR UPDATE, no LOCK; its tables take the ACCESS SHARE locks of a
+-- plain SELECT and the events sequence the lock nextval() takes, none of
+-- which an INSERT, UPDATE, DELETE or nextval() waits for.  It runs as
+-- the owner (SECURITY DEFINER) so that it reads every table; every
+-- relation and function of the extension is schema-qualified, and the
+-- built-in functions and operators resolve in the pinned search_path
+-- (pg_catalog first).  JIT is off: compiling this one large plan costs
+-- more than it saves (at 1M orders 55 s with it, 50 s without; at 20,000
+-- orders 24 s against 2 s; docs/benchmarks.md).
 --
 -- Exact under concurrent writers.  Every check compares rows that one
 -- transaction writes together (a document and its counters, a status and
@@ -1354,15 +1356,17 @@ COMMENT ON FUNCTION ordermgmt.purge_history(interval) IS
 -- writing transaction say why they are still exact: the ledger roll-up
 -- horizon, the purge horizon, the events sequence.
 --
--- Shape.  Shared readings first: each large table is read once into a
--- named set (lines, orders_seen, history, ev, entry_sums, invoice_sums)
--- that the checks share.  Then "offenders": one entry per check, each
+-- Shape.  Shared readings first: the large tables are read into named
+-- sets (lines, invoice_sums, history, orders_seen, ev, entry_sums) that
+-- the checks share, so that each table is scanned a few times at most,
+-- each scan with one hash or sort, never once per row.  Then "offenders":
+-- one entry per check, each
 --
 --     UNION ALL
 --     SELECT 'area.check_name', o.k, o.s FROM always LEFT JOIN (
---         SELECT <what the row is and why it is wrong> AS k,
---                <bigint[] to list them in> AS s
---           FROM ... WHERE <the invariant does not hold>) o ON true
+--         SELECT <what the row is and why it is wrong>,
+--                <a bigint[] to list them in>
+--           FROM ... WHERE <the invariant does not hold>) o(k, s) ON true
 --
 -- ("always" is one row, so that a check without offenders still has its
 -- row).  The last part counts the offenders of each check and lists the
