@@ -1339,9 +1339,9 @@ COMMENT ON FUNCTION ordermgmt.purge_history(interval) IS
 -- source: fmgr_sql() in src/backend/executor/functions.c takes a new
 -- snapshot per statement only when !readonly_func, i.e. for VOLATILE, and
 -- postquel_start() otherwise runs on GetActiveSnapshot()).  It only reads:
--- no FOR UPDATE, no LOCK; its tables take the ACCESS SHARE locks of a
--- plain SELECT and the events sequence the lock nextval() takes, none of
--- which an INSERT, UPDATE, DELETE or nextval() waits for.  It runs as
+-- no FOR UPDATE, no LOCK; its tables and the events sequence take the
+-- ACCESS SHARE locks of a plain SELECT, which no INSERT, UPDATE, DELETE
+-- or nextval() waits for.  It runs as
 -- the owner (SECURITY DEFINER) so that it reads every table; every
 -- relation and function of the extension is schema-qualified, and the
 -- built-in functions and operators resolve in the pinned search_path
@@ -1978,26 +1978,27 @@ SELECT 'events.alerts', o.k, o.s FROM always LEFT JOIN (
 UNION ALL
 -- No listener can miss an event: events_since() and the relay rely on the
 -- events sequence handing out increasing ids to every backend (increment
--- above zero, CACHE 1) and on every id stored coming from it.  The
--- sequence is read after this snapshot was taken and only grows, so
--- "last value >= every visible id" is exact.
+-- above zero, CACHE 1) and on every id stored coming from it, so its next
+-- id must be past every stored id and the relay's position.  The sequence
+-- is read (as a table) after this snapshot was taken and only moves on,
+-- so the comparison is exact.
 SELECT 'events.ids_come_from_an_increasing_sequence', o.k, o.s FROM always LEFT JOIN (
     SELECT format('events sequence: %s', w.what), ARRAY[]::bigint[]
       FROM (SELECT q.seqincrement, q.seqcache,
-                   coalesce(pg_sequence_last_value(q.seqrelid), 0) AS last_value
-              FROM pg_sequence q
-             WHERE q.seqrelid = pg_get_serial_sequence('ordermgmt.events', 'event_id')::regclass) sq
+                   CASE WHEN c.is_called THEN c.last_value + q.seqincrement ELSE c.last_value END AS next_id
+              FROM pg_sequence q, ordermgmt.events_event_id_seq c
+             WHERE q.seqrelid = 'ordermgmt.events_event_id_seq'::regclass) sq
      CROSS JOIN LATERAL (
            SELECT format('increment %s', sq.seqincrement) WHERE sq.seqincrement <= 0
            UNION ALL
            SELECT format('cache %s (ids of other backends would arrive out of order)', sq.seqcache)
             WHERE sq.seqcache <> 1
            UNION ALL
-           SELECT format('last value %s, below event %s', sq.last_value, m.event_id)
-             FROM (SELECT max(v.event_id) AS event_id FROM ev v) m WHERE m.event_id > sq.last_value
+           SELECT format('next id %s, not past event %s', sq.next_id, m.event_id)
+             FROM (SELECT max(v.event_id) AS event_id FROM ev v) m WHERE m.event_id >= sq.next_id
            UNION ALL
-           SELECT format('last value %s, below the relay''s position %s', sq.last_value, r.last_event_id)
-             FROM ordermgmt.relay_state r WHERE r.last_event_id > sq.last_value) w(what)) o(k, s) ON true
+           SELECT format('next id %s, not past the relay''s position %s', sq.next_id, r.last_event_id)
+             FROM ordermgmt.relay_state r WHERE r.last_event_id >= sq.next_id) w(what)) o(k, s) ON true
 
 ------------------------------------------------------------------ alerts
 UNION ALL

@@ -227,10 +227,24 @@ ROLLBACK;
 -- events: the relay claims a position the sequence never handed out
 BEGIN;
 INSERT INTO ordermgmt.relay_state (last_event_id)
-SELECT pg_sequence_last_value('ordermgmt.events_event_id_seq') + 100;
-SELECT check_name, detail ~ '^1 row: events sequence: last value \d+, below the relay''s position \d+$' AS named
+SELECT last_value + 100 FROM ordermgmt.events_event_id_seq;
+SELECT check_name, detail ~ '^1 row: events sequence: next id \d+, not past the relay''s position \d+$' AS named
   FROM pg_temp.failing();
 ROLLBACK;
+
+-- events: the sequence set back (setval is not transactional: put back
+-- by hand), so that new events would take ids listeners have passed
+SELECT last_value AS seq_last FROM ordermgmt.events_event_id_seq \gset
+SELECT setval('ordermgmt.events_event_id_seq', 1) AS set_back;
+SELECT check_name, detail ~ '^1 row: events sequence: next id 2, not past event \d+$' AS named
+  FROM pg_temp.failing();
+SELECT setval('ordermgmt.events_event_id_seq', :seq_last) > 0 AS put_back;
+
+-- the events sequence set to its next id, not yet called (as a restore or
+-- a repair leaves it), is as good as before
+SELECT setval('ordermgmt.events_event_id_seq', last_value + 1, false) > 0 AS set_back
+  FROM ordermgmt.events_event_id_seq;
+SELECT * FROM pg_temp.failing();
 
 -- alerts: an alert about feedback that does not exist
 BEGIN;
