@@ -88,6 +88,9 @@ extern void om_events_since(int64 after_id, int32 max_rows, ReturnSetInfo *rsinf
 extern void om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *payload_text);
 extern int64 om_events_settled_upto(void);
 extern const char *om_json_quote(const char *s);
+extern void om_notify(const char *channel, const char *payload);
+extern void om_notify_hold(MemoryContext cxt);
+extern void om_notify_release(bool send);
 
 /* alerts.c: alert rows and their announcements */
 extern bool om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id,
