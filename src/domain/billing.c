@@ -16,6 +16,16 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+/* An invoice's payment term, in days (invoice_order, invoice_orders). */
+void
+om_check_due_days(int32 due_days)
+{
+	if (due_days < 0 || due_days > 3650)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("due_days must be between 0 and 3650, got %d", due_days)));
+}
+
 /*
  * Invoice what an order shipped and has not billed yet, due in due_days;
  * returns the invoice id.
@@ -61,10 +71,7 @@ om_invoice_order(int64 order_id, int32 due_days)
 	Datum		v[4];
 	OmOrder		order;
 
-	if (due_days < 0 || due_days > 3650)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("due_days must be between 0 and 3650, got %d", due_days)));
+	om_check_due_days(due_days);
 
 	SPI_connect();
 	om_load_order(order_id, &order);

@@ -159,6 +159,7 @@ extern int64 om_open_ticket(int64 order_id, const char *subject, const char *pri
 extern void om_resolve_ticket(int64 ticket_id, const char *resolution);
 
 /* billing.c: invoices and payments */
+extern void om_check_due_days(int32 due_days);
 extern int64 om_invoice_order(int64 order_id, int32 due_days);
 extern int64 om_record_payment(int64 invoice_id, Numeric amount, const char *method, const char *reference);
 
