@@ -1250,6 +1250,37 @@ CREATE FUNCTION ordermgmt.record_payment(invoice_id bigint, amount numeric, meth
 COMMENT ON FUNCTION ordermgmt.record_payment(bigint, numeric, text, text) IS
     'Posts cash against receivable; over-payment is refused; a retry with the same reference returns the first payment';
 
+-- Batch entry points: one row per item, in input order; each item runs the
+-- single function's operation in a subtransaction of its own, so a failed
+-- item leaves no trace; at most 10,000 items per call.
+CREATE FUNCTION ordermgmt.create_orders(orders jsonb)
+    RETURNS TABLE (ord integer, order_id bigint, sqlstate text, message text)
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_create_orders';
+COMMENT ON FUNCTION ordermgmt.create_orders(jsonb) IS
+    'create_order for each item of a JSON array of {customer, lines, options}; one row per item: its order_id, or NULL with the item''s sqlstate and message; an external_ref repeated within the batch fails the later item (22023)';
+
+CREATE FUNCTION ordermgmt.ship_orders(shipments jsonb)
+    RETURNS TABLE (ord integer, shipment_id bigint, sqlstate text, message text)
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_ship_orders';
+COMMENT ON FUNCTION ordermgmt.ship_orders(jsonb) IS
+    'ship_order for each item of a JSON array of {order_id, lines?, carrier?, tracking?}; one row per item: its shipment_id, or NULL with the item''s sqlstate and message';
+
+CREATE FUNCTION ordermgmt.invoice_orders(order_ids bigint[], due_days int DEFAULT 30)
+    RETURNS TABLE (ord integer, invoice_id bigint, sqlstate text, message text)
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_invoice_orders';
+COMMENT ON FUNCTION ordermgmt.invoice_orders(bigint[], int) IS
+    'invoice_order for each order of the array, due in due_days; one row per element: its invoice_id, or NULL with the item''s sqlstate and message';
+
+CREATE FUNCTION ordermgmt.record_payments(payments jsonb)
+    RETURNS TABLE (ord integer, payment_id bigint, sqlstate text, message text)
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_record_payments';
+COMMENT ON FUNCTION ordermgmt.record_payments(jsonb) IS
+    'record_payment for each item of a JSON array of {invoice_id, amount, method?, reference?}; one row per item: its payment_id, or NULL with the item''s sqlstate and message; a reference repeated for one invoice within the batch fails the later item (22023)';
+
 CREATE FUNCTION ordermgmt.return_items(order_id bigint, lines jsonb, reason text) RETURNS bigint
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'ordermgmt_return_items';
@@ -1537,6 +1568,10 @@ GRANT EXECUTE ON FUNCTION
     ordermgmt.confirm_delivery(bigint, timestamptz),
     ordermgmt.invoice_order(bigint, int),
     ordermgmt.record_payment(bigint, numeric, text, text),
+    ordermgmt.create_orders(jsonb),
+    ordermgmt.ship_orders(jsonb),
+    ordermgmt.invoice_orders(bigint[], int),
+    ordermgmt.record_payments(jsonb),
     ordermgmt.return_items(bigint, jsonb, text),
     ordermgmt.record_feedback(bigint, int, text),
     ordermgmt.open_ticket(bigint, text, text),

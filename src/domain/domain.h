@@ -180,6 +180,13 @@ extern void om_purge_history(Interval *keep, int64 *events, int64 *alerts);
 /* ledger_rollup.c */
 extern int64 om_rollup_ledger(void);
 
+/* batch_locks.c: what a batch locks before its first item, in the global lock order */
+extern void om_lock_for_order_entry(const char **customers, int ncustomers,
+									const char **skus, const char **warehouses, int nlines);
+extern void om_lock_for_shipping(const int64 *order_ids, int n);
+extern void om_lock_for_invoicing(const int64 *order_ids, int n);
+extern void om_lock_for_payments(const int64 *invoice_ids, int n);
+
 /* config_rows.c: configuration rows kept through pg_restore */
 extern HeapTuple om_config_merge(TriggerData *trigdata);
 extern void om_refuse_builtin_delete(const char *table);

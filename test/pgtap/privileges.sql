@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(792);
+SELECT plan(820);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -274,6 +274,10 @@ INSERT INTO function_access VALUES
     ('record_feedback',       '',    '',     '',      'X', 'X',  'X',  ''),
     ('open_ticket',           '',    '',     '',      'X', 'X',  'X',  ''),
     ('resolve_ticket',        '',    '',     '',      'X', 'X',  'X',  ''),
+    ('create_orders',         '',    '',     '',      'X', 'X',  'X',  ''),
+    ('ship_orders',           '',    '',     '',      'X', 'X',  'X',  ''),
+    ('invoice_orders',        '',    '',     '',      'X', 'X',  'X',  ''),
+    ('record_payments',       '',    '',     '',      'X', 'X',  'X',  ''),
     ('monitor_tick',          '',    '',     '',      'X', 'X',  'X',  ''),
     ('events_since',          '',    '',     '',      'X', 'X',  'X',  ''),
     -- alerts: service and approver (the app through service)
@@ -393,6 +397,8 @@ INSERT INTO direct_grants VALUES
                                                     "confirm_delivery(bigint, timestamp with time zone)",
                                                     "invoice_order(bigint, integer)",
                                                     "record_payment(bigint, numeric, text, text)",
+                                                    "create_orders(jsonb)", "ship_orders(jsonb)",
+                                                    "invoice_orders(bigint[], integer)", "record_payments(jsonb)",
                                                     "return_items(bigint, jsonb, text)",
                                                     "record_feedback(bigint, integer, text)",
                                                     "open_ticket(bigint, text, text)", "resolve_ticket(bigint, text)",
