@@ -42,6 +42,9 @@
 /* Items per call: bounds one transaction's locks, subtransactions and result. */
 #define OM_BATCH_MAX_ITEMS	10000
 
+/* Most items that share one subtransaction (see batch_run). */
+#define OM_BATCH_RUN_MAX	32
+
 /* Runs item ord (1-based) and returns the id it created; raises on failure. */
 typedef int64 (*BatchItemFn) (int ord, void *arg);
 
@@ -64,99 +67,157 @@ typedef struct BatchKey
 } BatchKey;
 
 /*
- * Run one item in a subtransaction, the way PL/pgSQL runs a block with an
- * EXCEPTION clause (pl_exec.c, exec_stmt_block): the memory context and
- * resource owner are restored after the subtransaction ends either way,
- * and a failure is copied out, flushed and rolled back.  Query cancel
- * (statement_timeout included) and the rest of class 57, operator
- * intervention, are not an item's failure: they end the call.  Only
- * ERROR comes here; FATAL and PANIC never return.  The item's NOTIFYs are
- * held back and queued once its subtransaction is released (om_notify_hold
- * in store/outbox.c says why).  On success returns true and sets *id; on
- * failure returns false and sets *error (allocated in the caller's memory
- * context).
+ * Run items first .. first + k - 1 in one subtransaction, the way PL/pgSQL
+ * runs a block with an EXCEPTION clause (pl_exec.c, exec_stmt_block): the
+ * memory context and resource owner are restored after the subtransaction
+ * ends either way, and a failure is copied out, flushed and rolled back, so
+ * that none of the k items leaves a trace.  Query cancel (statement_timeout
+ * included) and the rest of class 57, operator intervention, are no item's
+ * failure: they end the call.  Only ERROR comes here; FATAL and PANIC never
+ * return.  The items' NOTIFYs are held back and queued once the
+ * subtransaction is released (om_notify_hold in store/outbox.c says why).
+ * Each item works in itemcxt, reset after it.  Returns true with ids[] set
+ * when all went through; false with *error (in the caller's memory context)
+ * when one failed.
  */
 static bool
-run_item(BatchItemFn fn, int ord, void *arg, int64 *id, ErrorData **error)
+run_items(BatchItemFn fn, int first, int k, void *arg, MemoryContext itemcxt, int64 *ids,
+		  ErrorData **error)
 {
-	MemoryContext itemcxt = CurrentMemoryContext;
+	MemoryContext chunkcxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	volatile int64 result = 0;
 	ErrorData  *volatile edata = NULL;
 
 	BeginInternalSubTransaction(NULL);
-	/* Work in the item's context, not the subtransaction's. */
-	MemoryContextSwitchTo(itemcxt);
+	/* Work in our contexts, not the subtransaction's. */
+	MemoryContextSwitchTo(chunkcxt);
 	PG_TRY();
 	{
-		om_notify_hold(itemcxt);
-		result = fn(ord, arg);
+		int			i;
+
+		om_notify_hold(chunkcxt);
+		for (i = 0; i < k; i++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			MemoryContextSwitchTo(itemcxt);
+			ids[i] = fn(first + i, arg);
+			MemoryContextSwitchTo(chunkcxt);
+			MemoryContextReset(itemcxt);
+		}
 		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(itemcxt);
+		MemoryContextSwitchTo(chunkcxt);
 		CurrentResourceOwner = owner;
 	}
 	PG_CATCH();
 	{
 		om_notify_release(false);
-		MemoryContextSwitchTo(itemcxt);
+		MemoryContextSwitchTo(chunkcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(itemcxt);
+		MemoryContextSwitchTo(chunkcxt);
 		CurrentResourceOwner = owner;
+		MemoryContextReset(itemcxt);
 		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
 			ReThrowError(edata);
 	}
 	PG_END_TRY();
 	if (edata == NULL)
 		om_notify_release(true);
-	*id = result;
 	*error = edata;
 	return edata == NULL;
 }
 
+/* One result row: the item's id, or its failure. */
+static void
+put_row(ReturnSetInfo *rsinfo, int ord, int64 id, ErrorData *error)
+{
+	Datum		values[BATCH_NCOLS];
+	bool		nulls[BATCH_NCOLS] = {false, false, false, false};
+
+	values[BATCH_ORD] = Int32GetDatum(ord);
+	if (error == NULL)
+	{
+		values[BATCH_ID] = Int64GetDatum(id);
+		nulls[BATCH_SQLSTATE] = nulls[BATCH_MESSAGE] = true;
+	}
+	else
+	{
+		nulls[BATCH_ID] = true;
+		values[BATCH_SQLSTATE] = CStringGetTextDatum(unpack_sql_state(error->sqlerrcode));
+		values[BATCH_MESSAGE] = CStringGetTextDatum(error->message ? error->message : "");
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
 /*
- * Run the n items one by one into the result set (materialized).  What an
- * item allocates lives in a memory context reset after it, so memory grows
- * with the result rows only.  Rows are added to the tuplestore outside the
- * subtransactions: a tuplestore spilled to a temporary file belongs to the
- * resource owner current at the time.
+ * Run the n items into the result set (materialized), each in a
+ * subtransaction that a failure rolls back.  Items share a subtransaction
+ * while they go through: a run of 2, 4, ... up to OM_BATCH_RUN_MAX items
+ * in one, growing after each run that went through.  When an item of a run
+ * fails, the whole run is rolled back and its items are run again, each in
+ * a subtransaction of its own, and the next run starts at one item again.
+ * Every item thus ends either applied, exactly as a single call applies
+ * it, or without a trace and with its own error; what the runs save is a
+ * subtransaction (and its XID) per item, and the multixacts that
+ * subtransactions of one transaction create on a row they all lock and
+ * update (one SKU in every order of a batch): their cost grows with the
+ * row's versions, so a batch of one subtransaction per item slows down
+ * quadratically on such a row.
+ *
+ * What an item allocates lives in a memory context reset after it, so
+ * memory grows with the result rows only.  Rows are added to the
+ * tuplestore outside the subtransactions: a tuplestore spilled to a
+ * temporary file belongs to the resource owner current at the time.
  */
 static void
 batch_run(FunctionCallInfo fcinfo, int n, BatchItemFn fn, void *arg)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext callcxt = CurrentMemoryContext;
-	MemoryContext itemcxt = AllocSetContextCreate(callcxt, "ordermgmt batch item",
-												  ALLOCSET_DEFAULT_SIZES);
-	int			ord;
+	MemoryContext runcxt = AllocSetContextCreate(callcxt, "ordermgmt batch run", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext itemcxt = AllocSetContextCreate(callcxt, "ordermgmt batch item", ALLOCSET_DEFAULT_SIZES);
+	int64		ids[OM_BATCH_RUN_MAX];
+	int			run = 1;
+	int			ord = 1;
+	int			i;
 
-	for (ord = 1; ord <= n; ord++)
+	while (ord <= n)
 	{
-		Datum		values[BATCH_NCOLS];
-		bool		nulls[BATCH_NCOLS] = {false, false, false, false};
-		int64		id;
+		int			k = Min(run, n - ord + 1);
 		ErrorData  *error;
 
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextSwitchTo(itemcxt);
-		values[BATCH_ORD] = Int32GetDatum(ord);
-		if (run_item(fn, ord, arg, &id, &error))
+		MemoryContextSwitchTo(runcxt);
+		if (run_items(fn, ord, k, arg, itemcxt, ids, &error))
 		{
-			values[BATCH_ID] = Int64GetDatum(id);
-			nulls[BATCH_SQLSTATE] = nulls[BATCH_MESSAGE] = true;
+			for (i = 0; i < k; i++)
+				put_row(rsinfo, ord + i, ids[i], NULL);
+			run = Min(run * 2, OM_BATCH_RUN_MAX);
+		}
+		else if (k == 1)
+		{
+			put_row(rsinfo, ord, 0, error);
+			run = 1;
 		}
 		else
 		{
-			nulls[BATCH_ID] = true;
-			values[BATCH_SQLSTATE] = CStringGetTextDatum(unpack_sql_state(error->sqlerrcode));
-			values[BATCH_MESSAGE] = CStringGetTextDatum(error->message ? error->message : "");
+			/* One of them failed: each again, alone. */
+			for (i = 0; i < k; i++)
+			{
+				MemoryContextReset(runcxt);
+				if (run_items(fn, ord + i, 1, arg, itemcxt, ids, &error))
+					put_row(rsinfo, ord + i, ids[0], NULL);
+				else
+					put_row(rsinfo, ord + i, 0, error);
+			}
+			run = 1;
 		}
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		ord += k;
 		MemoryContextSwitchTo(callcxt);
-		MemoryContextReset(itemcxt);
+		MemoryContextReset(runcxt);
 	}
 	MemoryContextDelete(itemcxt);
+	MemoryContextDelete(runcxt);
 }
 
 /* Step 1 for the JSON batches: argument 0 as an array of at most OM_BATCH_MAX_ITEMS. */

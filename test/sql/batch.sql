@@ -232,6 +232,29 @@ SELECT pg_temp.record('refused calls');
 SELECT pg_temp.changed('malformed items', 'refused calls');
 
 --------------------------------------------------------------------------
+-- A long batch.  Items share a subtransaction in runs while they go
+-- through; a failure late in a run undoes the run, and its items run
+-- again one by one: every good item is placed once, the bad one (a late
+-- failure, after it wrote its order) leaves nothing.
+--------------------------------------------------------------------------
+CREATE TEMP TABLE b5 AS SELECT * FROM ordermgmt.create_orders(
+  (SELECT jsonb_agg(CASE WHEN i = 37
+                         THEN jsonb_build_object('customer', 'ACME', 'lines', '[{"sku": "A", "qty": 13}]'::jsonb)
+                         ELSE jsonb_build_object('customer', 'BETA', 'lines', '[{"sku": "B", "qty": 1}]'::jsonb) END
+                    ORDER BY i)
+     FROM generate_series(1, 40) AS i));
+SELECT count(*) AS items, count(order_id) AS placed, count(DISTINCT order_id) AS distinct_orders,
+       string_agg(ord || ': ' || sqlstate, ', ') AS failed
+  FROM b5;
+SELECT pg_temp.record('long batch');
+SELECT pg_temp.changed('refused calls', 'long batch');
+-- each placed order once, confirmed, with its two events and its reservation
+SELECT o.status, count(*) AS orders,
+       bool_and((SELECT count(*) FROM ordermgmt.events e WHERE e.order_id = o.order_id) = 2) AS two_events_each,
+       bool_and((SELECT count(*) FROM ordermgmt.reservations r WHERE r.order_id = o.order_id) = 1) AS reserved_each
+  FROM b5 JOIN ordermgmt.orders o USING (order_id) GROUP BY o.status;
+
+--------------------------------------------------------------------------
 -- ship_orders
 --------------------------------------------------------------------------
 SELECT order_id AS o1 FROM b1 WHERE ord = 1 \gset
