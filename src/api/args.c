@@ -137,16 +137,14 @@ int64
 om_item_int64(Jsonb *item, const char *key)
 {
 	Numeric		n = om_jsonb_numeric(item_required(item, key), key);
+	int64		id;
 
-	if (om_numeric_cmp(n, DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(n),
-															  Int32GetDatum(0)))) != 0 ||
-		om_numeric_cmp(n, int64_to_numeric(PG_INT64_MIN)) < 0 ||
-		om_numeric_cmp(n, int64_to_numeric(PG_INT64_MAX)) > 0)
+	if (!om_numeric_int64(n, &id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a whole number within the range of bigint, got %s", key,
 						om_numeric_out(n))));
-	return DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(n)));
+	return id;
 }
 
 /* A required quantity or amount (om_numeric_arg). */

@@ -13,9 +13,10 @@
  *	   the call's own transaction (domain/batch_locks.c says why and what);
  *	3. each item runs exactly the single function's domain operation
  *	   (om_create_order, om_ship_order, om_invoice_order, om_record_payment)
- *	   in a subtransaction of its own, so a failed item leaves no trace and
- *	   the others stand.  A malformed item (not an object, a field missing,
- *	   unknown or of the wrong type) fails alone, with 22023.
+ *	   in a subtransaction that its failure rolls back (items share one in
+ *	   runs while they go through, see batch_run), so a failed item leaves
+ *	   no trace and the others stand.  A malformed item (not an object, a
+ *	   field missing, unknown or of the wrong type) fails alone, with 22023.
  * Idempotency keys hold as in single calls: an external_ref or payment
  * reference already recorded returns the first document's id.  The same
  * key twice in one batch (same customer and external_ref, or same invoice
@@ -23,9 +24,9 @@
  * later item fails with 22023 naming the earlier one, whatever became of
  * that one, and the earlier item runs as usual.
  *
- * Every item is a subtransaction with an XID of its own once it writes: a
- * batch of n items carries n subtransaction XIDs to its commit, like a
- * PL/pgSQL loop around a block with an EXCEPTION clause.
+ * Every run of items is a subtransaction with an XID of its own once it
+ * writes: a batch carries them to its commit, as a PL/pgSQL loop around a
+ * block with an EXCEPTION clause carries one per iteration.
  */
 #include "api/api.h"
 
@@ -220,7 +221,7 @@ batch_run(FunctionCallInfo fcinfo, int n, BatchItemFn fn, void *arg)
 	MemoryContextDelete(runcxt);
 }
 
-/* Step 1 for the JSON batches: argument 0 as an array of at most OM_BATCH_MAX_ITEMS. */
+/* Step 1: at most OM_BATCH_MAX_ITEMS items. */
 static int
 batch_count(int n, const char *what)
 {
@@ -233,6 +234,7 @@ batch_count(int n, const char *what)
 	return n;
 }
 
+/* Step 1 for the JSON batches: argument 0, a JSON array; *n its items. */
 static Jsonb *
 batch_array(FunctionCallInfo fcinfo, const char *what, int *n)
 {
@@ -288,18 +290,8 @@ static bool
 peek_int64(JsonbContainer *obj, const char *key, int64 *out)
 {
 	JsonbValue *v = obj ? peek(obj, key) : NULL;
-	Numeric		n;
 
-	if (v == NULL || v->type != jbvNumeric)
-		return false;
-	n = v->val.numeric;
-	if (om_numeric_cmp(n, int64_to_numeric(PG_INT64_MIN)) < 0 ||
-		om_numeric_cmp(n, int64_to_numeric(PG_INT64_MAX)) > 0 ||
-		om_numeric_cmp(n, DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(n),
-															  Int32GetDatum(0)))) != 0)
-		return false;
-	*out = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(n)));
-	return true;
+	return v != NULL && v->type == jbvNumeric && om_numeric_int64(v->val.numeric, out);
 }
 
 /*

@@ -69,6 +69,7 @@ extern char *om_jsonb_string(JsonbValue *v, const char *what);
 extern bool om_jsonb_bool(JsonbValue *v, const char *what);
 extern Numeric om_jsonb_numeric(JsonbValue *v, const char *what);
 extern bool om_numeric_positive(Numeric n);
+extern bool om_numeric_int64(Numeric n, int64 *out);
 extern int	om_numeric_cmp(Numeric a, Numeric b);
 extern Numeric om_money_round(Numeric n);
 extern char *om_numeric_out(Numeric n);
