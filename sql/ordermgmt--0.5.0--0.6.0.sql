@@ -35,7 +35,9 @@ SET LOCAL session_replication_role = origin;
 -- note.  The credit check reads one row of it instead of the customer's
 -- history.  Unrounded, so that the sum of the changes equals the sum
 -- recomputed (test/invariants.sql, check 901).  No CHECK (>= 0): the
--- upserts that lower it propose a row of the negative change.
+-- upserts that lower it propose a row of the negative change.  Dumped with
+-- its rows, like delivery_weeks: a restore loads orders and invoices as
+-- raw data, without the C code that would rebuild it.
 CREATE TABLE ordermgmt.customer_exposure (
     customer_id bigint NOT NULL REFERENCES ordermgmt.customers,
     currency    char(3) NOT NULL,

@@ -34,6 +34,15 @@
  * om_exposure_add or om_exposure_order_moved in the same transaction;
  * invariant 901 of test/invariants.sql catches one that does not.
  *
+ * Why the status in a trigger and the rest in the operations: a status is
+ * changed by clients (plain UPDATE) and along transitions an admin may
+ * add, so only the trigger sees every change.  Counters and invoices are
+ * written by the extension alone (system columns, no client grant), and
+ * a trigger on them would not help a new writer much: one that locks
+ * stock rows must take the customer row before them anyway, which a
+ * trigger firing at the write is too late to do; and each operation
+ * changes the exposure once, not once per line.
+ *
  * Lock order, the same on every path of the extension (docs/architecture.md):
  *	1. the document rows the operation acts on: orders, then invoices, by id;
  *	2. customer rows, by id;
