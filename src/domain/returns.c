@@ -211,7 +211,11 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	credit_net = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_CREDIT_NET, &isnull));
 	credit_tax = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_CREDIT_TAX, &isnull));
 	credit_total = om_numeric_add(credit_net, credit_tax);
-	/* Returned units no longer bill, credited ones bill again: (credited - returned) * value. */
+	/*
+	 * What the lines will still bill falls by the returned units that were
+	 * not invoiced (the invoiced ones are credited): (credited - returned)
+	 * units at the line's value.
+	 */
 	open_value = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_OPEN_VALUE, &isnull));
 
 	{
