@@ -157,6 +157,7 @@ typedef struct OmCheckResult
 	StringInfoData credit;
 	OmStockNeed *needs;			/* per product, sorted, rows locked */
 	int			nneeds;
+	Numeric		order_value;	/* what the order adds to the exposure (exposure.c) */
 } OmCheckResult;
 
 extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);

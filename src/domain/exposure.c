@@ -100,12 +100,22 @@ om_lock_customer(int64 customer_id)
 
 /*
  * Add to a customer's exposure in a currency (negative amounts lower it):
- * the customer row is locked, then the exposure row is updated or created.
+ * the customer row is locked, then the exposure row is updated, or created
+ * the first time the customer has one in this currency.  The plain UPDATE
+ * comes first because the row nearly always exists: it spares every later
+ * change the speculative insertion of an upsert.
  */
 void
 om_exposure_add(int64 customer_id, const char *currency, Numeric open_orders, Numeric receivables)
 {
-	static OmPlan add = OM_PLAN(
+	static OmPlan update = OM_PLAN(
+		"WITH cust AS (SELECT customer_id FROM ordermgmt.customers WHERE customer_id = $1 "
+		"              FOR NO KEY UPDATE) "
+		"UPDATE ordermgmt.customer_exposure e "
+		"   SET open_orders = e.open_orders + $3, receivables = e.receivables + $4 "
+		"  FROM cust WHERE e.customer_id = cust.customer_id AND e.currency = $2::bpchar",
+		INT8OID, TEXTOID, NUMERICOID, NUMERICOID);
+	static OmPlan upsert = OM_PLAN(
 		"WITH cust AS (SELECT customer_id FROM ordermgmt.customers WHERE customer_id = $1 "
 		"              FOR NO KEY UPDATE) "
 		"INSERT INTO ordermgmt.customer_exposure AS e (customer_id, currency, open_orders, receivables) "
@@ -123,7 +133,8 @@ om_exposure_add(int64 customer_id, const char *currency, Numeric open_orders, Nu
 	v[1] = om_text_datum(currency);
 	v[2] = NumericGetDatum(open_orders);
 	v[3] = NumericGetDatum(receivables);
-	om_exec(&add, v, NULL, false, 0);
+	if (om_exec(&update, v, NULL, false, 0) == 0)
+		om_exec(&upsert, v, NULL, false, 0);
 }
 
 /*

@@ -185,6 +185,8 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 		}
 	}
 
+	res->order_value = order_value;
+
 	/* Credit, last: the exposure row comes after the stock rows. */
 	if (limit != NULL)
 		(void) credit_exceeded(in, limit, order_value, &res->credit);

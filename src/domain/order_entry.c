@@ -418,8 +418,11 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 	if (passed)
 	{
 		om_reserve_checked(order_id, &in, &res);
-		/* Inserted confirmed: its lines now count in the exposure. */
-		om_exposure_order_moved(order_id, customer_id, currency, 1);
+		/*
+		 * Inserted confirmed: its lines now count in the exposure, with the
+		 * value the checks summed from them (nothing is billed yet).
+		 */
+		om_exposure_add(customer_id, currency, res.order_value, int64_to_numeric(0));
 	}
 	else if (checked)
 		om_confirm(order_id, NULL);
