@@ -218,12 +218,13 @@ q "$NEW" "CREATE EXTENSION ordermgmt" >/dev/null
 describe "$NEW" >"$work/fresh.txt"
 same "$work/fresh.txt" "$work/walked.txt" "a fresh install equals the oldest version updated step by step"
 
-# The oldest version, full of data written through an API that runs on it.
-# This version's library expects its own schema (the library and the
-# script ship together), so the data is written by the previous release's
-# library, which ran beside the old schema; then the server restarts with
-# this version's installation, as after a package upgrade, and the
-# extension is updated.
+# A database of the previous release, full of data written through its
+# API.  A library expects its own release's schema (the library and the
+# scripts ship together), so the oldest version is first updated with the
+# previous release's scripts to that release, and the data is written by
+# the previous release's library; then the server restarts with this
+# version's installation, as after a package upgrade, and the extension is
+# updated.
 previous_release=$(git -C "$here" log -1 --format=%H -G'^default_version' -- ordermgmt.control)^
 current_bindir=$OM_BINDIR
 om_private_build "$previous_release" || { echo "FAIL: the previous release does not build"; exit 1; }
@@ -238,6 +239,10 @@ restart_with() {
 restart_with "$previous_bindir"
 q postgres "CREATE DATABASE $OLD" >/dev/null
 q "$OLD" "CREATE EXTENSION ordermgmt VERSION '$first'" >/dev/null
+q "$OLD" "ALTER EXTENSION ordermgmt UPDATE" >/dev/null
+previous_version=$(q "$OLD" "SELECT extversion FROM pg_extension WHERE extname = 'ordermgmt'")
+check "the previous release's installation updates to its own version" t \
+  "$([ "$previous_version" != "$current" ] && echo t || echo "f ($previous_version)")"
 psql -X -q -v ON_ERROR_STOP=1 -d "$OLD" >/dev/null <<'SQL'
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
 INSERT INTO ordermgmt.customers (code, name, credit_limit)
