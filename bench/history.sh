@@ -91,8 +91,12 @@ psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
 psql_on() { local db=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 db_exists() { [ "$(psql_admin -At -c "SELECT count(*) FROM pg_database WHERE datname = '$1'")" = 1 ]; }
 # What a template was built from, in its comment: a template is reused
-# only when that matches.
-template_tag() { echo "bench/history.sh template: $*"; }
+# only when that matches, the installed extension script included (a
+# template of another schema is built again).
+SCHEMA_SUM=$(psql -X -At -d postgres -c "SELECT left(md5(pg_read_file(c.setting || '/extension/ordermgmt--' || e.default_version || '.sql')), 12)
+                                          FROM pg_config c, pg_available_extensions e
+                                         WHERE c.name = 'SHAREDIR' AND e.name = 'ordermgmt'")
+template_tag() { echo "bench/history.sh template: $* schema=$SCHEMA_SUM"; }
 db_comment() { psql_admin -At -c "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$1'"; }
 secs() { date +%s; }
 
@@ -229,6 +233,9 @@ if [[ " $PARTS " == *" history "* ]]; then
     echo "   $db: $(psql_on "$db" -At -c "SELECT count(*) FROM ordermgmt.orders") orders at the end; placed by the runs: $(
          psql_on "$db" -At -c "SELECT string_agg(status || ' ' || n, ', ') FROM (SELECT status::text, count(*) AS n
                                   FROM ordermgmt.orders WHERE order_id > $(cat "$OUT/first.$db") GROUP BY 1 ORDER BY 1) s")"
+    held=$(psql_on "$db" -At -c "SELECT count(*) FROM ordermgmt.orders
+                                  WHERE order_id > $(cat "$OUT/first.$db") AND status NOT IN ('confirmed', 'shipped')")
+    [ "$held" = 0 ] || echo "WARNING: $held orders placed in $db did not confirm; the figures do not measure placement" >&2
   done
   bench_tps_table "$RESULTS" "TPS" 28 "$PAIRS" " / " \
     "(ratio rows: large history / small history per round; last column: median of the per-round ratios)"
