@@ -81,8 +81,8 @@ SELECT i, :first_order_id + i - 1 AS order_id,
 ALTER TABLE public.bench_skew ADD PRIMARY KEY (order_id);
 
 INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price,
-                                   shipped_qty, invoiced_qty)
-SELECT b.order_id, n, p.product_id, x.q, p.list_price, x.q, x.q
+                                   shipped_qty, invoiced_qty, tax_rate)
+SELECT b.order_id, n, p.product_id, x.q, p.list_price, x.q, x.q, p.tax_rate
   FROM public.bench_skew b
  CROSS JOIN generate_series(1, 2) AS n
  CROSS JOIN LATERAL (SELECT 1 + floor((SELECT count(*) FROM ordermgmt.products) * pg_temp.u(b.order_id * 4 + n, 70))::bigint AS pid,
@@ -192,6 +192,14 @@ BEGIN
     END LOOP;
 END
 $seq$;
+
+-- The skewed customer's credit exposure, as the C code keeps it: its open
+-- orders are fully invoiced, so only the invoices still due count.
+INSERT INTO ordermgmt.customer_exposure AS e (customer_id, currency, open_orders, receivables)
+SELECT :skew_id, 'EUR', 0, coalesce(sum(i.due), 0)
+  FROM ordermgmt.invoices i
+ WHERE i.customer_id = :skew_id
+ON CONFLICT (customer_id, currency) DO UPDATE SET receivables = excluded.receivables;
 
 DROP TABLE public.bench_skew, public.bench_skew_amounts;
 RESET session_replication_role;
