@@ -4,6 +4,75 @@
 -- points and a self-audit (verify).
 
 --------------------------------------------------------------------------
+-- Each customer's open credit exposure, kept per currency
+--------------------------------------------------------------------------
+-- The credit check read the customer's whole history on every
+-- confirmation, and added amounts of different currencies as one number.
+-- The exposure is now kept by the C code (src/domain/exposure.c) in the
+-- transactions that change it, per customer and currency.
+
+COMMENT ON COLUMN ordermgmt.customers.credit_limit IS
+    'Maximum open receivables plus open order value (customer_exposure), in each currency on its own until exchange rates exist; NULL means no limit';
+
+-- Each line's tax rate, recorded as its order leaves draft, so that an
+-- order's value does not follow later changes of the product's rate.
+ALTER TABLE ordermgmt.order_lines
+    ADD COLUMN tax_rate numeric(7,6) CHECK (tax_rate >= 0 AND tax_rate <= 1);
+COMMENT ON COLUMN ordermgmt.order_lines.tax_rate IS
+    'The product''s tax rate recorded as the order leaves draft, NULL for drafts; the order''s value in customer_exposure uses it (invoices charge the rate in force when issued)';
+-- Backfilled as raw data (the line guard refuses writes of it): the
+-- products' rates now, the rates the credit check of 0.5.0 used.
+SET LOCAL session_replication_role = replica;
+UPDATE ordermgmt.order_lines l
+   SET tax_rate = p.tax_rate
+  FROM ordermgmt.products p, ordermgmt.orders o
+ WHERE p.product_id = l.product_id AND o.order_id = l.order_id AND o.status <> 'draft';
+SET LOCAL session_replication_role = origin;
+
+-- Each customer's open credit exposure per currency, kept by the C code in
+-- the transactions that change it (src/domain/exposure.c): a status change
+-- into or out of the open statuses, invoicing, payment, return and credit
+-- note.  The credit check reads one row of it instead of the customer's
+-- history.  Unrounded, so that the sum of the changes equals the sum
+-- recomputed (test/invariants.sql, check 901).  No CHECK (>= 0): the
+-- upserts that lower it propose a row of the negative change.  Dumped with
+-- its rows, like delivery_weeks: a restore loads orders and invoices as
+-- raw data, without the C code that would rebuild it.
+CREATE TABLE ordermgmt.customer_exposure (
+    customer_id bigint NOT NULL REFERENCES ordermgmt.customers,
+    currency    char(3) NOT NULL,
+    open_orders numeric NOT NULL DEFAULT 0,
+    receivables numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (customer_id, currency)
+);
+COMMENT ON TABLE ordermgmt.customer_exposure IS
+    'Open credit exposure (open_orders + receivables) per customer and currency, kept by the extension; L1_CREDIT_LIMIT compares it with customers.credit_limit';
+COMMENT ON COLUMN ordermgmt.customer_exposure.customer_id IS 'The customer';
+COMMENT ON COLUMN ordermgmt.customer_exposure.currency IS
+    'Currency of the orders and invoices counted; amounts of different currencies are never added';
+COMMENT ON COLUMN ordermgmt.customer_exposure.open_orders IS
+    'Still to bill on the customer''s orders in confirmed, processing, partially_shipped, shipped or delivered: ((qty - returned_qty) - (invoiced_qty - credited_qty)) * unit_price * (1 + order_lines.tax_rate) summed over their lines, unrounded';
+COMMENT ON COLUMN ordermgmt.customer_exposure.receivables IS
+    'Still due on the customer''s invoices (sum of invoices.due); credit left to the customer is not subtracted';
+
+-- The history up to now, exactly as the recomputation defines it.
+INSERT INTO ordermgmt.customer_exposure (customer_id, currency, open_orders, receivables)
+SELECT x.customer_id, x.currency, sum(x.open_orders), sum(x.receivables)
+  FROM (SELECT o.customer_id, o.currency,
+               ((l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty)) * l.unit_price * (1 + l.tax_rate)
+                 AS open_orders,
+               0 AS receivables
+          FROM ordermgmt.orders o JOIN ordermgmt.order_lines l ON l.order_id = o.order_id
+         WHERE o.status IN ('confirmed', 'processing', 'partially_shipped', 'shipped', 'delivered')
+        UNION ALL
+        SELECT i.customer_id, i.currency, 0, i.due FROM ordermgmt.invoices i WHERE i.due > 0) x
+ GROUP BY x.customer_id, x.currency;
+
+REVOKE ALL ON ordermgmt.customer_exposure FROM PUBLIC;
+GRANT SELECT ON ordermgmt.customer_exposure TO ordermgmt_app;
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_exposure', '');
+
+--------------------------------------------------------------------------
 -- Batch entry points
 --------------------------------------------------------------------------
 -- Batch entry points: one row per item, in input order; each item runs the

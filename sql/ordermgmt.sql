@@ -57,7 +57,8 @@ CREATE TABLE ordermgmt.customers (
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE ordermgmt.customers IS 'Customers, named by their unique business code';
-COMMENT ON COLUMN ordermgmt.customers.credit_limit IS 'Maximum open receivables plus open order value; NULL means no limit';
+COMMENT ON COLUMN ordermgmt.customers.credit_limit IS
+    'Maximum open receivables plus open order value (customer_exposure), in each currency on its own until exchange rates exist; NULL means no limit';
 COMMENT ON COLUMN ordermgmt.customers.blocked IS 'A blocked customer''s orders are held at confirmation';
 
 CREATE TABLE ordermgmt.products (
@@ -198,6 +199,7 @@ CREATE TABLE ordermgmt.order_lines (
     returned_qty numeric(18,4) NOT NULL DEFAULT 0,
     invoiced_qty numeric(18,4) NOT NULL DEFAULT 0,
     credited_qty numeric(18,4) NOT NULL DEFAULT 0,
+    tax_rate     numeric(7,6) CHECK (tax_rate >= 0 AND tax_rate <= 1),
     PRIMARY KEY (order_id, line_no),
     CHECK (shipped_qty BETWEEN 0 AND qty),
     CHECK (returned_qty BETWEEN 0 AND shipped_qty),
@@ -209,6 +211,8 @@ COMMENT ON COLUMN ordermgmt.order_lines.shipped_qty IS 'Quantity shipped so far 
 COMMENT ON COLUMN ordermgmt.order_lines.returned_qty IS 'Quantity returned so far (maintained by return_items)';
 COMMENT ON COLUMN ordermgmt.order_lines.invoiced_qty IS 'Quantity invoiced so far (maintained by invoice_order)';
 COMMENT ON COLUMN ordermgmt.order_lines.credited_qty IS 'Invoiced quantity credited back after a return';
+COMMENT ON COLUMN ordermgmt.order_lines.tax_rate IS
+    'The product''s tax rate recorded as the order leaves draft, NULL for drafts; the order''s value in customer_exposure uses it (invoices charge the rate in force when issued)';
 
 -- Rows only the extension's owner writes need no foreign-key checks on
 -- every order: the C code keeps them consistent (here, in reservations
@@ -389,6 +393,32 @@ CREATE TABLE ordermgmt.credit_applications (
 CREATE INDEX credit_applications_return_idx ON ordermgmt.credit_applications (return_id);
 COMMENT ON TABLE ordermgmt.credit_applications IS
     'How a credit note lowered invoices'' due amounts; invoice_id NULL is credit left to the customer';
+
+-- Each customer's open credit exposure per currency, kept by the C code in
+-- the transactions that change it (src/domain/exposure.c): a status change
+-- into or out of the open statuses, invoicing, payment, return and credit
+-- note.  The credit check reads one row of it instead of the customer's
+-- history.  Unrounded, so that the sum of the changes equals the sum
+-- recomputed (test/invariants.sql, check 901).  No CHECK (>= 0): the
+-- upserts that lower it propose a row of the negative change.  Dumped with
+-- its rows, like delivery_weeks: a restore loads orders and invoices as
+-- raw data, without the C code that would rebuild it.
+CREATE TABLE ordermgmt.customer_exposure (
+    customer_id bigint NOT NULL REFERENCES ordermgmt.customers,
+    currency    char(3) NOT NULL,
+    open_orders numeric NOT NULL DEFAULT 0,
+    receivables numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (customer_id, currency)
+);
+COMMENT ON TABLE ordermgmt.customer_exposure IS
+    'Open credit exposure (open_orders + receivables) per customer and currency, kept by the extension; L1_CREDIT_LIMIT compares it with customers.credit_limit';
+COMMENT ON COLUMN ordermgmt.customer_exposure.customer_id IS 'The customer';
+COMMENT ON COLUMN ordermgmt.customer_exposure.currency IS
+    'Currency of the orders and invoices counted; amounts of different currencies are never added';
+COMMENT ON COLUMN ordermgmt.customer_exposure.open_orders IS
+    'Still to bill on the customer''s orders in confirmed, processing, partially_shipped, shipped or delivered: ((qty - returned_qty) - (invoiced_qty - credited_qty)) * unit_price * (1 + order_lines.tax_rate) summed over their lines, unrounded';
+COMMENT ON COLUMN ordermgmt.customer_exposure.receivables IS
+    'Still due on the customer''s invoices (sum of invoices.due); credit left to the customer is not subtracted';
 
 --------------------------------------------------------------------------
 -- Ledger
@@ -1500,6 +1530,7 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_interactions_inte
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.delivery_weeks', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_rollup', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_exposure', '');
 
 --------------------------------------------------------------------------
 -- Privileges: PUBLIC gets nothing; group roles get what they need
@@ -1541,6 +1572,7 @@ GRANT SELECT ON ordermgmt.customers, ordermgmt.products, ordermgmt.warehouses, o
                 ordermgmt.stock, ordermgmt.stock_moves, ordermgmt.reservations,
                 ordermgmt.shipments, ordermgmt.shipment_lines, ordermgmt.invoices, ordermgmt.invoice_lines,
                 ordermgmt.payments, ordermgmt.returns, ordermgmt.return_lines, ordermgmt.credit_applications,
+                ordermgmt.customer_exposure,
                 ordermgmt.accounts, ordermgmt.posting_accounts, ordermgmt.journal_entries, ordermgmt.postings,
                 ordermgmt.ledger_totals, ordermgmt.ledger_rollup,
                 ordermgmt.monitor_rules, ordermgmt.alerts, ordermgmt.deadlines,

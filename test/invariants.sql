@@ -286,7 +286,30 @@ SELECT check_name, violations
           OR (d.rule_code = 'L2_PROCESSING_OVERDUE' AND d.anchor_at > o.confirmed_at)))),
 (803, 'deadlines whose due time is not their anchor plus the rule''s delay',
  (SELECT count(*) FROM ordermgmt.deadlines d JOIN ordermgmt.monitor_rules r USING (rule_code)
-   WHERE d.due_at IS DISTINCT FROM d.anchor_at + ordermgmt.rule_delay(r.rule_code, r.thresholds, d.variant)))
+   WHERE d.due_at IS DISTINCT FROM d.anchor_at + ordermgmt.rule_delay(r.rule_code, r.thresholds, d.variant))),
+--------------------------------------------------------------------------
+-- Kept summaries: equal to their recomputation from the facts
+--------------------------------------------------------------------------
+-- A customer and currency with nothing open may have a row of zeros or
+-- none; any other difference (a row missing, extra or off) counts.
+(901, 'customer exposures that differ from their recomputation (open orders'' value still to bill, invoices due)',
+ (SELECT count(*)
+    FROM ordermgmt.customer_exposure e
+    FULL JOIN (SELECT customer_id, currency, sum(open_orders) AS open_orders, sum(receivables) AS receivables
+                 FROM (SELECT o.customer_id, o.currency,
+                              ((l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty))
+                                * l.unit_price * (1 + l.tax_rate) AS open_orders,
+                              0 AS receivables
+                         FROM ordermgmt.orders o JOIN ordermgmt.order_lines l USING (order_id)
+                        WHERE o.status IN ('confirmed', 'processing', 'partially_shipped', 'shipped', 'delivered')
+                       UNION ALL
+                       SELECT customer_id, currency, 0, due FROM ordermgmt.invoices) f
+                GROUP BY customer_id, currency) r USING (customer_id, currency)
+   WHERE coalesce(e.open_orders, 0) IS DISTINCT FROM coalesce(r.open_orders, 0)
+      OR coalesce(e.receivables, 0) IS DISTINCT FROM coalesce(r.receivables, 0))),
+(902, 'order lines whose tax rate is missing out of draft, or recorded in a draft',
+ (SELECT count(*) FROM ordermgmt.order_lines l JOIN ordermgmt.orders o USING (order_id)
+   WHERE (l.tax_rate IS NULL) <> (o.status = 'draft')))
 UNION ALL
 -- Order lines: each counter against the documents it counts, in one pass
 SELECT v.* FROM (

@@ -90,6 +90,14 @@ extern void om_refuse_ledger_change(const char *relname);
 extern int64 om_post_entry(const char *memo, Jsonb *lines);
 extern int64 om_reverse_entry(int64 entry_id, const char *memo);
 
+/* exposure.c: each customer's open credit exposure, per currency */
+extern bool om_status_open(const char *status);
+extern void om_lock_customer(int64 customer_id);
+extern void om_exposure_add(int64 customer_id, const char *currency, Numeric open_orders,
+							Numeric receivables);
+extern void om_exposure_order_moved(int64 order_id, int64 customer_id, const char *currency, int sign);
+extern Numeric om_exposure_read(int64 customer_id, const char *currency);
+
 /* completion.c */
 extern void om_maybe_complete(int64 order_id);
 
@@ -115,9 +123,10 @@ typedef struct OmConfirmLine
 	int32		line_no;
 	int64		product_id;
 	Numeric		qty;
+	Numeric		open_qty;		/* still to bill: (qty - returned) - (invoiced - credited) */
 	Numeric		unit_price;
 	Numeric		list_price;
-	Numeric		tax_rate;
+	Numeric		tax_rate;		/* the line's (recorded as the order left draft) */
 	bool		active;
 	bool		reserved;		/* already holds its stock */
 	char	   *sku;
@@ -128,6 +137,8 @@ typedef struct OmCheckInput
 	int64		order_id;		/* 0 while the order is not stored yet */
 	int64		customer_id;
 	int64		warehouse_id;
+	const char *currency;
+	bool		counted;		/* already in the customer's exposure (open status) */
 	bool		approved;
 	bool		blocked;
 	bool		has_limit;
@@ -146,6 +157,7 @@ typedef struct OmCheckResult
 	StringInfoData credit;
 	OmStockNeed *needs;			/* per product, sorted, rows locked */
 	int			nneeds;
+	Numeric		order_value;	/* what the order adds to the exposure (exposure.c) */
 } OmCheckResult;
 
 extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(820);
+SELECT plan(827);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -143,6 +143,7 @@ INSERT INTO relation_access VALUES
     ('returns',                   '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('return_lines',              '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('credit_applications',       '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('customer_exposure',         '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('journal_entries',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('postings',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('ledger_totals',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
@@ -379,7 +380,8 @@ INSERT INTO direct_grants VALUES
                                                     customer_interactions, orders, order_lines, order_status_history,
                                                     stock, stock_moves, reservations, shipments, shipment_lines,
                                                     invoices, invoice_lines, payments, returns, return_lines,
-                                                    credit_applications, journal_entries, postings, ledger_totals,
+                                                    credit_applications, customer_exposure, journal_entries,
+                                                    postings, ledger_totals,
                                                     ledger_rollup, alerts, deadlines, feedback, tickets,
                                                     delivery_weeks, events, relay_state,
                                                     v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -490,7 +492,7 @@ SELECT is_empty($$
                          'events', 'relay_state', 'alerts', 'deadlines', 'order_status_history',
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
-                         'delivery_weeks')
+                         'delivery_weeks', 'customer_exposure')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 
