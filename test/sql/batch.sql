@@ -1,10 +1,11 @@
 -- Batch entry points: create_orders, ship_orders, invoice_orders and
 -- record_payments.  One row per item in input order; a good item writes
 -- exactly what the single call writes (rows, reservations, events, alerts,
--- postings); a bad one fails alone and leaves no trace, even when it fails
--- after it has written; idempotency keys hold, and a key repeated within a
--- batch fails the later item; a malformed argument refuses the whole call
--- (22023) and writes nothing; query cancel is never swallowed.
+-- postings, credit exposure); a bad one fails alone and leaves no trace,
+-- even when it fails after it has written; idempotency keys hold, and a key
+-- repeated within a batch fails the later item; a malformed argument
+-- refuses the whole call (22023) and writes nothing; query cancel is never
+-- swallowed.
 SET client_min_messages = warning;
 CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN EXECUTE sql; RETURN 'ok';
@@ -26,7 +27,9 @@ SELECT (SELECT count(*) FROM ordermgmt.orders) AS orders,
        (SELECT count(*) FROM ordermgmt.postings) AS postings,
        (SELECT count(*) FROM ordermgmt.events) AS events,
        (SELECT count(*) FROM ordermgmt.alerts) AS alerts,
-       (SELECT count(*) FROM ordermgmt.deadlines) AS deadlines;
+       (SELECT count(*) FROM ordermgmt.deadlines) AS deadlines,
+       (SELECT coalesce(sum(open_orders + receivables), 0)::numeric(18,2)
+          FROM ordermgmt.customer_exposure) AS exposure;
 CREATE TEMP TABLE seen AS SELECT 'start'::text AS label, * FROM pg_temp.traces;
 -- record LABEL, then compare two labels: what changed between them
 CREATE FUNCTION pg_temp.record(label text) RETURNS text LANGUAGE sql AS $$
@@ -411,6 +414,21 @@ SELECT bool_and(s.reserved = (SELECT coalesce(sum(r.qty), 0) FROM ordermgmt.rese
   FROM ordermgmt.stock s;
 SELECT count(*) AS unbalanced_entries
   FROM (SELECT 1 FROM ordermgmt.postings GROUP BY entry_id, currency HAVING sum(debit) <> sum(credit)) x;
+-- each customer's kept credit exposure equals its recomputation
+SELECT count(*) AS exposures_off
+  FROM ordermgmt.customer_exposure e
+  FULL JOIN (SELECT customer_id, currency, sum(open_orders) AS open_orders, sum(receivables) AS receivables
+               FROM (SELECT o.customer_id, o.currency,
+                            ((l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty))
+                              * l.unit_price * (1 + l.tax_rate) AS open_orders,
+                            0 AS receivables
+                       FROM ordermgmt.orders o JOIN ordermgmt.order_lines l USING (order_id)
+                      WHERE o.status IN ('confirmed', 'processing', 'partially_shipped', 'shipped', 'delivered')
+                     UNION ALL
+                     SELECT customer_id, currency, 0, due FROM ordermgmt.invoices) f
+              GROUP BY customer_id, currency) r USING (customer_id, currency)
+ WHERE coalesce(e.open_orders, 0) IS DISTINCT FROM coalesce(r.open_orders, 0)
+    OR coalesce(e.receivables, 0) IS DISTINCT FROM coalesce(r.receivables, 0);
 
 DROP TRIGGER batch_test_late ON ordermgmt.order_lines;
 DROP TRIGGER batch_test_late ON ordermgmt.shipment_lines;
