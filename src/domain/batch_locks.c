@@ -27,20 +27,22 @@
  * the order holds.
  *
  * What each single path really locks, and what the batch therefore takes:
- *	create_order   customer (credit check, when it has a limit), then the
- *				   stock rows of the order's products in its warehouse (the
- *				   level-1 checks, when the order is submitted and
- *				   auto-confirmed); then only the order it inserts.
+ *	create_order   when the order is submitted and auto-confirmed, the
+ *				   customer (level-1 checks: a no-op UPDATE when the credit
+ *				   check applies, else om_lock_customer), then the stock
+ *				   rows of the order's products in its warehouse; then only
+ *				   the order it inserts (and, on hold, locks again).
  *				   Batch: the customers named, then those stock rows.
- *	ship_order	   the order, then the stock rows of its reserved lines.
- *				   Batch: the orders, then the stock rows of their
- *				   reservations.  (ship_order does not lock the customer; if
- *				   it ever does, the customers go between the two.)
- *	invoice_order  the order.  Batch: the orders, then their customers
- *				   (for the credit exposure that invoicing changes).
- *	record_payment the invoice's order, then the invoice.  Batch: the
- *				   orders, then the invoices, then their customers (the
- *				   exposure again).  The orders come first because the
+ *	ship_order	   the order, then the stock rows of its reserved lines
+ *				   (shipping keeps the order open: its exposure, and so its
+ *				   customer, is not touched).  Batch: the orders, then the
+ *				   stock rows of their reservations.
+ *	invoice_order  the order, then its customer (the exposure moves from
+ *				   open orders to receivables).  Batch: the orders, then
+ *				   their customers.
+ *	record_payment the invoice's order, then the invoice, then the
+ *				   customer.  Batch: the orders, then the invoices, then
+ *				   their customers.  The orders come first because the
  *				   single path locks them first: a batch locking an invoice
  *				   and then its order would deadlock with record_payment.
  * Rows that do not exist are not locked: their items fail (unknown SKU,
