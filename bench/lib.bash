@@ -130,8 +130,9 @@ bench_placement_script() {
 # (which prints the TPS) for DURATION seconds.  The order rotates each
 # round so that drift favours no variant; with "alternate" it is also
 # reversed every other round, so that neither does the variant run just
-# before.  Prints a line per run (the variant's name WIDTH wide) and
-# appends "ROUND VARIANT TPS" to the file RESULTS.
+# before.  Prints a line per run (the variant's name WIDTH wide, the figure
+# followed by BENCH_UNIT, default "tps") and appends "ROUND VARIANT TPS" to
+# the file RESULTS.
 bench_rounds() {
   local results=$1 width=$2 alternate=${3:-} vlist nv r i v tps
   read -r -a vlist <<<"$VARIANTS"
@@ -144,7 +145,7 @@ bench_rounds() {
         v=${vlist[$(((i + r - 1) % nv))]}
       fi
       tps=$(run_variant "$v" "$DURATION" "$r")
-      printf '   round %d  %-*s %10.1f tps\n' "$r" "$width" "$v" "$tps"
+      printf '   round %d  %-*s %10.1f %s\n' "$r" "$width" "$v" "$tps" "${BENCH_UNIT:-tps}"
       echo "$r $v $tps" >>"$results"
     done
   done

@@ -28,6 +28,8 @@
 #   MAX_GROWTH_KB  allowed growth per process from the end of the warm-up
 #                  to the end, of RssAnon and of the memory
 #                  contexts' bytes in use                   default 4096
+#   MIN_TPS_RATIO  least throughput of the last minute, as a fraction of
+#                  the first minute after the warm-up     default 0.85
 #   BENCH_PORT     port of the throwaway cluster          default 5524
 #   BENCH_BUILD, BENCH_CONF                               see bench/lib.bash
 #
@@ -43,6 +45,7 @@ SOAK_CLIENTS=${SOAK_CLIENTS:-8}
 SAMPLE=${SAMPLE:-15}
 WARMUP=${WARMUP:-$((SOAK_SECONDS / 5))}
 MAX_GROWTH_KB=${MAX_GROWTH_KB:-4096}
+MIN_TPS_RATIO=${MIN_TPS_RATIO:-0.85}
 SPEEDUP=$((40 * 86400 / SOAK_SECONDS))
 
 bench_cluster_start 5524 \
@@ -121,7 +124,9 @@ while [ "$at" -lt "$END_AT" ]; do
   stats=$(printf '%s\n' "${values[@]:0:${#BACKENDS[@]}}" |
           awk '$1 != "-" { n++; s += $1; if (min == "" || $1 < min) min = $1; if ($1 > max) max = $1 }
                END { printf "%d / %d / %d", min, n ? s / n : 0, max }')
-  printf '%8s %7d %8s %9s %8s | %30s | %9s\n' "$at s" "$(((commits - commits_before) / (at - last)))" \
+  tps=$(((commits - commits_before) / (at - last)))
+  echo "$at $tps" >>"$W/tps"
+  printf '%8s %7d %8s %9s %8s | %30s | %9s\n' "$at s" "$tps" \
          "$orders" "$events" "$open_alerts" "$stats" "${values[-1]}"
   commits_before=$commits
   last=$at
@@ -157,7 +162,17 @@ for i in "${!PIDS[@]}"; do
          "$growth" "$ctx_base" "$ctx_end"
 done
 
+# Throughput as history grows: the mean tx/s of the samples in the first
+# minute after the warm-up against those of the last minute of the run.
+read -r tps_first tps_last tps_ratio < <(awk -v w="$WARMUP" -v e="$END_AT" '
+  $1 > w && $1 <= w + 60 { f += $2; nf++ }
+  $1 > e - 60            { l += $2; nl++ }
+  END { f = nf ? f / nf : 0; l = nl ? l / nl : 0
+        printf "%d %d %.2f\n", f, l, f ? l / f : 0 }' "$W/tps")
+
 echo "== checks"
+wl_check "throughput of the last minute at least $MIN_TPS_RATIO of the first after the warm-up ($tps_last / $tps_first tx/s = $tps_ratio)" yes \
+  "$(awk -v r="$tps_ratio" -v m="$MIN_TPS_RATIO" 'BEGIN { print (r >= m) ? "yes" : "no" }')"
 wl_check_pgbench "$W/pgbench.out" "$rc"
 wl_check "server log lines with ERROR, FATAL or PANIC during the run" 0 \
   "$(tail -n +"$LOG_FROM" "$LOG" | grep -cE '(ERROR|FATAL|PANIC):' || true)"

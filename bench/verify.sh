@@ -2,9 +2,9 @@
 #
 # verify() at scale: the self-audit over two years of history (1,000,000
 # orders by default), loaded in bulk by bench/views_load.sql and completed
-# by bench/verify_load.sql (status history, shipment and invoice lines,
-# stock moves; the outbox as after a purge).  See docs/benchmarks.md
-# ("verify() at 1M orders").
+# by bench/history_load.sql (status history, every event, shipment and
+# invoice lines, stock moves).  See docs/benchmarks.md ("verify() at 1M
+# orders").
 #
 # Usage (as root, after `make install`): bash bench/verify.sh
 #
@@ -49,11 +49,11 @@ t0=$(now_ms)
 psql_db -v orders="$ORDERS" -v customers="$CUSTOMERS" -v products="$PRODUCTS" \
   -f "$HERE/views_load.sql" >"${OM_TMP}/load.log"
 t1=$(now_ms)
-psql_db -f "$HERE/verify_load.sql" >>"${OM_TMP}/load.log"
+psql_db -f "$HERE/history_load.sql" >>"${OM_TMP}/load.log"
 t2=$(now_ms)
 psql_db -c "VACUUM (ANALYZE)"
 t3=$(now_ms)
-echo "   views_load $(( (t1 - t0) / 1000 )) s, verify_load $(( (t2 - t1) / 1000 )) s," \
+echo "   views_load $(( (t1 - t0) / 1000 )) s, history_load $(( (t2 - t1) / 1000 )) s," \
      "VACUUM ANALYZE $(( (t3 - t2) / 1000 )) s, database" \
      "$(psql_db -At -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
 psql_db -P footer=off <<'SQL'

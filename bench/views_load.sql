@@ -11,10 +11,11 @@
 -- left it for what the views read: every order has lines; shipped
 -- quantities, shipments, invoices (net, tax, total, paid, credited), payments,
 -- returns, stock and reservations agree with the order's status; every
--- journal entry balances; alerts and deadlines match the open conditions.
+-- journal entry balances; alerts and deadlines match the open conditions;
+-- each customer's credit exposure equals its recomputation.
 -- Not loaded, because no view reads them: status history, events, stock
--- moves, shipment lines and invoice lines (bench/verify_load.sql adds them,
--- but events, for verify()).
+-- moves, shipment lines and invoice lines (bench/history_load.sql adds
+-- them).
 --
 -- All draws come from a hash of the row number, so two loads of the same
 -- size hold the same data (apart from the timestamps, which end at now()).
@@ -174,8 +175,18 @@ ALTER TABLE public.bench_plan ADD PRIMARY KEY (order_id);
 -- ---------------------------------------------------------------------------
 -- Lines, and the amounts that follow from them
 -- ---------------------------------------------------------------------------
+-- A line out of draft records its product's tax rate (since 0.6.0).
+SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'ordermgmt.order_lines'::regclass
+                AND attname = 'tax_rate' AND NOT attisdropped) AS has_line_tax_rate \gset
+\if :has_line_tax_rate
+\set line_tax_col ', tax_rate'
+\set line_tax_val ', CASE WHEN p.status <> ''draft'' THEN pr.tax_rate END'
+\else
+\set line_tax_col ''
+\set line_tax_val ''
+\endif
 INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price,
-                                   shipped_qty, returned_qty, invoiced_qty, credited_qty)
+                                   shipped_qty, returned_qty, invoiced_qty, credited_qty :line_tax_col)
 SELECT p.order_id, n, pr.product_id, x.q,
        CASE WHEN x.discount THEN round(pr.list_price * 0.9, 2) ELSE pr.list_price END,
        CASE WHEN p.status IN ('shipped', 'delivered', 'completed') OR (p.status = 'partially_shipped' AND n = 1)
@@ -183,6 +194,7 @@ SELECT p.order_id, n, pr.product_id, x.q,
        CASE WHEN p.returned AND n = 1 THEN 1 ELSE 0 END,
        CASE WHEN p.invoiced THEN x.q ELSE 0 END,
        CASE WHEN p.returned AND n = 1 THEN 1 ELSE 0 END
+       :line_tax_val
   FROM public.bench_plan p
  CROSS JOIN LATERAL generate_series(1, p.nlines) AS n
  CROSS JOIN LATERAL (SELECT 1 + floor(:products * pg_temp.u(p.order_id * 8 + n, 20) ^ 1.5)::bigint AS product_id,
@@ -500,6 +512,25 @@ SELECT a.rule_code, r.level, r.severity, a.subject_type, a.subject_id, a.order_i
      WHERE s.on_hand - s.reserved < pr.reorder_point) AS a
   JOIN ordermgmt.monitor_rules r USING (rule_code)
  ORDER BY a.raised_at;
+
+-- ---------------------------------------------------------------------------
+-- Each customer's credit exposure per currency, as the C code keeps it
+-- (since 0.6.0): what the open orders will still bill, and invoices due
+-- ---------------------------------------------------------------------------
+SELECT to_regclass('ordermgmt.customer_exposure') IS NOT NULL AS has_exposure \gset
+\if :has_exposure
+INSERT INTO ordermgmt.customer_exposure (customer_id, currency, open_orders, receivables)
+SELECT x.customer_id, x.currency, sum(x.open_orders), sum(x.receivables)
+  FROM (SELECT o.customer_id, o.currency,
+               ((l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty)) * l.unit_price * (1 + l.tax_rate)
+                 AS open_orders,
+               0 AS receivables
+          FROM ordermgmt.orders o JOIN ordermgmt.order_lines l ON l.order_id = o.order_id
+         WHERE o.status IN ('confirmed', 'processing', 'partially_shipped', 'shipped', 'delivered')
+        UNION ALL
+        SELECT i.customer_id, i.currency, 0, i.due FROM ordermgmt.invoices i WHERE i.due > 0) x
+ GROUP BY x.customer_id, x.currency;
+\endif
 
 -- ---------------------------------------------------------------------------
 -- CRM: two contacts and twenty interactions per customer

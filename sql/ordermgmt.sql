@@ -57,7 +57,8 @@ CREATE TABLE ordermgmt.customers (
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE ordermgmt.customers IS 'Customers, named by their unique business code';
-COMMENT ON COLUMN ordermgmt.customers.credit_limit IS 'Maximum open receivables plus open order value; NULL means no limit';
+COMMENT ON COLUMN ordermgmt.customers.credit_limit IS
+    'Maximum open receivables plus open order value (customer_exposure), in each currency on its own until exchange rates exist; NULL means no limit';
 COMMENT ON COLUMN ordermgmt.customers.blocked IS 'A blocked customer''s orders are held at confirmation';
 
 CREATE TABLE ordermgmt.products (
@@ -198,6 +199,7 @@ CREATE TABLE ordermgmt.order_lines (
     returned_qty numeric(18,4) NOT NULL DEFAULT 0,
     invoiced_qty numeric(18,4) NOT NULL DEFAULT 0,
     credited_qty numeric(18,4) NOT NULL DEFAULT 0,
+    tax_rate     numeric(7,6) CHECK (tax_rate >= 0 AND tax_rate <= 1),
     PRIMARY KEY (order_id, line_no),
     CHECK (shipped_qty BETWEEN 0 AND qty),
     CHECK (returned_qty BETWEEN 0 AND shipped_qty),
@@ -209,6 +211,8 @@ COMMENT ON COLUMN ordermgmt.order_lines.shipped_qty IS 'Quantity shipped so far 
 COMMENT ON COLUMN ordermgmt.order_lines.returned_qty IS 'Quantity returned so far (maintained by return_items)';
 COMMENT ON COLUMN ordermgmt.order_lines.invoiced_qty IS 'Quantity invoiced so far (maintained by invoice_order)';
 COMMENT ON COLUMN ordermgmt.order_lines.credited_qty IS 'Invoiced quantity credited back after a return';
+COMMENT ON COLUMN ordermgmt.order_lines.tax_rate IS
+    'The product''s tax rate recorded as the order leaves draft, NULL for drafts; the order''s value in customer_exposure uses it (invoices charge the rate in force when issued)';
 
 -- Rows only the extension's owner writes need no foreign-key checks on
 -- every order: the C code keeps them consistent (here, in reservations
@@ -389,6 +393,32 @@ CREATE TABLE ordermgmt.credit_applications (
 CREATE INDEX credit_applications_return_idx ON ordermgmt.credit_applications (return_id);
 COMMENT ON TABLE ordermgmt.credit_applications IS
     'How a credit note lowered invoices'' due amounts; invoice_id NULL is credit left to the customer';
+
+-- Each customer's open credit exposure per currency, kept by the C code in
+-- the transactions that change it (src/domain/exposure.c): a status change
+-- into or out of the open statuses, invoicing, payment, return and credit
+-- note.  The credit check reads one row of it instead of the customer's
+-- history.  Unrounded, so that the sum of the changes equals the sum
+-- recomputed (verify(): summaries.customer_exposure).  No CHECK (>= 0): the
+-- upserts that lower it propose a row of the negative change.  Dumped with
+-- its rows, like delivery_weeks: a restore loads orders and invoices as
+-- raw data, without the C code that would rebuild it.
+CREATE TABLE ordermgmt.customer_exposure (
+    customer_id bigint NOT NULL REFERENCES ordermgmt.customers,
+    currency    char(3) NOT NULL,
+    open_orders numeric NOT NULL DEFAULT 0,
+    receivables numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (customer_id, currency)
+);
+COMMENT ON TABLE ordermgmt.customer_exposure IS
+    'Open credit exposure (open_orders + receivables) per customer and currency, kept by the extension; L1_CREDIT_LIMIT compares it with customers.credit_limit';
+COMMENT ON COLUMN ordermgmt.customer_exposure.customer_id IS 'The customer';
+COMMENT ON COLUMN ordermgmt.customer_exposure.currency IS
+    'Currency of the orders and invoices counted; amounts of different currencies are never added';
+COMMENT ON COLUMN ordermgmt.customer_exposure.open_orders IS
+    'Still to bill on the customer''s orders in confirmed, processing, partially_shipped, shipped or delivered: ((qty - returned_qty) - (invoiced_qty - credited_qty)) * unit_price * (1 + order_lines.tax_rate) summed over their lines, unrounded';
+COMMENT ON COLUMN ordermgmt.customer_exposure.receivables IS
+    'Still due on the customer''s invoices (sum of invoices.due); credit left to the customer is not subtracted';
 
 --------------------------------------------------------------------------
 -- Ledger
@@ -1267,6 +1297,37 @@ CREATE FUNCTION ordermgmt.record_payment(invoice_id bigint, amount numeric, meth
 COMMENT ON FUNCTION ordermgmt.record_payment(bigint, numeric, text, text) IS
     'Posts cash against receivable; over-payment is refused; a retry with the same reference returns the first payment';
 
+-- Batch entry points: one row per item, in input order; each item runs the
+-- single function's operation in a subtransaction of its own, so a failed
+-- item leaves no trace; at most 10,000 items per call.
+CREATE FUNCTION ordermgmt.create_orders(orders jsonb)
+    RETURNS TABLE (ord integer, order_id bigint, sqlstate text, message text)
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_create_orders';
+COMMENT ON FUNCTION ordermgmt.create_orders(jsonb) IS
+    'create_order for each item of a JSON array of {customer, lines, options}; one row per item: its order_id, or NULL with the item''s sqlstate and message; an external_ref repeated within the batch fails the later item (22023)';
+
+CREATE FUNCTION ordermgmt.ship_orders(shipments jsonb)
+    RETURNS TABLE (ord integer, shipment_id bigint, sqlstate text, message text)
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_ship_orders';
+COMMENT ON FUNCTION ordermgmt.ship_orders(jsonb) IS
+    'ship_order for each item of a JSON array of {order_id, lines?, carrier?, tracking?}; one row per item: its shipment_id, or NULL with the item''s sqlstate and message';
+
+CREATE FUNCTION ordermgmt.invoice_orders(order_ids bigint[], due_days int DEFAULT 30)
+    RETURNS TABLE (ord integer, invoice_id bigint, sqlstate text, message text)
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_invoice_orders';
+COMMENT ON FUNCTION ordermgmt.invoice_orders(bigint[], int) IS
+    'invoice_order for each order of the array, due in due_days; one row per element: its invoice_id, or NULL with the item''s sqlstate and message';
+
+CREATE FUNCTION ordermgmt.record_payments(payments jsonb)
+    RETURNS TABLE (ord integer, payment_id bigint, sqlstate text, message text)
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_record_payments';
+COMMENT ON FUNCTION ordermgmt.record_payments(jsonb) IS
+    'record_payment for each item of a JSON array of {invoice_id, amount, method?, reference?}; one row per item: its payment_id, or NULL with the item''s sqlstate and message; a reference repeated for one invoice within the batch fails the later item (22023)';
+
 CREATE FUNCTION ordermgmt.return_items(order_id bigint, lines jsonb, reason text) RETURNS bigint
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'ordermgmt_return_items';
@@ -1345,9 +1406,10 @@ COMMENT ON FUNCTION ordermgmt.purge_history(interval) IS
 -- the owner (SECURITY DEFINER) so that it reads every table; every
 -- relation and function of the extension is schema-qualified, and the
 -- built-in functions and operators resolve in the pinned search_path
--- (pg_catalog first).  JIT is off: compiling this one large plan costs
--- more than it saves (at 1M orders 55 s with it, 50 s without; at 20,000
--- orders 24 s against 2 s; docs/benchmarks.md).
+-- (pg_catalog first).  JIT is off: on a small database compiling this one
+-- large plan costs many times the run (24 s against 2 s at 20,000
+-- orders), and at a million orders it changes the time by 5 % either way
+-- (docs/benchmarks.md).
 --
 -- Exact under concurrent writers.  Every check compares rows that one
 -- transaction writes together (a document and its counters, a status and
@@ -1390,7 +1452,7 @@ horizon AS (
 
 -- Every order line with what its documents and its reservation say.
 lines AS MATERIALIZED (
-    SELECT l.order_id, l.line_no, l.product_id, l.qty, l.unit_price,
+    SELECT l.order_id, l.line_no, l.product_id, l.qty, l.unit_price, l.tax_rate,
            l.shipped_qty, l.returned_qty, l.invoiced_qty, l.credited_qty,
            coalesce(s.qty, 0) AS doc_shipped, coalesce(r.qty, 0) AS doc_returned,
            coalesce(r.credited, 0) AS doc_credited, coalesce(i.qty, 0) AS doc_invoiced,
@@ -1666,6 +1728,16 @@ SELECT 'lines.billed_within_kept', o.k, o.s FROM always LEFT JOIN (
            ARRAY[l.order_id, l.line_no]
       FROM lines l WHERE l.invoiced_qty - l.credited_qty > l.shipped_qty - l.returned_qty) o(k, s) ON true
 
+UNION ALL
+-- A line records its product's tax rate as its order leaves draft, and
+-- none while it is a draft.
+SELECT 'lines.tax_rate_recorded_out_of_draft', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('order %s line %s (%s): tax_rate %s', l.order_id, l.line_no, x.status,
+                  coalesce(l.tax_rate::text, 'NULL')),
+           ARRAY[l.order_id, l.line_no]
+      FROM lines l JOIN orders_seen x USING (order_id)
+     WHERE (l.tax_rate IS NULL) <> (x.status = 'draft')) o(k, s) ON true
+
 --------------------------------------------------------------- documents
 UNION ALL
 -- Lines name their document's order; invoices bill the order's customer
@@ -1797,6 +1869,31 @@ SELECT 'summaries.delivery_weeks', o.k, o.s FROM always LEFT JOIN (
                   WHERE x.delivered_at IS NOT NULL AND x.promised_at IS NOT NULL
                   GROUP BY 1, 2) d USING (week, customer_id)
      WHERE w.delivered IS DISTINCT FROM d.delivered OR w.on_time IS DISTINCT FROM d.on_time) o(k, s) ON true
+UNION ALL
+-- customer_exposure: per customer and currency, what is still to bill on
+-- its open orders (confirmed to delivered), at the lines' recorded tax
+-- rates, unrounded, and what is due on its invoices.  A customer and
+-- currency with nothing open may have a row of zeros or none.
+SELECT 'summaries.customer_exposure', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('customer %s %s: open orders %s, receivables %s; recomputed %s, %s', customer_id, currency,
+                  coalesce(e.open_orders, 0), coalesce(e.receivables, 0),
+                  coalesce(r.open_orders, 0), coalesce(r.receivables, 0)),
+           ARRAY[customer_id]
+      FROM (SELECT x.customer_id, x.currency::text AS currency, x.open_orders, x.receivables
+              FROM ordermgmt.customer_exposure x) e
+      FULL JOIN (SELECT f.customer_id, f.currency, sum(f.open_orders) AS open_orders,
+                        sum(f.receivables) AS receivables
+                   FROM (SELECT x.customer_id, x.currency::text AS currency,
+                                ((l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty))
+                                  * l.unit_price * (1 + l.tax_rate) AS open_orders,
+                                0 AS receivables
+                           FROM lines l JOIN orders_seen x USING (order_id)
+                          WHERE x.status IN ('confirmed', 'processing', 'partially_shipped', 'shipped', 'delivered')
+                         UNION ALL
+                         SELECT i.customer_id, i.currency::text, 0, i.due FROM invoice_sums i) f
+                  GROUP BY f.customer_id, f.currency) r USING (customer_id, currency)
+     WHERE coalesce(e.open_orders, 0) <> coalesce(r.open_orders, 0)
+        OR coalesce(e.receivables, 0) <> coalesce(r.receivables, 0)) o(k, s) ON true
 UNION ALL
 -- ledger_totals: the postings up to ledger_rollup.upto_posting_id.
 -- Exact with writers running: rollup_ledger advances the horizon only
@@ -2277,6 +2374,7 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_interactions_inte
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.delivery_weeks', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_rollup', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_exposure', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purge_horizon', '');
 
 --------------------------------------------------------------------------
@@ -2319,6 +2417,7 @@ GRANT SELECT ON ordermgmt.customers, ordermgmt.products, ordermgmt.warehouses, o
                 ordermgmt.stock, ordermgmt.stock_moves, ordermgmt.reservations,
                 ordermgmt.shipments, ordermgmt.shipment_lines, ordermgmt.invoices, ordermgmt.invoice_lines,
                 ordermgmt.payments, ordermgmt.returns, ordermgmt.return_lines, ordermgmt.credit_applications,
+                ordermgmt.customer_exposure,
                 ordermgmt.accounts, ordermgmt.posting_accounts, ordermgmt.journal_entries, ordermgmt.postings,
                 ordermgmt.ledger_totals, ordermgmt.ledger_rollup,
                 ordermgmt.monitor_rules, ordermgmt.alerts, ordermgmt.deadlines,
@@ -2347,6 +2446,10 @@ GRANT EXECUTE ON FUNCTION
     ordermgmt.confirm_delivery(bigint, timestamptz),
     ordermgmt.invoice_order(bigint, int),
     ordermgmt.record_payment(bigint, numeric, text, text),
+    ordermgmt.create_orders(jsonb),
+    ordermgmt.ship_orders(jsonb),
+    ordermgmt.invoice_orders(bigint[], int),
+    ordermgmt.record_payments(jsonb),
     ordermgmt.return_items(bigint, jsonb, text),
     ordermgmt.record_feedback(bigint, int, text),
     ordermgmt.open_ticket(bigint, text, text),

@@ -6,7 +6,8 @@
  * left the warehouse and stayed with the customer, less what is already
  * billed.  Amounts are rounded to cents per line, so an invoice's postings
  * (receivable = revenue + tax) balance exactly.
- * Lock order: the order row, then its invoices.
+ * Lock order (exposure.c): the order row, then its invoices, then the
+ * customer row and its exposure row in the order's currency.
  */
 #include "domain/domain.h"
 
@@ -15,6 +16,16 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+
+/* An invoice's payment term, in days (invoice_order, invoice_orders). */
+void
+om_check_due_days(int32 due_days)
+{
+	if (due_days < 0 || due_days > 3650)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("due_days must be between 0 and 3650, got %d", due_days)));
+}
 
 /*
  * Invoice what an order shipped and has not billed yet, due in due_days;
@@ -26,10 +37,10 @@ om_invoice_order(int64 order_id, int32 due_days)
 	static OmPlan create_invoice = OM_PLAN(
 		"WITH b AS (SELECT l.line_no, "
 		"                  (l.shipped_qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty) AS q, "
-		"                  l.unit_price, p.tax_rate "
+		"                  l.unit_price, p.tax_rate, l.tax_rate AS line_tax_rate "
 		"             FROM ordermgmt.order_lines l JOIN ordermgmt.products p ON p.product_id = l.product_id "
 		"            WHERE l.order_id = $1), "
-		"c AS (SELECT line_no, q, unit_price, tax_rate, round(q * unit_price, 2) AS net, "
+		"c AS (SELECT line_no, q, unit_price, tax_rate, line_tax_rate, round(q * unit_price, 2) AS net, "
 		"             round(round(q * unit_price, 2) * tax_rate, 2) AS tax FROM b WHERE q > 0), "
 		"inv AS (INSERT INTO ordermgmt.invoices (order_id, customer_id, currency, due_at, net, tax, total) "
 		"        SELECT $1, $2, $3, now() + make_interval(days => $4), sum(net), sum(tax), sum(net) + sum(tax) "
@@ -39,7 +50,8 @@ om_invoice_order(int64 order_id, int32 due_days)
 		"       SELECT inv.invoice_id, $1, c.line_no, c.q, c.unit_price, c.tax_rate, c.net, c.tax FROM inv, c), "
 		"ol AS (UPDATE ordermgmt.order_lines l SET invoiced_qty = l.invoiced_qty + c.q FROM c "
 		"        WHERE l.order_id = $1 AND l.line_no = c.line_no AND EXISTS (SELECT 1 FROM inv)) "
-		"SELECT invoice_id, net, tax, total, due_at FROM inv",
+		"SELECT invoice_id, net, tax, total, due_at, "
+		"       (SELECT sum(q * unit_price * (1 + line_tax_rate)) FROM c) FROM inv",
 		INT8OID, INT8OID, TEXTOID, INT4OID);
 	/* Result columns of create_invoice. */
 	enum
@@ -48,7 +60,8 @@ om_invoice_order(int64 order_id, int32 due_days)
 		INVOICE_NET,
 		INVOICE_TAX,
 		INVOICE_TOTAL,
-		INVOICE_DUE_AT
+		INVOICE_DUE_AT,
+		INVOICE_BILLED_VALUE
 	};
 	int64		customer_id;
 	char	   *currency;
@@ -57,14 +70,13 @@ om_invoice_order(int64 order_id, int32 due_days)
 	Numeric		tax;
 	Numeric		total;
 	Datum		due_at;
+	Datum		billed;
+	Numeric		billed_value;
 	bool		isnull;
 	Datum		v[4];
 	OmOrder		order;
 
-	if (due_days < 0 || due_days > 3650)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("due_days must be between 0 and 3650, got %d", due_days)));
+	om_check_due_days(due_days);
 
 	SPI_connect();
 	om_load_order(order_id, &order);
@@ -87,6 +99,20 @@ om_invoice_order(int64 order_id, int32 due_days)
 	tax = DatumGetNumericCopy(om_getdatum(0, INVOICE_TAX, &isnull));
 	total = DatumGetNumericCopy(om_getdatum(0, INVOICE_TOTAL, &isnull));
 	due_at = om_getdatum(0, INVOICE_DUE_AT, &isnull);
+	billed = om_getdatum(0, INVOICE_BILLED_VALUE, &isnull);
+	if (isnull)
+		elog(ERROR, "ordermgmt: order " INT64_FORMAT " has lines without a recorded tax rate", order_id);
+	billed_value = DatumGetNumericCopy(billed);
+
+	/*
+	 * The exposure: what the lines will still bill falls by what is billed
+	 * now (an order out of the open statuses counts for nothing), the
+	 * receivables rise by the invoice.
+	 */
+	om_exposure_add(customer_id, currency,
+					om_status_open(order.status) ? om_numeric_sub(int64_to_numeric(0), billed_value)
+					: int64_to_numeric(0),
+					total);
 
 	{
 		const char *roles[3] = {"receivable", "revenue", "tax_payable"};
@@ -124,7 +150,8 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	};
 	static OmPlan lock_invoice = OM_PLAN(
 		"SELECT due, currency::text, "
-		"       (SELECT payment_id FROM ordermgmt.payments p WHERE p.invoice_id = i.invoice_id AND p.reference = $2) "
+		"       (SELECT payment_id FROM ordermgmt.payments p WHERE p.invoice_id = i.invoice_id AND p.reference = $2), "
+		"       customer_id "
 		"  FROM ordermgmt.invoices i WHERE invoice_id = $1 FOR NO KEY UPDATE",
 		INT8OID, TEXTOID);
 	/* Result columns of lock_invoice. */
@@ -132,7 +159,8 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	{
 		LOCK_INVOICE_DUE = 1,
 		LOCK_INVOICE_CURRENCY,
-		LOCK_INVOICE_PAYMENT_ID
+		LOCK_INVOICE_PAYMENT_ID,
+		LOCK_INVOICE_CUSTOMER_ID
 	};
 	static OmPlan insert_payment = OM_PLAN(
 		"WITH pay AS (INSERT INTO ordermgmt.payments (invoice_id, amount, method, reference, recorded_by) "
@@ -147,6 +175,7 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 		PAYMENT_INVOICE_PAID
 	};
 	int64		order_id;
+	int64		customer_id;
 	int64		payment_id;
 	Numeric		due;
 	char	   *currency;
@@ -178,6 +207,7 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	om_exec(&lock_invoice, v, nulls, false, 1);
 	due = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_DUE, &isnull));
 	currency = om_gettext(0, LOCK_INVOICE_CURRENCY);
+	customer_id = om_getint64(0, LOCK_INVOICE_CUSTOMER_ID);
 	payment_id = DatumGetInt64(om_getdatum(0, LOCK_INVOICE_PAYMENT_ID, &isnull));
 	if (!isnull)
 	{
@@ -201,6 +231,8 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	payment_id = om_getint64(0, PAYMENT_ID);
 	if (om_getbool(0, PAYMENT_INVOICE_PAID))
 		om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", invoice_id, "invoice paid");
+	/* The receivable falls by the payment (customer row, then exposure row). */
+	om_exposure_add(customer_id, currency, int64_to_numeric(0), om_numeric_sub(int64_to_numeric(0), amount));
 
 	{
 		const char *roles[2] = {"cash", "receivable"};

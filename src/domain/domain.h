@@ -90,6 +90,14 @@ extern void om_refuse_ledger_change(const char *relname);
 extern int64 om_post_entry(const char *memo, Jsonb *lines);
 extern int64 om_reverse_entry(int64 entry_id, const char *memo);
 
+/* exposure.c: each customer's open credit exposure, per currency */
+extern bool om_status_open(const char *status);
+extern void om_lock_customer(int64 customer_id);
+extern void om_exposure_add(int64 customer_id, const char *currency, Numeric open_orders,
+							Numeric receivables);
+extern void om_exposure_order_moved(int64 order_id, int64 customer_id, const char *currency, int sign);
+extern Numeric om_exposure_read(int64 customer_id, const char *currency);
+
 /* completion.c */
 extern void om_maybe_complete(int64 order_id);
 
@@ -115,9 +123,10 @@ typedef struct OmConfirmLine
 	int32		line_no;
 	int64		product_id;
 	Numeric		qty;
+	Numeric		open_qty;		/* still to bill: (qty - returned) - (invoiced - credited) */
 	Numeric		unit_price;
 	Numeric		list_price;
-	Numeric		tax_rate;
+	Numeric		tax_rate;		/* the line's (recorded as the order left draft) */
 	bool		active;
 	bool		reserved;		/* already holds its stock */
 	char	   *sku;
@@ -128,6 +137,8 @@ typedef struct OmCheckInput
 	int64		order_id;		/* 0 while the order is not stored yet */
 	int64		customer_id;
 	int64		warehouse_id;
+	const char *currency;
+	bool		counted;		/* already in the customer's exposure (open status) */
 	bool		approved;
 	bool		blocked;
 	bool		has_limit;
@@ -146,6 +157,7 @@ typedef struct OmCheckResult
 	StringInfoData credit;
 	OmStockNeed *needs;			/* per product, sorted, rows locked */
 	int			nneeds;
+	Numeric		order_value;	/* what the order adds to the exposure (exposure.c) */
 } OmCheckResult;
 
 extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);
@@ -159,6 +171,7 @@ extern int64 om_open_ticket(int64 order_id, const char *subject, const char *pri
 extern void om_resolve_ticket(int64 ticket_id, const char *resolution);
 
 /* billing.c: invoices and payments */
+extern void om_check_due_days(int32 due_days);
 extern int64 om_invoice_order(int64 order_id, int32 due_days);
 extern int64 om_record_payment(int64 invoice_id, Numeric amount, const char *method, const char *reference);
 
@@ -178,6 +191,13 @@ extern void om_purge_history(Interval *keep, int64 *events, int64 *alerts);
 
 /* ledger_rollup.c */
 extern int64 om_rollup_ledger(void);
+
+/* batch_locks.c: what a batch locks before its first item, in the global lock order */
+extern void om_lock_for_order_entry(const char **customers, int ncustomers,
+									const char **skus, const char **warehouses, int nlines);
+extern void om_lock_for_shipping(const int64 *order_ids, int n);
+extern void om_lock_for_invoicing(const int64 *order_ids, int n);
+extern void om_lock_for_payments(const int64 *invoice_ids, int n);
 
 /* config_rows.c: configuration rows kept through pg_restore */
 extern HeapTuple om_config_merge(TriggerData *trigdata);

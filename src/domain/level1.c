@@ -8,8 +8,10 @@
  * reserves every unreserved line (all or nothing) and confirms, or puts the
  * order on hold, reserves nothing and raises one alert per failed rule.
  *
- * Lock order, the same on every path: the order row, then (for a customer
- * with a credit limit) the customer row, then stock rows by product_id.
+ * Lock order, the same on every path (exposure.c): the order row, then the
+ * customer row (always: a confirmation adds the order to the customer's
+ * exposure), then stock rows by product_id, then the customer's exposure
+ * row in the order's currency.
  */
 #include "domain/domain.h"
 
@@ -27,59 +29,60 @@ price_deviates(OmConfirmLine *l, Numeric tolerance)
 }
 
 /*
- * Open exposure of the customer (open receivables, plus what its other open
- * orders will still bill) plus this order's value, against its credit
- * limit.  Updating the customer row first serializes the confirmations of
- * one customer.
+ * Lock the customer row before any stock row (step 2 of the lock order in
+ * exposure.c): a confirmation changes the customer's exposure.  When the
+ * credit check applies, a no-op UPDATE rather than a row lock: it also
+ * serializes the confirmations of one customer, and under REPEATABLE READ
+ * a second confirmation that waited here fails (40001) instead of judging
+ * the credit from its old snapshot.  Returns the credit limit to check the
+ * order against, or NULL when there is none to check.
  */
-static bool
-credit_exceeded(int64 customer_id, int64 order_id, Numeric order_value, StringInfo details)
+static Numeric
+lock_customer(int64 customer_id, bool check_credit)
 {
-	/*
-	 * A no-op UPDATE, not just a row lock: under REPEATABLE READ a second
-	 * confirmation that waited here must fail (40001) rather than add up
-	 * exposure from its old snapshot.
-	 */
-	static OmPlan lock_customer = OM_PLAN(
+	static OmPlan lock_for_credit = OM_PLAN(
 		"UPDATE ordermgmt.customers SET credit_limit = credit_limit WHERE customer_id = $1 "
 		"RETURNING credit_limit",
 		INT8OID);
-	/* Result column of lock_customer. */
+	/* Result column of lock_for_credit. */
 	enum
 	{
-		LOCK_CUSTOMER_CREDIT_LIMIT = 1
+		LOCK_FOR_CREDIT_LIMIT = 1
 	};
-	static OmPlan exposure = OM_PLAN(
-		"SELECT round(coalesce((SELECT sum(i.due) FROM ordermgmt.invoices i "
-		"                        WHERE i.customer_id = $1 AND i.due > 0), 0) "
-		"             + coalesce(sum(((l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty)) "
-		"                            * l.unit_price * (1 + p.tax_rate)), 0), 2) "
-		"  FROM ordermgmt.orders o "
-		"  JOIN ordermgmt.order_lines l ON l.order_id = o.order_id "
-		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
-		" WHERE o.customer_id = $1 AND o.order_id <> $2 "
-		"   AND o.status IN ('confirmed', 'processing', 'partially_shipped', 'shipped', 'delivered')",
-		INT8OID, INT8OID);
-	/* Result column of exposure. */
-	enum
-	{
-		EXPOSURE_OPEN_VALUE = 1
-	};
-	Datum		v[2];
+	Datum		v[1];
 	bool		isnull;
-	Numeric		limit;
+	Datum		limit;
+
+	if (!check_credit)
+	{
+		om_lock_customer(customer_id);
+		return NULL;
+	}
+	v[0] = Int64GetDatum(customer_id);
+	om_exec(&lock_for_credit, v, NULL, false, 1);
+	limit = om_getdatum(0, LOCK_FOR_CREDIT_LIMIT, &isnull);
+	return isnull ? NULL : DatumGetNumericCopy(limit);
+}
+
+/*
+ * The customer's exposure in the order's currency (open receivables, and
+ * what its open orders will still bill: one row of customer_exposure) plus
+ * this order's value, against its credit limit.  The limit applies to each
+ * currency on its own until there are exchange rates.  An order that is
+ * counted in the exposure already (confirmed again from an open status) is
+ * taken out of it first, so that it is counted once.
+ */
+static bool
+credit_exceeded(OmCheckInput *in, Numeric limit, Numeric order_value, StringInfo details)
+{
+	Numeric		exposure = om_exposure_read(in->customer_id, in->currency);
 	Numeric		open_value;
 	bool		exceeded;
 
-	v[0] = Int64GetDatum(customer_id);
-	v[1] = Int64GetDatum(order_id);
-	om_exec(&lock_customer, v, NULL, false, 1);
-	limit = DatumGetNumericCopy(om_getdatum(0, LOCK_CUSTOMER_CREDIT_LIMIT, &isnull));
-	if (isnull)
-		return false;
-	om_exec(&exposure, v, NULL, false, 1);
-	open_value = DatumGetNumericCopy(om_getdatum(0, EXPOSURE_OPEN_VALUE, &isnull));
-
+	if (in->counted)
+		exposure = om_numeric_sub(exposure, order_value);
+	open_value = om_money_round(exposure);
+	order_value = om_money_round(order_value);
 	exceeded = om_numeric_cmp(om_numeric_add(open_value, order_value), limit) > 0;
 	if (exceeded)
 		appendStringInfo(details,
@@ -99,16 +102,18 @@ compare_line_product(const void *a, const void *b)
 
 /*
  * Run every enabled level-1 check of an order, whether it is already
- * stored (in->order_id) or about to be (0).  Locks the customer row (when
- * it has a credit limit) and the stock rows of the unreserved lines, in
- * product order.  Returns true when all pass; res says what failed and
- * which stock the order needs.
+ * stored (in->order_id) or about to be (0).  Locks, in the order of
+ * exposure.c: the customer row, the stock rows of the unreserved lines in
+ * product order, then (for a credit check) the customer's exposure row in
+ * the order's currency.  Returns true when all pass; res says what failed
+ * and which stock the order needs.
  */
 bool
 om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 {
 	OmConfirmLine **sorted = palloc(in->nlines * sizeof(OmConfirmLine *));
 	Numeric		order_value = int64_to_numeric(0);
+	Numeric		limit;
 	int			i;
 
 	memset(res, 0, sizeof(*res));
@@ -120,9 +125,6 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 	initStringInfo(&res->credit);
 	res->needs = palloc(in->nlines * sizeof(OmStockNeed));
 
-	if (in->blocked && res->rules.customer_blocked)
-		appendStringInfoString(&res->failed, "L1_CUSTOMER_BLOCKED,");
-
 	for (i = 0; i < in->nlines; i++)
 		sorted[i] = &in->lines[i];
 	qsort(sorted, in->nlines, sizeof(OmConfirmLine *), compare_line_product);
@@ -133,8 +135,9 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 		OmConfirmLine *l = sorted[i];
 
 		CHECK_FOR_INTERRUPTS();
+		/* What the line adds to the exposure: the definition of exposure.c. */
 		order_value = om_numeric_add(order_value,
-									 om_numeric_mul(om_numeric_mul(l->qty, l->unit_price),
+									 om_numeric_mul(om_numeric_mul(l->open_qty, l->unit_price),
 													om_numeric_add(int64_to_numeric(1), l->tax_rate)));
 		if (!l->active && res->rules.product_inactive)
 			appendStringInfo(&res->inactive, "%s%s", res->inactive.len ? ", " : "", om_json_quote(l->sku));
@@ -154,14 +157,9 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 			res->nneeds++;
 		}
 	}
-	if (res->inactive.len)
-		appendStringInfoString(&res->failed, "L1_PRODUCT_INACTIVE,");
-	if (res->deviations.len)
-		appendStringInfoString(&res->failed, "L1_PRICE_DEVIATION,");
 
-	if (res->rules.credit_limit && in->has_limit && !in->approved &&
-		credit_exceeded(in->customer_id, in->order_id, om_money_round(order_value), &res->credit))
-		appendStringInfoString(&res->failed, "L1_CREDIT_LIMIT,");
+	limit = lock_customer(in->customer_id,
+						  res->rules.credit_limit && in->has_limit && !in->approved);
 
 	/* Stock: lock the rows in product order, then compare. */
 	if (res->nneeds > 0)
@@ -185,10 +183,25 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 								 om_numeric_out(need->qty), om_numeric_out(avail));
 			}
 		}
-		if (res->shortage.len)
-			appendStringInfoString(&res->failed, "L1_STOCK_SHORTAGE,");
 	}
 
+	res->order_value = order_value;
+
+	/* Credit, last: the exposure row comes after the stock rows. */
+	if (limit != NULL)
+		(void) credit_exceeded(in, limit, order_value, &res->credit);
+
+	/* The failed rules, comma-separated, always in this order. */
+	if (in->blocked && res->rules.customer_blocked)
+		appendStringInfoString(&res->failed, "L1_CUSTOMER_BLOCKED,");
+	if (res->inactive.len)
+		appendStringInfoString(&res->failed, "L1_PRODUCT_INACTIVE,");
+	if (res->deviations.len)
+		appendStringInfoString(&res->failed, "L1_PRICE_DEVIATION,");
+	if (res->credit.len)
+		appendStringInfoString(&res->failed, "L1_CREDIT_LIMIT,");
+	if (res->shortage.len)
+		appendStringInfoString(&res->failed, "L1_STOCK_SHORTAGE,");
 	if (res->failed.len > 0)
 		res->failed.data[--res->failed.len] = '\0';		/* drop the trailing comma */
 	return res->failed.len == 0;
@@ -252,7 +265,7 @@ om_confirm(int64 order_id, const char *approver)
 {
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT o.status::text, o.customer_id, o.warehouse_id, o.approved_by IS NOT NULL, "
-		"       c.blocked, c.credit_limit IS NOT NULL, c.code "
+		"       c.blocked, c.credit_limit IS NOT NULL, c.code, o.currency::text "
 		"  FROM ordermgmt.orders o JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
 		" WHERE o.order_id = $1 FOR NO KEY UPDATE OF o",
 		INT8OID);
@@ -265,14 +278,16 @@ om_confirm(int64 order_id, const char *approver)
 		LOCK_ORDER_APPROVED,
 		LOCK_ORDER_BLOCKED,
 		LOCK_ORDER_HAS_LIMIT,
-		LOCK_ORDER_CUSTOMER_CODE
+		LOCK_ORDER_CUSTOMER_CODE,
+		LOCK_ORDER_CURRENCY
 	};
 	static OmPlan record_approval = OM_PLAN(
 		"UPDATE ordermgmt.orders SET approved_by = $2, approved_at = now() WHERE order_id = $1",
 		INT8OID, TEXTOID);
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, l.qty, l.unit_price, p.list_price, p.active, "
-		"       r.order_id IS NOT NULL, p.sku, p.tax_rate "
+		"       r.order_id IS NOT NULL, p.sku, l.tax_rate, "
+		"       (l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty) "
 		"  FROM ordermgmt.order_lines l "
 		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
 		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
@@ -289,7 +304,8 @@ om_confirm(int64 order_id, const char *approver)
 		LINE_ACTIVE,
 		LINE_RESERVED,
 		LINE_SKU,
-		LINE_TAX_RATE
+		LINE_TAX_RATE,
+		LINE_OPEN_QTY
 	};
 	Datum		v[2];
 	char	   *status;
@@ -311,6 +327,8 @@ om_confirm(int64 order_id, const char *approver)
 	in.blocked = om_getbool(0, LOCK_ORDER_BLOCKED);
 	in.has_limit = om_getbool(0, LOCK_ORDER_HAS_LIMIT);
 	in.customer_code = om_gettext(0, LOCK_ORDER_CUSTOMER_CODE);
+	in.currency = om_gettext(0, LOCK_ORDER_CURRENCY);
+	in.counted = om_status_open(status);
 
 	om_require_transition(order_id, status, "confirmed", "confirm");
 
@@ -335,6 +353,7 @@ om_confirm(int64 order_id, const char *approver)
 	{
 		OmConfirmLine *l = &in.lines[i];
 		bool		isnull;
+		Datum		rate;
 
 		l->line_no = DatumGetInt32(om_getdatum(i, LINE_NO, &isnull));
 		l->product_id = om_getint64(i, LINE_PRODUCT_ID);
@@ -344,7 +363,12 @@ om_confirm(int64 order_id, const char *approver)
 		l->active = om_getbool(i, LINE_ACTIVE);
 		l->reserved = om_getbool(i, LINE_RESERVED);
 		l->sku = om_gettext(i, LINE_SKU);
-		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, LINE_TAX_RATE, &isnull));
+		l->open_qty = DatumGetNumericCopy(om_getdatum(i, LINE_OPEN_QTY, &isnull));
+		rate = om_getdatum(i, LINE_TAX_RATE, &isnull);
+		if (isnull)
+			elog(ERROR, "ordermgmt: line %d of order " INT64_FORMAT " has no recorded tax rate",
+				 l->line_no, order_id);
+		l->tax_rate = DatumGetNumericCopy(rate);
 	}
 
 	if (!om_level1_checks(&in, &res))

@@ -104,6 +104,26 @@ order_lines_net(int64 order_id)
 	return om_getdatum(0, LINES_NET_VALUE, &isnull);
 }
 
+/*
+ * Record each line's tax rate, the product's, as the order leaves draft:
+ * from then on the order's value (its credit exposure, exposure.c) no
+ * longer follows the product's rate.
+ */
+static void
+stamp_line_tax_rates(int64 order_id)
+{
+	static OmPlan stamp = OM_PLAN(
+		"UPDATE ordermgmt.order_lines l SET tax_rate = p.tax_rate "
+		"  FROM ordermgmt.products p WHERE l.order_id = $1 AND p.product_id = l.product_id",
+		INT8OID);
+	Datum		v[1];
+
+	v[0] = Int64GetDatum(order_id);
+	OM_API_BEGIN();
+	om_exec(&stamp, v, NULL, false, 0);
+	OM_API_END();
+}
+
 /* A client's hold or cancel reason is free text, bounded like the API's. */
 static void
 check_reasons(HeapTuple tuple, TupleDesc desc)
@@ -304,6 +324,8 @@ lifecycle_after(TriggerData *trigdata)
 	char	   *old_status = is_insert ? NULL : tuple_status(trigdata->tg_trigtuple, desc);
 	char	   *new_status = tuple_status(newtup, desc);
 	int64		order_id = tuple_int64(newtup, desc, "order_id");
+	int64		customer_id = tuple_int64(newtup, desc, "customer_id");
+	int			exposure_sign;
 	char	   *reason = NULL;
 	StringInfoData payload;
 	bool		via_pending;
@@ -325,7 +347,6 @@ lifecycle_after(TriggerData *trigdata)
 			/* A delivered order is counted against its new promise instead. */
 			if (tuple_has_value(newtup, desc, delivered_col))
 			{
-				int64		customer_id = tuple_int64(newtup, desc, "customer_id");
 				TimestampTz delivered_at = tuple_timestamptz(newtup, desc, delivered_col);
 
 				if (!old_isnull)
@@ -349,13 +370,13 @@ lifecycle_after(TriggerData *trigdata)
 	if (via_pending)
 		om_emit_event_pair(order_id, "order.created",
 						   psprintf("{\"status\": \"pending\", \"customer_id\": " INT64_FORMAT "}",
-									tuple_int64(newtup, desc, "customer_id")),
+									customer_id),
 						   "order.status_changed",
 						   psprintf("{\"from\": \"pending\", \"to\": %s}", om_json_quote(new_status)));
 	else if (is_insert)
 	{
 		appendStringInfo(&payload, "{\"status\": %s, \"customer_id\": " INT64_FORMAT "}",
-						 om_json_quote(new_status), tuple_int64(newtup, desc, "customer_id"));
+						 om_json_quote(new_status), customer_id);
 		om_emit_event("order.created", order_id, payload.data);
 	}
 	else
@@ -369,14 +390,28 @@ lifecycle_after(TriggerData *trigdata)
 	}
 
 	/* Side effects every path to the new status needs. */
+	if (old_status != NULL && strcmp(old_status, "draft") == 0)
+		stamp_line_tax_rates(order_id);
+	/*
+	 * Entering or leaving the open statuses moves the order's value in or
+	 * out of its customer's exposure.  An order inserted in an open status
+	 * has no lines yet: create_order adds it once they are stored.  The
+	 * customer row is locked before the stock rows a cancellation releases
+	 * (the lock order of exposure.c), the exposure row after them.
+	 */
+	exposure_sign = is_insert ? 0 : (int) om_status_open(new_status) - (int) om_status_open(old_status);
+	if (exposure_sign != 0 && strcmp(new_status, "cancelled") == 0)
+		om_lock_customer(customer_id);
 	if (strcmp(new_status, "cancelled") == 0)
 		om_release_reservations(order_id);
 	if (strcmp(new_status, "delivered") == 0 && !isnull &&
 		tuple_has_value(newtup, desc, delivered_col))
-		om_count_delivery(tuple_int64(newtup, desc, "customer_id"),
+		om_count_delivery(customer_id,
 						  tuple_timestamptz(newtup, desc, delivered_col),
 						  DatumGetTimestampTz(promised_at), 1);
 	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false, reason, via_pending);
+	if (exposure_sign != 0)
+		om_exposure_order_moved(order_id, customer_id, tuple_text(newtup, desc, "currency"), exposure_sign);
 }
 
 /*

@@ -360,18 +360,22 @@ om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject
 void
 om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n)
 {
+	/*
+	 * A probe per product of each table, the alert's included: a join to
+	 * products (or an EXISTS on alerts) lets the generic plan hash the whole
+	 * catalogue (or every open low-stock alert) on each call.
+	 */
 	static OmPlan changed_levels = OM_PLAN(
-		"SELECT x.stock_id, x.low, x.sku, x.available::text, x.reorder_point::text "
+		"SELECT s.stock_id, s.available < p.reorder_point, p.sku, s.available::text, p.reorder_point::text "
 		"  FROM unnest($2::bigint[]) AS u(p) "
-		" CROSS JOIN LATERAL ("
-		"        SELECT s.stock_id, p.sku, s.on_hand - s.reserved AS available, p.reorder_point, "
-		"               (s.on_hand - s.reserved) < p.reorder_point AS low, "
-		"               EXISTS (SELECT 1 FROM ordermgmt.alerts a WHERE a.rule_code = 'L2_LOW_STOCK' "
-		"                          AND a.subject_type = 'stock' AND a.subject_id = s.stock_id "
-		"                          AND a.status <> 'resolved') AS alerted "
-		"          FROM ordermgmt.stock s JOIN ordermgmt.products p ON p.product_id = s.product_id "
-		"         WHERE s.product_id = u.p AND s.warehouse_id = $1) x "
-		" WHERE x.low <> x.alerted",
+		" CROSS JOIN LATERAL (SELECT stock_id, on_hand - reserved AS available FROM ordermgmt.stock "
+		"                      WHERE product_id = u.p AND warehouse_id = $1 LIMIT 1) s "
+		" CROSS JOIN LATERAL (SELECT sku, reorder_point FROM ordermgmt.products "
+		"                      WHERE product_id = u.p LIMIT 1) p "
+		"  LEFT JOIN LATERAL (SELECT true AS alerted FROM ordermgmt.alerts a "
+		"                      WHERE a.rule_code = 'L2_LOW_STOCK' AND a.subject_type = 'stock' "
+		"                        AND a.subject_id = s.stock_id AND a.status <> 'resolved' LIMIT 1) a ON true "
+		" WHERE (s.available < p.reorder_point) <> (a.alerted IS NOT NULL)",
 		INT8OID, INT8ARRAYOID);
 	/* Result columns of changed_levels. */
 	enum

@@ -245,11 +245,13 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 	{
 		INSERT_ORDER_ID = 1
 	};
+	/* $5, the products' tax rates, is NULL for a draft: its lines record none yet. */
 	static OmPlan insert_lines = OM_PLAN(
-		"INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price) "
-		"SELECT $1, u.ord, u.p, u.q, u.price "
-		"  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[]) WITH ORDINALITY AS u(p, q, price, ord)",
-		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
+		"INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price, tax_rate) "
+		"SELECT $1, u.ord, u.p, u.q, u.price, u.rate "
+		"  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[]) WITH ORDINALITY "
+		"       AS u(p, q, price, rate, ord)",
+		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	OrderRequest req;
 	Datum		v[8];
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
@@ -260,6 +262,7 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 	char	   *currency;
 	volatile int64 order_id;
 	Datum	   *product_ids;
+	Datum	   *tax_rates;
 	Datum		qty_array;
 	Datum		price_array;
 	OmCheckInput in;
@@ -308,6 +311,7 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 	in.blocked = om_getbool(0, CONTEXT_BLOCKED);
 	in.has_limit = om_getbool(0, CONTEXT_HAS_LIMIT);
 	in.customer_code = customer;
+	in.currency = currency;
 
 	/* A repeated request returns the first order and writes nothing. */
 	if (req.external_ref)
@@ -325,6 +329,7 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 	v[0] = om_array(req.skus, req.nlines, TEXTOID);
 	om_exec(&lookup_products, v, NULL, true, 0);
 	product_ids = palloc(req.nlines * sizeof(Datum));
+	tax_rates = palloc(req.nlines * sizeof(Datum));
 	in.nlines = req.nlines;
 	in.lines = palloc(req.nlines * sizeof(OmConfirmLine));
 	for (i = 0; i < req.nlines; i++)
@@ -342,11 +347,13 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 		l->line_no = i + 1;
 		l->product_id = DatumGetInt64(product_ids[i]);
 		l->qty = DatumGetNumeric(req.qtys[i]);
+		l->open_qty = l->qty;
 		l->unit_price = DatumGetNumeric(req.prices[i]);
 		l->list_price = DatumGetNumericCopy(om_getdatum(i, PRODUCT_LIST_PRICE, &isnull));
 		l->sku = om_gettext(i, PRODUCT_SKU);
 		l->active = om_getbool(i, PRODUCT_ACTIVE);
 		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, PRODUCT_TAX_RATE, &isnull));
+		tax_rates[i] = NumericGetDatum(l->tax_rate);
 		l->reserved = false;
 	}
 
@@ -399,12 +406,24 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 	v[1] = om_array(product_ids, req.nlines, INT8OID);
 	v[2] = qty_array;
 	v[3] = price_array;
+	memset(nulls, ' ', sizeof(nulls));
+	if (req.submit)
+		v[4] = om_array(tax_rates, req.nlines, NUMERICOID);
+	else
+		nulls[4] = 'n';
 	OM_API_BEGIN();
-	om_exec(&insert_lines, v, NULL, false, 0);
+	om_exec(&insert_lines, v, nulls, false, 0);
 	OM_API_END();
 
 	if (passed)
+	{
 		om_reserve_checked(order_id, &in, &res);
+		/*
+		 * Inserted confirmed: its lines now count in the exposure, with the
+		 * value the checks summed from them (nothing is billed yet).
+		 */
+		om_exposure_add(customer_id, currency, res.order_value, int64_to_numeric(0));
+	}
 	else if (checked)
 		om_confirm(order_id, NULL);
 

@@ -59,7 +59,7 @@ om_lock_order(int64 order_id)
 
 /*
  * Lock an order row (FOR NO KEY UPDATE: the first lock of every path that
- * changes an order, see the lock order in stock.c) and load what the
+ * changes an order, see the lock order in exposure.c) and load what the
  * operations on it need, or raise OM005.
  */
 void
@@ -139,7 +139,10 @@ om_hold_order(int64 order_id, const char *reason)
 	SPI_finish();
 }
 
-/* cancel_order: until the first shipment; the trigger releases reservations. */
+/*
+ * cancel_order: until the first shipment; the trigger locks the customer
+ * row (an order leaving the open statuses), then releases reservations.
+ */
 void
 om_cancel_order(int64 order_id, const char *reason)
 {

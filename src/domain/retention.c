@@ -50,37 +50,47 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 		WINDOW_CUTOFF = 1,
 		WINDOW_RELAYED_UPTO
 	};
+	/*
+	 * Each batch goes on from the last id the one before deleted ($4): every
+	 * row up to that id was deleted or does not qualify, and starting over
+	 * from the first id would step again over the entries of every row
+	 * deleted so far in this transaction (quadratic in a large purge).
+	 */
 	static OmPlan purge_events = OM_PLAN(
-		"DELETE FROM ordermgmt.events WHERE event_id IN ("
+		"WITH gone AS (DELETE FROM ordermgmt.events WHERE event_id IN ("
 		"  SELECT event_id FROM ordermgmt.events "
-		"   WHERE event_id <= $2 AND occurred_at < $1 ORDER BY event_id LIMIT $3)",
-		TIMESTAMPTZOID, INT8OID, INT4OID);
+		"   WHERE event_id > $4 AND event_id <= $2 AND occurred_at < $1 ORDER BY event_id LIMIT $3) "
+		"  RETURNING event_id) "
+		"SELECT count(*)::int4, coalesce(max(event_id), $4) FROM gone",
+		TIMESTAMPTZOID, INT8OID, INT4OID, INT8OID);
+	/* The same, in alert id order, which an index scan reads once in all. */
 	static OmPlan purge_alerts = OM_PLAN(
 		"WITH gone AS (DELETE FROM ordermgmt.alerts WHERE alert_id IN ("
 		"  SELECT alert_id FROM ordermgmt.alerts "
-		"   WHERE status = 'resolved' AND resolved_at < $1 LIMIT $2) RETURNING alert_id) "
-		"SELECT count(*)::int4, max(alert_id) FROM gone",
-		TIMESTAMPTZOID, INT4OID);
-	/* Result columns of purge_alerts. */
+		"   WHERE alert_id > $3 AND status = 'resolved' AND resolved_at < $1 ORDER BY alert_id LIMIT $2) "
+		"  RETURNING alert_id) "
+		"SELECT count(*)::int4, coalesce(max(alert_id), $3) FROM gone",
+		TIMESTAMPTZOID, INT4OID, INT8OID);
+	/* Result columns of purge_events and purge_alerts. */
 	enum
 	{
-		PURGE_ALERTS_COUNT = 1,
-		PURGE_ALERTS_MAX_ID
+		PURGED_ROWS = 1,
+		PURGED_UPTO_ID
 	};
 	/* Only ever moves forward: a narrower purge after a wider one keeps it. */
 	static OmPlan record_horizon = OM_PLAN(
 		"INSERT INTO ordermgmt.purge_horizon AS h (singleton, events_before, alerts_upto, purged_at) "
-		"VALUES (true, CASE WHEN $3 THEN $1 ELSE '-infinity' END, coalesce($2, 0), now()) "
+		"VALUES (true, CASE WHEN $3 THEN $1 ELSE '-infinity' END, $2, now()) "
 		"ON CONFLICT (singleton) DO UPDATE "
 		"   SET events_before = greatest(h.events_before, excluded.events_before), "
 		"       alerts_upto = greatest(h.alerts_upto, excluded.alerts_upto), "
 		"       purged_at = excluded.purged_at",
 		TIMESTAMPTZOID, INT8OID, BOOLOID);
-	Datum		v[3];
-	char		nulls[3] = {' ', ' ', ' '};
+	Datum		v[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
 	Datum		cutoff_time;
 	int64		upto;
-	int64		alerts_upto = 0;
+	int64		after;
 	bool		isnull;
 	int			n;
 
@@ -108,38 +118,40 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 			upto = DatumGetInt64(relayed);
 	}
 
+	after = 0;
 	do
 	{
 		CHECK_FOR_INTERRUPTS();
 		v[0] = cutoff_time;
 		v[1] = Int64GetDatum(upto);
 		v[2] = Int32GetDatum(PURGE_BATCH);
-		n = om_exec(&purge_events, v, NULL, false, 0);
+		v[3] = Int64GetDatum(after);
+		om_exec(&purge_events, v, NULL, false, 1);
+		n = DatumGetInt32(om_getdatum(0, PURGED_ROWS, &isnull));
+		after = om_getint64(0, PURGED_UPTO_ID);
 		*events += n;
 	} while (n == PURGE_BATCH);
 
+	after = 0;
 	do
 	{
 		CHECK_FOR_INTERRUPTS();
 		v[0] = cutoff_time;
 		v[1] = Int32GetDatum(PURGE_BATCH);
+		v[2] = Int64GetDatum(after);
 		om_exec(&purge_alerts, v, NULL, false, 1);
-		n = DatumGetInt32(om_getdatum(0, PURGE_ALERTS_COUNT, &isnull));
-		if (n > 0)
-			alerts_upto = Max(alerts_upto, om_getint64(0, PURGE_ALERTS_MAX_ID));
+		n = DatumGetInt32(om_getdatum(0, PURGED_ROWS, &isnull));
+		after = om_getint64(0, PURGED_UPTO_ID);
 		*alerts += n;
 	} while (n == PURGE_BATCH);
 
+	/* The alerts go in id order: after is the highest id deleted (0: none). */
 	if (*events > 0 || *alerts > 0)
 	{
-		char		hnulls[3] = {' ', ' ', ' '};
-
 		v[0] = cutoff_time;
-		v[1] = Int64GetDatum(alerts_upto);
-		if (*alerts == 0)
-			hnulls[1] = 'n';
+		v[1] = Int64GetDatum(after);
 		v[2] = BoolGetDatum(*events > 0);
-		om_exec(&record_horizon, v, hnulls, false, 0);
+		om_exec(&record_horizon, v, NULL, false, 0);
 	}
 	SPI_finish();
 }

@@ -8,7 +8,9 @@
  * that had been invoiced are credited: sales returns and tax payable are
  * debited, receivable credited, and the credit lowers the order's open
  * invoices (oldest first); what exceeds them stays with the customer.
- * Lock order: the order row, then stock rows by product_id, then invoices.
+ * Lock order (exposure.c): the order row, its open invoices by id, the
+ * customer row, stock rows by product_id, then the customer's exposure row
+ * in the order's currency.
  */
 #include "domain/domain.h"
 
@@ -38,6 +40,11 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		LINE_SKU,
 		LINE_RETURNABLE
 	};
+	/* The open invoices the credit note may lower, before the customer row. */
+	static OmPlan lock_invoices = OM_PLAN(
+		"SELECT 1 FROM ordermgmt.invoices WHERE order_id = $1 AND due > 0 "
+		" ORDER BY invoice_id FOR NO KEY UPDATE",
+		INT8OID);
 	static OmPlan insert_return = OM_PLAN(
 		"INSERT INTO ordermgmt.returns (order_id, reason, recorded_by) VALUES ($1, $2, $3) "
 		"RETURNING return_id",
@@ -61,7 +68,7 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		"WITH u AS (SELECT * FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS u(l, p, q)), "
 		"v AS (SELECT u.l, u.p, u.q, "
 		"             greatest(0, (ol.invoiced_qty - ol.credited_qty) - (ol.shipped_qty - ol.returned_qty - u.q)) AS c, "
-		"             ol.unit_price, pr.tax_rate, sc.cost "
+		"             ol.unit_price, pr.tax_rate, ol.tax_rate AS line_tax_rate, sc.cost "
 		"        FROM u JOIN ordermgmt.order_lines ol ON ol.order_id = $2 AND ol.line_no = u.l "
 		"        JOIN ordermgmt.products pr ON pr.product_id = u.p "
 		"        LEFT JOIN (SELECT sl.line_no, round(sum(sl.qty * sl.unit_cost) / sum(sl.qty), 4) AS cost "
@@ -83,14 +90,16 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		"        WHERE s.product_id = a.p AND s.warehouse_id = $6) "
 		"SELECT coalesce(sum(round(v.q * v.cost, 2)), 0), "
 		"       coalesce(sum(round(v.c * v.unit_price, 2)), 0), "
-		"       coalesce(sum(round(round(v.c * v.unit_price, 2) * v.tax_rate, 2)), 0) FROM v",
+		"       coalesce(sum(round(round(v.c * v.unit_price, 2) * v.tax_rate, 2)), 0), "
+		"       coalesce(sum((v.c - v.q) * v.unit_price * (1 + v.line_tax_rate)), 0) FROM v",
 		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID, TEXTOID);
 	/* Result columns of record_lines. */
 	enum
 	{
 		RECORD_LINES_COST = 1,
 		RECORD_LINES_CREDIT_NET,
-		RECORD_LINES_CREDIT_TAX
+		RECORD_LINES_CREDIT_TAX,
+		RECORD_LINES_OPEN_VALUE
 	};
 	static OmPlan set_credit = OM_PLAN(
 		"UPDATE ordermgmt.returns SET credit_net = $2, credit_tax = $3 WHERE return_id = $1",
@@ -103,18 +112,20 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		"                 (ORDER BY invoice_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS amount "
 		"            FROM open), "
 		"upd AS (UPDATE ordermgmt.invoices i SET credited = i.credited + a.amount FROM alloc a "
-		"         WHERE i.invoice_id = a.invoice_id AND a.amount > 0 RETURNING i.invoice_id, i.due), "
+		"         WHERE i.invoice_id = a.invoice_id AND a.amount > 0 RETURNING i.invoice_id, i.due, a.amount), "
 		"ins AS (INSERT INTO ordermgmt.credit_applications (return_id, invoice_id, amount) "
 		"        SELECT $1, invoice_id, amount FROM alloc WHERE amount > 0 "
 		"        UNION ALL "
 		"        SELECT $1, NULL, $3 - coalesce((SELECT sum(amount) FROM alloc), 0) "
 		"         WHERE $3 - coalesce((SELECT sum(amount) FROM alloc), 0) > 0) "
-		"SELECT invoice_id FROM upd WHERE due = 0",
+		"SELECT invoice_id, due = 0, amount FROM upd",
 		INT8OID, INT8OID, NUMERICOID);
-	/* Result column of apply_credit. */
+	/* Result columns of apply_credit: one row per invoice credited. */
 	enum
 	{
-		APPLY_CREDIT_SETTLED_INVOICE_ID = 1
+		APPLY_CREDIT_INVOICE_ID = 1,
+		APPLY_CREDIT_SETTLED,
+		APPLY_CREDIT_AMOUNT
 	};
 	int64		warehouse_id;
 	char	   *currency;
@@ -141,6 +152,9 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	OmOrder		order;
 	int			n;
 	int64	   *settled;
+	int			nsettled;
+	Numeric		open_value;
+	Numeric		applied = int64_to_numeric(0);
 
 	SPI_connect();
 	v[0] = Int64GetDatum(order_id);
@@ -166,7 +180,14 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	nret = om_collect_takes(nlines, line_nos, product_ids, take, &r_lines, &r_products, &r_qtys,
 						   &needs, &nneeds);
 
-	/* Stock rows in product order before the CTE changes them. */
+	/*
+	 * The rows this return changes, in the lock order of exposure.c: the
+	 * order's open invoices (the order row is locked), the customer row,
+	 * then the stock rows in product order before the CTE changes them.
+	 */
+	v[0] = Int64GetDatum(order_id);
+	om_exec(&lock_invoices, v, NULL, false, 0);
+	om_lock_customer(order.customer_id);
 	qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
 	om_lock_stock(warehouse_id, needs, nneeds);
 
@@ -190,6 +211,12 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	credit_net = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_CREDIT_NET, &isnull));
 	credit_tax = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_CREDIT_TAX, &isnull));
 	credit_total = om_numeric_add(credit_net, credit_tax);
+	/*
+	 * What the lines will still bill falls by the returned units that were
+	 * not invoiced (the invoiced ones are credited): (credited - returned)
+	 * units at the line's value.
+	 */
+	open_value = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_OPEN_VALUE, &isnull));
 
 	{
 		const char *roles[5] = {"inventory", "cogs", "sales_returns", "tax_payable", "receivable"};
@@ -213,11 +240,26 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		v[2] = NumericGetDatum(credit_total);
 		n = om_exec(&apply_credit, v, NULL, false, 0);
 		settled = palloc(Max(n, 1) * sizeof(int64));
+		nsettled = 0;
 		for (i = 0; i < n; i++)
-			settled[i] = om_getint64(i, APPLY_CREDIT_SETTLED_INVOICE_ID);
-		for (i = 0; i < n; i++)
+		{
+			applied = om_numeric_add(applied,
+									 DatumGetNumeric(om_getdatum(i, APPLY_CREDIT_AMOUNT, &isnull)));
+			if (om_getbool(i, APPLY_CREDIT_SETTLED))
+				settled[nsettled++] = om_getint64(i, APPLY_CREDIT_INVOICE_ID);
+		}
+		for (i = 0; i < nsettled; i++)
 			om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", settled[i], "invoice settled by credit");
 	}
+
+	/*
+	 * The exposure: the lines' change of value while the order is open, and
+	 * the credit applied to invoices (credit left to the customer lowers no
+	 * receivable).
+	 */
+	om_exposure_add(order.customer_id, currency,
+					om_status_open(order.status) ? open_value : int64_to_numeric(0),
+					om_numeric_sub(int64_to_numeric(0), applied));
 
 	om_emit_event("return.created", order_id,
 				  psprintf("{\"return_id\": " INT64_FORMAT ", \"credit\": %s}", return_id,

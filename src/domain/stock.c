@@ -7,6 +7,8 @@
  * it needs with one SELECT ... ORDER BY product_id, warehouse_id FOR NO KEY
  * UPDATE, so two transactions always meet their rows in the same order and
  * cannot deadlock; the CHECK constraint is the last line of defence.
+ * In the global lock order (exposure.c) stock rows come after the document
+ * rows and the customer row, before the customer's exposure row.
  */
 #include "domain/domain.h"
 

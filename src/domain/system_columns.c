@@ -9,7 +9,9 @@
  * may therefore not set them: an inserted row must carry their initial
  * value, an updated row must leave them as they are.  The lifecycle
  * triggers then stamp them as the rules say (status_changed_at,
- * confirmed_at, ordered_net, delivered_at).  Refused writes raise OM001.
+ * confirmed_at, ordered_net, delivered_at, the lines' tax_rate).  Refused
+ * writes raise OM001.  The line counters and tax rate are also what a
+ * customer's credit exposure is kept from (exposure.c).
  *
  * This list is the one place that names them; docs/security.md repeats it.
  */
@@ -48,6 +50,7 @@ static const OmSystemColumn system_columns[] = {
 	{"order_lines", "returned_qty", OM_INITIAL_ZERO, "ordermgmt.return_items()"},
 	{"order_lines", "invoiced_qty", OM_INITIAL_ZERO, "ordermgmt.invoice_order()"},
 	{"order_lines", "credited_qty", OM_INITIAL_ZERO, "ordermgmt.return_items(), as it credits an invoice"},
+	{"order_lines", "tax_rate", OM_INITIAL_NULL, "the lifecycle trigger, from the product, as the order leaves draft"},
 };
 
 static bool

@@ -12,7 +12,6 @@
 
 #include "alert_payload.h"
 
-#include "commands/async.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 
@@ -38,10 +37,10 @@ om_alert_announce(int64 alert_id, const char *rule_code, int level, const char *
 				  order_id, event.data);
 
 	if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
-		Async_Notify("ordermgmt_alerts",
-					 psprintf(OM_ALERT_PAYLOAD_FORMAT, psprintf(INT64_FORMAT, alert_id),
-							  om_json_quote(rule_code), psprintf("%d", level), om_json_quote(severity),
-							  order_buf, om_json_quote(state)));
+		om_notify("ordermgmt_alerts",
+				  psprintf(OM_ALERT_PAYLOAD_FORMAT, psprintf(INT64_FORMAT, alert_id),
+						   om_json_quote(rule_code), psprintf("%d", level), om_json_quote(severity),
+						   order_buf, om_json_quote(state)));
 }
 
 /*

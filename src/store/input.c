@@ -198,6 +198,20 @@ om_numeric_cmp(Numeric a, Numeric b)
 	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(a), NumericGetDatum(b)));
 }
 
+/* n as a bigint, if it is a whole number within bigint's range. */
+bool
+om_numeric_int64(Numeric n, int64 *out)
+{
+	if (numeric_is_nan(n) || numeric_is_inf(n) ||
+		om_numeric_cmp(n, int64_to_numeric(PG_INT64_MIN)) < 0 ||
+		om_numeric_cmp(n, int64_to_numeric(PG_INT64_MAX)) > 0 ||
+		om_numeric_cmp(n, DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(n),
+															  Int32GetDatum(0)))) != 0)
+		return false;
+	*out = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(n)));
+	return true;
+}
+
 /* An amount rounded to cents, as the ledger stores it. */
 Numeric
 om_money_round(Numeric n)

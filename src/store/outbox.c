@@ -111,6 +111,58 @@ take_writer_lock(void)
 	writer_lock_subid = GetCurrentSubTransactionId();
 }
 
+/*
+ * A NOTIFY queued in a subtransaction stays in that subtransaction's memory
+ * until the top-level commit: at least one 8 kB block for each.  A batch
+ * (api/batch.c) runs every item in a subtransaction of its own, so there
+ * it holds an item's notifications back in memory of its own and queues
+ * them when the item's subtransaction has ended well (om_notify_release):
+ * the same notifications, in the same order, delivered at the same commit,
+ * in the memory of the transaction that sends them.
+ */
+static MemoryContext held_cxt = NULL;	/* non-NULL while holding */
+static List *held_notifies = NIL;		/* channel, payload, channel, ... */
+
+/* Queue a NOTIFY now, or hold it back for the running batch item. */
+void
+om_notify(const char *channel, const char *payload)
+{
+	MemoryContext old;
+
+	if (held_cxt == NULL)
+	{
+		Async_Notify(channel, payload);
+		return;
+	}
+	old = MemoryContextSwitchTo(held_cxt);
+	held_notifies = lappend(held_notifies, pstrdup(channel));
+	held_notifies = lappend(held_notifies, pstrdup(payload));
+	MemoryContextSwitchTo(old);
+}
+
+/* From now on hold notifications back, in cxt, which lives past the item. */
+void
+om_notify_hold(MemoryContext cxt)
+{
+	held_cxt = cxt;
+	held_notifies = NIL;
+}
+
+/* Stop holding; queue what was held (the item's subtransaction ended well) or drop it. */
+void
+om_notify_release(bool send)
+{
+	List	   *held = held_notifies;
+	int			i;
+
+	held_cxt = NULL;
+	held_notifies = NIL;
+	if (!send)
+		return;
+	for (i = 0; i + 1 < list_length(held); i += 2)
+		Async_Notify(list_nth(held, i), list_nth(held, i + 1));
+}
+
 /* s as a JSON string literal (with quotes), palloc'd. */
 const char *
 om_json_quote(const char *s)
@@ -205,7 +257,7 @@ om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *pa
 		}
 	}
 	appendStringInfoChar(&msg, '}');
-	Async_Notify("ordermgmt_events", msg.data);
+	om_notify("ordermgmt_events", msg.data);
 }
 
 /*

@@ -69,6 +69,7 @@ extern char *om_jsonb_string(JsonbValue *v, const char *what);
 extern bool om_jsonb_bool(JsonbValue *v, const char *what);
 extern Numeric om_jsonb_numeric(JsonbValue *v, const char *what);
 extern bool om_numeric_positive(Numeric n);
+extern bool om_numeric_int64(Numeric n, int64 *out);
 extern int	om_numeric_cmp(Numeric a, Numeric b);
 extern Numeric om_money_round(Numeric n);
 extern char *om_numeric_out(Numeric n);
@@ -88,6 +89,9 @@ extern void om_events_since(int64 after_id, int32 max_rows, ReturnSetInfo *rsinf
 extern void om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *payload_text);
 extern int64 om_events_settled_upto(void);
 extern const char *om_json_quote(const char *s);
+extern void om_notify(const char *channel, const char *payload);
+extern void om_notify_hold(MemoryContext cxt);
+extern void om_notify_release(bool send);
 
 /* alerts.c: alert rows and their announcements */
 extern bool om_raise_alert(const char *rule_code, const char *subject_type, int64 subject_id,

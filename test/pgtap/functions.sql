@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(225);
+SELECT plan(253);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -14,6 +14,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     'hold_order', 'cancel_order', 'start_processing', 'ship_order', 'confirm_delivery',
     'invoice_order', 'record_payment', 'return_items', 'record_feedback',
     'open_ticket', 'resolve_ticket',
+    -- batch entry points
+    'create_orders', 'ship_orders', 'invoice_orders', 'record_payments',
     -- ledger, monitoring, events, housekeeping
     'post_entry', 'reverse_entry', 'rollup_ledger', 'monitor_tick',
     'acknowledge_alert', 'resolve_alert', 'events_since', 'purge_history',
@@ -74,6 +76,12 @@ INSERT INTO fn VALUES
     ('open_ticket',       '{bigint,text,text}', 'order_id bigint, subject text, priority text DEFAULT ''normal''::text',
      'bigint', 'c', 'volatile', true),
     ('resolve_ticket',    '{bigint,text}', 'ticket_id bigint, resolution text', 'void', 'c', 'volatile', true),
+    -- batch entry points: C, SECURITY DEFINER, one row per item (see below)
+    ('create_orders',     '{jsonb}', 'orders jsonb', 'setof record', 'c', 'volatile', true),
+    ('ship_orders',       '{jsonb}', 'shipments jsonb', 'setof record', 'c', 'volatile', true),
+    ('invoice_orders',    '{bigint[],integer}', 'order_ids bigint[], due_days integer DEFAULT 30',
+     'setof record', 'c', 'volatile', true),
+    ('record_payments',   '{jsonb}', 'payments jsonb', 'setof record', 'c', 'volatile', true),
     -- ledger, monitoring, events, housekeeping: C, SECURITY DEFINER
     ('post_entry',        '{text,jsonb}', 'memo text, lines jsonb', 'bigint', 'c', 'volatile', true),
     ('reverse_entry',     '{bigint,text}', 'entry_id bigint, memo text DEFAULT NULL::text', 'bigint', 'c', 'volatile', true),
@@ -121,6 +129,17 @@ SELECT CASE WHEN definer
             ELSE isnt_definer('ordermgmt', name, args, format('%s is SECURITY INVOKER', name))
        END
   FROM fn ORDER BY name;
+
+-- The batch functions' rows, as the contract names them
+SELECT is(pg_catalog.pg_get_function_result(format('ordermgmt.%s', f)::regprocedure), r,
+          format('%s returns %s', f, r))
+  FROM (VALUES (1, 'create_orders(jsonb)', 'TABLE(ord integer, order_id bigint, sqlstate text, message text)'),
+               (2, 'ship_orders(jsonb)', 'TABLE(ord integer, shipment_id bigint, sqlstate text, message text)'),
+               (3, 'invoice_orders(bigint[],integer)',
+                'TABLE(ord integer, invoice_id bigint, sqlstate text, message text)'),
+               (4, 'record_payments(jsonb)', 'TABLE(ord integer, payment_id bigint, sqlstate text, message text)'))
+       AS b(n, f, r)
+ ORDER BY n;
 
 -- The contract's approve_order takes a note and records session_user as the
 -- approver; the installed one takes the approver's name from the caller.

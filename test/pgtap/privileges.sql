@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(809);
+SELECT plan(844);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -143,6 +143,7 @@ INSERT INTO relation_access VALUES
     ('returns',                   '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('return_lines',              '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('credit_applications',       '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('customer_exposure',         '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('journal_entries',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('postings',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('ledger_totals',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
@@ -275,6 +276,10 @@ INSERT INTO function_access VALUES
     ('record_feedback',       '',    '',     '',      'X', 'X',  'X',  ''),
     ('open_ticket',           '',    '',     '',      'X', 'X',  'X',  ''),
     ('resolve_ticket',        '',    '',     '',      'X', 'X',  'X',  ''),
+    ('create_orders',         '',    '',     '',      'X', 'X',  'X',  ''),
+    ('ship_orders',           '',    '',     '',      'X', 'X',  'X',  ''),
+    ('invoice_orders',        '',    '',     '',      'X', 'X',  'X',  ''),
+    ('record_payments',       '',    '',     '',      'X', 'X',  'X',  ''),
     ('monitor_tick',          '',    '',     '',      'X', 'X',  'X',  ''),
     ('events_since',          '',    '',     '',      'X', 'X',  'X',  ''),
     -- alerts: service and approver (the app through service)
@@ -377,7 +382,8 @@ INSERT INTO direct_grants VALUES
                                                     customer_interactions, orders, order_lines, order_status_history,
                                                     stock, stock_moves, reservations, shipments, shipment_lines,
                                                     invoices, invoice_lines, payments, returns, return_lines,
-                                                    credit_applications, journal_entries, postings, ledger_totals,
+                                                    credit_applications, customer_exposure, journal_entries,
+                                                    postings, ledger_totals,
                                                     ledger_rollup, alerts, deadlines, feedback, tickets,
                                                     delivery_weeks, events, relay_state, purge_horizon,
                                                     v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -395,6 +401,8 @@ INSERT INTO direct_grants VALUES
                                                     "confirm_delivery(bigint, timestamp with time zone)",
                                                     "invoice_order(bigint, integer)",
                                                     "record_payment(bigint, numeric, text, text)",
+                                                    "create_orders(jsonb)", "ship_orders(jsonb)",
+                                                    "invoice_orders(bigint[], integer)", "record_payments(jsonb)",
                                                     "return_items(bigint, jsonb, text)",
                                                     "record_feedback(bigint, integer, text)",
                                                     "open_ticket(bigint, text, text)", "resolve_ticket(bigint, text)",
@@ -486,7 +494,7 @@ SELECT is_empty($$
                          'events', 'relay_state', 'purge_horizon', 'alerts', 'deadlines', 'order_status_history',
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
-                         'delivery_weeks')
+                         'delivery_weeks', 'customer_exposure')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 

@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(268);
+SELECT plan(287);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -25,6 +25,8 @@ SELECT tables_are('ordermgmt', ARRAY[
     -- fulfilment and billing documents
     'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
     'returns', 'return_lines', 'credit_applications',
+    -- each customer's credit exposure, kept per currency
+    'customer_exposure',
     -- ledger
     'accounts', 'posting_accounts', 'journal_entries', 'postings',
     'ledger_totals', 'ledger_rollup',
@@ -85,6 +87,7 @@ INSERT INTO contract_columns VALUES
     ('order_lines',     'product_id',      'bigint',                   false),
     ('order_lines',     'qty',             'numeric(18,4)',            false),
     ('order_lines',     'unit_price',      'numeric(18,4)',            false),
+    ('order_lines',     'tax_rate',        'numeric(7,6)',             true),   -- NULL while a draft
     ('stock',           'product_id',      'bigint',                   false),
     ('stock',           'warehouse_id',    'bigint',                   false),
     ('stock',           'on_hand',         'numeric(18,4)',            false),
@@ -101,6 +104,10 @@ INSERT INTO contract_columns VALUES
     ('invoices',        'order_id',        'bigint',                   false),
     ('invoices',        'total',           'numeric(18,2)',            false),
     ('invoices',        'due_at',          'timestamp with time zone', false),
+    ('customer_exposure', 'customer_id',   'bigint',                   false),
+    ('customer_exposure', 'currency',      'character(3)',             false),
+    ('customer_exposure', 'open_orders',   'numeric',                  false),  -- unrounded
+    ('customer_exposure', 'receivables',   'numeric',                  false),
     ('payments',        'payment_id',      'bigint',                   false),
     ('payments',        'invoice_id',      'bigint',                   false),
     ('payments',        'amount',          'numeric(18,2)',            false),
@@ -149,6 +156,10 @@ SELECT col_default_is('ordermgmt', 'customers', 'blocked', 'false'::text, 'custo
 SELECT col_default_is('ordermgmt', 'products', 'tax_rate', '0'::text, 'products.tax_rate defaults to 0');
 SELECT col_default_is('ordermgmt', 'products', 'reorder_point', '0'::text, 'products.reorder_point defaults to 0');
 SELECT col_default_is('ordermgmt', 'products', 'active', 'true'::text, 'products.active defaults to true');
+SELECT col_default_is('ordermgmt', 'customer_exposure', 'open_orders', '0'::text,
+                      'customer_exposure.open_orders defaults to 0');
+SELECT col_default_is('ordermgmt', 'customer_exposure', 'receivables', '0'::text,
+                      'customer_exposure.receivables defaults to 0');
 
 -- Quantities and money use exact types: no floating point anywhere
 SELECT is_empty($$
@@ -180,6 +191,8 @@ SELECT col_is_pk('ordermgmt', 'postings', ARRAY['posting_id']::name[], 'postings
 SELECT col_is_pk('ordermgmt', 'monitor_rules', ARRAY['rule_code']::name[], 'monitor_rules: primary key rule_code');
 SELECT col_is_pk('ordermgmt', 'alerts', ARRAY['alert_id']::name[], 'alerts: primary key alert_id');
 SELECT col_is_pk('ordermgmt', 'events', ARRAY['event_id']::name[], 'events: primary key event_id');
+SELECT col_is_pk('ordermgmt', 'customer_exposure', ARRAY['customer_id', 'currency']::name[],
+                 'customer_exposure: one row per (customer_id, currency)');
 
 SELECT col_is_unique('ordermgmt', 'customers', ARRAY['code']::name[], 'customers.code is unique');
 SELECT col_is_unique('ordermgmt', 'products', ARRAY['sku']::name[], 'products.sku is unique');
@@ -208,6 +221,8 @@ SELECT fk_ok('ordermgmt', 'postings', ARRAY['account_id']::name[], 'ordermgmt', 
              'postings.account_id references accounts');
 SELECT fk_ok('ordermgmt', 'alerts', ARRAY['rule_code']::name[], 'ordermgmt', 'monitor_rules', ARRAY['rule_code']::name[],
              'alerts.rule_code references monitor_rules');
+SELECT fk_ok('ordermgmt', 'customer_exposure', ARRAY['customer_id']::name[], 'ordermgmt', 'customers',
+             ARRAY['customer_id']::name[], 'customer_exposure.customer_id references customers');
 
 -- 0 <= reserved <= on_hand is a constraint of the stock row itself (the
 -- columns in the order the constraint names them)

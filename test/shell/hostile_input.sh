@@ -16,7 +16,10 @@
 #       manual entries to cash and receivables) and the workload's own;
 #   (d) every function succeeded at least once and, if it takes arguments,
 #       refused a call at least once (an argument PostgreSQL itself refuses
-#       does not count: the function never ran).
+#       does not count: the function never ran);
+#   (e) every batch function (create_orders, ship_orders, invoice_orders,
+#       record_payments) had items that went through and items that were
+#       refused; each item's SQLSTATE is checked as a call's is in (b).
 # The generators (test/shell/hostile_input.sql) cover every function the two
 # roles may execute: a function without one fails the test.
 #
@@ -118,6 +121,12 @@ aligned "
          count(*) FILTER (WHERE repeated) AS repeated, max(ms) AS slowest_ms
     FROM hostile.calls GROUP BY 1 ORDER BY 1"
 
+echo "== the batch functions' items: calls whose items ended so (ok or the SQLSTATE)"
+aligned "
+  SELECT regexp_replace(c.fn, '^ordermgmt[.]', '') AS function, i.outcome, count(*) AS calls
+    FROM hostile.calls c CROSS JOIN LATERAL unnest(c.items) AS i(outcome)
+   GROUP BY 1, 2 ORDER BY 1, 2"
+
 echo "== slowest calls"
 aligned "SELECT session || ' #' || n AS call, outcome, ms, left(sql, 110) AS statement
            FROM hostile.calls ORDER BY ms DESC LIMIT 5"
@@ -149,6 +158,20 @@ one_sided=$(value "
    WHERE coalesce(c.ok, 0) = 0 OR (coalesce(c.refused, 0) = 0 AND a.nargs > 0)")
 check "(d) every function succeeded and was refused at least once${one_sided:+: not $one_sided}" \
   test -z "$one_sided"
+
+# ---------------------------------------------------------------------------
+# (e) both outcomes of a batch's items
+# ---------------------------------------------------------------------------
+items_one_sided=$(value "
+  SELECT string_agg(fn, '; ') FROM (
+    SELECT a.fn
+      FROM hostile.api a LEFT JOIN hostile.calls c ON c.fn = a.fn AND c.items IS NOT NULL
+     WHERE hostile.is_batch(a.fn)
+     GROUP BY a.fn
+    HAVING NOT coalesce(bool_or('ok' = ANY (c.items)), false)
+        OR NOT coalesce(bool_or(c.items <> ARRAY['ok']), false)) x")
+check "(e) every batch function placed items and refused items${items_one_sided:+: not $items_one_sided}" \
+  test -z "$items_one_sided"
 
 echo "$(value "SELECT count(*) FROM hostile.calls") calls: $(value "
   SELECT string_agg(o, ', ') FROM (

@@ -156,7 +156,12 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.rule_delay(text,jsonb,text)', 2, 'jsonb', 'thresholds'),
     ('ordermgmt.rule_delay(text,jsonb,text)', 3, 'text', 'priority'),
     ('ordermgmt.rule_thresholds_valid(text,jsonb)', 1, 'text', 'rule_code'),
-    ('ordermgmt.rule_thresholds_valid(text,jsonb)', 2, 'jsonb', 'thresholds');
+    ('ordermgmt.rule_thresholds_valid(text,jsonb)', 2, 'jsonb', 'thresholds'),
+    ('ordermgmt.create_orders(jsonb)', 1, 'jsonb', 'order_batch'),
+    ('ordermgmt.ship_orders(jsonb)', 1, 'jsonb', 'ship_batch'),
+    ('ordermgmt.invoice_orders(bigint[],integer)', 1, 'bigint[]', 'invoice_batch'),
+    ('ordermgmt.invoice_orders(bigint[],integer)', 2, 'integer', 'due_days'),
+    ('ordermgmt.record_payments(jsonb)', 1, 'jsonb', 'payment_batch');
 INSERT INTO hostile.generators (fn, argno, argtype, kind)
 SELECT DISTINCT fn, 0, '', 'function' FROM hostile.generators WHERE argno > 0;
 
@@ -201,6 +206,7 @@ CREATE TABLE hostile.calls (
     sql        text NOT NULL,
     input_code text,                   -- SQLSTATE of an argument PostgreSQL refused before the call
     outcome    text NOT NULL,          -- 'ok' or the SQLSTATE
+    items      text[],                 -- a batch function's items: their outcomes, each once
     message    text,
     ms         numeric NOT NULL,
     PRIMARY KEY (session, n)
@@ -248,6 +254,23 @@ BEGIN
     EXECUTE format('SELECT coalesce(max(%I), 0) FROM ordermgmt.%I', col, tbl) INTO m;
     RETURN (m + hostile.rint(1, 100000))::text;
 END $$;
+
+-- The value of a generator's expression, as text (NULL if PostgreSQL
+-- refuses it).
+CREATE FUNCTION hostile.eval(expr text, argtype text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    v text;
+BEGIN
+    EXECUTE format('SELECT (%s)::%s::text', expr, argtype) INTO v;
+    RETURN v;
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END $$;
+
+-- The batch functions: one row per item, each item's outcome its own.
+CREATE FUNCTION hostile.is_batch(fn text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+SELECT fn IN ('ordermgmt.create_orders(jsonb)', 'ordermgmt.ship_orders(jsonb)',
+              'ordermgmt.invoice_orders(bigint[],integer)', 'ordermgmt.record_payments(jsonb)') $$;
 
 --------------------------------------------------------------------------
 -- Hostile values, as SQL expressions, by type.  Literals in quotes are
@@ -325,6 +348,93 @@ SELECT hostile.pick(ARRAY[
     $$'P1Y2M3DT4H'$$, $$'1 century'$$, $$'1e300 seconds'$$, $$'infinity'$$,
     $$'garbage'$$, $$''$$, $$'2147483647 days'$$, $$'2147483648 days'$$
 ]) $f$;
+
+CREATE FUNCTION hostile.bad_bigint_array() RETURNS text LANGUAGE sql AS $f$
+SELECT hostile.pick(ARRAY[
+    $$NULL$$, $$'{}'$$, $$'{NULL}'$$, $$'{NULL,NULL}'$$, $$'{0,-1}'$$, $$'{{1,2},{3,4}}'$$,
+    $$'[-5:-3]={1,2,3}'$$, $$'{9223372036854775807}'$$,
+    $$'{9223372036854775808}'$$, $$'{abc}'$$, $$'{1'$$, $$''$$, $$'1'$$,       -- refused as input
+    $$ARRAY(SELECT generate_series(1, 10001)::bigint)$$,                      -- one too many
+    $$ARRAY(SELECT generate_series(1, 200000)::bigint)$$
+]) $f$;
+
+-- A batch with hostile items among good ones, or a whole that is refused.
+CREATE FUNCTION hostile.bad_batch(kind text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    items jsonb := coalesce(hostile.eval(hostile.good(kind, '{}'), 'jsonb')::jsonb, '[]');
+    bad jsonb;
+    order_id bigint := hostile.id_of(hostile.any_id('SELECT order_id FROM ordermgmt.orders'));
+    invoice_id bigint := hostile.id_of(hostile.any_id('SELECT invoice_id FROM ordermgmt.invoices'));
+    item jsonb;
+    pos int;
+BEGIN
+    IF kind = 'invoice_batch' THEN
+        RETURN hostile.pick(ARRAY[
+            $q$'{NULL}'$q$, $q$'{-1,0}'$q$,
+            quote_literal(ARRAY[hostile.missing_id('orders', 'order_id')::bigint, order_id]::text),
+            -- every order, each twice: most have nothing (left) to invoice
+            $q$(SELECT array_agg(order_id) || array_agg(order_id) FROM ordermgmt.orders)$q$,
+            $q$ARRAY(SELECT generate_series(1, 10001)::bigint)$q$]);
+    END IF;
+    IF random() < 0.1 THEN
+        -- more items than a batch takes: refused whole, however good they are
+        item := coalesce(items->0, '{}');
+        RETURN format('(SELECT jsonb_agg(%s::jsonb) FROM generate_series(1, %s))', hostile.jlit(item),
+                      hostile.pick(ARRAY['10001', '100000']));
+    END IF;
+    bad := CASE kind
+      WHEN 'order_batch' THEN (hostile.pick(ARRAY[
+        '42', 'null', '"ACME"', '[]', '{}', '[{"customer": "ACME"}]',
+        '{"customer": 7, "lines": [{"sku": "P1", "qty": 1}]}',
+        '{"customer": "", "lines": [{"sku": "P1", "qty": 1}]}',
+        '{"customer": null, "lines": [{"sku": "P1", "qty": 1}]}',
+        '{"customer": "NOBODY", "lines": [{"sku": "P1", "qty": 1}]}',
+        '{"customer": "ACME"}', '{"customer": "ACME", "lines": null}', '{"customer": "ACME", "lines": {}}',
+        '{"customer": "ACME", "lines": []}', '{"customer": "ACME", "lines": [{"sku": "NOPE", "qty": 1}]}',
+        '{"customer": "ACME", "lines": [{"sku": "P1", "qty": -1}]}',
+        '{"customer": "ACME", "lines": [{"sku": "P1", "qty": 1e300}]}',
+        '{"customer": "ACME", "lines": [{"sku": "P2", "qty": 5000}]}',
+        '{"customer": "LIMITED", "lines": [{"sku": "P2", "qty": 50}]}',
+        '{"customer": "ACME", "lines": [{"sku": "P1", "qty": 1}], "options": []}',
+        '{"customer": "ACME", "lines": [{"sku": "P1", "qty": 1}], "options": {"warehouse": "NOWHERE"}}',
+        '{"customer": "ACME", "lines": [{"sku": "P1", "qty": 1}], "options": {"promised_at": "soon"}}',
+        '{"customer": "ACME", "lines": [{"sku": "P1", "qty": 1}], "options": {"external_ref": ""}}',
+        '{"customer": "ACME", "lines": [{"sku": "P1", "qty": 1}], "note": "unknown key"}'])::jsonb)
+      WHEN 'ship_batch' THEN (hostile.pick(ARRAY[
+        '42', 'null', '{}', '{"order_id": null}', '{"order_id": "1"}', '{"order_id": 1.5}',
+        '{"order_id": 1e300}', '{"order_id": -1}', '{"order_id": 9223372036854775807}',
+        format('{"order_id": %s, "lines": {"sku": "P1"}}', order_id),
+        format('{"order_id": %s, "lines": [{"sku": "P1", "qty": 1e300}]}', order_id),
+        format('{"order_id": %s, "lines": [{"sku": "NOPE", "qty": 1}]}', order_id),
+        format('{"order_id": %s, "carrier": 7}', order_id),
+        format('{"order_id": %s, "via": "air"}', order_id),
+        format('{"order_id": %s}', order_id)])::jsonb)
+      ELSE (hostile.pick(ARRAY[  -- payment_batch
+        '42', 'null', '{}', '{"invoice_id": 1}', '{"amount": 1}',
+        format('{"invoice_id": %s, "amount": 1e300}', invoice_id),
+        format('{"invoice_id": %s, "amount": -1}', invoice_id),
+        format('{"invoice_id": %s, "amount": 0.001}', invoice_id),
+        format('{"invoice_id": %s, "amount": "10"}', invoice_id),
+        format('{"invoice_id": %s, "amount": 1000000}', invoice_id),
+        format('{"invoice_id": %s, "amount": 1, "method": null}', invoice_id),
+        format('{"invoice_id": %s, "amount": 1, "method": ""}', invoice_id),
+        format('{"invoice_id": %s, "amount": 1, "reference": ""}', invoice_id),
+        format('{"invoice_id": %s, "amount": 1, "reference": 5}', invoice_id),
+        format('{"invoice_id": %s, "amount": 1, "currency": "EUR"}', invoice_id),
+        format('{"invoice_id": %s, "amount": 1}', hostile.missing_id('invoices', 'invoice_id'))])::jsonb)
+    END;
+    -- now and then the same item twice (a repeated external_ref or
+    -- reference, the same order shipped twice)
+    IF random() < 0.3 AND jsonb_array_length(items) > 0 THEN
+        bad := items->0;
+    END IF;
+    -- the hostile item at a random place among the good ones
+    pos := hostile.rint(0, jsonb_array_length(items))::int;
+    SELECT jsonb_agg(e ORDER BY k) INTO items
+      FROM (SELECT x.e, 2 * x.n AS k FROM jsonb_array_elements(items) WITH ORDINALITY AS x(e, n)
+            UNION ALL SELECT bad, 2 * pos + 1) AS y;
+    RETURN hostile.jlit(items);
+END $$;
 
 -- JSON whatever the argument: malformed, scalars, empty, deep, huge.
 CREATE FUNCTION hostile.bad_jsonb() RETURNS text LANGUAGE sql AS $f$
@@ -487,11 +597,15 @@ BEGIN
             IF kind IN ('order_lines', 'options', 'ship_lines', 'return_lines', 'entry_lines', 'thresholds') THEN
                 RETURN hostile.bad_lines(kind);
             END IF;
+            IF kind IN ('order_batch', 'ship_batch', 'invoice_batch', 'payment_batch') THEN
+                RETURN hostile.bad_batch(kind);
+            END IF;
         END CASE;
     END IF;
     RETURN CASE argtype
         WHEN 'text' THEN hostile.bad_text()
         WHEN 'bigint' THEN hostile.bad_bigint()
+        WHEN 'bigint[]' THEN hostile.bad_bigint_array()
         WHEN 'integer' THEN hostile.bad_integer()
         WHEN 'numeric' THEN hostile.bad_numeric()
         WHEN 'jsonb' THEN hostile.bad_jsonb()
@@ -616,6 +730,40 @@ BEGIN
           FROM ordermgmt.order_lines l JOIN ordermgmt.products p USING (product_id)
          WHERE l.order_id = ref AND l.shipped_qty - l.returned_qty >= 1;
         RETURN coalesce(hostile.jlit(j), '''[{"sku": "P1", "qty": 1}]''');
+    WHEN 'order_batch' THEN
+        -- 1 to 5 orders, each as create_order's arguments are drawn
+        SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                   'customer', hostile.eval(hostile.good('customer', '{}'), 'text'),
+                   'lines', hostile.eval(hostile.good('order_lines', '{}'), 'jsonb')::jsonb,
+                   'options', CASE WHEN random() < 0.6
+                                   THEN hostile.eval(hostile.good('options', '{}'), 'jsonb')::jsonb END)))
+          INTO j
+          FROM generate_series(1, hostile.rint(1, 5));
+        RETURN hostile.jlit(j);
+    WHEN 'ship_batch' THEN
+        SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                   'order_id', o, 'lines', hostile.eval(hostile.good('ship_lines', ARRAY[o::text]), 'jsonb')::jsonb,
+                   'carrier', hostile.eval(hostile.good('optional_words', '{}'), 'text'),
+                   'tracking', hostile.eval(hostile.good('optional_words', '{}'), 'text'))))
+          INTO j
+          FROM (SELECT hostile.id_of(hostile.good('order:confirmed,processing,partially_shipped', '{}')) AS o
+                  FROM generate_series(1, hostile.rint(1, 4))) x
+         WHERE o IS NOT NULL;
+        RETURN hostile.jlit(coalesce(j, '[]'));
+    WHEN 'invoice_batch' THEN
+        RETURN quote_literal(ARRAY(
+            SELECT hostile.id_of(hostile.good('order:partially_shipped,shipped,delivered', '{}'))
+              FROM generate_series(1, hostile.rint(1, 4)))::text);
+    WHEN 'payment_batch' THEN
+        SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+                   'invoice_id', i, 'amount', hostile.eval(hostile.good('amount', ARRAY[i::text]), 'numeric')::numeric,
+                   'method', CASE WHEN random() < 0.5 THEN hostile.eval(hostile.good('method', '{}'), 'text') END,
+                   'reference', hostile.eval(hostile.good('reference', '{}'), 'text'))))
+          INTO j
+          FROM (SELECT hostile.id_of(hostile.good('invoice', '{}')) AS i
+                  FROM generate_series(1, hostile.rint(1, 4))) x
+         WHERE i IS NOT NULL;
+        RETURN hostile.jlit(coalesce(j, '[]'));
     WHEN 'entry_lines' THEN
         -- balanced, to any account, cash and receivables included
         j := to_jsonb(round((random() * 1000)::numeric + 0.01, 2));
@@ -651,6 +799,7 @@ DECLARE
     t0 timestamptz;
     is_repeat boolean := false;
     probe_order bigint;
+    items text[];
 BEGIN
     -- Deferred constraints (a journal entry balances) are checked at the
     -- end of the call, inside its subtransaction, so their failure is the
@@ -752,7 +901,13 @@ BEGIN
     RAISE LOG 'hostile % #%: %', session, n, left(stmt, 1000);
     t0 := clock_timestamp();
     BEGIN
-        EXECUTE stmt;
+        IF hostile.is_batch(fn_name) THEN
+            -- a batch function's failed items are rows, not errors
+            EXECUTE format('SELECT array_agg(DISTINCT coalesce(b.sqlstate, %L)) FROM (%s) AS b', 'ok', stmt)
+               INTO items;
+        ELSE
+            EXECUTE stmt;
+        END IF;
         outcome := 'ok';
         -- An alert resolved by hand is undone after it succeeds: verify()
         -- allows it, but test/invariants.sql also checks that every fired
@@ -769,9 +924,9 @@ BEGIN
     END;
     -- Keep the log readable: a message may quote a megabyte of input.
     INSERT INTO hostile.calls (session, n, fn, permitted, repeated, hostile, sql, input_code, outcome,
-                               message, ms)
+                               items, message, ms)
     VALUES (session, n, fn_name, fn_permitted, is_repeat, nbad, stmt, input_code, outcome,
-            left(msg, 300), round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000, 2));
+            items, left(msg, 300), round(extract(epoch FROM clock_timestamp() - t0)::numeric * 1000, 2));
     RETURN format('%s #%s %s -> %s', session, n, fn_name, outcome);
 END $$;
 
@@ -783,6 +938,11 @@ CREATE FUNCTION hostile.allowed(c hostile.calls) RETURNS boolean LANGUAGE sql AS
 SELECT CASE
     -- plain SQL may not do what only an API function may
     WHEN c.fn LIKE 'probe:%' THEN c.outcome = 'OM001'
+    -- a batch: every item as its single function may end
+    WHEN c.outcome = 'ok' AND c.items IS NOT NULL
+        THEN c.permitted AND c.items <@ (ARRAY['ok', 'OM001', 'OM002', 'OM003', 'OM004', 'OM005', 'OM006', '22023']
+                                          || CASE WHEN c.fn = 'ordermgmt.create_orders(jsonb)'
+                                                  THEN ARRAY['22007', '22008'] ELSE '{}' END)
     WHEN c.outcome = 'ok' THEN c.permitted
     -- PostgreSQL refused an argument before the call: its type's input
     -- error (class 22), a NUL character (54000), JSON nested deeper than

@@ -46,5 +46,22 @@ INSERT INTO ordermgmt.settings VALUES ('event_retention', '1000000 years');
 SELECT * FROM ordermgmt.purge_history();
 SELECT count(*) AS events_left FROM ordermgmt.events;
 
+-- a purge of several batches (10,000 rows each) takes every old row once,
+-- whatever recent rows and open alerts lie between them
+DELETE FROM ordermgmt.settings WHERE key = 'event_retention';
+INSERT INTO ordermgmt.events (occurred_at, kind)
+SELECT now() - CASE WHEN n % 7 = 0 THEN interval '1 day' ELSE interval '40 days' END, 'test.bulk'
+  FROM generate_series(1, 25000) AS n;
+INSERT INTO ordermgmt.alerts (rule_code, level, severity, subject_type, subject_id, status, resolved_at)
+SELECT 'L2_LOW_STOCK', 2, 'warning', 'stock', n, CASE WHEN n % 5 = 0 THEN 'open' ELSE 'resolved' END,
+       CASE WHEN n % 5 <> 0 THEN now() - interval '40 days' END
+  FROM generate_series(1, 13000) AS n;
+SELECT count(*) AS events, count(*) FILTER (WHERE occurred_at < now() - interval '30 days') AS old_events
+  FROM ordermgmt.events;
+SELECT * FROM ordermgmt.purge_history();
+SELECT count(*) AS events_left, count(*) FILTER (WHERE occurred_at < now() - interval '30 days') AS old_left
+  FROM ordermgmt.events;
+SELECT count(*) AS alerts_left, count(*) FILTER (WHERE status = 'resolved') AS resolved_left FROM ordermgmt.alerts;
+
 DROP EXTENSION ordermgmt CASCADE;
 CREATE EXTENSION ordermgmt;

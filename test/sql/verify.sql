@@ -194,11 +194,17 @@ UPDATE ordermgmt.orders SET status_changed_at = status_changed_at + interval '1 
 SELECT * FROM pg_temp.failing();
 ROLLBACK;
 
--- summaries: ordered_net, delivered_at and delivery_weeks against their
--- recomputation
+-- summaries: ordered_net, a customer's exposure, delivered_at and
+-- delivery_weeks against their recomputation
 BEGIN;
 SET LOCAL session_replication_role = replica;
 UPDATE ordermgmt.orders SET ordered_net = ordered_net + 1 WHERE order_id = :o4;
+SELECT * FROM pg_temp.failing();
+ROLLBACK;
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE ordermgmt.customer_exposure SET receivables = receivables + 1
+ WHERE customer_id = (SELECT customer_id FROM ordermgmt.customers WHERE code = 'SMALL');
 SELECT * FROM pg_temp.failing();
 ROLLBACK;
 BEGIN;
