@@ -14,7 +14,8 @@
 -- journal entry balances; alerts and deadlines match the open conditions;
 -- each customer's credit exposure equals its recomputation.
 -- Not loaded, because no view reads them: status history, events, stock
--- moves, shipment lines and invoice lines.
+-- moves, shipment lines and invoice lines (bench/history_load.sql adds
+-- them).
 --
 -- All draws come from a hash of the row number, so two loads of the same
 -- size hold the same data (apart from the timestamps, which end at now()).
@@ -160,7 +161,9 @@ SELECT order_id,
          WHEN 'completed' THEN greatest(delivered_at, paid_at)
          WHEN 'cancelled' THEN created_at + conf_h * k * 1.5 * interval '1 hour'
        END AS status_changed_at,
-       1 + floor(5 * r_lines)::int AS nlines,
+       -- a partially shipped order ships its first line only, so it has two or more
+       CASE WHEN status = 'partially_shipped' THEN 2 + floor(4 * r_lines)::int
+            ELSE 1 + floor(5 * r_lines)::int END AS nlines,
        status IN ('shipped', 'delivered', 'completed') AS invoiced,
        status = 'completed' AND r_ret < 0.003 AS returned,
        status IN ('delivered', 'completed') AND r_fb < 0.10 AS has_feedback,

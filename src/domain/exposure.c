@@ -6,7 +6,8 @@
  *		history.
  *
  * Definition, for one customer and currency (the recomputation that
- * test/invariants.sql and the 0.6.0 backfill write out in SQL):
+ * verify() (summaries.customer_exposure) and the 0.6.0 backfill write out
+ * in SQL):
  *
  *	open_orders = the sum, over the lines of the customer's orders in an
  *		open status (om_status_open), of
@@ -32,7 +33,8 @@
  * Any new writer of those inputs (order_lines quantities, prices and
  * counters, invoices.paid and credited, orders.status) calls
  * om_exposure_add or om_exposure_order_moved in the same transaction;
- * invariant 901 of test/invariants.sql catches one that does not.
+ * the check summaries.customer_exposure of verify() catches one that does
+ * not.
  *
  * Why the status in a trigger and the rest in the operations: a status is
  * changed by clients (plain UPDATE) and along transitions an admin may

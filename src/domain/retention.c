@@ -8,6 +8,11 @@
  * an id below it), and, when the background worker relays NOTIFYs, has
  * been relayed.  Resolved alerts older than the window go too; open and
  * acknowledged alerts always stay.
+ *
+ * What a purge deleted is recorded in ordermgmt.purge_horizon, in the same
+ * transaction: events that occurred before events_before, and alerts up to
+ * alerts_upto, may be gone; everything after is kept.  verify() reads it to
+ * tell an event that was purged from one that is missing.
  */
 #include "domain/domain.h"
 
@@ -72,6 +77,15 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 		PURGED_ROWS = 1,
 		PURGED_UPTO_ID
 	};
+	/* Only ever moves forward: a narrower purge after a wider one keeps it. */
+	static OmPlan record_horizon = OM_PLAN(
+		"INSERT INTO ordermgmt.purge_horizon AS h (singleton, events_before, alerts_upto, purged_at) "
+		"VALUES (true, CASE WHEN $3 THEN $1 ELSE '-infinity' END, $2, now()) "
+		"ON CONFLICT (singleton) DO UPDATE "
+		"   SET events_before = greatest(h.events_before, excluded.events_before), "
+		"       alerts_upto = greatest(h.alerts_upto, excluded.alerts_upto), "
+		"       purged_at = excluded.purged_at",
+		TIMESTAMPTZOID, INT8OID, BOOLOID);
 	Datum		v[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	Datum		cutoff_time;
@@ -130,5 +144,14 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 		after = om_getint64(0, PURGED_UPTO_ID);
 		*alerts += n;
 	} while (n == PURGE_BATCH);
+
+	/* The alerts go in id order: after is the highest id deleted (0: none). */
+	if (*events > 0 || *alerts > 0)
+	{
+		v[0] = cutoff_time;
+		v[1] = Int64GetDatum(after);
+		v[2] = BoolGetDatum(*events > 0);
+		om_exec(&record_horizon, v, NULL, false, 0);
+	}
 	SPI_finish();
 }

@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(246);
+SELECT plan(253);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -19,6 +19,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     -- ledger, monitoring, events, housekeeping
     'post_entry', 'reverse_entry', 'rollup_ledger', 'monitor_tick',
     'acknowledge_alert', 'resolve_alert', 'events_since', 'purge_history',
+    -- the self-audit
+    'verify',
     -- helpers of constraints and views
     'rule_delay', 'rule_thresholds_valid',
     -- trigger functions
@@ -93,6 +95,8 @@ INSERT INTO fn VALUES
     ('purge_history',     '{interval}',
      'older_than interval DEFAULT NULL::interval, OUT events bigint, OUT alerts bigint',
      'record', 'c', 'volatile', true),
+    -- the self-audit: SQL, STABLE (one snapshot), SECURITY DEFINER (reads every table)
+    ('verify',            '{}', '', 'setof record', 'sql', 'stable', true),
     -- helpers of constraints and views: SQL, STABLE, run as the caller
     ('rule_delay',        '{text,jsonb,text}', 'rule_code text, thresholds jsonb, variant text DEFAULT NULL::text',
      'interval', 'sql', 'stable', false),
@@ -155,15 +159,19 @@ $$, 'every function of the schema is LANGUAGE C or SQL');
 
 --------------------------------------------------------------------------
 -- Every function pins search_path = pg_catalog, pg_temp and sets nothing
--- else; the one exception is rule_delay, which must stay inlinable
+-- else; the exceptions are rule_delay, which must stay inlinable, and
+-- verify, which also turns JIT off for its one large plan
 --------------------------------------------------------------------------
 SELECT is(ARRAY(SELECT p.oid::regprocedure::text
                   FROM pg_catalog.pg_proc p
                  WHERE p.pronamespace = 'ordermgmt'::regnamespace
                    AND p.proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp']
                  ORDER BY 1),
-          ARRAY['ordermgmt.rule_delay(text,jsonb,text)'],
-          'every function but rule_delay runs with search_path = pg_catalog, pg_temp');
+          ARRAY['ordermgmt.rule_delay(text,jsonb,text)', 'ordermgmt.verify()'],
+          'every function but rule_delay and verify runs with search_path = pg_catalog, pg_temp and nothing else');
+SELECT is((SELECT p.proconfig FROM pg_catalog.pg_proc p WHERE p.oid = 'ordermgmt.verify()'::regprocedure),
+          ARRAY['search_path=pg_catalog, pg_temp', 'jit=off'],
+          'verify runs with search_path = pg_catalog, pg_temp and jit = off');
 
 -- rule_delay is inlined into the statements that call it: the plan shows
 -- its CASE, not a call

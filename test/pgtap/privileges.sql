@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(827);
+SELECT plan(844);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -155,6 +155,7 @@ INSERT INTO relation_access VALUES
     ('delivery_weeks',            '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('events',                    '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('relay_state',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('purge_horizon',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     -- views: every group role reads them
     ('v_order_status',            'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('v_pipeline',                'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
@@ -289,6 +290,7 @@ INSERT INTO function_access VALUES
     ('reverse_entry',         '',    '',     '',      '',  'X',  'X',  ''),
     ('purge_history',         '',    '',     '',      '',  'X',  'X',  ''),
     ('rollup_ledger',         '',    '',     '',      '',  'X',  'X',  ''),
+    ('verify',                '',    '',     '',      '',  'X',  'X',  ''),
     -- pure helpers that constraints and views call: every group role
     ('rule_delay',            'X',   'X',    'X',     'X', 'X',  'X',  ''),
     ('rule_thresholds_valid', 'X',   'X',    'X',     'X', 'X',  'X',  ''),
@@ -383,7 +385,7 @@ INSERT INTO direct_grants VALUES
                                                     credit_applications, customer_exposure, journal_entries,
                                                     postings, ledger_totals,
                                                     ledger_rollup, alerts, deadlines, feedback, tickets,
-                                                    delivery_weeks, events, relay_state,
+                                                    delivery_weeks, events, relay_state, purge_horizon,
                                                     v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
                                                     v_on_time_delivery, v_stock_availability, v_ar_aging,
                                                     v_customer_history, v_monitor_dashboard, v_trial_balance,
@@ -418,7 +420,7 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
                                                     monitor_rules.thresholds, monitor_rules.description}'),
     ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
-                                                    "purge_history(interval)", "rollup_ledger()",
+                                                    "purge_history(interval)", "rollup_ledger()", "verify()",
                                                     "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     -- the owner's rights come with ownership; only the schema is granted
@@ -489,23 +491,24 @@ SELECT is_empty($$
      WHERE c.relnamespace = 'ordermgmt'::regnamespace
        AND c.relname IN ('stock', 'stock_moves', 'reservations',
                          'journal_entries', 'postings', 'ledger_totals', 'ledger_rollup',
-                         'events', 'relay_state', 'alerts', 'deadlines', 'order_status_history',
+                         'events', 'relay_state', 'purge_horizon', 'alerts', 'deadlines', 'order_status_history',
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
                          'delivery_weeks', 'customer_exposure')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 
--- Only the admin runs manual entries, reversals, purges and roll-ups
+-- Only the admin runs manual entries, reversals, purges, roll-ups and the
+-- self-audit
 SELECT set_eq($$
     SELECT p.proname::text, r.role::text
       FROM pg_catalog.pg_proc p, om_roles r
      WHERE p.pronamespace = 'ordermgmt'::regnamespace
-       AND p.proname IN ('post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger')
+       AND p.proname IN ('post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger', 'verify')
        AND pg_catalog.has_function_privilege(r.role, p.oid, 'EXECUTE')
-$$, $$ SELECT f, r FROM unnest(ARRAY['post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger']) AS f,
+$$, $$ SELECT f, r FROM unnest(ARRAY['post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger', 'verify']) AS f,
                        unnest(ARRAY['ordermgmt_admin', 'ordermgmt_owner']) AS r $$,
-   'only ordermgmt_admin (and the owner) execute post_entry, reverse_entry, purge_history, rollup_ledger');
+   'only ordermgmt_admin (and the owner) execute post_entry, reverse_entry, purge_history, rollup_ledger, verify');
 
 -- Alerts: service and approver; the app through its membership in service
 SELECT set_eq($$
@@ -564,6 +567,8 @@ SELECT throws_ok('SELECT count(*) FROM ordermgmt.orders', '42501', NULL,
                  'ordermgmt_reader cannot read a table');
 SELECT throws_ok('SELECT ordermgmt.acknowledge_alert(-1)', '42501', NULL,
                  'ordermgmt_reader cannot acknowledge an alert');
+SELECT throws_ok('SELECT * FROM ordermgmt.verify()', '42501', NULL,
+                 'ordermgmt_reader cannot run verify');
 RESET ROLE;
 SET LOCAL ROLE ordermgmt_app;
 SELECT throws_ok('UPDATE ordermgmt.stock SET on_hand = on_hand', '42501', NULL,
@@ -572,6 +577,8 @@ SELECT throws_ok('INSERT INTO ordermgmt.events (kind) VALUES (''forged'')', '425
                  'ordermgmt_app cannot write events');
 SELECT throws_ok($$SELECT ordermgmt.post_entry('x', '[]')$$, '42501', NULL,
                  'ordermgmt_app cannot post a manual journal entry');
+SELECT throws_ok('SELECT * FROM ordermgmt.verify()', '42501', NULL,
+                 'ordermgmt_app cannot run verify');
 -- past the privilege check, to the function's own answer
 SELECT throws_ok('SELECT ordermgmt.acknowledge_alert(-1)', 'OM005', NULL,
                  'ordermgmt_app runs acknowledge_alert (through ordermgmt_service)');
@@ -579,6 +586,9 @@ RESET ROLE;
 SET LOCAL ROLE ordermgmt_approver;
 SELECT throws_ok('SELECT ordermgmt.resolve_alert(-1)', 'OM005', NULL,
                  'ordermgmt_approver runs resolve_alert');
+RESET ROLE;
+SET LOCAL ROLE ordermgmt_admin;
+SELECT lives_ok('SELECT * FROM ordermgmt.verify()', 'ordermgmt_admin runs verify');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -32,8 +32,8 @@ SELECT tables_are('ordermgmt', ARRAY[
     'ledger_totals', 'ledger_rollup',
     -- monitoring, after-sales, reporting summaries
     'monitor_rules', 'alerts', 'deadlines', 'feedback', 'tickets', 'delivery_weeks',
-    -- events and the NOTIFY relay
-    'events', 'relay_state'
+    -- events, the NOTIFY relay, what purge_history removed
+    'events', 'relay_state', 'purge_horizon'
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');
 
 SELECT sequences_are('ordermgmt', ARRAY[

@@ -298,7 +298,7 @@ check "trial balance still zero" "0.00" "$(q "$OLD" "SELECT sum(balance) FROM or
 check "booked sales unchanged by the update" "$sales_before" "$(q "$OLD" "SELECT string_agg(day || ' ' || currency || ' ' || orders_booked || ' ' || booked_net, ', ' ORDER BY day, currency) FROM ordermgmt.v_daily_sales")"
 # What 0.6.0 derives from the history was backfilled exactly: each line's
 # tax rate out of draft, and each customer's exposure per currency as
-# test/invariants.sql recomputes it (check 901).
+# verify() recomputes it (summaries.customer_exposure).
 exposure_diff="
   SELECT count(*) FROM ordermgmt.customer_exposure e
   FULL JOIN (SELECT customer_id, currency, sum(open_orders) AS open_orders, sum(receivables) AS receivables

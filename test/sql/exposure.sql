@@ -9,7 +9,7 @@ CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN EXECUTE sql; RETURN 'ok';
 EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
 
--- The kept rows beside their recomputation (test/invariants.sql, 901):
+-- The kept rows beside their recomputation (verify(): summaries.customer_exposure):
 -- "equal" compares the unrounded values; the amounts are shown rounded.
 CREATE VIEW pg_temp.exposure AS
 WITH r AS (
