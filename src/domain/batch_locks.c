@@ -55,6 +55,29 @@
 
 #include "catalog/pg_type.h"
 
+/*
+ * Run each of the locking statements, in the order given, over one array
+ * of ids: the steps of the global lock order one pre-lock takes.
+ */
+static void
+lock_by_ids(OmPlan *const *steps, int nsteps, const int64 *ids, int n)
+{
+	Datum		v[1];
+	Datum	   *elems;
+	int			i;
+
+	if (n == 0)
+		return;
+	elems = palloc(n * sizeof(Datum));
+	for (i = 0; i < n; i++)
+		elems[i] = Int64GetDatum(ids[i]);
+	SPI_connect();
+	v[0] = om_array(elems, n, INT8OID);
+	for (i = 0; i < nsteps; i++)
+		om_exec(steps[i], v, NULL, false, 0);
+	SPI_finish();
+}
+
 /* create_orders: the customers named, then the stock rows the orders draw on. */
 void
 om_lock_for_order_entry(const char **customers, int ncustomers,
@@ -118,20 +141,9 @@ om_lock_for_shipping(const int64 *order_ids, int n)
 		"         WHERE r.order_id = ANY ($1::bigint[])) "
 		" ORDER BY s.product_id, s.warehouse_id FOR NO KEY UPDATE OF s",
 		INT8ARRAYOID);
-	Datum		v[1];
-	Datum	   *ids;
-	int			i;
+	OmPlan	   *const steps[] = {&lock_orders, &lock_stock};
 
-	if (n == 0)
-		return;
-	ids = palloc(n * sizeof(Datum));
-	for (i = 0; i < n; i++)
-		ids[i] = Int64GetDatum(order_ids[i]);
-	SPI_connect();
-	v[0] = om_array(ids, n, INT8OID);
-	om_exec(&lock_orders, v, NULL, false, 0);
-	om_exec(&lock_stock, v, NULL, false, 0);
-	SPI_finish();
+	lock_by_ids(steps, lengthof(steps), order_ids, n);
 }
 
 /* invoice_orders: the orders, then their customers. */
@@ -148,20 +160,9 @@ om_lock_for_invoicing(const int64 *order_ids, int n)
 		"                          WHERE o.order_id = ANY ($1::bigint[])) "
 		" ORDER BY c.customer_id FOR NO KEY UPDATE OF c",
 		INT8ARRAYOID);
-	Datum		v[1];
-	Datum	   *ids;
-	int			i;
+	OmPlan	   *const steps[] = {&lock_orders, &lock_customers};
 
-	if (n == 0)
-		return;
-	ids = palloc(n * sizeof(Datum));
-	for (i = 0; i < n; i++)
-		ids[i] = Int64GetDatum(order_ids[i]);
-	SPI_connect();
-	v[0] = om_array(ids, n, INT8OID);
-	om_exec(&lock_orders, v, NULL, false, 0);
-	om_exec(&lock_customers, v, NULL, false, 0);
-	SPI_finish();
+	lock_by_ids(steps, lengthof(steps), order_ids, n);
 }
 
 /* record_payments: the invoices' orders, then the invoices, then their customers. */
@@ -184,19 +185,7 @@ om_lock_for_payments(const int64 *invoice_ids, int n)
 		"                          WHERE i.invoice_id = ANY ($1::bigint[])) "
 		" ORDER BY c.customer_id FOR NO KEY UPDATE OF c",
 		INT8ARRAYOID);
-	Datum		v[1];
-	Datum	   *ids;
-	int			i;
+	OmPlan	   *const steps[] = {&lock_orders, &lock_invoices, &lock_customers};
 
-	if (n == 0)
-		return;
-	ids = palloc(n * sizeof(Datum));
-	for (i = 0; i < n; i++)
-		ids[i] = Int64GetDatum(invoice_ids[i]);
-	SPI_connect();
-	v[0] = om_array(ids, n, INT8OID);
-	om_exec(&lock_orders, v, NULL, false, 0);
-	om_exec(&lock_invoices, v, NULL, false, 0);
-	om_exec(&lock_customers, v, NULL, false, 0);
-	SPI_finish();
+	lock_by_ids(steps, lengthof(steps), invoice_ids, n);
 }
