@@ -54,7 +54,8 @@ CREATE OPERATOR public.-> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = public.j
 RESET ROLE;
 CREATE EXTENSION ordermgmt;
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
-INSERT INTO ordermgmt.customers (code, name, credit_limit) VALUES ('ACME', 'Acme', NULL), ('BAD', 'Blocked', NULL);
+INSERT INTO ordermgmt.customers (code, name, credit_limit)
+VALUES ('ACME', 'Acme', NULL), ('BAD', 'Blocked', NULL), ('OTHER', 'Other', NULL);
 UPDATE ordermgmt.customers SET blocked = true WHERE code = 'BAD';
 INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost) VALUES ('A', 'Widget', 100, 40);
 SELECT ordermgmt.receive_stock('A', 'MAIN', 1000);
@@ -183,13 +184,16 @@ like($lout, qr/"kind": "order.created"/, 'the listener still prints the next rea
 # docs/security.md: a session that wrote an event and went idle keeps
 # events_since (and so the relay and every listener) from passing its
 # event; idle_in_transaction_session_timeout, set per login, ends it.
+# The later order is another customer's: one of the same customer would
+# wait for the idle session's lock on the customer row (the hold changed
+# the customer's credit exposure) instead of committing.
 my $held = $node->safe_psql($db, q{SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]')});
 my $clerk = $node->background_psql($db, on_error_stop => 0);
 $clerk->query_safe("SET idle_in_transaction_session_timeout = '3s'");
 $clerk->query_safe('BEGIN');
 $clerk->query_safe("SELECT ordermgmt.hold_order($held, 'gone for lunch')");
 my $before = $node->safe_psql($db, 'SELECT max(event_id) FROM ordermgmt.events');
-my $later = $node->safe_psql($db, q{SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]')});
+my $later = $node->safe_psql($db, q{SELECT ordermgmt.create_order('OTHER', '[{"sku": "A", "qty": 1}]')});
 is($node->safe_psql($db, "SELECT count(*) FROM ordermgmt.events_since($before) WHERE order_id = $later"),
 	'0', 'an idle transaction that wrote an event holds back the events committed after it');
 ok($node->poll_query_until($db,
