@@ -138,6 +138,264 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purge_horizon', '');
 --------------------------------------------------------------------------
 -- Self-audit (SQL)
 --------------------------------------------------------------------------
+--------------------------------------------------------------------------
+-- Reporting summaries: the BI views read a few rows per day or customer
+--------------------------------------------------------------------------
+-- Reporting summaries (src/domain/report_totals.c), kept by the C code in
+-- the transactions that change the facts, so that the BI views read a few
+-- rows per day or per customer instead of the order history:
+--   order_day_totals    orders per UTC day of entry, currency and status
+--                       (drafts are not counted: their lines still change);
+--   invoice_day_totals  invoices per UTC day of issue and currency;
+--   customer_totals     per customer: orders, open orders, first and last
+--                       order, invoiced and credited net, ratings;
+--   customer_months     orders per customer and UTC month of entry (the
+--                       views' "last year" reads 13 rows per customer).
+-- The per-day tables are split by writer: each backend adds to the rows of
+-- its own slot (its backend id, unique among running sessions), so that
+-- writers of different customers never wait for each other on today's
+-- row; compact_report_totals() (run by the worker after each tick) folds
+-- the slots of past days into slot 0.  The views sum over the slots.  A
+-- slot's row may go negative (an order entered by one session and
+-- completed by another); the sums are exact.  No CHECK (>= 0) for that
+-- reason, and because the upserts propose a row of the change.  Dumped
+-- with their rows, like customer_exposure; rebuild_report_totals()
+-- recomputes them after a raw bulk load.  verify() recomputes each.
+CREATE TABLE ordermgmt.order_day_totals (
+    day        date NOT NULL,
+    currency   char(3) NOT NULL,
+    status     ordermgmt.order_status NOT NULL,
+    slot       integer NOT NULL,
+    orders     bigint NOT NULL DEFAULT 0,
+    net_amount numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, currency, status, slot)
+);
+COMMENT ON TABLE ordermgmt.order_day_totals IS
+    'Orders that left draft, per UTC day of entry, currency and current status, split by writer slot; kept by the extension';
+COMMENT ON COLUMN ordermgmt.order_day_totals.day IS 'UTC day the orders were entered (orders.created_at)';
+COMMENT ON COLUMN ordermgmt.order_day_totals.currency IS 'Currency of the orders (ISO 4217)';
+COMMENT ON COLUMN ordermgmt.order_day_totals.status IS 'Their current status (never draft)';
+COMMENT ON COLUMN ordermgmt.order_day_totals.slot IS
+    'Backend id of the writing session (0: folded by compact_report_totals); only the sum over slots means anything';
+COMMENT ON COLUMN ordermgmt.order_day_totals.orders IS 'Change of the number of such orders made through this slot';
+COMMENT ON COLUMN ordermgmt.order_day_totals.net_amount IS
+    'Change of their net value (orders.ordered_net) made through this slot, in currency';
+
+CREATE TABLE ordermgmt.invoice_day_totals (
+    day      date NOT NULL,
+    currency char(3) NOT NULL,
+    slot     integer NOT NULL,
+    invoices bigint NOT NULL DEFAULT 0,
+    net      numeric NOT NULL DEFAULT 0,
+    tax      numeric NOT NULL DEFAULT 0,
+    total    numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, currency, slot)
+);
+COMMENT ON TABLE ordermgmt.invoice_day_totals IS
+    'Invoices issued per UTC day and currency, split by writer slot; kept by the extension';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.day IS 'UTC day the invoices were issued';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.currency IS 'Currency of the invoices (ISO 4217)';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.slot IS
+    'Backend id of the writing session (0: folded by compact_report_totals)';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.invoices IS 'Invoices issued through this slot';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.net IS 'Their net amount, in currency';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.tax IS 'Their tax, in currency';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.total IS 'Their total (net + tax), in currency';
+
+-- One row per customer with an order out of draft.  Changed only while
+-- the customer's row is locked (step 2 of the lock order), so it adds no
+-- wait of its own: writers of one customer already queue on that lock.
+CREATE TABLE ordermgmt.customer_totals (
+    customer_id      bigint PRIMARY KEY REFERENCES ordermgmt.customers,
+    orders           bigint NOT NULL DEFAULT 0,
+    open_orders      bigint NOT NULL DEFAULT 0,
+    first_order_at   timestamptz,
+    last_order_at    timestamptz,
+    invoiced_net     numeric NOT NULL DEFAULT 0,
+    credited_net     numeric NOT NULL DEFAULT 0,
+    ratings          bigint NOT NULL DEFAULT 0,
+    rating_sum       bigint NOT NULL DEFAULT 0,
+    negative_ratings bigint NOT NULL DEFAULT 0,
+    positive_ratings bigint NOT NULL DEFAULT 0,
+    last_rated_at    timestamptz
+);
+COMMENT ON TABLE ordermgmt.customer_totals IS
+    'Per customer: its orders out of draft, open ones, first and last, net invoiced and credited, ratings; kept by the extension';
+COMMENT ON COLUMN ordermgmt.customer_totals.orders IS 'Orders that left draft (cancelled ones included)';
+COMMENT ON COLUMN ordermgmt.customer_totals.open_orders IS 'Of them, those neither completed nor cancelled';
+COMMENT ON COLUMN ordermgmt.customer_totals.first_order_at IS 'created_at of the first of them';
+COMMENT ON COLUMN ordermgmt.customer_totals.last_order_at IS 'created_at of the latest of them';
+COMMENT ON COLUMN ordermgmt.customer_totals.invoiced_net IS
+    'Net amount of its invoices, all currencies added as they stand (not converted)';
+COMMENT ON COLUMN ordermgmt.customer_totals.credited_net IS
+    'Net amount credited on its returns, all currencies added as they stand (not converted)';
+COMMENT ON COLUMN ordermgmt.customer_totals.ratings IS 'Feedback ratings recorded';
+COMMENT ON COLUMN ordermgmt.customer_totals.rating_sum IS 'Sum of those ratings (1-5 each)';
+COMMENT ON COLUMN ordermgmt.customer_totals.negative_ratings IS 'Ratings of 2 or less';
+COMMENT ON COLUMN ordermgmt.customer_totals.positive_ratings IS 'Ratings of 4 or more';
+COMMENT ON COLUMN ordermgmt.customer_totals.last_rated_at IS 'When the latest rating was recorded';
+
+CREATE TABLE ordermgmt.customer_months (
+    customer_id bigint NOT NULL REFERENCES ordermgmt.customers,
+    month       date NOT NULL,
+    orders      bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (customer_id, month)
+);
+COMMENT ON TABLE ordermgmt.customer_months IS
+    'Orders out of draft per customer and UTC month of entry (first day of the month); kept by the extension';
+GRANT SELECT ON ordermgmt.order_day_totals, ordermgmt.invoice_day_totals,
+                ordermgmt.customer_totals, ordermgmt.customer_months TO ordermgmt_app;
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_day_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.invoice_day_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_months', '');
+
+-- After a raw bulk load (session_replication_role = replica: no trigger
+-- fires), or to repair what verify() reports: the reporting summaries
+-- recomputed from the facts.  Blocks writers of orders, invoices, returns
+-- and feedback while it runs (SHARE locks), so that nothing is counted
+-- twice or missed.
+CREATE FUNCTION ordermgmt.rebuild_report_totals() RETURNS void
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $rebuild$
+LOCK TABLE ordermgmt.orders, ordermgmt.invoices, ordermgmt.returns, ordermgmt.feedback IN SHARE MODE;
+DELETE FROM ordermgmt.order_day_totals;
+DELETE FROM ordermgmt.invoice_day_totals;
+DELETE FROM ordermgmt.customer_months;
+DELETE FROM ordermgmt.customer_totals;
+INSERT INTO ordermgmt.order_day_totals (day, currency, status, slot, orders, net_amount)
+SELECT timezone('UTC', o.created_at)::date, o.currency, o.status, 0, count(*), coalesce(sum(o.ordered_net), 0)
+  FROM ordermgmt.orders o WHERE o.status <> 'draft'
+ GROUP BY 1, 2, 3;
+INSERT INTO ordermgmt.invoice_day_totals (day, currency, slot, invoices, net, tax, total)
+SELECT timezone('UTC', i.issued_at)::date, i.currency, 0, count(*), sum(i.net), sum(i.tax), sum(i.total)
+  FROM ordermgmt.invoices i
+ GROUP BY 1, 2;
+INSERT INTO ordermgmt.customer_months (customer_id, month, orders)
+SELECT o.customer_id, date_trunc('month', timezone('UTC', o.created_at))::date, count(*)
+  FROM ordermgmt.orders o WHERE o.status <> 'draft'
+ GROUP BY 1, 2;
+INSERT INTO ordermgmt.customer_totals (customer_id, orders, open_orders, first_order_at, last_order_at,
+                                       invoiced_net, credited_net, ratings, rating_sum,
+                                       negative_ratings, positive_ratings, last_rated_at)
+SELECT o.customer_id, o.orders, o.open_orders, o.first_order_at, o.last_order_at,
+       coalesce(i.net, 0), coalesce(r.net, 0), coalesce(f.ratings, 0), coalesce(f.rating_sum, 0),
+       coalesce(f.negative, 0), coalesce(f.positive, 0), f.last_rated_at
+  FROM (SELECT x.customer_id, count(*) AS orders,
+               count(*) FILTER (WHERE x.status NOT IN ('completed', 'cancelled')) AS open_orders,
+               min(x.created_at) AS first_order_at, max(x.created_at) AS last_order_at
+          FROM ordermgmt.orders x WHERE x.status <> 'draft' GROUP BY x.customer_id) o
+  LEFT JOIN (SELECT x.customer_id, sum(x.net) AS net FROM ordermgmt.invoices x GROUP BY 1) i USING (customer_id)
+  LEFT JOIN (SELECT x.customer_id, sum(rt.credit_net) AS net
+               FROM ordermgmt.returns rt JOIN ordermgmt.orders x USING (order_id) GROUP BY 1) r USING (customer_id)
+  LEFT JOIN (SELECT x.customer_id, count(*) AS ratings, sum(x.rating) AS rating_sum,
+                    count(*) FILTER (WHERE x.rating <= 2) AS negative,
+                    count(*) FILTER (WHERE x.rating >= 4) AS positive, max(x.recorded_at) AS last_rated_at
+               FROM ordermgmt.feedback x GROUP BY 1) f USING (customer_id);
+$rebuild$;
+COMMENT ON FUNCTION ordermgmt.rebuild_report_totals() IS
+    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months) from the facts, blocking their writers meanwhile; after a raw bulk load';
+
+CREATE FUNCTION ordermgmt.compact_report_totals() RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_compact_report_totals';
+COMMENT ON FUNCTION ordermgmt.compact_report_totals() IS
+    'Folds the writer slots of past UTC days in order_day_totals and invoice_day_totals into one row each (the worker runs it after every tick); returns the rows folded, -1 if another compaction was running';
+REVOKE ALL ON FUNCTION ordermgmt.rebuild_report_totals(), ordermgmt.compact_report_totals() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ordermgmt.rebuild_report_totals(), ordermgmt.compact_report_totals()
+   TO ordermgmt_admin;
+
+-- The summaries, from the history as it stands.
+SELECT ordermgmt.rebuild_report_totals();
+
+-- The views that read them (same columns: their grants and comments stay).
+CREATE OR REPLACE VIEW ordermgmt.v_pipeline AS
+SELECT x.status, sum(x.orders)::bigint AS orders, coalesce(sum(x.net_amount), 0) AS net_amount
+  FROM (SELECT t.status, t.orders, t.net_amount FROM ordermgmt.order_day_totals t
+        UNION ALL
+        SELECT o.status, 1, d.net_amount
+          FROM ordermgmt.orders o
+          LEFT JOIN LATERAL (SELECT round(sum(l.qty * l.unit_price), 2) AS net_amount
+                               FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id) d ON true
+         WHERE o.status = 'draft') AS x
+ GROUP BY x.status
+HAVING sum(x.orders) <> 0
+ ORDER BY x.status;
+
+CREATE OR REPLACE VIEW ordermgmt.v_daily_sales AS
+SELECT x.day, x.currency,
+       sum(x.orders_booked)::bigint AS orders_booked, sum(x.booked_net) AS booked_net,
+       sum(x.invoices)::bigint AS invoices, sum(x.invoiced_net) AS invoiced_net,
+       sum(x.invoiced_tax) AS invoiced_tax, sum(x.invoiced_total) AS invoiced_total
+  FROM (SELECT t.day, t.currency, t.orders AS orders_booked, t.net_amount AS booked_net,
+               0::bigint AS invoices, 0::numeric AS invoiced_net, 0::numeric AS invoiced_tax,
+               0::numeric AS invoiced_total
+          FROM ordermgmt.order_day_totals t
+         WHERE t.status <> 'cancelled'
+        UNION ALL
+        SELECT i.day, i.currency, 0, 0, i.invoices, i.net, i.tax, i.total
+          FROM ordermgmt.invoice_day_totals i) x
+ GROUP BY x.day, x.currency
+HAVING sum(x.orders_booked) <> 0 OR sum(x.invoices) <> 0
+ ORDER BY x.day, x.currency;
+
+CREATE OR REPLACE VIEW ordermgmt.v_feedback_summary AS
+SELECT c.code AS customer, t.ratings, round(t.rating_sum::numeric / t.ratings, 2) AS average_rating,
+       t.negative_ratings AS negative, t.positive_ratings AS positive, t.last_rated_at
+  FROM ordermgmt.customer_totals t
+  JOIN ordermgmt.customers c USING (customer_id)
+ WHERE t.ratings > 0
+ ORDER BY c.code;
+
+CREATE OR REPLACE VIEW ordermgmt.v_customer_history AS
+SELECT c.code AS customer, c.name, c.email, c.credit_limit, c.blocked,
+       coalesce(t.orders, 0) AS orders, t.first_order_at, t.last_order_at,
+       coalesce(t.open_orders, 0) AS open_orders,
+       coalesce(t.invoiced_net, 0) - coalesce(t.credited_net, 0) AS lifetime_value,
+       coalesce(e.balance_due, 0) AS balance_due,
+       CASE WHEN t.ratings > 0 THEN round(t.rating_sum::numeric / t.ratings, 2) END AS average_rating,
+       (current_date - timezone('UTC', t.last_order_at)::date) AS recency_days,
+       coalesce(y.orders_last_year, 0)::bigint AS frequency_last_year,
+       CASE
+         WHEN t.last_order_at IS NULL THEN 'prospect'
+         WHEN t.first_order_at > now() - interval '30 days' THEN 'new'
+         WHEN t.last_order_at > now() - interval '30 days' AND y.orders_last_year >= 6 THEN 'champion'
+         WHEN t.last_order_at > now() - interval '90 days' AND y.orders_last_year >= 3 THEN 'loyal'
+         WHEN t.last_order_at > now() - interval '90 days' THEN 'active'
+         WHEN t.last_order_at > now() - interval '180 days' THEN 'at risk'
+         ELSE 'lost'
+       END AS segment,
+       ci.contacts, ci.primary_contact, ci.last_interaction_at
+  FROM ordermgmt.customers c
+  LEFT JOIN ordermgmt.customer_totals t USING (customer_id)
+  LEFT JOIN LATERAL (
+        SELECT sum(x.receivables) AS balance_due
+          FROM ordermgmt.customer_exposure x WHERE x.customer_id = c.customer_id) e ON true
+  LEFT JOIN LATERAL (
+        SELECT sum(m.orders) AS orders_last_year
+          FROM ordermgmt.customer_months m
+         WHERE m.customer_id = c.customer_id
+           AND m.month >= (date_trunc('month', timezone('UTC', now())) - interval '12 months')::date) y ON true
+  LEFT JOIN LATERAL (
+        SELECT (SELECT count(*) FROM ordermgmt.customer_contacts cc WHERE cc.customer_id = c.customer_id) AS contacts,
+               (SELECT cc.name FROM ordermgmt.customer_contacts cc
+                 WHERE cc.customer_id = c.customer_id AND cc.is_primary) AS primary_contact,
+               (SELECT max(it.occurred_at) FROM ordermgmt.customer_interactions it
+                 WHERE it.customer_id = c.customer_id) AS last_interaction_at) ci ON true
+ ORDER BY c.code;
+
+COMMENT ON COLUMN ordermgmt.v_pipeline.net_amount IS
+    'Their net value in their currencies, added as they stand (not converted): each order''s qty * unit_price over its lines, rounded to cents (orders.ordered_net, recorded as the order left draft; for drafts their lines as they stand), summed';
+COMMENT ON COLUMN ordermgmt.v_customer_history.frequency_last_year IS
+    'Orders entered in the current UTC month and the 12 before it, drafts excluded (whole calendar months, so that it is read from customer_months)';
+COMMENT ON COLUMN ordermgmt.v_customer_history.segment IS
+    'prospect (no orders), new (first order in the last 30 days), champion (last order in 30 days, frequency_last_year 6 or more), loyal (last in 90 days, 3 or more), active (last in 90 days), at risk (last in 180 days), else lost';
+
+-- The indexes only the old v_pipeline and v_daily_sales read.
+DROP INDEX ordermgmt.orders_open_status_idx;
+DROP INDEX ordermgmt.orders_created_day_idx;
+DROP INDEX ordermgmt.invoices_issued_day_idx;
+
 -- verify(): the self-audit (see docs/verify.md).
 --
 -- Every invariant of the data as one row: check_name, ok, and when a check
@@ -645,6 +903,82 @@ SELECT 'summaries.customer_exposure', o.k, o.s FROM always LEFT JOIN (
                   GROUP BY f.customer_id, f.currency) r USING (customer_id, currency)
      WHERE coalesce(e.open_orders, 0) <> coalesce(r.open_orders, 0)
         OR coalesce(e.receivables, 0) <> coalesce(r.receivables, 0)) o(k, s) ON true
+UNION ALL
+-- order_day_totals: orders out of draft per UTC day of entry, currency
+-- and status, and their ordered_net; the slots summed.  A key summed to
+-- zero is as good as none.
+SELECT 'summaries.order_day_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('%s %s %s: totals %s orders, %s; orders say %s, %s', day, currency, status,
+                  coalesce(t.orders, 0), coalesce(t.net_amount, 0), coalesce(r.orders, 0), coalesce(r.net_amount, 0)),
+           NULL::bigint[]
+      FROM (SELECT x.day, x.currency::text AS currency, x.status, sum(x.orders) AS orders,
+                   sum(x.net_amount) AS net_amount
+              FROM ordermgmt.order_day_totals x GROUP BY 1, 2, 3
+            HAVING sum(x.orders) <> 0 OR sum(x.net_amount) <> 0) t
+      FULL JOIN (SELECT timezone('UTC', x.created_at)::date AS day, x.currency::text AS currency, x.status,
+                        count(*) AS orders, coalesce(sum(x.ordered_net), 0) AS net_amount
+                   FROM orders_seen x WHERE x.status <> 'draft' GROUP BY 1, 2, 3) r USING (day, currency, status)
+     WHERE (t.orders, t.net_amount) IS DISTINCT FROM (r.orders, r.net_amount)) o(k, s) ON true
+UNION ALL
+-- invoice_day_totals: invoices per UTC day of issue and currency.
+SELECT 'summaries.invoice_day_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('%s %s: totals %s invoices, %s / %s / %s; invoices say %s, %s / %s / %s', day, currency,
+                  coalesce(t.invoices, 0), t.net, t.tax, t.total, coalesce(r.invoices, 0), r.net, r.tax, r.total),
+           NULL::bigint[]
+      FROM (SELECT x.day, x.currency::text AS currency, sum(x.invoices) AS invoices, sum(x.net) AS net,
+                   sum(x.tax) AS tax, sum(x.total) AS total
+              FROM ordermgmt.invoice_day_totals x GROUP BY 1, 2
+            HAVING sum(x.invoices) <> 0 OR sum(x.net) <> 0 OR sum(x.tax) <> 0 OR sum(x.total) <> 0) t
+      FULL JOIN (SELECT timezone('UTC', x.issued_at)::date AS day, x.currency::text AS currency, count(*) AS invoices,
+                        sum(x.net) AS net, sum(x.tax) AS tax, sum(x.total) AS total
+                   FROM ordermgmt.invoices x GROUP BY 1, 2) r USING (day, currency)
+     WHERE (t.invoices, t.net, t.tax, t.total) IS DISTINCT FROM (r.invoices, r.net, r.tax, r.total)) o(k, s) ON true
+UNION ALL
+-- customer_totals: per customer with an order out of draft, its orders,
+-- open orders, first and last, net invoiced and credited, ratings.
+SELECT 'summaries.customer_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('customer %s: totals %s; recomputed %s', customer_id,
+                  row(t.orders, t.open_orders, t.first_order_at, t.last_order_at, t.invoiced_net, t.credited_net,
+                      t.ratings, t.rating_sum, t.negative_ratings, t.positive_ratings, t.last_rated_at),
+                  row(r.orders, r.open_orders, r.first_order_at, r.last_order_at, r.invoiced_net, r.credited_net,
+                      r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at)),
+           ARRAY[customer_id]
+      FROM ordermgmt.customer_totals t
+      FULL JOIN (SELECT x.customer_id, x.orders, x.open_orders, x.first_order_at, x.last_order_at,
+                        coalesce(i.net, 0) AS invoiced_net, coalesce(rt.net, 0) AS credited_net,
+                        coalesce(f.ratings, 0) AS ratings, coalesce(f.rating_sum, 0) AS rating_sum,
+                        coalesce(f.negative, 0) AS negative_ratings, coalesce(f.positive, 0) AS positive_ratings,
+                        f.last_rated_at
+                   FROM (SELECT y.customer_id, count(*) AS orders,
+                                count(*) FILTER (WHERE y.status NOT IN ('completed', 'cancelled')) AS open_orders,
+                                min(y.created_at) AS first_order_at, max(y.created_at) AS last_order_at
+                           FROM orders_seen y WHERE y.status <> 'draft' GROUP BY 1) x
+                   LEFT JOIN (SELECT y.customer_id, sum(y.net) AS net FROM ordermgmt.invoices y GROUP BY 1) i
+                          USING (customer_id)
+                   LEFT JOIN (SELECT y.customer_id, sum(z.credit_net) AS net
+                                FROM ordermgmt.returns z JOIN orders_seen y USING (order_id) GROUP BY 1) rt
+                          USING (customer_id)
+                   LEFT JOIN (SELECT y.customer_id, count(*) AS ratings, sum(y.rating) AS rating_sum,
+                                     count(*) FILTER (WHERE y.rating <= 2) AS negative,
+                                     count(*) FILTER (WHERE y.rating >= 4) AS positive,
+                                     max(y.recorded_at) AS last_rated_at
+                                FROM ordermgmt.feedback y GROUP BY 1) f USING (customer_id)) r USING (customer_id)
+     WHERE (t.orders, t.open_orders, t.first_order_at, t.last_order_at, t.invoiced_net, t.credited_net,
+            t.ratings, t.rating_sum, t.negative_ratings, t.positive_ratings, t.last_rated_at)
+           IS DISTINCT FROM
+           (r.orders, r.open_orders, r.first_order_at, r.last_order_at, r.invoiced_net, r.credited_net,
+            r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at)) o(k, s) ON true
+UNION ALL
+-- customer_months: orders out of draft per customer and UTC month of entry.
+SELECT 'summaries.customer_months', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('customer %s month %s: totals %s orders, orders say %s', customer_id, month,
+                  coalesce(t.orders, 0), coalesce(r.orders, 0)),
+           ARRAY[customer_id]
+      FROM (SELECT x.customer_id, x.month, x.orders FROM ordermgmt.customer_months x WHERE x.orders <> 0) t
+      FULL JOIN (SELECT x.customer_id, date_trunc('month', timezone('UTC', x.created_at))::date AS month,
+                        count(*) AS orders
+                   FROM orders_seen x WHERE x.status <> 'draft' GROUP BY 1, 2) r USING (customer_id, month)
+     WHERE t.orders IS DISTINCT FROM r.orders) o(k, s) ON true
 UNION ALL
 -- ledger_totals: the postings up to ledger_rollup.upto_posting_id.
 -- Exact with writers running: rollup_ledger advances the horizon only

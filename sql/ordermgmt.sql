@@ -172,11 +172,7 @@ CREATE TABLE ordermgmt.orders (
 CREATE UNIQUE INDEX orders_customer_external_ref_key
     ON ordermgmt.orders (customer_id, external_ref);
 CREATE INDEX orders_status_idx ON ordermgmt.orders (status);
--- v_pipeline's open statuses (the list must match the query's NOT IN).
-CREATE INDEX orders_open_status_idx ON ordermgmt.orders (status)
-    WHERE status NOT IN ('completed', 'cancelled');
--- v_daily_sales' UTC days and v_fulfillment_times' UTC weeks of entry.
-CREATE INDEX orders_created_day_idx ON ordermgmt.orders ((timezone('UTC', created_at)::date));
+-- v_fulfillment_times' UTC weeks of entry.
 CREATE INDEX orders_created_week_idx
     ON ordermgmt.orders ((date_trunc('week', timezone('UTC', created_at))::date));
 COMMENT ON TABLE ordermgmt.orders IS 'Sales orders; every status change goes through the C trigger orders_lifecycle';
@@ -331,7 +327,6 @@ CREATE TABLE ordermgmt.invoices (
 CREATE INDEX invoices_order_idx ON ordermgmt.invoices (order_id);
 CREATE INDEX invoices_customer_idx ON ordermgmt.invoices (customer_id);
 CREATE INDEX invoices_open_customer_idx ON ordermgmt.invoices (customer_id) WHERE due > 0;
-CREATE INDEX invoices_issued_day_idx ON ordermgmt.invoices ((timezone('UTC', issued_at)::date));
 COMMENT ON TABLE ordermgmt.invoices IS 'Invoices; due = total - paid - credited';
 
 CREATE TABLE ordermgmt.invoice_lines (
@@ -419,6 +414,109 @@ COMMENT ON COLUMN ordermgmt.customer_exposure.open_orders IS
     'Still to bill on the customer''s orders in confirmed, processing, partially_shipped, shipped or delivered: ((qty - returned_qty) - (invoiced_qty - credited_qty)) * unit_price * (1 + order_lines.tax_rate) summed over their lines, unrounded';
 COMMENT ON COLUMN ordermgmt.customer_exposure.receivables IS
     'Still due on the customer''s invoices (sum of invoices.due); credit left to the customer is not subtracted';
+
+-- Reporting summaries (src/domain/report_totals.c), kept by the C code in
+-- the transactions that change the facts, so that the BI views read a few
+-- rows per day or per customer instead of the order history:
+--   order_day_totals    orders per UTC day of entry, currency and status
+--                       (drafts are not counted: their lines still change);
+--   invoice_day_totals  invoices per UTC day of issue and currency;
+--   customer_totals     per customer: orders, open orders, first and last
+--                       order, invoiced and credited net, ratings;
+--   customer_months     orders per customer and UTC month of entry (the
+--                       views' "last year" reads 13 rows per customer).
+-- The per-day tables are split by writer: each backend adds to the rows of
+-- its own slot (its backend id, unique among running sessions), so that
+-- writers of different customers never wait for each other on today's
+-- row; compact_report_totals() (run by the worker after each tick) folds
+-- the slots of past days into slot 0.  The views sum over the slots.  A
+-- slot's row may go negative (an order entered by one session and
+-- completed by another); the sums are exact.  No CHECK (>= 0) for that
+-- reason, and because the upserts propose a row of the change.  Dumped
+-- with their rows, like customer_exposure; rebuild_report_totals()
+-- recomputes them after a raw bulk load.  verify() recomputes each.
+CREATE TABLE ordermgmt.order_day_totals (
+    day        date NOT NULL,
+    currency   char(3) NOT NULL,
+    status     ordermgmt.order_status NOT NULL,
+    slot       integer NOT NULL,
+    orders     bigint NOT NULL DEFAULT 0,
+    net_amount numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, currency, status, slot)
+);
+COMMENT ON TABLE ordermgmt.order_day_totals IS
+    'Orders that left draft, per UTC day of entry, currency and current status, split by writer slot; kept by the extension';
+COMMENT ON COLUMN ordermgmt.order_day_totals.day IS 'UTC day the orders were entered (orders.created_at)';
+COMMENT ON COLUMN ordermgmt.order_day_totals.currency IS 'Currency of the orders (ISO 4217)';
+COMMENT ON COLUMN ordermgmt.order_day_totals.status IS 'Their current status (never draft)';
+COMMENT ON COLUMN ordermgmt.order_day_totals.slot IS
+    'Backend id of the writing session (0: folded by compact_report_totals); only the sum over slots means anything';
+COMMENT ON COLUMN ordermgmt.order_day_totals.orders IS 'Change of the number of such orders made through this slot';
+COMMENT ON COLUMN ordermgmt.order_day_totals.net_amount IS
+    'Change of their net value (orders.ordered_net) made through this slot, in currency';
+
+CREATE TABLE ordermgmt.invoice_day_totals (
+    day      date NOT NULL,
+    currency char(3) NOT NULL,
+    slot     integer NOT NULL,
+    invoices bigint NOT NULL DEFAULT 0,
+    net      numeric NOT NULL DEFAULT 0,
+    tax      numeric NOT NULL DEFAULT 0,
+    total    numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, currency, slot)
+);
+COMMENT ON TABLE ordermgmt.invoice_day_totals IS
+    'Invoices issued per UTC day and currency, split by writer slot; kept by the extension';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.day IS 'UTC day the invoices were issued';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.currency IS 'Currency of the invoices (ISO 4217)';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.slot IS
+    'Backend id of the writing session (0: folded by compact_report_totals)';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.invoices IS 'Invoices issued through this slot';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.net IS 'Their net amount, in currency';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.tax IS 'Their tax, in currency';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.total IS 'Their total (net + tax), in currency';
+
+-- One row per customer with an order out of draft.  Changed only while
+-- the customer's row is locked (step 2 of the lock order), so it adds no
+-- wait of its own: writers of one customer already queue on that lock.
+CREATE TABLE ordermgmt.customer_totals (
+    customer_id      bigint PRIMARY KEY REFERENCES ordermgmt.customers,
+    orders           bigint NOT NULL DEFAULT 0,
+    open_orders      bigint NOT NULL DEFAULT 0,
+    first_order_at   timestamptz,
+    last_order_at    timestamptz,
+    invoiced_net     numeric NOT NULL DEFAULT 0,
+    credited_net     numeric NOT NULL DEFAULT 0,
+    ratings          bigint NOT NULL DEFAULT 0,
+    rating_sum       bigint NOT NULL DEFAULT 0,
+    negative_ratings bigint NOT NULL DEFAULT 0,
+    positive_ratings bigint NOT NULL DEFAULT 0,
+    last_rated_at    timestamptz
+);
+COMMENT ON TABLE ordermgmt.customer_totals IS
+    'Per customer: its orders out of draft, open ones, first and last, net invoiced and credited, ratings; kept by the extension';
+COMMENT ON COLUMN ordermgmt.customer_totals.orders IS 'Orders that left draft (cancelled ones included)';
+COMMENT ON COLUMN ordermgmt.customer_totals.open_orders IS 'Of them, those neither completed nor cancelled';
+COMMENT ON COLUMN ordermgmt.customer_totals.first_order_at IS 'created_at of the first of them';
+COMMENT ON COLUMN ordermgmt.customer_totals.last_order_at IS 'created_at of the latest of them';
+COMMENT ON COLUMN ordermgmt.customer_totals.invoiced_net IS
+    'Net amount of its invoices, all currencies added as they stand (not converted)';
+COMMENT ON COLUMN ordermgmt.customer_totals.credited_net IS
+    'Net amount credited on its returns, all currencies added as they stand (not converted)';
+COMMENT ON COLUMN ordermgmt.customer_totals.ratings IS 'Feedback ratings recorded';
+COMMENT ON COLUMN ordermgmt.customer_totals.rating_sum IS 'Sum of those ratings (1-5 each)';
+COMMENT ON COLUMN ordermgmt.customer_totals.negative_ratings IS 'Ratings of 2 or less';
+COMMENT ON COLUMN ordermgmt.customer_totals.positive_ratings IS 'Ratings of 4 or more';
+COMMENT ON COLUMN ordermgmt.customer_totals.last_rated_at IS 'When the latest rating was recorded';
+
+CREATE TABLE ordermgmt.customer_months (
+    customer_id bigint NOT NULL REFERENCES ordermgmt.customers,
+    month       date NOT NULL,
+    orders      bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (customer_id, month)
+);
+COMMENT ON TABLE ordermgmt.customer_months IS
+    'Orders out of draft per customer and UTC month of entry (first day of the month); kept by the extension';
 
 --------------------------------------------------------------------------
 -- Ledger
@@ -850,18 +948,22 @@ COMMENT ON COLUMN ordermgmt.v_order_status.open_alerts_level3 IS
     'Open or acknowledged alerts of level 3 (delivery, payment and after-sales)';
 
 CREATE VIEW ordermgmt.v_pipeline AS
-SELECT o.status, count(*) AS orders,
-       coalesce(sum(v.net_amount), 0) AS net_amount
-  FROM ordermgmt.orders o
-  LEFT JOIN LATERAL (SELECT round(sum(l.qty * l.unit_price), 2) AS net_amount
-                       FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id) v ON true
- GROUP BY o.status
- ORDER BY o.status;
+SELECT x.status, sum(x.orders)::bigint AS orders, coalesce(sum(x.net_amount), 0) AS net_amount
+  FROM (SELECT t.status, t.orders, t.net_amount FROM ordermgmt.order_day_totals t
+        UNION ALL
+        SELECT o.status, 1, d.net_amount
+          FROM ordermgmt.orders o
+          LEFT JOIN LATERAL (SELECT round(sum(l.qty * l.unit_price), 2) AS net_amount
+                               FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id) d ON true
+         WHERE o.status = 'draft') AS x
+ GROUP BY x.status
+HAVING sum(x.orders) <> 0
+ ORDER BY x.status;
 COMMENT ON VIEW ordermgmt.v_pipeline IS 'Order count and net value by status';
 COMMENT ON COLUMN ordermgmt.v_pipeline.status IS 'Lifecycle status';
 COMMENT ON COLUMN ordermgmt.v_pipeline.orders IS 'Orders in the status';
 COMMENT ON COLUMN ordermgmt.v_pipeline.net_amount IS
-    'Their net value: qty * unit_price of each order''s lines, rounded to cents per order, summed';
+    'Their net value in their currencies, added as they stand (not converted): each order''s qty * unit_price over its lines, rounded to cents (orders.ordered_net, recorded as the order left draft; for drafts their lines as they stand), summed';
 
 CREATE VIEW ordermgmt.v_monitor_dashboard AS
 SELECT a.level, a.rule_code, a.severity,
@@ -935,14 +1037,11 @@ COMMENT ON COLUMN ordermgmt.v_ar_aging.overdue_over_90 IS
 COMMENT ON COLUMN ordermgmt.v_ar_aging.total_due IS 'Due on all open invoices (the sum of the five buckets)';
 
 CREATE VIEW ordermgmt.v_feedback_summary AS
-SELECT c.code AS customer, f.ratings, f.average_rating, f.negative, f.positive, f.last_rated_at
-  FROM (SELECT fb.customer_id, count(*) AS ratings, round(avg(fb.rating), 2) AS average_rating,
-               count(*) FILTER (WHERE fb.rating <= 2) AS negative,
-               count(*) FILTER (WHERE fb.rating >= 4) AS positive,
-               max(fb.recorded_at) AS last_rated_at
-          FROM ordermgmt.feedback fb
-         GROUP BY fb.customer_id) AS f
+SELECT c.code AS customer, t.ratings, round(t.rating_sum::numeric / t.ratings, 2) AS average_rating,
+       t.negative_ratings AS negative, t.positive_ratings AS positive, t.last_rated_at
+  FROM ordermgmt.customer_totals t
   JOIN ordermgmt.customers c USING (customer_id)
+ WHERE t.ratings > 0
  ORDER BY c.code;
 COMMENT ON VIEW ordermgmt.v_feedback_summary IS
     'Ratings per customer (customers with ratings only): count, average, negative and positive';
@@ -981,22 +1080,23 @@ COMMENT ON COLUMN ordermgmt.v_tickets.age IS
 COMMENT ON COLUMN ordermgmt.v_tickets.overdue IS
     'true while open past due_at, false otherwise (NULL for an open ticket without a deadline)';
 
--- One row per order of the window (its ordered_net recorded as it left
--- draft) and per invoice, instead of every order's lines.
+-- The summaries of orders per day and status and of invoices per day
+-- (report_totals.c), a few rows per day whatever the number of orders.
 CREATE VIEW ordermgmt.v_daily_sales AS
 SELECT x.day, x.currency,
        sum(x.orders_booked)::bigint AS orders_booked, sum(x.booked_net) AS booked_net,
        sum(x.invoices)::bigint AS invoices, sum(x.invoiced_net) AS invoiced_net,
        sum(x.invoiced_tax) AS invoiced_tax, sum(x.invoiced_total) AS invoiced_total
-  FROM (SELECT timezone('UTC', o.created_at)::date AS day, o.currency,
-               1 AS orders_booked, coalesce(o.ordered_net, 0) AS booked_net,
-               0 AS invoices, 0::numeric AS invoiced_net, 0::numeric AS invoiced_tax, 0::numeric AS invoiced_total
-          FROM ordermgmt.orders o
-         WHERE o.status NOT IN ('draft', 'cancelled')
+  FROM (SELECT t.day, t.currency, t.orders AS orders_booked, t.net_amount AS booked_net,
+               0::bigint AS invoices, 0::numeric AS invoiced_net, 0::numeric AS invoiced_tax,
+               0::numeric AS invoiced_total
+          FROM ordermgmt.order_day_totals t
+         WHERE t.status <> 'cancelled'
         UNION ALL
-        SELECT timezone('UTC', i.issued_at)::date, i.currency, 0, 0, 1, i.net, i.tax, i.total
-          FROM ordermgmt.invoices i) x
+        SELECT i.day, i.currency, 0, 0, i.invoices, i.net, i.tax, i.total
+          FROM ordermgmt.invoice_day_totals i) x
  GROUP BY x.day, x.currency
+HAVING sum(x.orders_booked) <> 0 OR sum(x.invoices) <> 0
  ORDER BY x.day, x.currency;
 COMMENT ON VIEW ordermgmt.v_daily_sales IS
     'Per UTC day and currency: orders booked (not draft or cancelled) and invoices issued; days with neither have no row';
@@ -1107,43 +1207,39 @@ COMMENT ON COLUMN ordermgmt.v_on_time_delivery.on_time IS
 COMMENT ON COLUMN ordermgmt.v_on_time_delivery.on_time_rate IS
     'on_time / delivered, a fraction rounded to 4 decimals';
 
--- Each customer's figures come from LATERAL subqueries, so that a filter
--- on one customer reads only that customer's rows.
+-- Each customer's figures come from its row of customer_totals, its
+-- exposure rows (balance) and its last 13 months of customer_months: a
+-- few index reads per customer whatever its history, so the whole view
+-- (any order, any LIMIT) reads a few rows per customer.
 CREATE VIEW ordermgmt.v_customer_history AS
 SELECT c.code AS customer, c.name, c.email, c.credit_limit, c.blocked,
-       coalesce(o.orders, 0) AS orders, o.first_order_at, o.last_order_at, coalesce(o.open_orders, 0) AS open_orders,
-       coalesce(v.invoiced_net, 0) - coalesce(r.credited_net, 0) AS lifetime_value,
-       coalesce(v.balance_due, 0) AS balance_due,
-       f.average_rating,
-       (current_date - timezone('UTC', o.last_order_at)::date) AS recency_days,
-       coalesce(o.orders_last_year, 0) AS frequency_last_year,
+       coalesce(t.orders, 0) AS orders, t.first_order_at, t.last_order_at,
+       coalesce(t.open_orders, 0) AS open_orders,
+       coalesce(t.invoiced_net, 0) - coalesce(t.credited_net, 0) AS lifetime_value,
+       coalesce(e.balance_due, 0) AS balance_due,
+       CASE WHEN t.ratings > 0 THEN round(t.rating_sum::numeric / t.ratings, 2) END AS average_rating,
+       (current_date - timezone('UTC', t.last_order_at)::date) AS recency_days,
+       coalesce(y.orders_last_year, 0)::bigint AS frequency_last_year,
        CASE
-         WHEN o.last_order_at IS NULL THEN 'prospect'
-         WHEN o.first_order_at > now() - interval '30 days' THEN 'new'
-         WHEN o.last_order_at > now() - interval '30 days' AND o.orders_last_year >= 6 THEN 'champion'
-         WHEN o.last_order_at > now() - interval '90 days' AND o.orders_last_year >= 3 THEN 'loyal'
-         WHEN o.last_order_at > now() - interval '90 days' THEN 'active'
-         WHEN o.last_order_at > now() - interval '180 days' THEN 'at risk'
+         WHEN t.last_order_at IS NULL THEN 'prospect'
+         WHEN t.first_order_at > now() - interval '30 days' THEN 'new'
+         WHEN t.last_order_at > now() - interval '30 days' AND y.orders_last_year >= 6 THEN 'champion'
+         WHEN t.last_order_at > now() - interval '90 days' AND y.orders_last_year >= 3 THEN 'loyal'
+         WHEN t.last_order_at > now() - interval '90 days' THEN 'active'
+         WHEN t.last_order_at > now() - interval '180 days' THEN 'at risk'
          ELSE 'lost'
        END AS segment,
        ci.contacts, ci.primary_contact, ci.last_interaction_at
   FROM ordermgmt.customers c
+  LEFT JOIN ordermgmt.customer_totals t USING (customer_id)
   LEFT JOIN LATERAL (
-        SELECT count(*) AS orders, min(x.created_at) AS first_order_at, max(x.created_at) AS last_order_at,
-               count(*) FILTER (WHERE x.status NOT IN ('completed', 'cancelled')) AS open_orders,
-               count(*) FILTER (WHERE x.created_at > now() - interval '1 year') AS orders_last_year
-          FROM ordermgmt.orders x
-         WHERE x.customer_id = c.customer_id AND x.status <> 'draft') o ON true
+        SELECT sum(x.receivables) AS balance_due
+          FROM ordermgmt.customer_exposure x WHERE x.customer_id = c.customer_id) e ON true
   LEFT JOIN LATERAL (
-        SELECT sum(i.net) AS invoiced_net, sum(i.due) AS balance_due
-          FROM ordermgmt.invoices i WHERE i.customer_id = c.customer_id) v ON true
-  LEFT JOIN LATERAL (
-        SELECT sum(rt.credit_net) AS credited_net
-          FROM ordermgmt.returns rt JOIN ordermgmt.orders ord ON ord.order_id = rt.order_id
-         WHERE ord.customer_id = c.customer_id) r ON true
-  LEFT JOIN LATERAL (
-        SELECT round(avg(fb.rating), 2) AS average_rating
-          FROM ordermgmt.feedback fb WHERE fb.customer_id = c.customer_id) f ON true
+        SELECT sum(m.orders) AS orders_last_year
+          FROM ordermgmt.customer_months m
+         WHERE m.customer_id = c.customer_id
+           AND m.month >= (date_trunc('month', timezone('UTC', now())) - interval '12 months')::date) y ON true
   LEFT JOIN LATERAL (
         SELECT (SELECT count(*) FROM ordermgmt.customer_contacts cc WHERE cc.customer_id = c.customer_id) AS contacts,
                (SELECT cc.name FROM ordermgmt.customer_contacts cc
@@ -1175,9 +1271,9 @@ COMMENT ON COLUMN ordermgmt.v_customer_history.average_rating IS
 COMMENT ON COLUMN ordermgmt.v_customer_history.recency_days IS
     'Days from the UTC day of the last order to current_date (session time zone); NULL without orders';
 COMMENT ON COLUMN ordermgmt.v_customer_history.frequency_last_year IS
-    'Orders entered in the last year, drafts excluded';
+    'Orders entered in the current UTC month and the 12 before it, drafts excluded (whole calendar months, so that it is read from customer_months)';
 COMMENT ON COLUMN ordermgmt.v_customer_history.segment IS
-    'prospect (no orders), new (first order in the last 30 days), champion (last order in 30 days, 6 or more in the year), loyal (last in 90 days, 3 or more), active (last in 90 days), at risk (last in 180 days), else lost';
+    'prospect (no orders), new (first order in the last 30 days), champion (last order in 30 days, frequency_last_year 6 or more), loyal (last in 90 days, 3 or more), active (last in 90 days), at risk (last in 180 days), else lost';
 COMMENT ON COLUMN ordermgmt.v_customer_history.contacts IS 'Number of its contacts';
 COMMENT ON COLUMN ordermgmt.v_customer_history.primary_contact IS 'Name of its primary contact; NULL if none';
 COMMENT ON COLUMN ordermgmt.v_customer_history.last_interaction_at IS
@@ -1351,6 +1447,58 @@ CREATE FUNCTION ordermgmt.rollup_ledger() RETURNS bigint
     AS 'MODULE_PATHNAME', 'ordermgmt_rollup_ledger';
 COMMENT ON FUNCTION ordermgmt.rollup_ledger() IS
     'Adds settled postings to ledger_totals; returns how many it added.  The background worker runs it with each monitor tick';
+
+-- After a raw bulk load (session_replication_role = replica: no trigger
+-- fires), or to repair what verify() reports: the reporting summaries
+-- recomputed from the facts.  Blocks writers of orders, invoices, returns
+-- and feedback while it runs (SHARE locks), so that nothing is counted
+-- twice or missed.
+CREATE FUNCTION ordermgmt.rebuild_report_totals() RETURNS void
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $rebuild$
+LOCK TABLE ordermgmt.orders, ordermgmt.invoices, ordermgmt.returns, ordermgmt.feedback IN SHARE MODE;
+DELETE FROM ordermgmt.order_day_totals;
+DELETE FROM ordermgmt.invoice_day_totals;
+DELETE FROM ordermgmt.customer_months;
+DELETE FROM ordermgmt.customer_totals;
+INSERT INTO ordermgmt.order_day_totals (day, currency, status, slot, orders, net_amount)
+SELECT timezone('UTC', o.created_at)::date, o.currency, o.status, 0, count(*), coalesce(sum(o.ordered_net), 0)
+  FROM ordermgmt.orders o WHERE o.status <> 'draft'
+ GROUP BY 1, 2, 3;
+INSERT INTO ordermgmt.invoice_day_totals (day, currency, slot, invoices, net, tax, total)
+SELECT timezone('UTC', i.issued_at)::date, i.currency, 0, count(*), sum(i.net), sum(i.tax), sum(i.total)
+  FROM ordermgmt.invoices i
+ GROUP BY 1, 2;
+INSERT INTO ordermgmt.customer_months (customer_id, month, orders)
+SELECT o.customer_id, date_trunc('month', timezone('UTC', o.created_at))::date, count(*)
+  FROM ordermgmt.orders o WHERE o.status <> 'draft'
+ GROUP BY 1, 2;
+INSERT INTO ordermgmt.customer_totals (customer_id, orders, open_orders, first_order_at, last_order_at,
+                                       invoiced_net, credited_net, ratings, rating_sum,
+                                       negative_ratings, positive_ratings, last_rated_at)
+SELECT o.customer_id, o.orders, o.open_orders, o.first_order_at, o.last_order_at,
+       coalesce(i.net, 0), coalesce(r.net, 0), coalesce(f.ratings, 0), coalesce(f.rating_sum, 0),
+       coalesce(f.negative, 0), coalesce(f.positive, 0), f.last_rated_at
+  FROM (SELECT x.customer_id, count(*) AS orders,
+               count(*) FILTER (WHERE x.status NOT IN ('completed', 'cancelled')) AS open_orders,
+               min(x.created_at) AS first_order_at, max(x.created_at) AS last_order_at
+          FROM ordermgmt.orders x WHERE x.status <> 'draft' GROUP BY x.customer_id) o
+  LEFT JOIN (SELECT x.customer_id, sum(x.net) AS net FROM ordermgmt.invoices x GROUP BY 1) i USING (customer_id)
+  LEFT JOIN (SELECT x.customer_id, sum(rt.credit_net) AS net
+               FROM ordermgmt.returns rt JOIN ordermgmt.orders x USING (order_id) GROUP BY 1) r USING (customer_id)
+  LEFT JOIN (SELECT x.customer_id, count(*) AS ratings, sum(x.rating) AS rating_sum,
+                    count(*) FILTER (WHERE x.rating <= 2) AS negative,
+                    count(*) FILTER (WHERE x.rating >= 4) AS positive, max(x.recorded_at) AS last_rated_at
+               FROM ordermgmt.feedback x GROUP BY 1) f USING (customer_id);
+$rebuild$;
+COMMENT ON FUNCTION ordermgmt.rebuild_report_totals() IS
+    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months) from the facts, blocking their writers meanwhile; after a raw bulk load';
+
+CREATE FUNCTION ordermgmt.compact_report_totals() RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_compact_report_totals';
+COMMENT ON FUNCTION ordermgmt.compact_report_totals() IS
+    'Folds the writer slots of past UTC days in order_day_totals and invoice_day_totals into one row each (the worker runs it after every tick); returns the rows folded, -1 if another compaction was running';
 
 CREATE FUNCTION ordermgmt.monitor_tick(at timestamptz DEFAULT now()) RETURNS integer
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -1895,6 +2043,82 @@ SELECT 'summaries.customer_exposure', o.k, o.s FROM always LEFT JOIN (
      WHERE coalesce(e.open_orders, 0) <> coalesce(r.open_orders, 0)
         OR coalesce(e.receivables, 0) <> coalesce(r.receivables, 0)) o(k, s) ON true
 UNION ALL
+-- order_day_totals: orders out of draft per UTC day of entry, currency
+-- and status, and their ordered_net; the slots summed.  A key summed to
+-- zero is as good as none.
+SELECT 'summaries.order_day_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('%s %s %s: totals %s orders, %s; orders say %s, %s', day, currency, status,
+                  coalesce(t.orders, 0), coalesce(t.net_amount, 0), coalesce(r.orders, 0), coalesce(r.net_amount, 0)),
+           NULL::bigint[]
+      FROM (SELECT x.day, x.currency::text AS currency, x.status, sum(x.orders) AS orders,
+                   sum(x.net_amount) AS net_amount
+              FROM ordermgmt.order_day_totals x GROUP BY 1, 2, 3
+            HAVING sum(x.orders) <> 0 OR sum(x.net_amount) <> 0) t
+      FULL JOIN (SELECT timezone('UTC', x.created_at)::date AS day, x.currency::text AS currency, x.status,
+                        count(*) AS orders, coalesce(sum(x.ordered_net), 0) AS net_amount
+                   FROM orders_seen x WHERE x.status <> 'draft' GROUP BY 1, 2, 3) r USING (day, currency, status)
+     WHERE (t.orders, t.net_amount) IS DISTINCT FROM (r.orders, r.net_amount)) o(k, s) ON true
+UNION ALL
+-- invoice_day_totals: invoices per UTC day of issue and currency.
+SELECT 'summaries.invoice_day_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('%s %s: totals %s invoices, %s / %s / %s; invoices say %s, %s / %s / %s', day, currency,
+                  coalesce(t.invoices, 0), t.net, t.tax, t.total, coalesce(r.invoices, 0), r.net, r.tax, r.total),
+           NULL::bigint[]
+      FROM (SELECT x.day, x.currency::text AS currency, sum(x.invoices) AS invoices, sum(x.net) AS net,
+                   sum(x.tax) AS tax, sum(x.total) AS total
+              FROM ordermgmt.invoice_day_totals x GROUP BY 1, 2
+            HAVING sum(x.invoices) <> 0 OR sum(x.net) <> 0 OR sum(x.tax) <> 0 OR sum(x.total) <> 0) t
+      FULL JOIN (SELECT timezone('UTC', x.issued_at)::date AS day, x.currency::text AS currency, count(*) AS invoices,
+                        sum(x.net) AS net, sum(x.tax) AS tax, sum(x.total) AS total
+                   FROM ordermgmt.invoices x GROUP BY 1, 2) r USING (day, currency)
+     WHERE (t.invoices, t.net, t.tax, t.total) IS DISTINCT FROM (r.invoices, r.net, r.tax, r.total)) o(k, s) ON true
+UNION ALL
+-- customer_totals: per customer with an order out of draft, its orders,
+-- open orders, first and last, net invoiced and credited, ratings.
+SELECT 'summaries.customer_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('customer %s: totals %s; recomputed %s', customer_id,
+                  row(t.orders, t.open_orders, t.first_order_at, t.last_order_at, t.invoiced_net, t.credited_net,
+                      t.ratings, t.rating_sum, t.negative_ratings, t.positive_ratings, t.last_rated_at),
+                  row(r.orders, r.open_orders, r.first_order_at, r.last_order_at, r.invoiced_net, r.credited_net,
+                      r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at)),
+           ARRAY[customer_id]
+      FROM ordermgmt.customer_totals t
+      FULL JOIN (SELECT x.customer_id, x.orders, x.open_orders, x.first_order_at, x.last_order_at,
+                        coalesce(i.net, 0) AS invoiced_net, coalesce(rt.net, 0) AS credited_net,
+                        coalesce(f.ratings, 0) AS ratings, coalesce(f.rating_sum, 0) AS rating_sum,
+                        coalesce(f.negative, 0) AS negative_ratings, coalesce(f.positive, 0) AS positive_ratings,
+                        f.last_rated_at
+                   FROM (SELECT y.customer_id, count(*) AS orders,
+                                count(*) FILTER (WHERE y.status NOT IN ('completed', 'cancelled')) AS open_orders,
+                                min(y.created_at) AS first_order_at, max(y.created_at) AS last_order_at
+                           FROM orders_seen y WHERE y.status <> 'draft' GROUP BY 1) x
+                   LEFT JOIN (SELECT y.customer_id, sum(y.net) AS net FROM ordermgmt.invoices y GROUP BY 1) i
+                          USING (customer_id)
+                   LEFT JOIN (SELECT y.customer_id, sum(z.credit_net) AS net
+                                FROM ordermgmt.returns z JOIN orders_seen y USING (order_id) GROUP BY 1) rt
+                          USING (customer_id)
+                   LEFT JOIN (SELECT y.customer_id, count(*) AS ratings, sum(y.rating) AS rating_sum,
+                                     count(*) FILTER (WHERE y.rating <= 2) AS negative,
+                                     count(*) FILTER (WHERE y.rating >= 4) AS positive,
+                                     max(y.recorded_at) AS last_rated_at
+                                FROM ordermgmt.feedback y GROUP BY 1) f USING (customer_id)) r USING (customer_id)
+     WHERE (t.orders, t.open_orders, t.first_order_at, t.last_order_at, t.invoiced_net, t.credited_net,
+            t.ratings, t.rating_sum, t.negative_ratings, t.positive_ratings, t.last_rated_at)
+           IS DISTINCT FROM
+           (r.orders, r.open_orders, r.first_order_at, r.last_order_at, r.invoiced_net, r.credited_net,
+            r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at)) o(k, s) ON true
+UNION ALL
+-- customer_months: orders out of draft per customer and UTC month of entry.
+SELECT 'summaries.customer_months', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('customer %s month %s: totals %s orders, orders say %s', customer_id, month,
+                  coalesce(t.orders, 0), coalesce(r.orders, 0)),
+           ARRAY[customer_id]
+      FROM (SELECT x.customer_id, x.month, x.orders FROM ordermgmt.customer_months x WHERE x.orders <> 0) t
+      FULL JOIN (SELECT x.customer_id, date_trunc('month', timezone('UTC', x.created_at))::date AS month,
+                        count(*) AS orders
+                   FROM orders_seen x WHERE x.status <> 'draft' GROUP BY 1, 2) r USING (customer_id, month)
+     WHERE t.orders IS DISTINCT FROM r.orders) o(k, s) ON true
+UNION ALL
 -- ledger_totals: the postings up to ledger_rollup.upto_posting_id.
 -- Exact with writers running: rollup_ledger advances the horizon only
 -- once no transaction that drew a posting id up to it is still running,
@@ -2376,6 +2600,10 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_rollup', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_exposure', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purge_horizon', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_day_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.invoice_day_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_months', '');
 
 --------------------------------------------------------------------------
 -- Privileges: PUBLIC gets nothing; group roles get what they need
@@ -2417,7 +2645,8 @@ GRANT SELECT ON ordermgmt.customers, ordermgmt.products, ordermgmt.warehouses, o
                 ordermgmt.stock, ordermgmt.stock_moves, ordermgmt.reservations,
                 ordermgmt.shipments, ordermgmt.shipment_lines, ordermgmt.invoices, ordermgmt.invoice_lines,
                 ordermgmt.payments, ordermgmt.returns, ordermgmt.return_lines, ordermgmt.credit_applications,
-                ordermgmt.customer_exposure,
+                ordermgmt.customer_exposure, ordermgmt.order_day_totals, ordermgmt.invoice_day_totals,
+                ordermgmt.customer_totals, ordermgmt.customer_months,
                 ordermgmt.accounts, ordermgmt.posting_accounts, ordermgmt.journal_entries, ordermgmt.postings,
                 ordermgmt.ledger_totals, ordermgmt.ledger_rollup,
                 ordermgmt.monitor_rules, ordermgmt.alerts, ordermgmt.deadlines,
@@ -2473,7 +2702,8 @@ GRANT UPDATE (severity, enabled, thresholds, description) ON ordermgmt.monitor_r
 GRANT INSERT, UPDATE ON ordermgmt.accounts, ordermgmt.posting_accounts TO ordermgmt_admin;
 GRANT DELETE ON ordermgmt.customer_contacts, ordermgmt.customer_interactions TO ordermgmt_admin;
 GRANT EXECUTE ON FUNCTION ordermgmt.post_entry(text, jsonb), ordermgmt.reverse_entry(bigint, text),
-                          ordermgmt.purge_history(interval), ordermgmt.rollup_ledger()
+                          ordermgmt.purge_history(interval), ordermgmt.rollup_ledger(),
+                          ordermgmt.compact_report_totals(), ordermgmt.rebuild_report_totals()
    TO ordermgmt_admin;
 -- verify() reads every table as the owner: the admin's alone.
 GRANT EXECUTE ON FUNCTION ordermgmt.verify() TO ordermgmt_admin;

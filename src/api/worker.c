@@ -107,6 +107,14 @@ run_rollup(void)
 		elog(ERROR, "ordermgmt worker: rollup_ledger failed");
 }
 
+/* Fold the reporting summaries' slots of past days. */
+static void
+run_compaction(void)
+{
+	if (SPI_execute("SELECT ordermgmt.compact_report_totals()", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "ordermgmt worker: compact_report_totals failed");
+}
+
 static void
 run_relay(void)
 {
@@ -283,6 +291,7 @@ ordermgmt_worker_main(Datum arg pg_attribute_unused())
 		{
 			run_unit(run_tick, "ordermgmt: monitor_tick");
 			run_unit(run_rollup, "ordermgmt: rolling up the ledger");
+			run_unit(run_compaction, "ordermgmt: compacting the report totals");
 			next_tick = TimestampTzPlusMilliseconds(now, om_monitor_interval * 1000);
 		}
 		MemoryContextSwitchTo(TopMemoryContext);

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(844);
+SELECT plan(886);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -153,6 +153,10 @@ INSERT INTO relation_access VALUES
     ('feedback',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('tickets',                   '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('delivery_weeks',            '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('order_day_totals',          '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('invoice_day_totals',        '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('customer_totals',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('customer_months',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('events',                    '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('relay_state',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('purge_horizon',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
@@ -290,6 +294,8 @@ INSERT INTO function_access VALUES
     ('reverse_entry',         '',    '',     '',      '',  'X',  'X',  ''),
     ('purge_history',         '',    '',     '',      '',  'X',  'X',  ''),
     ('rollup_ledger',         '',    '',     '',      '',  'X',  'X',  ''),
+    ('compact_report_totals', '',    '',     '',      '',  'X',  'X',  ''),
+    ('rebuild_report_totals', '',    '',     '',      '',  'X',  'X',  ''),
     ('verify',                '',    '',     '',      '',  'X',  'X',  ''),
     -- pure helpers that constraints and views call: every group role
     ('rule_delay',            'X',   'X',    'X',     'X', 'X',  'X',  ''),
@@ -382,7 +388,8 @@ INSERT INTO direct_grants VALUES
                                                     customer_interactions, orders, order_lines, order_status_history,
                                                     stock, stock_moves, reservations, shipments, shipment_lines,
                                                     invoices, invoice_lines, payments, returns, return_lines,
-                                                    credit_applications, customer_exposure, journal_entries,
+                                                    credit_applications, customer_exposure, order_day_totals,
+                                                    invoice_day_totals, customer_totals, customer_months, journal_entries,
                                                     postings, ledger_totals,
                                                     ledger_rollup, alerts, deadlines, feedback, tickets,
                                                     delivery_weeks, events, relay_state, purge_horizon,
@@ -421,6 +428,7 @@ INSERT INTO direct_grants VALUES
                                                     monitor_rules.thresholds, monitor_rules.description}'),
     ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
                                                     "purge_history(interval)", "rollup_ledger()", "verify()",
+                                                    "compact_report_totals()", "rebuild_report_totals()",
                                                     "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     -- the owner's rights come with ownership; only the schema is granted
@@ -494,7 +502,8 @@ SELECT is_empty($$
                          'events', 'relay_state', 'purge_horizon', 'alerts', 'deadlines', 'order_status_history',
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
-                         'delivery_weeks', 'customer_exposure')
+                         'delivery_weeks', 'customer_exposure', 'order_day_totals', 'invoice_day_totals',
+                         'customer_totals', 'customer_months')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 
@@ -504,11 +513,13 @@ SELECT set_eq($$
     SELECT p.proname::text, r.role::text
       FROM pg_catalog.pg_proc p, om_roles r
      WHERE p.pronamespace = 'ordermgmt'::regnamespace
-       AND p.proname IN ('post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger', 'verify')
+       AND p.proname IN ('post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger', 'verify',
+                         'compact_report_totals', 'rebuild_report_totals')
        AND pg_catalog.has_function_privilege(r.role, p.oid, 'EXECUTE')
-$$, $$ SELECT f, r FROM unnest(ARRAY['post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger', 'verify']) AS f,
+$$, $$ SELECT f, r FROM unnest(ARRAY['post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger', 'verify',
+                                      'compact_report_totals', 'rebuild_report_totals']) AS f,
                        unnest(ARRAY['ordermgmt_admin', 'ordermgmt_owner']) AS r $$,
-   'only ordermgmt_admin (and the owner) execute post_entry, reverse_entry, purge_history, rollup_ledger, verify');
+   'only ordermgmt_admin (and the owner) execute post_entry, reverse_entry, purge_history, rollup_ledger, verify and the report-total housekeeping');
 
 -- Alerts: service and approver; the app through its membership in service
 SELECT set_eq($$
