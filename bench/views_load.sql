@@ -12,7 +12,8 @@
 -- quantities, shipments, invoices (net, tax, total, paid, credited), payments,
 -- returns, stock and reservations agree with the order's status; every
 -- journal entry balances; alerts and deadlines match the open conditions;
--- each customer's credit exposure equals its recomputation.
+-- each customer's credit exposure equals its recomputation; the reporting
+-- summaries are recomputed at the end.
 -- Not loaded, because no view reads them: status history, events, stock
 -- moves, shipment lines and invoice lines (bench/history_load.sql adds
 -- them).
@@ -564,3 +565,11 @@ $seq$;
 
 DROP TABLE public.bench_plan, public.bench_net, public.bench_amounts, public.bench_receipts, public.bench_tickets;
 RESET session_replication_role;
+
+-- The reporting summaries (since 0.6.0), as the C code would have kept
+-- them: recomputed from what was just loaded.
+SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'rebuild_report_totals'
+                AND pronamespace = 'ordermgmt'::regnamespace) AS has_report_totals \gset
+\if :has_report_totals
+SELECT ordermgmt.rebuild_report_totals();
+\endif

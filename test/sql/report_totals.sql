@@ -1,0 +1,183 @@
+-- The reporting summaries (order_day_totals, invoice_day_totals,
+-- customer_totals, customer_months): after every step of a business day
+-- (drafts, placement, hold, cancellation of a draft and of a confirmed
+-- order, shipping, invoicing, payment, return with a credit note,
+-- feedback) the views that read them equal the same figures computed from
+-- the facts, and verify() agrees; the slots of past days fold into one
+-- row without changing a sum; nobody but the extension writes them.
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE sql; RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
+
+-- Each view beside the same figures computed from the facts, as the views
+-- computed them before they read the summaries; one row per view, "equal"
+-- when every row of the view matches.
+CREATE VIEW pg_temp.views_vs_facts AS
+SELECT 'v_pipeline' AS view, NOT EXISTS (
+         (SELECT o.status, count(*)::bigint, coalesce(sum(v.net), 0)
+            FROM ordermgmt.orders o
+            LEFT JOIN LATERAL (SELECT round(sum(l.qty * l.unit_price), 2) AS net
+                                 FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id) v ON true
+           GROUP BY o.status
+          EXCEPT SELECT status, orders, net_amount FROM ordermgmt.v_pipeline)
+         UNION ALL
+         (SELECT status, orders, net_amount FROM ordermgmt.v_pipeline
+          EXCEPT SELECT o.status, count(*)::bigint, coalesce(sum(v.net), 0)
+                   FROM ordermgmt.orders o
+                   LEFT JOIN LATERAL (SELECT round(sum(l.qty * l.unit_price), 2) AS net
+                                        FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id) v ON true
+                  GROUP BY o.status)) AS equal
+UNION ALL
+SELECT 'v_daily_sales', NOT EXISTS (
+         SELECT 1
+           FROM (SELECT day, currency, sum(b) AS booked, sum(bn) AS booked_net, sum(i) AS invoices,
+                        sum(n) AS net, sum(t) AS tax, sum(tt) AS total
+                   FROM (SELECT timezone('UTC', created_at)::date AS day, currency, 1 AS b, ordered_net AS bn,
+                                0 AS i, 0 AS n, 0 AS t, 0 AS tt
+                           FROM ordermgmt.orders WHERE status NOT IN ('draft', 'cancelled')
+                         UNION ALL
+                         SELECT timezone('UTC', issued_at)::date, currency, 0, 0, 1, net, tax, total
+                           FROM ordermgmt.invoices) f
+                  GROUP BY day, currency) h
+           FULL JOIN ordermgmt.v_daily_sales v USING (day, currency)
+          WHERE (h.booked, h.booked_net, h.invoices, h.net, h.tax, h.total) IS DISTINCT FROM
+                (v.orders_booked, v.booked_net, v.invoices, v.invoiced_net, v.invoiced_tax, v.invoiced_total))
+UNION ALL
+SELECT 'v_customer_history', NOT EXISTS (
+         SELECT 1
+           FROM ordermgmt.customers c
+           JOIN ordermgmt.v_customer_history v ON v.customer = c.code
+          WHERE (v.orders, v.open_orders, v.first_order_at, v.last_order_at, v.lifetime_value, v.balance_due,
+                 v.average_rating, v.frequency_last_year) IS DISTINCT FROM
+                ((SELECT count(*) FROM ordermgmt.orders o WHERE o.customer_id = c.customer_id AND o.status <> 'draft'),
+                 (SELECT count(*) FROM ordermgmt.orders o WHERE o.customer_id = c.customer_id
+                     AND o.status NOT IN ('draft', 'completed', 'cancelled')),
+                 (SELECT min(created_at) FROM ordermgmt.orders o WHERE o.customer_id = c.customer_id AND o.status <> 'draft'),
+                 (SELECT max(created_at) FROM ordermgmt.orders o WHERE o.customer_id = c.customer_id AND o.status <> 'draft'),
+                 coalesce((SELECT sum(net) FROM ordermgmt.invoices i WHERE i.customer_id = c.customer_id), 0)
+                   - coalesce((SELECT sum(r.credit_net) FROM ordermgmt.returns r JOIN ordermgmt.orders o USING (order_id)
+                                WHERE o.customer_id = c.customer_id), 0),
+                 coalesce((SELECT sum(due) FROM ordermgmt.invoices i WHERE i.customer_id = c.customer_id), 0),
+                 (SELECT round(avg(rating), 2) FROM ordermgmt.feedback f WHERE f.customer_id = c.customer_id),
+                 (SELECT count(*) FROM ordermgmt.orders o WHERE o.customer_id = c.customer_id AND o.status <> 'draft'
+                     AND o.created_at >= date_trunc('month', timezone('UTC', now())) - interval '12 months')))
+UNION ALL
+SELECT 'v_feedback_summary', NOT EXISTS (
+         (SELECT c.code, count(*), round(avg(f.rating), 2), count(*) FILTER (WHERE f.rating <= 2),
+                 count(*) FILTER (WHERE f.rating >= 4), max(f.recorded_at)
+            FROM ordermgmt.feedback f JOIN ordermgmt.customers c USING (customer_id) GROUP BY c.code
+          EXCEPT SELECT * FROM ordermgmt.v_feedback_summary)
+         UNION ALL
+         (SELECT * FROM ordermgmt.v_feedback_summary
+          EXCEPT SELECT c.code, count(*), round(avg(f.rating), 2), count(*) FILTER (WHERE f.rating <= 2),
+                        count(*) FILTER (WHERE f.rating >= 4), max(f.recorded_at)
+                   FROM ordermgmt.feedback f JOIN ordermgmt.customers c USING (customer_id) GROUP BY c.code))
+UNION ALL
+SELECT 'verify(): summaries', bool_and(ok) FROM ordermgmt.verify() WHERE check_name LIKE 'summaries.%';
+
+INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
+INSERT INTO ordermgmt.customers (code, name) VALUES ('ACME', 'Acme'), ('BETA', 'Beta'), ('NEW', 'Prospect');
+INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate) VALUES
+  ('A', 'Alpha', 10, 4, 0.2), ('B', 'Beta', 25.55, 10, 0.1);
+SELECT ordermgmt.receive_stock('A', 'MAIN', 100) > 0, ordermgmt.receive_stock('B', 'MAIN', 100) > 0;
+
+--------------------------------------------------------------------------
+-- Drafts count in v_pipeline with their lines as they stand, nowhere else
+--------------------------------------------------------------------------
+SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 2}]', '{"submit": false}') AS d1 \gset
+SELECT ordermgmt.create_order('BETA', '[{"sku": "B", "qty": 1}]', '{"submit": false}') AS d2 \gset
+UPDATE ordermgmt.order_lines SET qty = 3 WHERE order_id = :d1;
+SELECT * FROM ordermgmt.v_pipeline;
+SELECT count(*) AS summary_rows FROM ordermgmt.order_day_totals;
+SELECT * FROM pg_temp.views_vs_facts;
+
+--------------------------------------------------------------------------
+-- Placement, hold, cancellation of a draft and of a confirmed order
+--------------------------------------------------------------------------
+SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}]') AS o1 \gset
+SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 4}]') AS o2 \gset
+SELECT ordermgmt.create_order('BETA', '[{"sku": "B", "qty": 3}]', '{"auto_confirm": false}') AS o3 \gset
+SELECT ordermgmt.submit_order(:d1);
+SELECT ordermgmt.hold_order(:o2, 'customer asked to wait');
+SELECT ordermgmt.cancel_order(:d2, 'never sent');
+SELECT ordermgmt.cancel_order(:o2, 'customer withdrew');
+SELECT * FROM ordermgmt.v_pipeline;
+SELECT customer, orders, open_orders, lifetime_value, frequency_last_year, segment
+  FROM ordermgmt.v_customer_history ORDER BY customer;
+SELECT * FROM pg_temp.views_vs_facts;
+
+--------------------------------------------------------------------------
+-- Ship, invoice, pay, deliver, return with a credit note, feedback
+--------------------------------------------------------------------------
+SELECT ordermgmt.ship_order(:o1, NULL, 'DHL', 'T1') AS s1 \gset
+SELECT ordermgmt.invoice_order(:o1) AS i1 \gset
+SELECT ordermgmt.confirm_delivery(:s1);
+SELECT ordermgmt.record_payment(:i1, (SELECT total FROM ordermgmt.invoices WHERE invoice_id = :i1), 'bank') > 0 AS paid;
+SELECT status FROM ordermgmt.orders WHERE order_id = :o1;
+SELECT ordermgmt.return_items(:o1, '[{"sku": "B", "qty": 1}]', 'damaged') > 0 AS returned;
+SELECT ordermgmt.record_feedback(:o1, 2, 'one arrived broken') > 0 AS rated;
+SELECT ordermgmt.record_feedback(:o1, 5, 'replacement was quick') > 0 AS rated;
+SELECT day = timezone('UTC', now())::date AS today, currency, orders_booked, booked_net, invoices,
+       invoiced_net, invoiced_tax, invoiced_total
+  FROM ordermgmt.v_daily_sales;
+SELECT customer, orders, open_orders, lifetime_value, balance_due, average_rating FROM ordermgmt.v_customer_history
+ ORDER BY lifetime_value DESC;
+SELECT customer, ratings, average_rating, negative, positive, last_rated_at IS NOT NULL AS rated FROM ordermgmt.v_feedback_summary;
+SELECT * FROM pg_temp.views_vs_facts;
+
+--------------------------------------------------------------------------
+-- A rolled-back change leaves no trace
+--------------------------------------------------------------------------
+BEGIN;
+SELECT ordermgmt.create_order('NEW', '[{"sku": "A", "qty": 1}]') > 0 AS placed;
+SELECT orders FROM ordermgmt.v_customer_history WHERE customer = 'NEW';
+ROLLBACK;
+SELECT orders, segment FROM ordermgmt.v_customer_history WHERE customer = 'NEW';
+SELECT * FROM pg_temp.views_vs_facts;
+
+--------------------------------------------------------------------------
+-- Compaction: slot rows of past days fold into slot 0, the sums unchanged;
+-- today's rows stay with their writers
+--------------------------------------------------------------------------
+-- two sessions' worth of rows for yesterday, as other writers leave them
+INSERT INTO ordermgmt.order_day_totals (day, currency, status, slot, orders, net_amount) VALUES
+  (timezone('UTC', now())::date - 1, 'EUR', 'completed', 7, 3, 30.00),
+  (timezone('UTC', now())::date - 1, 'EUR', 'completed', 8, 2, 20.00),
+  (timezone('UTC', now())::date - 1, 'EUR', 'delivered', 7, 1, 5.00),
+  (timezone('UTC', now())::date - 1, 'EUR', 'delivered', 8, -1, -5.00);
+INSERT INTO ordermgmt.invoice_day_totals (day, currency, slot, invoices, net, tax, total) VALUES
+  (timezone('UTC', now())::date - 1, 'EUR', 7, 1, 10, 2, 12), (timezone('UTC', now())::date - 1, 'EUR', 8, 1, 5, 1, 6);
+SELECT status, orders, net_amount FROM ordermgmt.v_pipeline ORDER BY status;
+SELECT ordermgmt.compact_report_totals() AS folded;
+SELECT ordermgmt.compact_report_totals() AS folded_again;
+SELECT status, orders, net_amount FROM ordermgmt.v_pipeline ORDER BY status;
+-- yesterday: one row per key in slot 0, the zero row gone; today untouched
+SELECT day = timezone('UTC', now())::date AS today, status, slot = 0 AS folded, orders, net_amount
+  FROM ordermgmt.order_day_totals ORDER BY day, status, slot;
+SELECT day = timezone('UTC', now())::date AS today, slot = 0 AS folded, invoices, net, tax, total
+  FROM ordermgmt.invoice_day_totals ORDER BY day, slot;
+-- the rows above were raw inserts: rebuilt from the facts, verify agrees again
+SELECT ordermgmt.rebuild_report_totals();
+SELECT * FROM pg_temp.views_vs_facts;
+
+--------------------------------------------------------------------------
+-- Nobody but the extension writes the summaries; only the admin runs the
+-- housekeeping
+--------------------------------------------------------------------------
+SET ROLE ordermgmt_admin;
+SELECT pg_temp.try($$UPDATE ordermgmt.customer_totals SET invoiced_net = 0$$);
+SELECT pg_temp.try($$INSERT INTO ordermgmt.order_day_totals VALUES (current_date, 'EUR', 'confirmed', 0, 1, 1)$$);
+SELECT pg_temp.try($$DELETE FROM ordermgmt.invoice_day_totals$$);
+SELECT pg_temp.try($$UPDATE ordermgmt.customer_months SET orders = 0$$);
+SELECT ordermgmt.compact_report_totals() >= 0 AS admin_compacts;
+RESET ROLE;
+SET ROLE ordermgmt_app;
+SELECT pg_temp.try($$SELECT ordermgmt.compact_report_totals()$$);
+SELECT pg_temp.try($$SELECT ordermgmt.rebuild_report_totals()$$);
+SELECT count(*) > 0 AS app_reads FROM ordermgmt.customer_totals;
+RESET ROLE;
+SET ROLE ordermgmt_reader;
+SELECT pg_temp.try($$SELECT * FROM ordermgmt.customer_totals$$);
+SELECT count(*) AS reader_reads_the_view FROM ordermgmt.v_pipeline;
+RESET ROLE;
