@@ -141,9 +141,9 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purge_horizon', '');
 --------------------------------------------------------------------------
 -- Reporting summaries: the BI views read a few rows per day or customer
 --------------------------------------------------------------------------
--- Reporting summaries (src/domain/report_totals.c), kept by the C code in
--- the transactions that change the facts, so that the BI views read a few
--- rows per day or per customer instead of the order history:
+-- Reporting summaries, rolled up from what the business transactions log
+-- anyway, so that the BI views read a few rows per day or per customer
+-- instead of the order history:
 --   order_day_totals    orders per UTC day of entry, currency and status
 --                       (drafts are not counted: their lines still change);
 --   invoice_day_totals  invoices per UTC day of issue and currency;
@@ -151,60 +151,50 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purge_horizon', '');
 --                       order, invoiced and credited net, ratings;
 --   customer_months     orders per customer and UTC month of entry (the
 --                       views' "last year" reads 13 rows per customer).
--- The per-day tables are split by writer: each backend adds to the rows of
--- its own slot (its backend id, unique among running sessions), so that
--- writers of different customers never wait for each other on today's
--- row; compact_report_totals() (run by the worker after each tick) folds
--- the slots of past days into slot 0.  The views sum over the slots.  A
--- slot's row may go negative (an order entered by one session and
--- completed by another); the sums are exact.  No CHECK (>= 0) for that
--- reason, and because the upserts propose a row of the change.  Dumped
--- with their rows, like customer_exposure; rebuild_report_totals()
--- recomputes them after a raw bulk load.  verify() recomputes each.
+-- rollup_reports() (src/domain/report_totals.c; the worker runs it every
+-- second) adds the changes logged up to report_rollup's horizon: status
+-- changes (order_status_history), invoices, returns and feedback, as the
+-- views report_day_changes and report_customer_changes count them.  The
+-- reporting views add the changes after the horizon themselves, so they
+-- are exact whether or not the roll-up ran, and writers pay nothing.
+-- Single writer (the roll-up), so no row is ever contended.  No CHECK (>=
+-- 0): the upserts propose a row of the change.  Dumped with their rows,
+-- like ledger_totals; rebuild_report_totals() recomputes them after a raw
+-- bulk load.  verify() recomputes each.
 CREATE TABLE ordermgmt.order_day_totals (
     day        date NOT NULL,
     currency   char(3) NOT NULL,
     status     ordermgmt.order_status NOT NULL,
-    slot       integer NOT NULL,
     orders     bigint NOT NULL DEFAULT 0,
     net_amount numeric NOT NULL DEFAULT 0,
-    PRIMARY KEY (day, currency, status, slot)
+    PRIMARY KEY (day, currency, status)
 );
 COMMENT ON TABLE ordermgmt.order_day_totals IS
-    'Orders that left draft, per UTC day of entry, currency and current status, split by writer slot; kept by the extension';
+    'Orders that left draft, per UTC day of entry, currency and status, up to report_rollup.upto_history_id';
 COMMENT ON COLUMN ordermgmt.order_day_totals.day IS 'UTC day the orders were entered (orders.created_at)';
 COMMENT ON COLUMN ordermgmt.order_day_totals.currency IS 'Currency of the orders (ISO 4217)';
-COMMENT ON COLUMN ordermgmt.order_day_totals.status IS 'Their current status (never draft)';
-COMMENT ON COLUMN ordermgmt.order_day_totals.slot IS
-    'Backend id of the writing session (0: folded by compact_report_totals); only the sum over slots means anything';
-COMMENT ON COLUMN ordermgmt.order_day_totals.orders IS 'Change of the number of such orders made through this slot';
-COMMENT ON COLUMN ordermgmt.order_day_totals.net_amount IS
-    'Change of their net value (orders.ordered_net) made through this slot, in currency';
+COMMENT ON COLUMN ordermgmt.order_day_totals.status IS 'Their status as of the horizon (never draft)';
+COMMENT ON COLUMN ordermgmt.order_day_totals.orders IS 'Number of such orders';
+COMMENT ON COLUMN ordermgmt.order_day_totals.net_amount IS 'Their net value (orders.ordered_net), in currency';
 
 CREATE TABLE ordermgmt.invoice_day_totals (
     day      date NOT NULL,
     currency char(3) NOT NULL,
-    slot     integer NOT NULL,
     invoices bigint NOT NULL DEFAULT 0,
     net      numeric NOT NULL DEFAULT 0,
     tax      numeric NOT NULL DEFAULT 0,
     total    numeric NOT NULL DEFAULT 0,
-    PRIMARY KEY (day, currency, slot)
+    PRIMARY KEY (day, currency)
 );
 COMMENT ON TABLE ordermgmt.invoice_day_totals IS
-    'Invoices issued per UTC day and currency, split by writer slot; kept by the extension';
+    'Invoices per UTC day of issue and currency, up to report_rollup.upto_invoice_id';
 COMMENT ON COLUMN ordermgmt.invoice_day_totals.day IS 'UTC day the invoices were issued';
 COMMENT ON COLUMN ordermgmt.invoice_day_totals.currency IS 'Currency of the invoices (ISO 4217)';
-COMMENT ON COLUMN ordermgmt.invoice_day_totals.slot IS
-    'Backend id of the writing session (0: folded by compact_report_totals)';
-COMMENT ON COLUMN ordermgmt.invoice_day_totals.invoices IS 'Invoices issued through this slot';
+COMMENT ON COLUMN ordermgmt.invoice_day_totals.invoices IS 'Invoices issued';
 COMMENT ON COLUMN ordermgmt.invoice_day_totals.net IS 'Their net amount, in currency';
 COMMENT ON COLUMN ordermgmt.invoice_day_totals.tax IS 'Their tax, in currency';
 COMMENT ON COLUMN ordermgmt.invoice_day_totals.total IS 'Their total (net + tax), in currency';
 
--- One row per customer with an order out of draft.  Changed only while
--- the customer's row is locked (step 2 of the lock order), so it adds no
--- wait of its own: writers of one customer already queue on that lock.
 CREATE TABLE ordermgmt.customer_totals (
     customer_id      bigint PRIMARY KEY REFERENCES ordermgmt.customers,
     orders           bigint NOT NULL DEFAULT 0,
@@ -220,7 +210,7 @@ CREATE TABLE ordermgmt.customer_totals (
     last_rated_at    timestamptz
 );
 COMMENT ON TABLE ordermgmt.customer_totals IS
-    'Per customer: its orders out of draft, open ones, first and last, net invoiced and credited, ratings; kept by the extension';
+    'Per customer, up to report_rollup''s horizon: its orders out of draft, open ones, first and last, net invoiced and credited, ratings';
 COMMENT ON COLUMN ordermgmt.customer_totals.orders IS 'Orders that left draft (cancelled ones included)';
 COMMENT ON COLUMN ordermgmt.customer_totals.open_orders IS 'Of them, those neither completed nor cancelled';
 COMMENT ON COLUMN ordermgmt.customer_totals.first_order_at IS 'created_at of the first of them';
@@ -242,33 +232,107 @@ CREATE TABLE ordermgmt.customer_months (
     PRIMARY KEY (customer_id, month)
 );
 COMMENT ON TABLE ordermgmt.customer_months IS
-    'Orders out of draft per customer and UTC month of entry (first day of the month); kept by the extension';
+    'Orders out of draft per customer and UTC month of entry (first day of the month), up to report_rollup.upto_history_id';
+
+-- One row, created by the first roll-up.  upto_* is the horizon the summaries are summed to, per log;
+-- next_* and next_xmax arm the next roll-up, which may advance to next_*
+-- once every transaction older than next_xmax has ended.
+CREATE TABLE ordermgmt.report_rollup (
+    singleton         boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    upto_history_id   bigint NOT NULL DEFAULT 0,
+    upto_invoice_id   bigint NOT NULL DEFAULT 0,
+    upto_return_id    bigint NOT NULL DEFAULT 0,
+    upto_feedback_id  bigint NOT NULL DEFAULT 0,
+    next_history_id   bigint,
+    next_invoice_id   bigint,
+    next_return_id    bigint,
+    next_feedback_id  bigint,
+    next_xmax         xid8,
+    rolled_at         timestamptz
+);
+COMMENT ON TABLE ordermgmt.report_rollup IS
+    'How far the reporting summaries have summed each log (status history, invoices, returns, feedback); created by the first roll-up';
+
+-- What each logged change adds to the summaries.  One row per row of the
+-- logs: source names the log and id its row, so that a range of ids of
+-- each log (after the horizon, or up to the next one) selects it.
+-- A status change moves its order out of its old status (if counted) and
+-- into its new one; an order's day, currency, customer and ordered_net
+-- are fixed from the moment it leaves draft, so reading them from the
+-- order now gives what they were then.
+CREATE VIEW ordermgmt.report_day_changes AS
+SELECT 'history'::text AS source, h.history_id AS id, timezone('UTC', o.created_at)::date AS day, o.currency,
+       s.status, s.n::bigint AS orders, s.n * coalesce(o.ordered_net, 0) AS net_amount,
+       0::bigint AS invoices, 0::numeric AS invoiced_net, 0::numeric AS invoiced_tax, 0::numeric AS invoiced_total
+  FROM ordermgmt.order_status_history h
+  JOIN ordermgmt.orders o ON o.order_id = h.order_id
+ CROSS JOIN LATERAL (VALUES (h.from_status, -1), (h.to_status, 1)) AS s(status, n)
+ WHERE s.status IS NOT NULL AND s.status <> 'draft'
+UNION ALL
+SELECT 'invoice', i.invoice_id, timezone('UTC', i.issued_at)::date, i.currency, NULL, 0, 0, 1, i.net, i.tax, i.total
+  FROM ordermgmt.invoices i;
+COMMENT ON VIEW ordermgmt.report_day_changes IS
+    'What each status change (source history) and invoice (source invoice) adds to order_day_totals and invoice_day_totals';
+
+CREATE VIEW ordermgmt.report_customer_changes AS
+SELECT 'history'::text AS source, h.history_id AS id, o.customer_id,
+       c.orders, c.open_orders,
+       CASE WHEN c.orders <> 0 THEN o.created_at END AS order_at,
+       date_trunc('month', timezone('UTC', o.created_at))::date AS month,
+       0::numeric AS invoiced_net, 0::numeric AS credited_net, 0::bigint AS ratings, 0::bigint AS rating_sum,
+       0::bigint AS negative_ratings, 0::bigint AS positive_ratings, NULL::timestamptz AS rated_at
+  FROM ordermgmt.order_status_history h
+  JOIN ordermgmt.orders o ON o.order_id = h.order_id
+ CROSS JOIN LATERAL (
+        SELECT CASE WHEN coalesce(h.from_status, 'draft') = 'draft' AND h.to_status <> 'draft'
+                    THEN 1 ELSE 0 END::bigint AS orders,
+               (CASE WHEN h.to_status NOT IN ('draft', 'completed', 'cancelled') THEN 1 ELSE 0 END
+                - CASE WHEN h.from_status NOT IN ('draft', 'completed', 'cancelled') THEN 1 ELSE 0 END)::bigint
+                 AS open_orders) AS c
+ WHERE c.orders <> 0 OR c.open_orders <> 0
+UNION ALL
+SELECT 'invoice', i.invoice_id, i.customer_id, 0, 0, NULL, NULL, i.net, 0, 0, 0, 0, 0, NULL
+  FROM ordermgmt.invoices i
+UNION ALL
+SELECT 'return', r.return_id, o.customer_id, 0, 0, NULL, NULL, 0, r.credit_net, 0, 0, 0, 0, NULL
+  FROM ordermgmt.returns r JOIN ordermgmt.orders o ON o.order_id = r.order_id
+UNION ALL
+SELECT 'feedback', f.feedback_id, f.customer_id, 0, 0, NULL, NULL, 0, 0, 1, f.rating,
+       CASE WHEN f.rating <= 2 THEN 1 ELSE 0 END, CASE WHEN f.rating >= 4 THEN 1 ELSE 0 END, f.recorded_at
+  FROM ordermgmt.feedback f;
+COMMENT ON VIEW ordermgmt.report_customer_changes IS
+    'What each status change, invoice, return and feedback adds to customer_totals and customer_months';
 GRANT SELECT ON ordermgmt.order_day_totals, ordermgmt.invoice_day_totals,
-                ordermgmt.customer_totals, ordermgmt.customer_months TO ordermgmt_app;
+                ordermgmt.customer_totals, ordermgmt.customer_months, ordermgmt.report_rollup TO ordermgmt_app;
+GRANT SELECT ON ordermgmt.report_day_changes, ordermgmt.report_customer_changes TO ordermgmt_reader;
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_day_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.invoice_day_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_months', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.report_rollup', '');
 
 -- After a raw bulk load (session_replication_role = replica: no trigger
 -- fires), or to repair what verify() reports: the reporting summaries
--- recomputed from the facts.  Blocks writers of orders, invoices, returns
--- and feedback while it runs (SHARE locks), so that nothing is counted
+-- recomputed from the facts, and the roll-up's horizon set to the last
+-- ids of the logs.  Blocks the writers of orders, invoices, returns and
+-- feedback, and the roll-up, while it runs, so that no change is counted
 -- twice or missed.
 CREATE FUNCTION ordermgmt.rebuild_report_totals() RETURNS void
     LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS $rebuild$
-LOCK TABLE ordermgmt.orders, ordermgmt.invoices, ordermgmt.returns, ordermgmt.feedback IN SHARE MODE;
+LOCK TABLE ordermgmt.report_rollup IN EXCLUSIVE MODE;
+LOCK TABLE ordermgmt.orders, ordermgmt.order_status_history, ordermgmt.invoices, ordermgmt.returns,
+           ordermgmt.feedback IN SHARE MODE;
 DELETE FROM ordermgmt.order_day_totals;
 DELETE FROM ordermgmt.invoice_day_totals;
 DELETE FROM ordermgmt.customer_months;
 DELETE FROM ordermgmt.customer_totals;
-INSERT INTO ordermgmt.order_day_totals (day, currency, status, slot, orders, net_amount)
-SELECT timezone('UTC', o.created_at)::date, o.currency, o.status, 0, count(*), coalesce(sum(o.ordered_net), 0)
+INSERT INTO ordermgmt.order_day_totals (day, currency, status, orders, net_amount)
+SELECT timezone('UTC', o.created_at)::date, o.currency, o.status, count(*), coalesce(sum(o.ordered_net), 0)
   FROM ordermgmt.orders o WHERE o.status <> 'draft'
  GROUP BY 1, 2, 3;
-INSERT INTO ordermgmt.invoice_day_totals (day, currency, slot, invoices, net, tax, total)
-SELECT timezone('UTC', i.issued_at)::date, i.currency, 0, count(*), sum(i.net), sum(i.tax), sum(i.total)
+INSERT INTO ordermgmt.invoice_day_totals (day, currency, invoices, net, tax, total)
+SELECT timezone('UTC', i.issued_at)::date, i.currency, count(*), sum(i.net), sum(i.tax), sum(i.total)
   FROM ordermgmt.invoices i
  GROUP BY 1, 2;
 INSERT INTO ordermgmt.customer_months (customer_id, month, orders)
@@ -292,26 +356,44 @@ SELECT o.customer_id, o.orders, o.open_orders, o.first_order_at, o.last_order_at
                     count(*) FILTER (WHERE x.rating <= 2) AS negative,
                     count(*) FILTER (WHERE x.rating >= 4) AS positive, max(x.recorded_at) AS last_rated_at
                FROM ordermgmt.feedback x GROUP BY 1) f USING (customer_id);
+-- Every row of the logs is committed now (the locks above waited for
+-- their writers): the horizon is the logs' last ids, nothing armed.
+INSERT INTO ordermgmt.report_rollup AS r (singleton, upto_history_id, upto_invoice_id, upto_return_id,
+                                          upto_feedback_id, rolled_at)
+SELECT true, coalesce(max(h.history_id), 0), (SELECT coalesce(max(invoice_id), 0) FROM ordermgmt.invoices),
+       (SELECT coalesce(max(return_id), 0) FROM ordermgmt.returns),
+       (SELECT coalesce(max(feedback_id), 0) FROM ordermgmt.feedback), now()
+  FROM ordermgmt.order_status_history h
+ON CONFLICT (singleton) DO UPDATE
+   SET upto_history_id = excluded.upto_history_id, upto_invoice_id = excluded.upto_invoice_id,
+       upto_return_id = excluded.upto_return_id, upto_feedback_id = excluded.upto_feedback_id,
+       next_history_id = NULL, next_invoice_id = NULL, next_return_id = NULL, next_feedback_id = NULL,
+       next_xmax = NULL, rolled_at = excluded.rolled_at;
 $rebuild$;
 COMMENT ON FUNCTION ordermgmt.rebuild_report_totals() IS
-    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months) from the facts, blocking their writers meanwhile; after a raw bulk load';
+    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months) from the facts and moves the roll-up''s horizon to the logs'' last rows, blocking their writers meanwhile; after a raw bulk load';
 
-CREATE FUNCTION ordermgmt.compact_report_totals() RETURNS bigint
+CREATE FUNCTION ordermgmt.rollup_reports() RETURNS bigint
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-    AS 'MODULE_PATHNAME', 'ordermgmt_compact_report_totals';
-COMMENT ON FUNCTION ordermgmt.compact_report_totals() IS
-    'Folds the writer slots of past UTC days in order_day_totals and invoice_day_totals into one row each (the worker runs it after every tick); returns the rows folded, -1 if another compaction was running';
-REVOKE ALL ON FUNCTION ordermgmt.rebuild_report_totals(), ordermgmt.compact_report_totals() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ordermgmt.rebuild_report_totals(), ordermgmt.compact_report_totals()
-   TO ordermgmt_admin;
+    AS 'MODULE_PATHNAME', 'ordermgmt_rollup_reports';
+COMMENT ON FUNCTION ordermgmt.rollup_reports() IS
+    'Adds the status changes, invoices, returns and feedback logged up to a settled horizon to the reporting summaries; returns how many it added.  The background worker runs it every second';
+REVOKE ALL ON FUNCTION ordermgmt.rebuild_report_totals(), ordermgmt.rollup_reports() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ordermgmt.rebuild_report_totals(), ordermgmt.rollup_reports() TO ordermgmt_admin;
 
--- The summaries, from the history as it stands.
-SELECT ordermgmt.rebuild_report_totals();
+-- The summaries, from the history as it stands (nothing to do, and no
+-- roll-up state to create, in a database without orders: as at install).
+SELECT ordermgmt.rebuild_report_totals() WHERE EXISTS (SELECT 1 FROM ordermgmt.orders);
 
 -- The views that read them (same columns: their grants and comments stay).
 CREATE OR REPLACE VIEW ordermgmt.v_pipeline AS
 SELECT x.status, sum(x.orders)::bigint AS orders, coalesce(sum(x.net_amount), 0) AS net_amount
   FROM (SELECT t.status, t.orders, t.net_amount FROM ordermgmt.order_day_totals t
+        UNION ALL
+        SELECT c.status, c.orders, c.net_amount
+          FROM ordermgmt.report_day_changes c
+         WHERE c.source = 'history'
+           AND c.id > coalesce((SELECT r.upto_history_id FROM ordermgmt.report_rollup r), 0)
         UNION ALL
         SELECT o.status, 1, d.net_amount
           FROM ordermgmt.orders o
@@ -334,45 +416,97 @@ SELECT x.day, x.currency,
          WHERE t.status <> 'cancelled'
         UNION ALL
         SELECT i.day, i.currency, 0, 0, i.invoices, i.net, i.tax, i.total
-          FROM ordermgmt.invoice_day_totals i) x
+          FROM ordermgmt.invoice_day_totals i
+        UNION ALL
+        SELECT c.day, c.currency, c.orders, c.net_amount, c.invoices, c.invoiced_net, c.invoiced_tax,
+               c.invoiced_total
+          FROM ordermgmt.report_day_changes c
+         WHERE (c.source = 'history' AND c.status <> 'cancelled'
+                AND c.id > coalesce((SELECT r.upto_history_id FROM ordermgmt.report_rollup r), 0))
+            OR (c.source = 'invoice'
+                AND c.id > coalesce((SELECT r.upto_invoice_id FROM ordermgmt.report_rollup r), 0))) x
  GROUP BY x.day, x.currency
 HAVING sum(x.orders_booked) <> 0 OR sum(x.invoices) <> 0
  ORDER BY x.day, x.currency;
 
 CREATE OR REPLACE VIEW ordermgmt.v_feedback_summary AS
-SELECT c.code AS customer, t.ratings, round(t.rating_sum::numeric / t.ratings, 2) AS average_rating,
-       t.negative_ratings AS negative, t.positive_ratings AS positive, t.last_rated_at
-  FROM ordermgmt.customer_totals t
+SELECT c.code AS customer, f.ratings, round(f.rating_sum::numeric / f.ratings, 2) AS average_rating,
+       f.negative AS negative, f.positive AS positive, f.last_rated_at
+  FROM (SELECT x.customer_id, sum(x.ratings)::bigint AS ratings, sum(x.rating_sum) AS rating_sum,
+               sum(x.negative)::bigint AS negative, sum(x.positive)::bigint AS positive,
+               max(x.last_rated_at) AS last_rated_at
+          FROM (SELECT t.customer_id, t.ratings, t.rating_sum, t.negative_ratings AS negative,
+                       t.positive_ratings AS positive, t.last_rated_at
+                  FROM ordermgmt.customer_totals t
+                UNION ALL
+                SELECT ch.customer_id, ch.ratings, ch.rating_sum, ch.negative_ratings, ch.positive_ratings,
+                       ch.rated_at
+                  FROM ordermgmt.report_customer_changes ch
+                 WHERE ch.source = 'feedback'
+                   AND ch.id > coalesce((SELECT r.upto_feedback_id FROM ordermgmt.report_rollup r), 0)) x
+         GROUP BY x.customer_id
+        HAVING sum(x.ratings) > 0) f
   JOIN ordermgmt.customers c USING (customer_id)
- WHERE t.ratings > 0
  ORDER BY c.code;
 
 CREATE OR REPLACE VIEW ordermgmt.v_customer_history AS
+WITH horizon AS (
+    SELECT coalesce(max(r.upto_history_id), 0) AS history, coalesce(max(r.upto_invoice_id), 0) AS invoice,
+           coalesce(max(r.upto_return_id), 0) AS return, coalesce(max(r.upto_feedback_id), 0) AS feedback
+      FROM ordermgmt.report_rollup r),
+-- the changes after the roll-up's horizon, per customer
+tail AS (
+    SELECT ch.customer_id, sum(ch.orders) AS orders, sum(ch.open_orders) AS open_orders,
+           min(ch.order_at) AS first_order_at, max(ch.order_at) AS last_order_at,
+           sum(ch.invoiced_net) AS invoiced_net, sum(ch.credited_net) AS credited_net,
+           sum(ch.ratings) AS ratings, sum(ch.rating_sum) AS rating_sum,
+           sum(ch.orders) FILTER (WHERE ch.month >= (date_trunc('month', timezone('UTC', now()))
+                                                     - interval '12 months')::date) AS orders_last_year
+      FROM ordermgmt.report_customer_changes ch, horizon hz
+     WHERE (ch.source = 'history' AND ch.id > hz.history) OR (ch.source = 'invoice' AND ch.id > hz.invoice)
+        OR (ch.source = 'return' AND ch.id > hz.return) OR (ch.source = 'feedback' AND ch.id > hz.feedback)
+     GROUP BY ch.customer_id),
+totals AS (
+    SELECT c.customer_id,
+           coalesce(t.orders, 0) + coalesce(tl.orders, 0) AS orders,
+           coalesce(t.open_orders, 0) + coalesce(tl.open_orders, 0) AS open_orders,
+           least(t.first_order_at, tl.first_order_at) AS first_order_at,
+           greatest(t.last_order_at, tl.last_order_at) AS last_order_at,
+           coalesce(t.invoiced_net, 0) + coalesce(tl.invoiced_net, 0)
+             - coalesce(t.credited_net, 0) - coalesce(tl.credited_net, 0) AS lifetime_value,
+           coalesce(t.ratings, 0) + coalesce(tl.ratings, 0) AS ratings,
+           coalesce(t.rating_sum, 0) + coalesce(tl.rating_sum, 0) AS rating_sum,
+           coalesce(tl.orders_last_year, 0) AS tail_last_year
+      FROM ordermgmt.customers c
+      LEFT JOIN ordermgmt.customer_totals t ON t.customer_id = c.customer_id
+      LEFT JOIN tail tl ON tl.customer_id = c.customer_id)
 SELECT c.code AS customer, c.name, c.email, c.credit_limit, c.blocked,
-       coalesce(t.orders, 0) AS orders, t.first_order_at, t.last_order_at,
-       coalesce(t.open_orders, 0) AS open_orders,
-       coalesce(t.invoiced_net, 0) - coalesce(t.credited_net, 0) AS lifetime_value,
+       t.orders::bigint AS orders, t.first_order_at, t.last_order_at,
+       t.open_orders::bigint AS open_orders,
+       t.lifetime_value,
        coalesce(e.balance_due, 0) AS balance_due,
        CASE WHEN t.ratings > 0 THEN round(t.rating_sum::numeric / t.ratings, 2) END AS average_rating,
        (current_date - timezone('UTC', t.last_order_at)::date) AS recency_days,
-       coalesce(y.orders_last_year, 0)::bigint AS frequency_last_year,
+       (coalesce(y.orders, 0) + t.tail_last_year)::bigint AS frequency_last_year,
        CASE
          WHEN t.last_order_at IS NULL THEN 'prospect'
          WHEN t.first_order_at > now() - interval '30 days' THEN 'new'
-         WHEN t.last_order_at > now() - interval '30 days' AND y.orders_last_year >= 6 THEN 'champion'
-         WHEN t.last_order_at > now() - interval '90 days' AND y.orders_last_year >= 3 THEN 'loyal'
+         WHEN t.last_order_at > now() - interval '30 days'
+              AND coalesce(y.orders, 0) + t.tail_last_year >= 6 THEN 'champion'
+         WHEN t.last_order_at > now() - interval '90 days'
+              AND coalesce(y.orders, 0) + t.tail_last_year >= 3 THEN 'loyal'
          WHEN t.last_order_at > now() - interval '90 days' THEN 'active'
          WHEN t.last_order_at > now() - interval '180 days' THEN 'at risk'
          ELSE 'lost'
        END AS segment,
        ci.contacts, ci.primary_contact, ci.last_interaction_at
   FROM ordermgmt.customers c
-  LEFT JOIN ordermgmt.customer_totals t USING (customer_id)
+  JOIN totals t ON t.customer_id = c.customer_id
   LEFT JOIN LATERAL (
         SELECT sum(x.receivables) AS balance_due
           FROM ordermgmt.customer_exposure x WHERE x.customer_id = c.customer_id) e ON true
   LEFT JOIN LATERAL (
-        SELECT sum(m.orders) AS orders_last_year
+        SELECT sum(m.orders) AS orders
           FROM ordermgmt.customer_months m
          WHERE m.customer_id = c.customer_id
            AND m.month >= (date_trunc('month', timezone('UTC', now())) - interval '12 months')::date) y ON true
@@ -458,6 +592,14 @@ horizon AS (
     SELECT coalesce(max(h.events_before), '-infinity') AS events_before,
            coalesce(max(h.alerts_upto), 0) AS alerts_upto
       FROM ordermgmt.purge_horizon h),
+
+-- How far the reporting summaries are rolled up, per log (report_rollup;
+-- zero before the first roll-up).  Read in this snapshot: a roll-up
+-- commits its sums and its horizon together.
+report_horizon AS (
+    SELECT coalesce(max(r.upto_history_id), 0) AS history, coalesce(max(r.upto_invoice_id), 0) AS invoice,
+           coalesce(max(r.upto_return_id), 0) AS return, coalesce(max(r.upto_feedback_id), 0) AS feedback
+      FROM ordermgmt.report_rollup r),
 
 -- Every order line with what its documents and its reservation say.
 lines AS MATERIALIZED (
@@ -904,38 +1046,54 @@ SELECT 'summaries.customer_exposure', o.k, o.s FROM always LEFT JOIN (
      WHERE coalesce(e.open_orders, 0) <> coalesce(r.open_orders, 0)
         OR coalesce(e.receivables, 0) <> coalesce(r.receivables, 0)) o(k, s) ON true
 UNION ALL
--- order_day_totals: orders out of draft per UTC day of entry, currency
--- and status, and their ordered_net; the slots summed.  A key summed to
--- zero is as good as none.
+-- order_day_totals plus the status changes after the roll-up's horizon
+-- (report_day_changes): orders out of draft per UTC day of entry,
+-- currency and status, and their ordered_net.  Exact with writers
+-- running: the horizon only covers committed changes (rollup_reports,
+-- src/domain/report_totals.c), and a change and its order are written by
+-- one transaction.  A key summed to zero is as good as none.
 SELECT 'summaries.order_day_totals', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s %s %s: totals %s orders, %s; orders say %s, %s', day, currency, status,
                   coalesce(t.orders, 0), coalesce(t.net_amount, 0), coalesce(r.orders, 0), coalesce(r.net_amount, 0)),
            NULL::bigint[]
       FROM (SELECT x.day, x.currency::text AS currency, x.status, sum(x.orders) AS orders,
                    sum(x.net_amount) AS net_amount
-              FROM ordermgmt.order_day_totals x GROUP BY 1, 2, 3
+              FROM (SELECT y.day, y.currency, y.status, y.orders, y.net_amount FROM ordermgmt.order_day_totals y
+                    UNION ALL
+                    SELECT c.day, c.currency, c.status, c.orders, c.net_amount
+                      FROM ordermgmt.report_day_changes c, report_horizon hz
+                     WHERE c.source = 'history' AND c.id > hz.history) x
+             GROUP BY 1, 2, 3
             HAVING sum(x.orders) <> 0 OR sum(x.net_amount) <> 0) t
       FULL JOIN (SELECT timezone('UTC', x.created_at)::date AS day, x.currency::text AS currency, x.status,
                         count(*) AS orders, coalesce(sum(x.ordered_net), 0) AS net_amount
                    FROM orders_seen x WHERE x.status <> 'draft' GROUP BY 1, 2, 3) r USING (day, currency, status)
      WHERE (t.orders, t.net_amount) IS DISTINCT FROM (r.orders, r.net_amount)) o(k, s) ON true
 UNION ALL
--- invoice_day_totals: invoices per UTC day of issue and currency.
+-- invoice_day_totals plus the invoices after the horizon: invoices per
+-- UTC day of issue and currency.
 SELECT 'summaries.invoice_day_totals', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s %s: totals %s invoices, %s / %s / %s; invoices say %s, %s / %s / %s', day, currency,
                   coalesce(t.invoices, 0), t.net, t.tax, t.total, coalesce(r.invoices, 0), r.net, r.tax, r.total),
            NULL::bigint[]
       FROM (SELECT x.day, x.currency::text AS currency, sum(x.invoices) AS invoices, sum(x.net) AS net,
                    sum(x.tax) AS tax, sum(x.total) AS total
-              FROM ordermgmt.invoice_day_totals x GROUP BY 1, 2
+              FROM (SELECT y.day, y.currency, y.invoices, y.net, y.tax, y.total FROM ordermgmt.invoice_day_totals y
+                    UNION ALL
+                    SELECT c.day, c.currency, c.invoices, c.invoiced_net, c.invoiced_tax, c.invoiced_total
+                      FROM ordermgmt.report_day_changes c, report_horizon hz
+                     WHERE c.source = 'invoice' AND c.id > hz.invoice) x
+             GROUP BY 1, 2
             HAVING sum(x.invoices) <> 0 OR sum(x.net) <> 0 OR sum(x.tax) <> 0 OR sum(x.total) <> 0) t
       FULL JOIN (SELECT timezone('UTC', x.issued_at)::date AS day, x.currency::text AS currency, count(*) AS invoices,
                         sum(x.net) AS net, sum(x.tax) AS tax, sum(x.total) AS total
                    FROM ordermgmt.invoices x GROUP BY 1, 2) r USING (day, currency)
      WHERE (t.invoices, t.net, t.tax, t.total) IS DISTINCT FROM (r.invoices, r.net, r.tax, r.total)) o(k, s) ON true
 UNION ALL
--- customer_totals: per customer with an order out of draft, its orders,
--- open orders, first and last, net invoiced and credited, ratings.
+-- customer_totals plus the changes after the horizon: per customer its
+-- orders out of draft, open orders, first and last, net invoiced and
+-- credited, ratings.  A customer whose figures are all zero or none may
+-- have a row or none.
 SELECT 'summaries.customer_totals', o.k, o.s FROM always LEFT JOIN (
     SELECT format('customer %s: totals %s; recomputed %s', customer_id,
                   row(t.orders, t.open_orders, t.first_order_at, t.last_order_at, t.invoiced_net, t.credited_net,
@@ -943,7 +1101,28 @@ SELECT 'summaries.customer_totals', o.k, o.s FROM always LEFT JOIN (
                   row(r.orders, r.open_orders, r.first_order_at, r.last_order_at, r.invoiced_net, r.credited_net,
                       r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at)),
            ARRAY[customer_id]
-      FROM ordermgmt.customer_totals t
+      FROM (SELECT x.customer_id, sum(x.orders) AS orders, sum(x.open_orders) AS open_orders,
+                   min(x.first_order_at) AS first_order_at, max(x.last_order_at) AS last_order_at,
+                   sum(x.invoiced_net) AS invoiced_net, sum(x.credited_net) AS credited_net,
+                   sum(x.ratings) AS ratings, sum(x.rating_sum) AS rating_sum,
+                   sum(x.negative_ratings) AS negative_ratings, sum(x.positive_ratings) AS positive_ratings,
+                   max(x.last_rated_at) AS last_rated_at
+              FROM (SELECT y.customer_id, y.orders, y.open_orders, y.first_order_at, y.last_order_at,
+                           y.invoiced_net, y.credited_net, y.ratings, y.rating_sum, y.negative_ratings,
+                           y.positive_ratings, y.last_rated_at
+                      FROM ordermgmt.customer_totals y
+                    UNION ALL
+                    SELECT c.customer_id, c.orders, c.open_orders, c.order_at, c.order_at, c.invoiced_net,
+                           c.credited_net, c.ratings, c.rating_sum, c.negative_ratings, c.positive_ratings,
+                           c.rated_at
+                      FROM ordermgmt.report_customer_changes c, report_horizon hz
+                     WHERE (c.source = 'history' AND c.id > hz.history)
+                        OR (c.source = 'invoice' AND c.id > hz.invoice)
+                        OR (c.source = 'return' AND c.id > hz.return)
+                        OR (c.source = 'feedback' AND c.id > hz.feedback)) x
+             GROUP BY x.customer_id
+            HAVING sum(x.orders) <> 0 OR sum(x.open_orders) <> 0 OR sum(x.invoiced_net) <> 0
+                OR sum(x.credited_net) <> 0 OR sum(x.ratings) <> 0) t
       FULL JOIN (SELECT x.customer_id, x.orders, x.open_orders, x.first_order_at, x.last_order_at,
                         coalesce(i.net, 0) AS invoiced_net, coalesce(rt.net, 0) AS credited_net,
                         coalesce(f.ratings, 0) AS ratings, coalesce(f.rating_sum, 0) AS rating_sum,
@@ -969,12 +1148,19 @@ SELECT 'summaries.customer_totals', o.k, o.s FROM always LEFT JOIN (
            (r.orders, r.open_orders, r.first_order_at, r.last_order_at, r.invoiced_net, r.credited_net,
             r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at)) o(k, s) ON true
 UNION ALL
--- customer_months: orders out of draft per customer and UTC month of entry.
+-- customer_months plus the status changes after the horizon: orders out
+-- of draft per customer and UTC month of entry.
 SELECT 'summaries.customer_months', o.k, o.s FROM always LEFT JOIN (
     SELECT format('customer %s month %s: totals %s orders, orders say %s', customer_id, month,
                   coalesce(t.orders, 0), coalesce(r.orders, 0)),
            ARRAY[customer_id]
-      FROM (SELECT x.customer_id, x.month, x.orders FROM ordermgmt.customer_months x WHERE x.orders <> 0) t
+      FROM (SELECT x.customer_id, x.month, sum(x.orders) AS orders
+              FROM (SELECT y.customer_id, y.month, y.orders FROM ordermgmt.customer_months y
+                    UNION ALL
+                    SELECT c.customer_id, c.month, c.orders
+                      FROM ordermgmt.report_customer_changes c, report_horizon hz
+                     WHERE c.source = 'history' AND c.id > hz.history AND c.orders <> 0) x
+             GROUP BY 1, 2 HAVING sum(x.orders) <> 0) t
       FULL JOIN (SELECT x.customer_id, date_trunc('month', timezone('UTC', x.created_at))::date AS month,
                         count(*) AS orders
                    FROM orders_seen x WHERE x.status <> 'draft' GROUP BY 1, 2) r USING (customer_id, month)

@@ -1,7 +1,7 @@
 /*
  * ledger_rollup.c
- *		rollup_ledger (domain/ledger_rollup.c) and compact_report_totals
- *		(domain/report_totals.c): the worker's housekeeping after a tick.
+ *		rollup_ledger (domain/ledger_rollup.c) and rollup_reports
+ *		(domain/report_totals.c): the roll-ups the worker runs.
  */
 #include "api/api.h"
 
@@ -16,12 +16,12 @@ ordermgmt_rollup_ledger(PG_FUNCTION_ARGS)
 }
 
 /*
- * compact_report_totals() returns bigint: how many slot rows of past days
- * were folded, or -1 when another compaction was running.
+ * rollup_reports() returns bigint: how many logged changes were added to
+ * the reporting summaries.
  */
-PG_FUNCTION_INFO_V1(ordermgmt_compact_report_totals);
+PG_FUNCTION_INFO_V1(ordermgmt_rollup_reports);
 Datum
-ordermgmt_compact_report_totals(PG_FUNCTION_ARGS)
+ordermgmt_rollup_reports(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(om_compact_report_totals());
+	PG_RETURN_INT64(om_rollup_reports());
 }

@@ -41,6 +41,9 @@
 /* Events sent per relay transaction. */
 #define RELAY_BATCH 1000
 
+/* How often the reporting summaries are rolled up (rollup_reports). */
+#define REPORT_ROLLUP_INTERVAL_MS 1000
+
 static char *om_database = NULL;
 static int	om_monitor_interval = 60;	/* seconds; 0 disables the ticks */
 static int	om_notify_delay = 100;		/* milliseconds */
@@ -107,12 +110,12 @@ run_rollup(void)
 		elog(ERROR, "ordermgmt worker: rollup_ledger failed");
 }
 
-/* Fold the reporting summaries' slots of past days. */
+/* Roll the reporting summaries forward. */
 static void
-run_compaction(void)
+run_report_rollup(void)
 {
-	if (SPI_execute("SELECT ordermgmt.compact_report_totals()", false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "ordermgmt worker: compact_report_totals failed");
+	if (SPI_execute("SELECT ordermgmt.rollup_reports()", false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "ordermgmt worker: rollup_reports failed");
 }
 
 static void
@@ -248,6 +251,7 @@ ordermgmt_worker_main(Datum arg pg_attribute_unused())
 {
 	MemoryContext loop_context;
 	TimestampTz next_tick = 0;
+	TimestampTz next_report_rollup = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -291,8 +295,17 @@ ordermgmt_worker_main(Datum arg pg_attribute_unused())
 		{
 			run_unit(run_tick, "ordermgmt: monitor_tick");
 			run_unit(run_rollup, "ordermgmt: rolling up the ledger");
-			run_unit(run_compaction, "ordermgmt: compacting the report totals");
 			next_tick = TimestampTzPlusMilliseconds(now, om_monitor_interval * 1000);
+		}
+		/*
+		 * The reporting views add the changes after the roll-up's horizon
+		 * to the summaries: rolled up every second, that tail stays a
+		 * second or two of business whatever the monitoring interval.
+		 */
+		if (now >= next_report_rollup)
+		{
+			run_unit(run_report_rollup, "ordermgmt: rolling up the reports");
+			next_report_rollup = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), REPORT_ROLLUP_INTERVAL_MS);
 		}
 		MemoryContextSwitchTo(TopMemoryContext);
 	}

@@ -22,16 +22,7 @@ om_record_feedback(int64 order_id, int32 rating, const char *comment)
 	static OmPlan insert_feedback = OM_PLAN(
 		"WITH f AS (INSERT INTO ordermgmt.feedback (order_id, customer_id, rating, comment, recorded_by) "
 		"           SELECT $1, o.customer_id, $2, $3, $4 FROM ordermgmt.orders o WHERE o.order_id = $1 "
-		"           RETURNING feedback_id, customer_id, recorded_at), "
-		/* The customer's rating totals, under its row's lock (report_totals.c). */
-		"cust AS (SELECT c.customer_id FROM ordermgmt.customers c JOIN f USING (customer_id) "
-		"          FOR NO KEY UPDATE OF c), "
-		"ct AS (UPDATE ordermgmt.customer_totals t "
-		"          SET ratings = t.ratings + 1, rating_sum = t.rating_sum + $2, "
-		"              negative_ratings = t.negative_ratings + CASE WHEN $2 <= 2 THEN 1 ELSE 0 END, "
-		"              positive_ratings = t.positive_ratings + CASE WHEN $2 >= 4 THEN 1 ELSE 0 END, "
-		"              last_rated_at = greatest(t.last_rated_at, f.recorded_at) "
-		"         FROM cust, f WHERE t.customer_id = cust.customer_id) "
+		"           RETURNING feedback_id) "
 		"SELECT f.feedback_id, $2 <= coalesce((r.thresholds ->> 'max_rating')::int, 2) "
 		"  FROM f, ordermgmt.monitor_rules r WHERE r.rule_code = 'L3_NEGATIVE_FEEDBACK'",
 		INT8OID, INT2OID, TEXTOID, TEXTOID);

@@ -113,7 +113,6 @@ om_invoice_order(int64 order_id, int32 due_days)
 					om_status_open(order.status) ? om_numeric_sub(int64_to_numeric(0), billed_value)
 					: int64_to_numeric(0),
 					total);
-	om_report_invoiced(customer_id, currency, net, tax, total);
 
 	{
 		const char *roles[3] = {"receivable", "revenue", "tax_payable"};

@@ -90,14 +90,8 @@ extern void om_refuse_ledger_change(const char *relname);
 extern int64 om_post_entry(const char *memo, Jsonb *lines);
 extern int64 om_reverse_entry(int64 entry_id, const char *memo);
 
-/* report_totals.c: the reporting summaries the BI views read */
-extern void om_report_order_moved(int64 customer_id, TimestampTz created_at, const char *currency,
-								  const char *old_status, Numeric old_net,
-								  const char *new_status, Numeric new_net);
-extern void om_report_invoiced(int64 customer_id, const char *currency, Numeric net, Numeric tax,
-							   Numeric total);
-extern void om_report_credited(int64 customer_id, Numeric credit_net);
-extern int64 om_compact_report_totals(void);
+/* report_totals.c: the reporting summaries the BI views read, rolled up */
+extern int64 om_rollup_reports(void);
 
 /* exposure.c: each customer's open credit exposure, per currency */
 extern bool om_status_open(const char *status);

@@ -8,12 +8,16 @@
  * correcting; the only care is not to roll past a posting id that a running
  * transaction may still commit.  Ids come from a sequence before commit, so
  * a lower id can commit later.  Each run therefore arms the next one in two
- * steps: it reads the sequence's last value N, then, in a later statement,
- * the xmax X of a fresh snapshot.  A transaction that drew an id <= N had
+ * steps: it reads the sequence's last value N, then the next transaction
+ * id X to be assigned.  A transaction that drew an id <= N had
  * its transaction id by then (every path inserts the journal entry before
  * its postings), so that id is below X.  The next run rolls up to N only
  * once the oldest running transaction is at or above X: every posting up to
  * N is then committed (and visible to a fresh snapshot) or gone for good.
+ * X is read with ReadNextFullTransactionId, not as a snapshot's xmax:
+ * that is only the latest completed id plus one, and a transaction still
+ * running that started after the latest one to complete is at or above
+ * it (test/isolation/specs/report-totals.spec shows the difference).
  *
  * An armed horizon that has not settled is kept, not replaced by a newer
  * one, so that a steady stream of transactions cannot hold the roll-up off.
@@ -22,7 +26,10 @@
  */
 #include "domain/domain.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "utils/xid8.h"
 #include "fmgr.h"
 
 /* Roll the ledger totals forward; returns how many postings were added. */
@@ -69,20 +76,20 @@ om_rollup_ledger(void)
 	{
 		LAST_POSTING_ID = 1
 	};
-	/* A statement after last_posting, hence a later snapshot. */
+	/* $4: the next transaction id, read after last_posting (see above). */
 	static OmPlan arm_next = OM_PLAN(
 		"UPDATE ordermgmt.ledger_rollup "
 		"   SET upto_posting_id = $1, next_upto = $2, "
-		"       next_xmax = pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()), "
+		"       next_xmax = $4, "
 		"       rolled_at = CASE WHEN $3 THEN now() ELSE rolled_at END "
 		" WHERE singleton",
-		INT8OID, INT8OID, BOOLOID);
+		INT8OID, INT8OID, BOOLOID, XID8OID);
 	int64		upto;
 	int64		next_upto;
 	int64		rolled = 0;
 	bool		armed;
 	bool		isnull;
-	Datum		v[3];
+	Datum		v[4];
 
 	/* Both steps need snapshots newer than the transaction's start. */
 	if (IsolationUsesXactSnapshot())
@@ -120,6 +127,7 @@ om_rollup_ledger(void)
 	v[0] = Int64GetDatum(upto);
 	v[1] = Int64GetDatum(om_getint64(0, LAST_POSTING_ID));
 	v[2] = BoolGetDatum(armed);
+	v[3] = FullTransactionIdGetDatum(ReadNextFullTransactionId());
 	om_exec(&arm_next, v, NULL, false, 0);
 	SPI_finish();
 	return rolled;

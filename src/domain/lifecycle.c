@@ -52,16 +52,6 @@ tuple_text(HeapTuple tuple, TupleDesc desc, const char *attname)
 	return isnull ? NULL : TextDatumGetCString(d);
 }
 
-/* A numeric column's value, NULL as NULL. */
-static Numeric
-tuple_numeric(HeapTuple tuple, TupleDesc desc, const char *attname)
-{
-	bool		isnull;
-	Datum		d = heap_getattr(tuple, SPI_fnumber(desc, attname), desc, &isnull);
-
-	return isnull ? NULL : DatumGetNumeric(d);
-}
-
 static bool
 tuple_has_value(HeapTuple tuple, TupleDesc desc, int attnum)
 {
@@ -407,11 +397,10 @@ lifecycle_after(TriggerData *trigdata)
 	 * out of its customer's exposure.  An order inserted in an open status
 	 * has no lines yet: create_order adds it once they are stored.  The
 	 * customer row is locked before the stock rows a cancellation releases
-	 * (the lock order of exposure.c), the exposure row and the customer's
-	 * report totals after them.
+	 * (the lock order of exposure.c), the exposure row after them.
 	 */
 	exposure_sign = is_insert ? 0 : (int) om_status_open(new_status) - (int) om_status_open(old_status);
-	if (strcmp(new_status, "cancelled") == 0)
+	if (exposure_sign != 0 && strcmp(new_status, "cancelled") == 0)
 		om_lock_customer(customer_id);
 	if (strcmp(new_status, "cancelled") == 0)
 		om_release_reservations(order_id);
@@ -423,10 +412,6 @@ lifecycle_after(TriggerData *trigdata)
 	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false, reason, via_pending);
 	if (exposure_sign != 0)
 		om_exposure_order_moved(order_id, customer_id, tuple_text(newtup, desc, "currency"), exposure_sign);
-	om_report_order_moved(customer_id, tuple_timestamptz(newtup, desc, SPI_fnumber(desc, "created_at")),
-						  tuple_text(newtup, desc, "currency"),
-						  old_status, is_insert ? NULL : tuple_numeric(trigdata->tg_trigtuple, desc, "ordered_net"),
-						  new_status, tuple_numeric(newtup, desc, "ordered_net"));
 }
 
 /*

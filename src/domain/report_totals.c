@@ -1,227 +1,199 @@
 /*
  * report_totals.c
- *		The reporting summaries the BI views read instead of the history:
- *		orders per UTC day of entry, currency and status, invoices per UTC
- *		day and currency, and per customer its orders, open orders, first
- *		and last order, net invoiced and credited, ratings, and orders per
- *		month (sql/ordermgmt.sql, "Reporting summaries").
+ *		rollup_reports: keep the reporting summaries the BI views read
+ *		instead of the history (orders per UTC day of entry, currency and
+ *		status; invoices per UTC day; per customer its orders, open orders,
+ *		first and last order, net invoiced and credited, ratings; orders per
+ *		customer and month), by summing the changes logged since the last
+ *		roll-up.
  *
- * Kept in the transactions that change the facts:
- *	- the lifecycle trigger, at every status change of an order out of
- *	  draft (om_report_order_moved): the order moves from its old status'
- *	  row to its new one, and its customer's counts follow;
- *	- invoicing (om_report_invoiced), a return's credit note
- *	  (om_report_credited) and feedback (aftersales.c, in its insert).
- * verify() recomputes each from the facts (summaries.order_day_totals and
- * the checks after it).
+ * The changes are rows the business transactions write anyway and never
+ * change once committed: order_status_history (every status change of
+ * every order), invoices, returns (their credit note) and feedback.  The
+ * views report_day_changes and report_customer_changes say what each such
+ * row adds to which summary row (sql/ordermgmt.sql).  The reporting views
+ * read the summaries plus the changes after the roll-up's horizon, through
+ * the same two views, so they are exact whether or not the roll-up ran,
+ * and a writer pays nothing for them: no statement, no row that writers
+ * of different customers would share.
  *
- * Writers do not wait for each other here.  The per-day rows are split by
- * the writer's slot, its backend id, which no other running session has:
- * two sessions placing orders today update different rows.  The customer
- * rows change only under the customer row's lock (step 2 of the lock
- * order, docs/architecture.md), which every writer of one customer takes
- * anyway; each statement below takes it itself (a no-op when held), so no
- * path can reach a customer's totals before its customer row.
+ * The horizon is armed and settled as the ledger roll-up's is
+ * (ledger_rollup.c): a run reads each log's last id, then the next
+ * transaction id to be assigned; the next run advances to those ids only
+ * once every transaction below that one has ended, so no row below the
+ * horizon can still commit.  Every writer of these logs has its
+ * transaction id before it draws the row's id (it has locked or written
+ * the order row first), which is what makes that sound.
  */
 #include "domain/domain.h"
 
+#include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "storage/backendid.h"
-#include "utils/builtins.h"
-#include "utils/timestamp.h"
+#include "utils/xid8.h"
 
-/* The writer's slot in the per-day tables: its backend id. */
-static int32
-report_slot(void)
-{
-	return (int32) MyBackendId;
-}
-
-/* Counted in the per-day and per-customer totals: every status but draft. */
-static bool
-status_counted(const char *status)
-{
-	return status != NULL && strcmp(status, "draft") != 0;
-}
-
-/* Counted among a customer's open orders: out of draft and not closed. */
-static bool
-status_open_order(const char *status)
-{
-	return status_counted(status) &&
-		strcmp(status, "completed") != 0 && strcmp(status, "cancelled") != 0;
-}
-
-/*
- * An order's status changed from old_status (NULL: the order was just
- * inserted) to new_status: move it between the status rows of its day of
- * entry (old_net and new_net are its ordered_net before and after, NULL
- * read as 0) and update its customer's counts, in one statement.
- */
-void
-om_report_order_moved(int64 customer_id, TimestampTz created_at, const char *currency,
-					  const char *old_status, Numeric old_net,
-					  const char *new_status, Numeric new_net)
-{
-	static OmPlan moved = OM_PLAN(
-		"WITH d AS ("
-		"  INSERT INTO ordermgmt.order_day_totals AS t (day, currency, status, slot, orders, net_amount) "
-		"  SELECT timezone('UTC', $1)::date, $2, s.status, $3, s.n, s.net "
-		"    FROM (VALUES ($4::ordermgmt.order_status, -1, -$5::numeric), "
-		"                 ($6::ordermgmt.order_status, 1, $7::numeric)) AS s(status, n, net) "
-		"   WHERE s.status IS NOT NULL "
-		"  ON CONFLICT (day, currency, status, slot) DO UPDATE "
-		"     SET orders = t.orders + excluded.orders, net_amount = t.net_amount + excluded.net_amount), "
-		"cust AS (SELECT c.customer_id FROM ordermgmt.customers c "
-		"          WHERE c.customer_id = $8 AND ($9 <> 0 OR $10 <> 0) FOR NO KEY UPDATE), "
-		"m AS ("
-		"  INSERT INTO ordermgmt.customer_months AS m (customer_id, month, orders) "
-		"  SELECT cust.customer_id, date_trunc('month', timezone('UTC', $1))::date, 1 FROM cust WHERE $9 > 0 "
-		"  ON CONFLICT (customer_id, month) DO UPDATE SET orders = m.orders + 1) "
-		"INSERT INTO ordermgmt.customer_totals AS t (customer_id, orders, open_orders, first_order_at, last_order_at) "
-		"SELECT cust.customer_id, $9, $10, CASE WHEN $9 > 0 THEN $1 END, CASE WHEN $9 > 0 THEN $1 END FROM cust "
-		"ON CONFLICT (customer_id) DO UPDATE "
-		"   SET orders = t.orders + excluded.orders, open_orders = t.open_orders + excluded.open_orders, "
-		"       first_order_at = least(t.first_order_at, excluded.first_order_at), "
-		"       last_order_at = greatest(t.last_order_at, excluded.last_order_at)",
-		TIMESTAMPTZOID, TEXTOID, INT4OID, TEXTOID, NUMERICOID, TEXTOID, NUMERICOID,
-		INT8OID, INT4OID, INT4OID);
-	bool		counted_old = status_counted(old_status);
-	bool		counted_new = status_counted(new_status);
-	Numeric		zero = int64_to_numeric(0);
-	Datum		v[10];
-	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-
-	if (!counted_old && !counted_new)
-		return;
-	v[0] = TimestampTzGetDatum(created_at);
-	v[1] = om_text_datum(currency);
-	v[2] = Int32GetDatum(report_slot());
-	if (counted_old)
-		v[3] = om_text_datum(old_status);
-	else
-		nulls[3] = 'n';
-	v[4] = NumericGetDatum(old_net ? old_net : zero);
-	if (counted_new)
-		v[5] = om_text_datum(new_status);
-	else
-		nulls[5] = 'n';
-	v[6] = NumericGetDatum(new_net ? new_net : zero);
-	v[7] = Int64GetDatum(customer_id);
-	/* An order never returns to draft: it is counted once, as it leaves it. */
-	v[8] = Int32GetDatum(counted_new && !counted_old ? 1 : 0);
-	v[9] = Int32GetDatum((int) status_open_order(new_status) - (int) status_open_order(old_status));
-	om_exec(&moved, v, nulls, false, 0);
-}
-
-/* An invoice was issued now: its day's and its customer's totals. */
-void
-om_report_invoiced(int64 customer_id, const char *currency, Numeric net, Numeric tax, Numeric total)
-{
-	static OmPlan invoiced = OM_PLAN(
-		"WITH cust AS (SELECT customer_id FROM ordermgmt.customers WHERE customer_id = $1 FOR NO KEY UPDATE), "
-		"d AS ("
-		"  INSERT INTO ordermgmt.invoice_day_totals AS t (day, currency, slot, invoices, net, tax, total) "
-		"  VALUES (timezone('UTC', now())::date, $2, $3, 1, $4, $5, $6) "
-		"  ON CONFLICT (day, currency, slot) DO UPDATE "
-		"     SET invoices = t.invoices + 1, net = t.net + excluded.net, tax = t.tax + excluded.tax, "
-		"         total = t.total + excluded.total) "
-		"UPDATE ordermgmt.customer_totals t SET invoiced_net = t.invoiced_net + $4 "
-		"  FROM cust WHERE t.customer_id = cust.customer_id",
-		INT8OID, TEXTOID, INT4OID, NUMERICOID, NUMERICOID, NUMERICOID);
-	Datum		v[6];
-
-	v[0] = Int64GetDatum(customer_id);
-	v[1] = om_text_datum(currency);
-	v[2] = Int32GetDatum(report_slot());
-	v[3] = NumericGetDatum(net);
-	v[4] = NumericGetDatum(tax);
-	v[5] = NumericGetDatum(total);
-	om_exec(&invoiced, v, NULL, false, 0);
-}
-
-/* A return's credit note credited credit_net to a customer. */
-void
-om_report_credited(int64 customer_id, Numeric credit_net)
-{
-	static OmPlan credited = OM_PLAN(
-		"WITH cust AS (SELECT customer_id FROM ordermgmt.customers WHERE customer_id = $1 FOR NO KEY UPDATE) "
-		"UPDATE ordermgmt.customer_totals t SET credited_net = t.credited_net + $2 "
-		"  FROM cust WHERE t.customer_id = cust.customer_id",
-		INT8OID, NUMERICOID);
-	Datum		v[2];
-
-	if (om_numeric_cmp(credit_net, int64_to_numeric(0)) == 0)
-		return;
-	v[0] = Int64GetDatum(customer_id);
-	v[1] = NumericGetDatum(credit_net);
-	om_exec(&credited, v, NULL, false, 0);
-}
-
-/*
- * Fold the slots of past UTC days into slot 0, so that the per-day tables
- * keep about one row per day, currency and status however many sessions
- * wrote them.  Rows a writer holds are skipped (SKIP LOCKED), to be folded
- * next time: this never waits for a writer, and a writer waits for it at
- * most for the length of this statement.  One compaction at a time (an
- * advisory lock); returns the number of slot rows folded, or -1 when
- * another compaction was running.
- */
+/* Roll the reporting summaries forward; returns how many changes were added. */
 int64
-om_compact_report_totals(void)
+om_rollup_reports(void)
 {
-	static OmPlan try_lock = OM_PLAN0(
-		"SELECT pg_try_advisory_xact_lock(hashtext('ordermgmt.compact_report_totals'))");
-	static OmPlan fold_orders = OM_PLAN0(
-		"WITH moved AS ("
-		"  DELETE FROM ordermgmt.order_day_totals t "
-		"   WHERE t.ctid IN (SELECT x.ctid FROM ordermgmt.order_day_totals x "
-		"                     WHERE x.slot <> 0 AND x.day < timezone('UTC', now())::date "
-		"                       FOR UPDATE SKIP LOCKED) "
-		"  RETURNING t.day, t.currency, t.status, t.orders, t.net_amount), "
-		"folded AS ("
-		"  INSERT INTO ordermgmt.order_day_totals AS t (day, currency, status, slot, orders, net_amount) "
-		"  SELECT day, currency, status, 0, sum(orders), sum(net_amount) FROM moved GROUP BY 1, 2, 3 "
-		"  ON CONFLICT (day, currency, status, slot) DO UPDATE "
-		"     SET orders = t.orders + excluded.orders, net_amount = t.net_amount + excluded.net_amount) "
-		"SELECT count(*) FROM moved");
-	static OmPlan fold_invoices = OM_PLAN0(
-		"WITH moved AS ("
-		"  DELETE FROM ordermgmt.invoice_day_totals t "
-		"   WHERE t.ctid IN (SELECT x.ctid FROM ordermgmt.invoice_day_totals x "
-		"                     WHERE x.slot <> 0 AND x.day < timezone('UTC', now())::date "
-		"                       FOR UPDATE SKIP LOCKED) "
-		"  RETURNING t.day, t.currency, t.invoices, t.net, t.tax, t.total), "
-		"folded AS ("
-		"  INSERT INTO ordermgmt.invoice_day_totals AS t (day, currency, slot, invoices, net, tax, total) "
-		"  SELECT day, currency, 0, sum(invoices), sum(net), sum(tax), sum(total) FROM moved GROUP BY 1, 2 "
-		"  ON CONFLICT (day, currency, slot) DO UPDATE "
-		"     SET invoices = t.invoices + excluded.invoices, net = t.net + excluded.net, "
-		"         tax = t.tax + excluded.tax, total = t.total + excluded.total) "
-		"SELECT count(*) FROM moved");
-	/* A status whose orders all moved on leaves a row of zeros behind. */
-	static OmPlan drop_zeros = OM_PLAN0(
-		"DELETE FROM ordermgmt.order_day_totals WHERE slot = 0 AND orders = 0 AND net_amount = 0");
-	/* Result column of fold_orders and fold_invoices. */
+	static OmPlan ensure_state = OM_PLAN0(
+		"INSERT INTO ordermgmt.report_rollup (singleton) VALUES (true) ON CONFLICT DO NOTHING");
+	/* Serializes concurrent runs; tells whether the armed horizon is settled. */
+	static OmPlan lock_state = OM_PLAN0(
+		"SELECT upto_history_id, upto_invoice_id, upto_return_id, upto_feedback_id, "
+		"       next_history_id, next_invoice_id, next_return_id, next_feedback_id, "
+		"       next_xmax IS NOT NULL, "
+		"       coalesce(pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= next_xmax, false) "
+		"  FROM ordermgmt.report_rollup WHERE singleton FOR UPDATE");
+	/* Result columns of lock_state. */
 	enum
 	{
-		FOLD_ROWS = 1
+		LOCK_STATE_UPTO_HISTORY = 1,
+		LOCK_STATE_UPTO_INVOICE,
+		LOCK_STATE_UPTO_RETURN,
+		LOCK_STATE_UPTO_FEEDBACK,
+		LOCK_STATE_NEXT_HISTORY,
+		LOCK_STATE_NEXT_INVOICE,
+		LOCK_STATE_NEXT_RETURN,
+		LOCK_STATE_NEXT_FEEDBACK,
+		LOCK_STATE_ARMED,
+		LOCK_STATE_SETTLED
 	};
-	int64		folded = 0;
+	/* $1..$8: (upto, next] of history, invoices, returns, feedback. */
+	static OmPlan add_days = OM_PLAN(
+		"WITH c AS MATERIALIZED ("
+		"  SELECT * FROM ordermgmt.report_day_changes "
+		"   WHERE (source = 'history' AND id > $1 AND id <= $2) "
+		"      OR (source = 'invoice' AND id > $3 AND id <= $4)), "
+		"o AS ("
+		"  INSERT INTO ordermgmt.order_day_totals AS t (day, currency, status, orders, net_amount) "
+		"  SELECT day, currency, status, sum(orders), sum(net_amount) FROM c "
+		"   WHERE source = 'history' GROUP BY 1, 2, 3 "
+		"  ON CONFLICT (day, currency, status) DO UPDATE "
+		"     SET orders = t.orders + excluded.orders, net_amount = t.net_amount + excluded.net_amount), "
+		"i AS ("
+		"  INSERT INTO ordermgmt.invoice_day_totals AS t (day, currency, invoices, net, tax, total) "
+		"  SELECT day, currency, sum(invoices), sum(invoiced_net), sum(invoiced_tax), sum(invoiced_total) FROM c "
+		"   WHERE source = 'invoice' GROUP BY 1, 2 "
+		"  ON CONFLICT (day, currency) DO UPDATE "
+		"     SET invoices = t.invoices + excluded.invoices, net = t.net + excluded.net, "
+		"         tax = t.tax + excluded.tax, total = t.total + excluded.total) "
+		"SELECT count(*) FROM c",
+		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID);
+	static OmPlan add_customers = OM_PLAN(
+		"WITH c AS MATERIALIZED ("
+		"  SELECT * FROM ordermgmt.report_customer_changes "
+		"   WHERE (source = 'history' AND id > $1 AND id <= $2) "
+		"      OR (source = 'invoice' AND id > $3 AND id <= $4) "
+		"      OR (source = 'return' AND id > $5 AND id <= $6) "
+		"      OR (source = 'feedback' AND id > $7 AND id <= $8)), "
+		"m AS ("
+		"  INSERT INTO ordermgmt.customer_months AS t (customer_id, month, orders) "
+		"  SELECT customer_id, month, sum(orders) FROM c WHERE orders <> 0 GROUP BY 1, 2 "
+		"  ON CONFLICT (customer_id, month) DO UPDATE SET orders = t.orders + excluded.orders), "
+		"s AS ("
+		"  INSERT INTO ordermgmt.customer_totals AS t "
+		"    (customer_id, orders, open_orders, first_order_at, last_order_at, invoiced_net, credited_net, "
+		"     ratings, rating_sum, negative_ratings, positive_ratings, last_rated_at) "
+		"  SELECT customer_id, sum(orders), sum(open_orders), min(order_at), max(order_at), sum(invoiced_net), "
+		"         sum(credited_net), sum(ratings), sum(rating_sum), sum(negative_ratings), "
+		"         sum(positive_ratings), max(rated_at) "
+		"    FROM c GROUP BY customer_id "
+		"  ON CONFLICT (customer_id) DO UPDATE "
+		"     SET orders = t.orders + excluded.orders, open_orders = t.open_orders + excluded.open_orders, "
+		"         first_order_at = least(t.first_order_at, excluded.first_order_at), "
+		"         last_order_at = greatest(t.last_order_at, excluded.last_order_at), "
+		"         invoiced_net = t.invoiced_net + excluded.invoiced_net, "
+		"         credited_net = t.credited_net + excluded.credited_net, "
+		"         ratings = t.ratings + excluded.ratings, rating_sum = t.rating_sum + excluded.rating_sum, "
+		"         negative_ratings = t.negative_ratings + excluded.negative_ratings, "
+		"         positive_ratings = t.positive_ratings + excluded.positive_ratings, "
+		"         last_rated_at = greatest(t.last_rated_at, excluded.last_rated_at)) "
+		"SELECT count(*) FROM c",
+		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID);
+	/* Result column of add_days and add_customers. */
+	enum
+	{
+		ADD_CHANGES = 1
+	};
+	static OmPlan last_ids = OM_PLAN0(
+		"SELECT coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
+		"           'ordermgmt.order_status_history', 'history_id')::regclass), 0), "
+		"       coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
+		"           'ordermgmt.invoices', 'invoice_id')::regclass), 0), "
+		"       coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
+		"           'ordermgmt.returns', 'return_id')::regclass), 0), "
+		"       coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
+		"           'ordermgmt.feedback', 'feedback_id')::regclass), 0)");
+	/* $10: the next transaction id, read after last_ids (see above). */
+	static OmPlan arm_next = OM_PLAN(
+		"UPDATE ordermgmt.report_rollup "
+		"   SET upto_history_id = $1, upto_invoice_id = $2, upto_return_id = $3, upto_feedback_id = $4, "
+		"       next_history_id = $5, next_invoice_id = $6, next_return_id = $7, next_feedback_id = $8, "
+		"       next_xmax = $10, "
+		"       rolled_at = CASE WHEN $9 THEN now() ELSE rolled_at END "
+		" WHERE singleton",
+		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, BOOLOID, XID8OID);
+	int64		upto[4];
+	int64		next[4];
+	int64		rolled = 0;
+	bool		armed;
+	Datum		v[10];
+	int			i;
+
+	/* Both steps need snapshots newer than the transaction's start. */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("rollup_reports must run at the READ COMMITTED isolation level"),
+				 errhint("Call it in its own transaction, as the background worker does.")));
 
 	SPI_connect();
-	om_exec(&try_lock, NULL, NULL, false, 1);
-	if (!om_getbool(0, 1))
+	om_exec(&ensure_state, NULL, NULL, false, 0);
+	om_exec(&lock_state, NULL, NULL, false, 1);
+	armed = om_getbool(0, LOCK_STATE_ARMED);
+	for (i = 0; i < 4; i++)
+	{
+		bool		isnull;
+		Datum		d = om_getdatum(0, LOCK_STATE_NEXT_HISTORY + i, &isnull);
+
+		upto[i] = om_getint64(0, LOCK_STATE_UPTO_HISTORY + i);
+		next[i] = isnull ? upto[i] : DatumGetInt64(d);
+	}
+
+	/*
+	 * An armed horizon that has not settled yet stays as it is: arming a
+	 * newer one would only push the roll-up further away under load.
+	 */
+	if (armed && !om_getbool(0, LOCK_STATE_SETTLED))
 	{
 		SPI_finish();
-		return -1;
+		return 0;
 	}
-	om_exec(&fold_orders, NULL, NULL, false, 1);
-	folded += om_getint64(0, FOLD_ROWS);
-	om_exec(&fold_invoices, NULL, NULL, false, 1);
-	folded += om_getint64(0, FOLD_ROWS);
-	if (folded > 0)
-		om_exec(&drop_zeros, NULL, NULL, false, 0);
+	if (armed)
+	{
+		for (i = 0; i < 4; i++)
+		{
+			v[2 * i] = Int64GetDatum(upto[i]);
+			v[2 * i + 1] = Int64GetDatum(next[i]);
+		}
+		om_exec(&add_days, v, NULL, false, 1);
+		rolled += om_getint64(0, ADD_CHANGES);
+		om_exec(&add_customers, v, NULL, false, 1);
+		rolled += om_getint64(0, ADD_CHANGES);
+		for (i = 0; i < 4; i++)
+			upto[i] = next[i];
+	}
+
+	om_exec(&last_ids, NULL, NULL, false, 1);
+	for (i = 0; i < 4; i++)
+	{
+		v[i] = Int64GetDatum(upto[i]);
+		v[4 + i] = Int64GetDatum(om_getint64(0, 1 + i));
+	}
+	v[8] = BoolGetDatum(armed);
+	v[9] = FullTransactionIdGetDatum(ReadNextFullTransactionId());
+	om_exec(&arm_next, v, NULL, false, 0);
 	SPI_finish();
-	return folded;
+	return rolled;
 }

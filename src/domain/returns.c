@@ -260,7 +260,6 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	om_exposure_add(order.customer_id, currency,
 					om_status_open(order.status) ? open_value : int64_to_numeric(0),
 					om_numeric_sub(int64_to_numeric(0), applied));
-	om_report_credited(order.customer_id, credit_net);
 
 	om_emit_event("return.created", order_id,
 				  psprintf("{\"return_id\": " INT64_FORMAT ", \"credit\": %s}", return_id,

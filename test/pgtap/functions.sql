@@ -18,7 +18,7 @@ SELECT functions_are('ordermgmt', ARRAY[
     'create_orders', 'ship_orders', 'invoice_orders', 'record_payments',
     -- ledger, monitoring, events, housekeeping
     'post_entry', 'reverse_entry', 'rollup_ledger', 'monitor_tick',
-    'compact_report_totals', 'rebuild_report_totals',
+    'rollup_reports', 'rebuild_report_totals',
     'acknowledge_alert', 'resolve_alert', 'events_since', 'purge_history',
     -- the self-audit
     'verify',
@@ -87,7 +87,7 @@ INSERT INTO fn VALUES
     ('post_entry',        '{text,jsonb}', 'memo text, lines jsonb', 'bigint', 'c', 'volatile', true),
     ('reverse_entry',     '{bigint,text}', 'entry_id bigint, memo text DEFAULT NULL::text', 'bigint', 'c', 'volatile', true),
     ('rollup_ledger',     '{}', '', 'bigint', 'c', 'volatile', true),
-    ('compact_report_totals', '{}', '', 'bigint', 'c', 'volatile', true),
+    ('rollup_reports',    '{}', '', 'bigint', 'c', 'volatile', true),
     ('rebuild_report_totals', '{}', '', 'void', 'sql', 'volatile', true),
     ('monitor_tick',      '{"timestamp with time zone"}', 'at timestamp with time zone DEFAULT now()',
      'integer', 'c', 'volatile', true),

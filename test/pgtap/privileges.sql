@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(886);
+SELECT plan(907);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -157,6 +157,7 @@ INSERT INTO relation_access VALUES
     ('invoice_day_totals',        '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('customer_totals',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('customer_months',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('report_rollup',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('events',                    '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('relay_state',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('purge_horizon',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
@@ -175,7 +176,9 @@ INSERT INTO relation_access VALUES
     ('v_tickets',                 'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('v_settings',                'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('v_order_milestones',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_customer_interactions',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
+    ('v_customer_interactions',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('report_day_changes',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('report_customer_changes',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
 
 SELECT is_empty($$
     SELECT c.relname FROM pg_catalog.pg_class c
@@ -294,7 +297,7 @@ INSERT INTO function_access VALUES
     ('reverse_entry',         '',    '',     '',      '',  'X',  'X',  ''),
     ('purge_history',         '',    '',     '',      '',  'X',  'X',  ''),
     ('rollup_ledger',         '',    '',     '',      '',  'X',  'X',  ''),
-    ('compact_report_totals', '',    '',     '',      '',  'X',  'X',  ''),
+    ('rollup_reports',        '',    '',     '',      '',  'X',  'X',  ''),
     ('rebuild_report_totals', '',    '',     '',      '',  'X',  'X',  ''),
     ('verify',                '',    '',     '',      '',  'X',  'X',  ''),
     -- pure helpers that constraints and views call: every group role
@@ -369,7 +372,7 @@ INSERT INTO direct_grants VALUES
                                                     v_on_time_delivery, v_stock_availability, v_ar_aging,
                                                     v_customer_history, v_monitor_dashboard, v_trial_balance,
                                                     v_feedback_summary, v_tickets, v_settings, v_order_milestones,
-                                                    v_customer_interactions}'),
+                                                    v_customer_interactions, report_day_changes, report_customer_changes}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_service',  'USAGE',   'schema',   '{ordermgmt}'),
@@ -389,7 +392,8 @@ INSERT INTO direct_grants VALUES
                                                     stock, stock_moves, reservations, shipments, shipment_lines,
                                                     invoices, invoice_lines, payments, returns, return_lines,
                                                     credit_applications, customer_exposure, order_day_totals,
-                                                    invoice_day_totals, customer_totals, customer_months, journal_entries,
+                                                    invoice_day_totals, customer_totals, customer_months,
+                                                    report_rollup, journal_entries,
                                                     postings, ledger_totals,
                                                     ledger_rollup, alerts, deadlines, feedback, tickets,
                                                     delivery_weeks, events, relay_state, purge_horizon,
@@ -428,7 +432,7 @@ INSERT INTO direct_grants VALUES
                                                     monitor_rules.thresholds, monitor_rules.description}'),
     ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
                                                     "purge_history(interval)", "rollup_ledger()", "verify()",
-                                                    "compact_report_totals()", "rebuild_report_totals()",
+                                                    "rollup_reports()", "rebuild_report_totals()",
                                                     "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     -- the owner's rights come with ownership; only the schema is granted
@@ -503,7 +507,7 @@ SELECT is_empty($$
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
                          'delivery_weeks', 'customer_exposure', 'order_day_totals', 'invoice_day_totals',
-                         'customer_totals', 'customer_months')
+                         'customer_totals', 'customer_months', 'report_rollup')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 
@@ -514,12 +518,12 @@ SELECT set_eq($$
       FROM pg_catalog.pg_proc p, om_roles r
      WHERE p.pronamespace = 'ordermgmt'::regnamespace
        AND p.proname IN ('post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger', 'verify',
-                         'compact_report_totals', 'rebuild_report_totals')
+                         'rollup_reports', 'rebuild_report_totals')
        AND pg_catalog.has_function_privilege(r.role, p.oid, 'EXECUTE')
 $$, $$ SELECT f, r FROM unnest(ARRAY['post_entry', 'reverse_entry', 'purge_history', 'rollup_ledger', 'verify',
-                                      'compact_report_totals', 'rebuild_report_totals']) AS f,
+                                      'rollup_reports', 'rebuild_report_totals']) AS f,
                        unnest(ARRAY['ordermgmt_admin', 'ordermgmt_owner']) AS r $$,
-   'only ordermgmt_admin (and the owner) execute post_entry, reverse_entry, purge_history, rollup_ledger, verify and the report-total housekeeping');
+   'only ordermgmt_admin (and the owner) execute post_entry, reverse_entry, purge_history, the roll-ups, verify and the rebuild');
 
 -- Alerts: service and approver; the app through its membership in service
 SELECT set_eq($$

@@ -32,7 +32,7 @@ SELECT tables_are('ordermgmt', ARRAY[
     'ledger_totals', 'ledger_rollup',
     -- monitoring, after-sales, reporting summaries
     'monitor_rules', 'alerts', 'deadlines', 'feedback', 'tickets', 'delivery_weeks',
-    'order_day_totals', 'invoice_day_totals', 'customer_totals', 'customer_months',
+    'order_day_totals', 'invoice_day_totals', 'customer_totals', 'customer_months', 'report_rollup',
     -- events, the NOTIFY relay, what purge_history removed
     'events', 'relay_state', 'purge_horizon'
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');

@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(48);
+SELECT plan(52);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -13,7 +13,9 @@ SELECT views_are('ordermgmt', ARRAY[
     'v_on_time_delivery', 'v_stock_availability', 'v_ar_aging', 'v_customer_history',
     'v_monitor_dashboard', 'v_trial_balance', 'v_feedback_summary', 'v_tickets',
     -- the project's own
-    'v_settings', 'v_order_milestones', 'v_customer_interactions'
+    'v_settings', 'v_order_milestones', 'v_customer_interactions',
+    -- what each logged change adds to the reporting summaries
+    'report_day_changes', 'report_customer_changes'
 ]::name[], 'schema ordermgmt has exactly the views of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -46,7 +48,11 @@ INSERT INTO view_columns VALUES
     ('v_settings',           '{key, value, default_value, description}'),
     ('v_order_milestones',   '{order_id, customer_id, created_at, confirmed_at, promised_at, first_shipped_at,
                                last_shipped_at, delivered_at}'),
-    ('v_customer_interactions', '{customer, occurred_at, kind, subject, notes, contact, order_id, recorded_by}');
+    ('v_customer_interactions', '{customer, occurred_at, kind, subject, notes, contact, order_id, recorded_by}'),
+    ('report_day_changes',   '{source, id, day, currency, status, orders, net_amount, invoices, invoiced_net,
+                               invoiced_tax, invoiced_total}'),
+    ('report_customer_changes', '{source, id, customer_id, orders, open_orders, order_at, month, invoiced_net,
+                               credited_net, ratings, rating_sum, negative_ratings, positive_ratings, rated_at}');
 
 SELECT columns_are('ordermgmt', view, cols, format('%I has exactly its columns', view))
   FROM view_columns ORDER BY view;

@@ -61,6 +61,13 @@ check "(a) worker rolled the ledger totals up to the last posting" \
                        FROM ordermgmt.ledger_rollup"
 check "(a) rolled-up totals equal the postings" \
   wait_for 1 "$DB" "SELECT (SELECT sum(debit) FROM ordermgmt.ledger_totals) = (SELECT sum(debit) FROM ordermgmt.postings)"
+# Every second it rolls the reporting summaries up too: the order's status
+# changes end up in them, and verify() finds them equal to the facts.
+check "(a) worker rolled the reporting summaries up to the last status change" \
+  wait_for 10 "$DB" "SELECT upto_history_id >= (SELECT max(history_id) FROM ordermgmt.order_status_history)
+                       FROM ordermgmt.report_rollup"
+check "(a) rolled-up summaries equal the facts" \
+  wait_for 1 "$DB" "SELECT bool_and(ok) FROM ordermgmt.verify() WHERE check_name LIKE 'summaries.%'"
 
 # ---------------------------------------------------------------------------
 # (b) a failing tick is logged and the worker goes on

@@ -194,6 +194,19 @@ UPDATE ordermgmt.orders SET status_changed_at = status_changed_at + interval '1 
 SELECT * FROM pg_temp.failing();
 ROLLBACK;
 
+-- summaries: the reporting summaries once rolled up (twice: the first
+-- run arms the horizon), each changed behind the roll-up's back
+SELECT ordermgmt.rollup_reports() >= 0 AS armed;
+SELECT ordermgmt.rollup_reports() > 0 AS rolled_up;
+BEGIN;
+UPDATE ordermgmt.order_day_totals SET orders = orders + 1 WHERE status = 'confirmed';
+UPDATE ordermgmt.invoice_day_totals SET tax = tax - 1;
+UPDATE ordermgmt.customer_totals SET open_orders = open_orders + 1
+ WHERE customer_id = (SELECT customer_id FROM ordermgmt.customers WHERE code = 'ACME');
+UPDATE ordermgmt.customer_months SET orders = orders * 2;
+SELECT check_name, detail IS NOT NULL AS has_detail FROM pg_temp.failing();
+ROLLBACK;
+
 -- summaries: ordered_net, a customer's exposure, delivered_at and
 -- delivery_weeks against their recomputation
 BEGIN;
