@@ -172,9 +172,6 @@ CREATE TABLE ordermgmt.orders (
 CREATE UNIQUE INDEX orders_customer_external_ref_key
     ON ordermgmt.orders (customer_id, external_ref);
 CREATE INDEX orders_status_idx ON ordermgmt.orders (status);
--- v_fulfillment_times' UTC weeks of entry.
-CREATE INDEX orders_created_week_idx
-    ON ordermgmt.orders ((date_trunc('week', timezone('UTC', created_at))::date));
 COMMENT ON TABLE ordermgmt.orders IS 'Sales orders; every status change goes through the C trigger orders_lifecycle';
 COMMENT ON COLUMN ordermgmt.orders.hold_reason IS 'Why the order is on hold (set exactly while status = on_hold)';
 COMMENT ON COLUMN ordermgmt.orders.cancel_reason IS 'Why the order was cancelled';
@@ -526,6 +523,49 @@ CREATE TABLE ordermgmt.report_rollup (
 );
 COMMENT ON TABLE ordermgmt.report_rollup IS
     'How far the reporting summaries have summed each log (status history, invoices, returns, feedback); created by the first roll-up';
+
+-- The durations of the fulfilment stages per UTC week of entry, as a
+-- histogram: v_fulfillment_times reads its counts, means and percentiles
+-- from here instead of every order of every week.  Stage 1 entry to
+-- confirmation, 2 confirmation to first shipment, 3 last shipment to
+-- delivery, 4 entry to delivery; bucket b holds durations from 1.02^b to
+-- 1.02^(b+1) seconds (-1: under a second), with their exact count and sum,
+-- so that counts and means are exact and a percentile is off by at most
+-- one bucket's width (2 %), usually far less.  Rolled up like the other
+-- summaries (rollup_reports) from the status history.
+CREATE TABLE ordermgmt.fulfillment_histogram (
+    week    date NOT NULL,
+    stage   smallint NOT NULL CHECK (stage BETWEEN 1 AND 4),
+    bucket  integer NOT NULL,
+    orders  bigint NOT NULL DEFAULT 0,
+    seconds numeric NOT NULL DEFAULT 0,
+    PRIMARY KEY (week, stage, bucket)
+);
+COMMENT ON TABLE ordermgmt.fulfillment_histogram IS
+    'Durations of the fulfilment stages per UTC week of entry, stage and duration bucket, up to report_rollup.upto_history_id';
+COMMENT ON COLUMN ordermgmt.fulfillment_histogram.week IS 'Monday of the UTC week the orders were entered';
+COMMENT ON COLUMN ordermgmt.fulfillment_histogram.stage IS
+    '1 entry to confirmation, 2 confirmation to first shipment, 3 last shipment to delivery, 4 entry to delivery';
+COMMENT ON COLUMN ordermgmt.fulfillment_histogram.bucket IS
+    'Durations from 1.02^bucket to 1.02^(bucket + 1) seconds; -1 for under one second';
+COMMENT ON COLUMN ordermgmt.fulfillment_histogram.orders IS 'Orders whose stage took a duration of the bucket';
+COMMENT ON COLUMN ordermgmt.fulfillment_histogram.seconds IS 'The sum of those durations, in seconds';
+
+-- v_fulfillment_times' rows per week and stage, as computed from the
+-- histogram by report_fulfillment_weeks when the roll-up last changed the
+-- week: the view reads them for every week without changes after the
+-- horizon, and computes the others (a week or two) from the histogram.
+CREATE TABLE ordermgmt.fulfillment_weeks (
+    week         date NOT NULL,
+    stage        text NOT NULL,
+    orders       bigint NOT NULL,
+    mean_hours   numeric NOT NULL,
+    median_hours numeric NOT NULL,
+    p90_hours    numeric NOT NULL,
+    PRIMARY KEY (week, stage)
+);
+COMMENT ON TABLE ordermgmt.fulfillment_weeks IS
+    'v_fulfillment_times'' rows of the weeks the roll-up has summed, computed from fulfillment_histogram as it last changed them';
 
 
 --------------------------------------------------------------------------
@@ -901,6 +941,92 @@ SELECT 'feedback', f.feedback_id, f.customer_id, 0, 0, NULL, NULL, 0, 0, 1, f.ra
 COMMENT ON VIEW ordermgmt.report_customer_changes IS
     'What each status change, invoice, return and feedback adds to customer_totals and customer_months';
 
+-- What each status change adds to fulfillment_histogram: a confirmation
+-- counts its order's entry-to-confirmation time and takes back the one of
+-- the confirmation before it (an order held and confirmed again), the
+-- first shipment counts confirmation to shipment, the delivery counts
+-- last shipment to delivery and entry to delivery.  The times read from
+-- the order and its shipments are fixed by the time of the change that
+-- reads them (confirmed_at by the first shipment, the shipments by the
+-- delivery).
+CREATE VIEW ordermgmt.report_fulfillment_changes AS
+SELECT 'history'::text AS source, h.history_id AS id,
+       date_trunc('week', timezone('UTC', o.created_at))::date AS week, x.stage::smallint AS stage,
+       CASE WHEN x.seconds < 1 THEN -1
+            ELSE floor(ln(x.seconds::float8) / ln(1.02::float8))::integer END AS bucket,
+       x.n::bigint AS orders, x.n * x.seconds AS seconds
+  FROM ordermgmt.order_status_history h
+  JOIN ordermgmt.orders o ON o.order_id = h.order_id
+ CROSS JOIN LATERAL (
+        SELECT 1 AS stage, 1 AS n, extract(epoch FROM h.changed_at - o.created_at) AS seconds
+         WHERE h.to_status = 'confirmed'
+        UNION ALL
+        SELECT 1, -1, extract(epoch FROM p.changed_at - o.created_at)
+          FROM (SELECT h2.changed_at FROM ordermgmt.order_status_history h2
+                 WHERE h2.order_id = h.order_id AND h2.to_status = 'confirmed' AND h2.history_id < h.history_id
+                 ORDER BY h2.history_id DESC LIMIT 1) p
+         WHERE h.to_status = 'confirmed'
+        UNION ALL
+        SELECT 2, 1, extract(epoch FROM (SELECT min(s.shipped_at) FROM ordermgmt.shipments s
+                                          WHERE s.order_id = h.order_id) - o.confirmed_at)
+         WHERE h.to_status IN ('partially_shipped', 'shipped') AND h.from_status IN ('confirmed', 'processing')
+        UNION ALL
+        SELECT 3, 1, extract(epoch FROM o.delivered_at - (SELECT max(s.shipped_at) FROM ordermgmt.shipments s
+                                                           WHERE s.order_id = h.order_id))
+         WHERE h.to_status = 'delivered'
+        UNION ALL
+        SELECT 4, 1, extract(epoch FROM o.delivered_at - o.created_at)
+         WHERE h.to_status = 'delivered') AS x
+ WHERE x.seconds IS NOT NULL;
+COMMENT ON VIEW ordermgmt.report_fulfillment_changes IS
+    'What each status change adds to fulfillment_histogram (stage, duration bucket, count, seconds)';
+
+-- Stage durations per week from the histogram plus the changes after the
+-- horizon: the computation behind v_fulfillment_times, which reads it for
+-- the weeks with such changes (and fulfillment_weeks, its stored rows, for
+-- the others).
+CREATE VIEW ordermgmt.report_fulfillment_weeks AS
+WITH b AS (
+    SELECT x.week, x.stage, x.bucket, sum(x.orders) AS n, sum(x.seconds) AS s
+      FROM (SELECT f.week, f.stage, f.bucket, f.orders, f.seconds FROM ordermgmt.fulfillment_histogram f
+            UNION ALL
+            SELECT c.week, c.stage, c.bucket, c.orders, c.seconds
+              FROM ordermgmt.report_fulfillment_changes c
+             WHERE c.id > coalesce((SELECT r.upto_history_id FROM ordermgmt.report_rollup r), 0)) x
+     GROUP BY x.week, x.stage, x.bucket
+    HAVING sum(x.orders) > 0),
+c AS (
+    SELECT b.week, b.stage, b.n, b.s / b.n AS v,
+           sum(b.n) OVER (PARTITION BY b.week, b.stage ORDER BY b.bucket) - b.n AS below,
+           sum(b.n) OVER (PARTITION BY b.week, b.stage) AS total,
+           sum(b.s) OVER (PARTITION BY b.week, b.stage) AS total_s
+      FROM b),
+-- The duration at 0-based rank k of a stage's sorted durations is read as
+-- the mean of the bucket that holds rank k; the percentiles interpolate
+-- between ranks as percentile_cont does.
+q AS (
+    SELECT c.week, c.stage, c.total, c.total_s,
+           max(c.v) FILTER (WHERE floor(0.5 * (c.total - 1)) >= c.below AND floor(0.5 * (c.total - 1)) < c.below + c.n) AS m_lo,
+           max(c.v) FILTER (WHERE ceil(0.5 * (c.total - 1)) >= c.below AND ceil(0.5 * (c.total - 1)) < c.below + c.n) AS m_hi,
+           max(c.v) FILTER (WHERE floor(0.9 * (c.total - 1)) >= c.below AND floor(0.9 * (c.total - 1)) < c.below + c.n) AS p_lo,
+           max(c.v) FILTER (WHERE ceil(0.9 * (c.total - 1)) >= c.below AND ceil(0.9 * (c.total - 1)) < c.below + c.n) AS p_hi
+      FROM c
+     GROUP BY c.week, c.stage, c.total, c.total_s)
+SELECT q.week,
+       (ARRAY['entry_to_confirmation', 'confirmation_to_shipment', 'shipment_to_delivery',
+              'entry_to_delivery'])[q.stage] AS stage,
+       q.total::bigint AS orders,
+       round(q.total_s / q.total / 3600, 2) AS mean_hours,
+       round((q.m_lo + (0.5 * (q.total - 1) - floor(0.5 * (q.total - 1))) * (q.m_hi - q.m_lo)) / 3600, 2)
+         AS median_hours,
+       round((q.p_lo + (0.9 * (q.total - 1) - floor(0.9 * (q.total - 1))) * (q.p_hi - q.p_lo)) / 3600, 2)
+         AS p90_hours
+  FROM q
+ ORDER BY q.week, q.stage;
+COMMENT ON VIEW ordermgmt.report_fulfillment_weeks IS
+    'v_fulfillment_times computed from fulfillment_histogram and the status changes after the horizon, for any week';
+
+
 CREATE VIEW ordermgmt.v_settings AS
 SELECT d.key, coalesce(s.value, d.default_value) AS value, d.default_value, d.description
   FROM (VALUES
@@ -1220,33 +1346,28 @@ COMMENT ON COLUMN ordermgmt.v_order_milestones.last_shipped_at IS
 COMMENT ON COLUMN ordermgmt.v_order_milestones.delivered_at IS
     'When the order became delivered: its last shipment''s delivery time; NULL until then';
 
--- Aggregated per week with the stages as columns, turned into one row per
--- stage only afterwards: a few rows to unpivot instead of every order.
+-- The histogram of each week's stage durations plus the status changes
+-- after the roll-up's horizon: a few hundred rows per week whatever the
+-- number of orders.
 CREATE VIEW ordermgmt.v_fulfillment_times AS
-WITH h AS (
-    SELECT date_trunc('week', timezone('UTC', m.created_at))::date AS week,
-           date_part('epoch', m.confirmed_at - m.created_at) / 3600 AS h1,
-           date_part('epoch', m.first_shipped_at - m.confirmed_at) / 3600 AS h2,
-           date_part('epoch', m.delivered_at - m.last_shipped_at) / 3600 AS h3,
-           date_part('epoch', m.delivered_at - m.created_at) / 3600 AS h4
-      FROM ordermgmt.v_order_milestones m),
-w AS (
-    SELECT week,
-           count(h1) AS n1, avg(h1) AS a1, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h1) AS p1,
-           count(h2) AS n2, avg(h2) AS a2, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h2) AS p2,
-           count(h3) AS n3, avg(h3) AS a3, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h3) AS p3,
-           count(h4) AS n4, avg(h4) AS a4, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY h4) AS p4
-      FROM h
-     GROUP BY week)
-SELECT w.week, x.stage, x.n AS orders, round(x.a::numeric, 2) AS mean_hours,
-       round(x.p[1]::numeric, 2) AS median_hours, round(x.p[2]::numeric, 2) AS p90_hours
-  FROM w
- CROSS JOIN LATERAL (VALUES ('entry_to_confirmation', 1, w.n1, w.a1, w.p1),
-                            ('confirmation_to_shipment', 2, w.n2, w.a2, w.p2),
-                            ('shipment_to_delivery', 3, w.n3, w.a3, w.p3),
-                            ('entry_to_delivery', 4, w.n4, w.a4, w.p4)) AS x(stage, ord, n, a, p)
- WHERE x.n > 0
- ORDER BY w.week, x.ord;
+WITH tail_weeks AS MATERIALIZED (
+    SELECT DISTINCT c.week
+      FROM ordermgmt.report_fulfillment_changes c
+     WHERE c.id > coalesce((SELECT r.upto_history_id FROM ordermgmt.report_rollup r), 0))
+SELECT x.week, x.stage, x.orders, x.mean_hours, x.median_hours, x.p90_hours
+  FROM (SELECT w.week, w.stage, w.orders, w.mean_hours, w.median_hours, w.p90_hours,
+               array_position(ARRAY['entry_to_confirmation', 'confirmation_to_shipment', 'shipment_to_delivery',
+                                    'entry_to_delivery'], w.stage) AS ord
+          FROM ordermgmt.fulfillment_weeks w
+         WHERE w.week NOT IN (SELECT t.week FROM tail_weeks t)
+        UNION ALL
+        SELECT f.week, f.stage, f.orders, f.mean_hours, f.median_hours, f.p90_hours,
+               array_position(ARRAY['entry_to_confirmation', 'confirmation_to_shipment', 'shipment_to_delivery',
+                                    'entry_to_delivery'], f.stage)
+          FROM tail_weeks t
+         CROSS JOIN LATERAL (SELECT y.* FROM ordermgmt.report_fulfillment_weeks y
+                             WHERE y.week = t.week OFFSET 0) f) x
+ ORDER BY x.week, x.ord;
 COMMENT ON VIEW ordermgmt.v_fulfillment_times IS
     'Hours from entry to confirmation, confirmation to shipment, shipment to delivery, and overall: mean, median, 90th percentile per UTC week of entry';
 COMMENT ON COLUMN ordermgmt.v_fulfillment_times.week IS
@@ -1256,11 +1377,11 @@ COMMENT ON COLUMN ordermgmt.v_fulfillment_times.stage IS
 COMMENT ON COLUMN ordermgmt.v_fulfillment_times.orders IS
     'Orders of that week that have reached the end of the stage';
 COMMENT ON COLUMN ordermgmt.v_fulfillment_times.mean_hours IS
-    'Mean duration of the stage in hours, rounded to 2 decimals';
+    'Mean duration of the stage in hours, rounded to 2 decimals (exact: the histogram keeps each bucket''s sum)';
 COMMENT ON COLUMN ordermgmt.v_fulfillment_times.median_hours IS
-    'Median duration of the stage in hours (interpolated), rounded to 2 decimals';
+    'Median duration of the stage in hours, rounded to 2 decimals: interpolated as percentile_cont, each duration read as the mean of its 2 % histogram bucket (fulfillment_histogram), so within 1 % of the exact median and exact when no two durations share a bucket';
 COMMENT ON COLUMN ordermgmt.v_fulfillment_times.p90_hours IS
-    '90th percentile of the duration in hours (interpolated), rounded to 2 decimals';
+    '90th percentile of the duration in hours, rounded to 2 decimals, read from the histogram as median_hours is (within 1 % of the exact value)';
 
 -- Three groupings under UNION ALL rather than GROUPING SETS, so that a
 -- filter on week or customer reaches delivery_weeks' indexes.
@@ -1578,11 +1699,27 @@ CREATE FUNCTION ordermgmt.rebuild_report_totals() RETURNS void
     AS $rebuild$
 LOCK TABLE ordermgmt.report_rollup IN EXCLUSIVE MODE;
 LOCK TABLE ordermgmt.orders, ordermgmt.order_status_history, ordermgmt.invoices, ordermgmt.returns,
-           ordermgmt.feedback IN SHARE MODE;
+           ordermgmt.feedback, ordermgmt.shipments IN SHARE MODE;
 DELETE FROM ordermgmt.order_day_totals;
 DELETE FROM ordermgmt.invoice_day_totals;
 DELETE FROM ordermgmt.customer_months;
 DELETE FROM ordermgmt.customer_totals;
+DELETE FROM ordermgmt.fulfillment_histogram;
+DELETE FROM ordermgmt.fulfillment_weeks;
+INSERT INTO ordermgmt.fulfillment_histogram (week, stage, bucket, orders, seconds)
+SELECT d.week, d.stage,
+       CASE WHEN d.seconds < 1 THEN -1 ELSE floor(ln(d.seconds::float8) / ln(1.02::float8))::integer END,
+       count(*), sum(d.seconds)
+  FROM (SELECT date_trunc('week', timezone('UTC', o.created_at))::date AS week, x.stage, x.seconds
+          FROM ordermgmt.orders o
+          LEFT JOIN LATERAL (SELECT min(s.shipped_at) AS first_shipped_at, max(s.shipped_at) AS last_shipped_at
+                               FROM ordermgmt.shipments s WHERE s.order_id = o.order_id) s ON true
+         CROSS JOIN LATERAL (VALUES (1, extract(epoch FROM o.confirmed_at - o.created_at)),
+                                    (2, extract(epoch FROM s.first_shipped_at - o.confirmed_at)),
+                                    (3, extract(epoch FROM o.delivered_at - s.last_shipped_at)),
+                                    (4, extract(epoch FROM o.delivered_at - o.created_at))) AS x(stage, seconds)
+         WHERE x.seconds IS NOT NULL) d
+ GROUP BY 1, 2, 3;
 INSERT INTO ordermgmt.order_day_totals (day, currency, status, orders, net_amount)
 SELECT timezone('UTC', o.created_at)::date, o.currency, o.status, count(*), coalesce(sum(o.ordered_net), 0)
   FROM ordermgmt.orders o WHERE o.status <> 'draft'
@@ -1625,9 +1762,13 @@ ON CONFLICT (singleton) DO UPDATE
        upto_return_id = excluded.upto_return_id, upto_feedback_id = excluded.upto_feedback_id,
        next_history_id = NULL, next_invoice_id = NULL, next_return_id = NULL, next_feedback_id = NULL,
        next_xmax = NULL, rolled_at = excluded.rolled_at;
+-- The stored weeks, with nothing after the horizon: from the histogram.
+INSERT INTO ordermgmt.fulfillment_weeks (week, stage, orders, mean_hours, median_hours, p90_hours)
+SELECT f.week, f.stage, f.orders, f.mean_hours, f.median_hours, f.p90_hours
+  FROM ordermgmt.report_fulfillment_weeks f;
 $rebuild$;
 COMMENT ON FUNCTION ordermgmt.rebuild_report_totals() IS
-    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months) from the facts and moves the roll-up''s horizon to the logs'' last rows, blocking their writers meanwhile; after a raw bulk load';
+    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months, fulfillment_histogram, fulfillment_weeks) from the facts and moves the roll-up''s horizon to the logs'' last rows, blocking their writers meanwhile; after a raw bulk load';
 
 CREATE FUNCTION ordermgmt.rollup_reports() RETURNS bigint
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -2306,6 +2447,56 @@ SELECT 'summaries.customer_months', o.k, o.s FROM always LEFT JOIN (
                    FROM orders_seen x WHERE x.status <> 'draft' GROUP BY 1, 2) r USING (customer_id, month)
      WHERE t.orders IS DISTINCT FROM r.orders) o(k, s) ON true
 UNION ALL
+-- fulfillment_histogram plus the status changes after the horizon: per
+-- UTC week of entry, stage and duration bucket, how many orders took how
+-- long, from the orders' milestones (confirmed_at, first and last
+-- shipment, delivered_at).
+SELECT 'summaries.fulfillment_histogram', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('week %s stage %s bucket %s: totals %s orders, %s s; orders say %s, %s s', week, stage, bucket,
+                  coalesce(t.orders, 0), round(coalesce(t.seconds, 0)), coalesce(r.orders, 0),
+                  round(coalesce(r.seconds, 0))),
+           NULL::bigint[]
+      FROM (SELECT x.week, x.stage, x.bucket, sum(x.orders) AS orders, sum(x.seconds) AS seconds
+              FROM (SELECT y.week, y.stage, y.bucket, y.orders, y.seconds FROM ordermgmt.fulfillment_histogram y
+                    UNION ALL
+                    SELECT c.week, c.stage, c.bucket, c.orders, c.seconds
+                      FROM ordermgmt.report_fulfillment_changes c, report_horizon hz
+                     WHERE c.id > hz.history) x
+             GROUP BY 1, 2, 3 HAVING sum(x.orders) <> 0 OR sum(x.seconds) <> 0) t
+      FULL JOIN (SELECT d.week, d.stage::smallint AS stage,
+                        CASE WHEN d.seconds < 1 THEN -1
+                             ELSE floor(ln(d.seconds::float8) / ln(1.02::float8))::integer END AS bucket,
+                        count(*) AS orders, sum(d.seconds) AS seconds
+                   FROM (SELECT date_trunc('week', timezone('UTC', x.created_at))::date AS week, v.stage, v.seconds
+                           FROM orders_seen x
+                           LEFT JOIN (SELECT y.order_id, min(y.shipped_at) AS first_shipped_at,
+                                             max(y.shipped_at) AS last_shipped_at
+                                        FROM ordermgmt.shipments y GROUP BY y.order_id) s USING (order_id)
+                          CROSS JOIN LATERAL (VALUES (1, extract(epoch FROM x.confirmed_at - x.created_at)),
+                                                     (2, extract(epoch FROM s.first_shipped_at - x.confirmed_at)),
+                                                     (3, extract(epoch FROM x.delivered_at - s.last_shipped_at)),
+                                                     (4, extract(epoch FROM x.delivered_at - x.created_at)))
+                                AS v(stage, seconds)
+                          WHERE v.seconds IS NOT NULL) d
+                  GROUP BY 1, 2, 3) r USING (week, stage, bucket)
+     WHERE (t.orders, t.seconds) IS DISTINCT FROM (r.orders, r.seconds)) o(k, s) ON true
+UNION ALL
+-- fulfillment_weeks: for every week without status changes after the
+-- horizon, the rows report_fulfillment_weeks computes from the histogram.
+SELECT 'summaries.fulfillment_weeks', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('week %s %s: stored %s; computed %s', week, stage,
+                  row(t.orders, t.mean_hours, t.median_hours, t.p90_hours),
+                  row(r.orders, r.mean_hours, r.median_hours, r.p90_hours)),
+           NULL::bigint[]
+      FROM (SELECT y.* FROM ordermgmt.fulfillment_weeks y
+             WHERE y.week NOT IN (SELECT c.week FROM ordermgmt.report_fulfillment_changes c, report_horizon hz
+                                   WHERE c.id > hz.history)) t
+      FULL JOIN (SELECT y.* FROM ordermgmt.report_fulfillment_weeks y
+                  WHERE y.week NOT IN (SELECT c.week FROM ordermgmt.report_fulfillment_changes c, report_horizon hz
+                                        WHERE c.id > hz.history)) r USING (week, stage)
+     WHERE (t.orders, t.mean_hours, t.median_hours, t.p90_hours)
+           IS DISTINCT FROM (r.orders, r.mean_hours, r.median_hours, r.p90_hours)) o(k, s) ON true
+UNION ALL
 -- ledger_totals: the postings up to ledger_rollup.upto_posting_id.
 -- Exact with writers running: rollup_ledger advances the horizon only
 -- once no transaction that drew a posting id up to it is still running,
@@ -2791,6 +2982,8 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_day_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.invoice_day_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_months', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.fulfillment_histogram', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.fulfillment_weeks', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.report_rollup', '');
 
 --------------------------------------------------------------------------
@@ -2820,7 +3013,8 @@ GRANT SELECT ON ordermgmt.v_stock_availability, ordermgmt.v_order_status,
                 ordermgmt.v_daily_sales, ordermgmt.v_order_milestones, ordermgmt.v_fulfillment_times,
                 ordermgmt.v_on_time_delivery, ordermgmt.v_customer_history,
                 ordermgmt.v_customer_interactions, ordermgmt.report_day_changes,
-                ordermgmt.report_customer_changes
+                ordermgmt.report_customer_changes, ordermgmt.report_fulfillment_changes,
+                ordermgmt.report_fulfillment_weeks
    TO ordermgmt_reader;
 GRANT ordermgmt_reader TO ordermgmt_service, ordermgmt_approver;
 
@@ -2836,6 +3030,7 @@ GRANT SELECT ON ordermgmt.customers, ordermgmt.products, ordermgmt.warehouses, o
                 ordermgmt.payments, ordermgmt.returns, ordermgmt.return_lines, ordermgmt.credit_applications,
                 ordermgmt.customer_exposure, ordermgmt.order_day_totals, ordermgmt.invoice_day_totals,
                 ordermgmt.customer_totals, ordermgmt.customer_months, ordermgmt.report_rollup,
+                ordermgmt.fulfillment_histogram, ordermgmt.fulfillment_weeks,
                 ordermgmt.accounts, ordermgmt.posting_accounts, ordermgmt.journal_entries, ordermgmt.postings,
                 ordermgmt.ledger_totals, ordermgmt.ledger_rollup,
                 ordermgmt.monitor_rules, ordermgmt.alerts, ordermgmt.deadlines,

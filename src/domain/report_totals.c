@@ -4,16 +4,17 @@
  *		instead of the history (orders per UTC day of entry, currency and
  *		status; invoices per UTC day; per customer its orders, open orders,
  *		first and last order, net invoiced and credited, ratings; orders per
- *		customer and month), by summing the changes logged since the last
- *		roll-up.
+ *		customer and month; the histogram of fulfilment times per week), by
+ *		summing the changes logged since the last roll-up.
  *
  * The changes are rows the business transactions write anyway and never
  * change once committed: order_status_history (every status change of
  * every order), invoices, returns (their credit note) and feedback.  The
- * views report_day_changes and report_customer_changes say what each such
+ * views report_day_changes, report_customer_changes and
+ * report_fulfillment_changes say what each such
  * row adds to which summary row (sql/ordermgmt.sql).  The reporting views
  * read the summaries plus the changes after the roll-up's horizon, through
- * the same two views, so they are exact whether or not the roll-up ran,
+ * the same views, so they are exact whether or not the roll-up ran,
  * and a writer pays nothing for them: no statement, no row that writers
  * of different customers would share.
  *
@@ -111,11 +112,36 @@ om_rollup_reports(void)
 		"         last_rated_at = greatest(t.last_rated_at, excluded.last_rated_at)) "
 		"SELECT count(*) FROM c",
 		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID);
-	/* Result column of add_days and add_customers. */
+	static OmPlan add_fulfillment = OM_PLAN(
+		"WITH c AS MATERIALIZED ("
+		"  SELECT week, stage, bucket, sum(orders) AS orders, sum(seconds) AS seconds "
+		"    FROM ordermgmt.report_fulfillment_changes WHERE id > $1 AND id <= $2 GROUP BY 1, 2, 3), "
+		"f AS ("
+		"  INSERT INTO ordermgmt.fulfillment_histogram AS t (week, stage, bucket, orders, seconds) "
+		"  SELECT week, stage, bucket, orders, seconds FROM c "
+		"  ON CONFLICT (week, stage, bucket) DO UPDATE "
+		"     SET orders = t.orders + excluded.orders, seconds = t.seconds + excluded.seconds) "
+		"SELECT count(*), array_agg(DISTINCT week) FROM c",
+		INT8OID, INT8OID);
+	/* Result columns of add_days, add_customers and add_fulfillment. */
 	enum
 	{
-		ADD_CHANGES = 1
+		ADD_CHANGES = 1,
+		ADD_FULFILLMENT_WEEKS
 	};
+	/*
+	 * The stored rows of v_fulfillment_times for the weeks just changed,
+	 * once the horizon has moved past their changes (so that the view
+	 * behind them does not count those twice).
+	 */
+	static OmPlan forget_weeks = OM_PLAN(
+		"DELETE FROM ordermgmt.fulfillment_weeks WHERE week = ANY ($1)",
+		DATEARRAYOID);
+	static OmPlan store_weeks = OM_PLAN(
+		"INSERT INTO ordermgmt.fulfillment_weeks (week, stage, orders, mean_hours, median_hours, p90_hours) "
+		"SELECT week, stage, orders, mean_hours, median_hours, p90_hours "
+		"  FROM ordermgmt.report_fulfillment_weeks WHERE week = ANY ($1)",
+		DATEARRAYOID);
 	static OmPlan last_ids = OM_PLAN0(
 		"SELECT coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
 		"           'ordermgmt.order_status_history', 'history_id')::regclass), 0), "
@@ -138,6 +164,8 @@ om_rollup_reports(void)
 	int64		next[4];
 	int64		rolled = 0;
 	bool		armed;
+	Datum		weeks = (Datum) 0;
+	bool		weeks_null = true;
 	Datum		v[10];
 	int			i;
 
@@ -181,6 +209,10 @@ om_rollup_reports(void)
 		rolled += om_getint64(0, ADD_CHANGES);
 		om_exec(&add_customers, v, NULL, false, 1);
 		rolled += om_getint64(0, ADD_CHANGES);
+		om_exec(&add_fulfillment, v, NULL, false, 1);
+		weeks = om_getdatum(0, ADD_FULFILLMENT_WEEKS, &weeks_null);
+		if (!weeks_null)
+			weeks = PointerGetDatum(PG_DETOAST_DATUM_COPY(weeks));
 		for (i = 0; i < 4; i++)
 			upto[i] = next[i];
 	}
@@ -194,6 +226,11 @@ om_rollup_reports(void)
 	v[8] = BoolGetDatum(armed);
 	v[9] = FullTransactionIdGetDatum(ReadNextFullTransactionId());
 	om_exec(&arm_next, v, NULL, false, 0);
+	if (!weeks_null)
+	{
+		om_exec(&forget_weeks, &weeks, NULL, false, 0);
+		om_exec(&store_weeks, &weeks, NULL, false, 0);
+	}
 	SPI_finish();
 	return rolled;
 }

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(907);
+SELECT plan(935);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -158,6 +158,8 @@ INSERT INTO relation_access VALUES
     ('customer_totals',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('customer_months',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('report_rollup',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('fulfillment_histogram',     '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('fulfillment_weeks',         '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('events',                    '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('relay_state',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('purge_horizon',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
@@ -178,7 +180,9 @@ INSERT INTO relation_access VALUES
     ('v_order_milestones',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('v_customer_interactions',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('report_day_changes',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('report_customer_changes',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
+    ('report_customer_changes',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('report_fulfillment_changes', 'r',  'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('report_fulfillment_weeks',  'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
 
 SELECT is_empty($$
     SELECT c.relname FROM pg_catalog.pg_class c
@@ -372,7 +376,8 @@ INSERT INTO direct_grants VALUES
                                                     v_on_time_delivery, v_stock_availability, v_ar_aging,
                                                     v_customer_history, v_monitor_dashboard, v_trial_balance,
                                                     v_feedback_summary, v_tickets, v_settings, v_order_milestones,
-                                                    v_customer_interactions, report_day_changes, report_customer_changes}'),
+                                                    v_customer_interactions, report_day_changes, report_customer_changes,
+                                                    report_fulfillment_changes, report_fulfillment_weeks}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_service',  'USAGE',   'schema',   '{ordermgmt}'),
@@ -393,7 +398,7 @@ INSERT INTO direct_grants VALUES
                                                     invoices, invoice_lines, payments, returns, return_lines,
                                                     credit_applications, customer_exposure, order_day_totals,
                                                     invoice_day_totals, customer_totals, customer_months,
-                                                    report_rollup, journal_entries,
+                                                    report_rollup, fulfillment_histogram, fulfillment_weeks, journal_entries,
                                                     postings, ledger_totals,
                                                     ledger_rollup, alerts, deadlines, feedback, tickets,
                                                     delivery_weeks, events, relay_state, purge_horizon,
@@ -507,7 +512,8 @@ SELECT is_empty($$
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
                          'delivery_weeks', 'customer_exposure', 'order_day_totals', 'invoice_day_totals',
-                         'customer_totals', 'customer_months', 'report_rollup')
+                         'customer_totals', 'customer_months', 'report_rollup', 'fulfillment_histogram',
+                         'fulfillment_weeks')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 

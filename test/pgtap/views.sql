@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(52);
+SELECT plan(56);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -15,7 +15,7 @@ SELECT views_are('ordermgmt', ARRAY[
     -- the project's own
     'v_settings', 'v_order_milestones', 'v_customer_interactions',
     -- what each logged change adds to the reporting summaries
-    'report_day_changes', 'report_customer_changes'
+    'report_day_changes', 'report_customer_changes', 'report_fulfillment_changes', 'report_fulfillment_weeks'
 ]::name[], 'schema ordermgmt has exactly the views of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -52,7 +52,9 @@ INSERT INTO view_columns VALUES
     ('report_day_changes',   '{source, id, day, currency, status, orders, net_amount, invoices, invoiced_net,
                                invoiced_tax, invoiced_total}'),
     ('report_customer_changes', '{source, id, customer_id, orders, open_orders, order_at, month, invoiced_net,
-                               credited_net, ratings, rating_sum, negative_ratings, positive_ratings, rated_at}');
+                               credited_net, ratings, rating_sum, negative_ratings, positive_ratings, rated_at}'),
+    ('report_fulfillment_changes', '{source, id, week, stage, bucket, orders, seconds}'),
+    ('report_fulfillment_weeks', '{week, stage, orders, mean_hours, median_hours, p90_hours}');
 
 SELECT columns_are('ordermgmt', view, cols, format('%I has exactly its columns', view))
   FROM view_columns ORDER BY view;

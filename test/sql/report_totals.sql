@@ -75,6 +75,27 @@ SELECT 'v_feedback_summary', NOT EXISTS (
                         count(*) FILTER (WHERE f.rating >= 4), max(f.recorded_at)
                    FROM ordermgmt.feedback f JOIN ordermgmt.customers c USING (customer_id) GROUP BY c.code))
 UNION ALL
+SELECT 'v_fulfillment_times', NOT EXISTS (
+         (SELECT week, stage, orders FROM ordermgmt.v_fulfillment_times
+          EXCEPT
+          SELECT date_trunc('week', timezone('UTC', m.created_at))::date, x.stage, count(*)
+            FROM ordermgmt.v_order_milestones m
+           CROSS JOIN LATERAL (VALUES ('entry_to_confirmation', m.confirmed_at - m.created_at),
+                                      ('confirmation_to_shipment', m.first_shipped_at - m.confirmed_at),
+                                      ('shipment_to_delivery', m.delivered_at - m.last_shipped_at),
+                                      ('entry_to_delivery', m.delivered_at - m.created_at)) AS x(stage, d)
+           WHERE x.d IS NOT NULL GROUP BY 1, 2)
+         UNION ALL
+         (SELECT date_trunc('week', timezone('UTC', m.created_at))::date, x.stage, count(*)
+            FROM ordermgmt.v_order_milestones m
+           CROSS JOIN LATERAL (VALUES ('entry_to_confirmation', m.confirmed_at - m.created_at),
+                                      ('confirmation_to_shipment', m.first_shipped_at - m.confirmed_at),
+                                      ('shipment_to_delivery', m.delivered_at - m.last_shipped_at),
+                                      ('entry_to_delivery', m.delivered_at - m.created_at)) AS x(stage, d)
+           WHERE x.d IS NOT NULL GROUP BY 1, 2
+          EXCEPT
+          SELECT week, stage, orders FROM ordermgmt.v_fulfillment_times))
+UNION ALL
 SELECT 'verify(): summaries', bool_and(ok) FROM ordermgmt.verify() WHERE check_name LIKE 'summaries.%';
 
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');

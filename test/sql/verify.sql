@@ -204,6 +204,7 @@ UPDATE ordermgmt.invoice_day_totals SET tax = tax - 1;
 UPDATE ordermgmt.customer_totals SET open_orders = open_orders + 1
  WHERE customer_id = (SELECT customer_id FROM ordermgmt.customers WHERE code = 'ACME');
 UPDATE ordermgmt.customer_months SET orders = orders * 2;
+UPDATE ordermgmt.fulfillment_histogram SET seconds = seconds + 3600 WHERE stage = 1;
 SELECT check_name, detail IS NOT NULL AS has_detail FROM pg_temp.failing();
 ROLLBACK;
 
