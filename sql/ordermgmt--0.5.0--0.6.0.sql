@@ -603,10 +603,7 @@ SELECT c.code AS customer, f.ratings, round(f.rating_sum::numeric / f.ratings, 2
  ORDER BY c.code;
 
 CREATE OR REPLACE VIEW ordermgmt.v_customer_history AS
-WITH horizon AS (
-    SELECT coalesce(max(r.upto_history_id), 0) AS history, coalesce(max(r.upto_invoice_id), 0) AS invoice,
-           coalesce(max(r.upto_return_id), 0) AS return, coalesce(max(r.upto_feedback_id), 0) AS feedback
-      FROM ordermgmt.report_rollup r),
+WITH
 -- the changes after the roll-up's horizon, per customer
 tail AS (
     SELECT ch.customer_id, sum(ch.orders) AS orders, sum(ch.open_orders) AS open_orders,
@@ -615,9 +612,15 @@ tail AS (
            sum(ch.ratings) AS ratings, sum(ch.rating_sum) AS rating_sum,
            sum(ch.orders) FILTER (WHERE ch.month >= (date_trunc('month', timezone('UTC', now()))
                                                      - interval '12 months')::date) AS orders_last_year
-      FROM ordermgmt.report_customer_changes ch, horizon hz
-     WHERE (ch.source = 'history' AND ch.id > hz.history) OR (ch.source = 'invoice' AND ch.id > hz.invoice)
-        OR (ch.source = 'return' AND ch.id > hz.return) OR (ch.source = 'feedback' AND ch.id > hz.feedback)
+      FROM ordermgmt.report_customer_changes ch
+     WHERE (ch.source = 'history'
+            AND ch.id > coalesce((SELECT r.upto_history_id FROM ordermgmt.report_rollup r), 0))
+        OR (ch.source = 'invoice'
+            AND ch.id > coalesce((SELECT r.upto_invoice_id FROM ordermgmt.report_rollup r), 0))
+        OR (ch.source = 'return'
+            AND ch.id > coalesce((SELECT r.upto_return_id FROM ordermgmt.report_rollup r), 0))
+        OR (ch.source = 'feedback'
+            AND ch.id > coalesce((SELECT r.upto_feedback_id FROM ordermgmt.report_rollup r), 0))
      GROUP BY ch.customer_id),
 totals AS (
     SELECT c.customer_id,
@@ -703,6 +706,26 @@ COMMENT ON COLUMN ordermgmt.v_fulfillment_times.p90_hours IS
     '90th percentile of the duration in hours, rounded to 2 decimals, read from the histogram as median_hours is (within 1 % of the exact value)';
 COMMENT ON COLUMN ordermgmt.v_fulfillment_times.mean_hours IS
     'Mean duration of the stage in hours, rounded to 2 decimals (exact: the histogram keeps each bucket''s sum)';
+
+CREATE OR REPLACE VIEW ordermgmt.v_on_time_delivery AS
+SELECT w.week, c.code AS customer, w.delivered::bigint AS delivered, w.on_time::bigint AS on_time,
+       round(w.on_time::numeric / w.delivered, 4) AS on_time_rate
+  FROM ordermgmt.delivery_weeks w
+  JOIN ordermgmt.customers c USING (customer_id)
+ WHERE w.delivered > 0
+UNION ALL
+SELECT w.week, NULL, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::numeric / sum(w.delivered), 4)
+  FROM ordermgmt.delivery_weeks w
+ GROUP BY w.week
+HAVING sum(w.delivered) > 0
+UNION ALL
+SELECT NULL, c.code, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::numeric / sum(w.delivered), 4)
+  FROM ordermgmt.delivery_weeks w
+  JOIN ordermgmt.customers c USING (customer_id)
+ GROUP BY c.code
+HAVING sum(w.delivered) > 0;
+COMMENT ON VIEW ordermgmt.v_on_time_delivery IS
+    'Share of orders delivered by their promised time, per UTC week of delivery and customer, per week (customer NULL) and per customer (week NULL); in no particular order';
 
 -- The indexes only the old v_pipeline, v_daily_sales and v_fulfillment_times read.
 DROP INDEX ordermgmt.orders_open_status_idx;

@@ -1384,7 +1384,9 @@ COMMENT ON COLUMN ordermgmt.v_fulfillment_times.p90_hours IS
     '90th percentile of the duration in hours, rounded to 2 decimals, read from the histogram as median_hours is (within 1 % of the exact value)';
 
 -- Three groupings under UNION ALL rather than GROUPING SETS, so that a
--- filter on week or customer reaches delivery_weeks' indexes.
+-- filter on week or customer reaches delivery_weeks' indexes.  Unsorted:
+-- a row per week and customer is hundreds of thousands of rows, and a
+-- sort in the view would be paid again under every ORDER BY ... LIMIT.
 CREATE VIEW ordermgmt.v_on_time_delivery AS
 SELECT w.week, c.code AS customer, w.delivered::bigint AS delivered, w.on_time::bigint AS on_time,
        round(w.on_time::numeric / w.delivered, 4) AS on_time_rate
@@ -1401,10 +1403,9 @@ SELECT NULL, c.code, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::num
   FROM ordermgmt.delivery_weeks w
   JOIN ordermgmt.customers c USING (customer_id)
  GROUP BY c.code
-HAVING sum(w.delivered) > 0
- ORDER BY 1 NULLS LAST, 2 NULLS FIRST;
+HAVING sum(w.delivered) > 0;
 COMMENT ON VIEW ordermgmt.v_on_time_delivery IS
-    'Share of orders delivered by their promised time, per UTC week of delivery and customer, per week (customer NULL) and per customer (week NULL)';
+    'Share of orders delivered by their promised time, per UTC week of delivery and customer, per week (customer NULL) and per customer (week NULL); in no particular order';
 COMMENT ON COLUMN ordermgmt.v_on_time_delivery.week IS
     'Monday of the UTC week of delivery; NULL on the per-customer totals';
 COMMENT ON COLUMN ordermgmt.v_on_time_delivery.customer IS 'Customer code; NULL on the per-week totals';
@@ -1420,10 +1421,7 @@ COMMENT ON COLUMN ordermgmt.v_on_time_delivery.on_time_rate IS
 -- whatever its history, so the whole view (any order, any LIMIT) reads a
 -- few rows per customer.
 CREATE VIEW ordermgmt.v_customer_history AS
-WITH horizon AS (
-    SELECT coalesce(max(r.upto_history_id), 0) AS history, coalesce(max(r.upto_invoice_id), 0) AS invoice,
-           coalesce(max(r.upto_return_id), 0) AS return, coalesce(max(r.upto_feedback_id), 0) AS feedback
-      FROM ordermgmt.report_rollup r),
+WITH
 -- the changes after the roll-up's horizon, per customer
 tail AS (
     SELECT ch.customer_id, sum(ch.orders) AS orders, sum(ch.open_orders) AS open_orders,
@@ -1432,9 +1430,15 @@ tail AS (
            sum(ch.ratings) AS ratings, sum(ch.rating_sum) AS rating_sum,
            sum(ch.orders) FILTER (WHERE ch.month >= (date_trunc('month', timezone('UTC', now()))
                                                      - interval '12 months')::date) AS orders_last_year
-      FROM ordermgmt.report_customer_changes ch, horizon hz
-     WHERE (ch.source = 'history' AND ch.id > hz.history) OR (ch.source = 'invoice' AND ch.id > hz.invoice)
-        OR (ch.source = 'return' AND ch.id > hz.return) OR (ch.source = 'feedback' AND ch.id > hz.feedback)
+      FROM ordermgmt.report_customer_changes ch
+     WHERE (ch.source = 'history'
+            AND ch.id > coalesce((SELECT r.upto_history_id FROM ordermgmt.report_rollup r), 0))
+        OR (ch.source = 'invoice'
+            AND ch.id > coalesce((SELECT r.upto_invoice_id FROM ordermgmt.report_rollup r), 0))
+        OR (ch.source = 'return'
+            AND ch.id > coalesce((SELECT r.upto_return_id FROM ordermgmt.report_rollup r), 0))
+        OR (ch.source = 'feedback'
+            AND ch.id > coalesce((SELECT r.upto_feedback_id FROM ordermgmt.report_rollup r), 0))
      GROUP BY ch.customer_id),
 totals AS (
     SELECT c.customer_id,

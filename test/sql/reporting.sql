@@ -51,15 +51,15 @@ SELECT order_id = :o1 AS o1, last_shipped_at, delivered_at FROM ordermgmt.v_orde
 --------------------------------------------------------------------------
 SELECT w.week, c.code, w.delivered, w.on_time
   FROM ordermgmt.delivery_weeks w JOIN ordermgmt.customers c USING (customer_id) ORDER BY 1, 2;
-SELECT * FROM ordermgmt.v_on_time_delivery;
+SELECT * FROM ordermgmt.v_on_time_delivery ORDER BY week NULLS LAST, customer NULLS FIRST;
 -- a promise moved after delivery moves the count: o2 becomes on time
 UPDATE ordermgmt.orders SET promised_at = '2026-03-12' WHERE order_id = :o2;
-SELECT * FROM ordermgmt.v_on_time_delivery WHERE customer = 'ACME';
+SELECT * FROM ordermgmt.v_on_time_delivery WHERE customer = 'ACME' ORDER BY week NULLS LAST;
 -- a promise dropped takes the order out; one given back puts it in again
 UPDATE ordermgmt.orders SET promised_at = NULL WHERE order_id = :o3;
-SELECT * FROM ordermgmt.v_on_time_delivery WHERE customer = 'BETA' OR customer IS NULL;
+SELECT * FROM ordermgmt.v_on_time_delivery WHERE customer = 'BETA' OR customer IS NULL ORDER BY week NULLS LAST, customer NULLS FIRST;
 UPDATE ordermgmt.orders SET promised_at = '2026-03-20' WHERE order_id = :o3;
-SELECT * FROM ordermgmt.v_on_time_delivery WHERE customer = 'BETA';
+SELECT * FROM ordermgmt.v_on_time_delivery WHERE customer = 'BETA' ORDER BY week NULLS LAST;
 -- the summary equals the history, computed the long way
 SELECT count(*) AS mismatches FROM (
     SELECT date_trunc('week', timezone('UTC', delivered_at))::date AS week, customer_id,
