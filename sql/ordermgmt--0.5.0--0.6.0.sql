@@ -431,6 +431,44 @@ SELECT q.week,
 COMMENT ON VIEW ordermgmt.report_fulfillment_weeks IS
     'v_fulfillment_times computed from fulfillment_histogram and the status changes after the horizon, for any week';
 
+COMMENT ON COLUMN ordermgmt.report_day_changes.source IS 'The log the change comes from: history (a status change) or invoice';
+COMMENT ON COLUMN ordermgmt.report_day_changes.id IS 'Its row in that log (order_status_history.history_id or invoices.invoice_id)';
+COMMENT ON COLUMN ordermgmt.report_day_changes.day IS 'UTC day of the order''s entry, or of the invoice''s issue';
+COMMENT ON COLUMN ordermgmt.report_day_changes.currency IS 'Currency of the order or invoice (ISO 4217); the amounts of the row are in it';
+COMMENT ON COLUMN ordermgmt.report_day_changes.status IS 'The status the order leaves (orders -1) or enters (orders +1); NULL for an invoice';
+COMMENT ON COLUMN ordermgmt.report_day_changes.orders IS 'Change of the number of orders in that status: -1 or +1';
+COMMENT ON COLUMN ordermgmt.report_day_changes.net_amount IS 'Change of their net value (orders.ordered_net), in the row''s currency';
+COMMENT ON COLUMN ordermgmt.report_day_changes.invoices IS '1 for an invoice, else 0';
+COMMENT ON COLUMN ordermgmt.report_day_changes.invoiced_net IS 'The invoice''s net amount, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.report_day_changes.invoiced_tax IS 'The invoice''s tax, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.report_day_changes.invoiced_total IS 'The invoice''s total, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.source IS 'The log the change comes from: history, invoice, return or feedback';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.id IS 'Its row in that log';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.customer_id IS 'The customer it changes';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.orders IS '1 when an order leaves draft, else 0';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.open_orders IS 'Change of the number of open orders (neither draft, completed nor cancelled): -1, 0 or +1';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.order_at IS 'created_at of the order counted (a timestamp with time zone); NULL when orders is 0';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.month IS 'First day of the UTC month of the order''s entry; NULL except for status changes';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.invoiced_net IS 'An invoice''s net amount, in its currency (added across currencies as they stand)';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.credited_net IS 'A return''s credited net amount, in its order''s currency (added across currencies as they stand)';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.ratings IS '1 for a feedback row, else 0';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.rating_sum IS 'The rating (1-5) of a feedback row, else 0';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.negative_ratings IS '1 for a rating of 2 or less, else 0';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.positive_ratings IS '1 for a rating of 4 or more, else 0';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.rated_at IS 'When the feedback was recorded (a timestamp with time zone); NULL for other rows';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_changes.source IS 'Always history: status changes are the only source';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_changes.id IS 'The status change (order_status_history.history_id)';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_changes.week IS 'Monday of the UTC week the order was entered';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_changes.stage IS '1 entry to confirmation, 2 confirmation to first shipment, 3 last shipment to delivery, 4 entry to delivery';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_changes.bucket IS 'Histogram bucket of the duration: from 1.02^bucket to 1.02^(bucket + 1) seconds; -1 under a second';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_changes.orders IS '+1 for a duration counted, -1 for one taken back (a confirmation repeated)';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_changes.seconds IS 'The duration in seconds, with the sign of orders';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.week IS 'Monday of the UTC week in which the orders were entered';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.stage IS 'As v_fulfillment_times.stage';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.orders IS 'Orders of that week that have reached the end of the stage';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.mean_hours IS 'As v_fulfillment_times.mean_hours (hours)';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.median_hours IS 'As v_fulfillment_times.median_hours (hours, from the histogram)';
+COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.p90_hours IS 'As v_fulfillment_times.p90_hours (hours, from the histogram)';
 GRANT SELECT ON ordermgmt.order_day_totals, ordermgmt.invoice_day_totals,
                 ordermgmt.customer_totals, ordermgmt.customer_months, ordermgmt.report_rollup,
                 ordermgmt.fulfillment_histogram, ordermgmt.fulfillment_weeks TO ordermgmt_app;
@@ -726,6 +764,96 @@ SELECT NULL, c.code, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::num
 HAVING sum(w.delivered) > 0;
 COMMENT ON VIEW ordermgmt.v_on_time_delivery IS
     'Share of orders delivered by their promised time, per UTC week of delivery and customer, per week (customer NULL) and per customer (week NULL); in no particular order';
+
+-- Every view column says its unit, currency and time zone.
+COMMENT ON COLUMN ordermgmt.v_stock_availability.on_hand IS
+    'Quantity in the warehouse: the sum of its stock moves, in the product''s unit of measure';
+COMMENT ON COLUMN ordermgmt.v_stock_availability.reserved IS
+    'Quantity reserved for order lines and not yet shipped, in the product''s unit of measure';
+COMMENT ON COLUMN ordermgmt.v_stock_availability.available IS
+    'on_hand - reserved: what new orders can reserve, in the product''s unit of measure';
+COMMENT ON COLUMN ordermgmt.v_stock_availability.reorder_point IS
+    'The product''s reorder point: available below it raises L2_LOW_STOCK, in the product''s unit of measure';
+COMMENT ON COLUMN ordermgmt.v_order_status.created_at IS
+    'When the order was entered; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_order_status.promised_at IS
+    'Promised delivery time; NULL if none was given; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_order_status.status_changed_at IS
+    'When the status last changed; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_order_status.age IS
+    'Time since the order was entered (now() - created_at) (an interval)';
+COMMENT ON COLUMN ordermgmt.v_order_status.time_in_status IS
+    'Time since the last status change (now() - status_changed_at) (an interval)';
+COMMENT ON COLUMN ordermgmt.v_order_status.net_amount IS
+    'Ordered net value: qty * unit_price summed over the lines, rounded to cents; 0 without lines, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_order_status.tax_amount IS
+    'Ordered tax: qty * unit_price * the product''s current tax rate, rounded to cents per line, summed, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_order_status.gross_amount IS
+    'net_amount + tax_amount, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_order_status.shipped_net IS
+    'Net value shipped and not returned: (shipped_qty - returned_qty) * unit_price summed, rounded to cents, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_order_status.invoiced_total IS
+    'Total (net + tax) of the order''s invoices; 0 without invoices, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_order_status.paid_total IS
+    'Paid on the order''s invoices, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_order_status.due_total IS
+    'Still due on the order''s invoices (total - paid - credited), in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_monitor_dashboard.oldest_age IS
+    'Time since the oldest of these alerts was raised (now() - raised_at) (an interval)';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.balance IS
+    'debit - credit, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_ar_aging.not_due IS
+    'Due on invoices whose due date is today or later, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_ar_aging.overdue_1_30 IS
+    'Due on invoices 1 to 30 days past their due date, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_ar_aging.overdue_31_60 IS
+    'Due on invoices 31 to 60 days past their due date, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_ar_aging.overdue_61_90 IS
+    'Due on invoices 61 to 90 days past their due date, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_ar_aging.overdue_over_90 IS
+    'Due on invoices more than 90 days past their due date, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_ar_aging.total_due IS
+    'Due on all open invoices (the sum of the five buckets), in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_feedback_summary.last_rated_at IS
+    'When the latest rating was recorded; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_tickets.opened_at IS
+    'When the ticket was opened; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_tickets.due_at IS
+    'Deadline: opened_at plus the L3_TICKET_OVERDUE delay for its priority; NULL once resolved; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_tickets.resolved_at IS
+    'When the ticket was resolved; NULL while open; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_tickets.age IS
+    'Time open: from opened_at to resolved_at, or to now() while open (an interval)';
+COMMENT ON COLUMN ordermgmt.v_daily_sales.booked_net IS
+    'Their net value (orders.ordered_net: qty * unit_price of the lines, rounded to cents), in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_daily_sales.invoiced_net IS
+    'Net amount of those invoices, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_daily_sales.invoiced_tax IS
+    'Tax of those invoices, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_daily_sales.invoiced_total IS
+    'Total (net + tax) of those invoices, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_order_milestones.created_at IS
+    'When the order was entered; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_order_milestones.confirmed_at IS
+    'When the order last became confirmed; NULL if never; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_order_milestones.promised_at IS
+    'Promised delivery time; NULL if none was given; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_order_milestones.first_shipped_at IS
+    'When its first shipment left; NULL before the first shipment; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_order_milestones.last_shipped_at IS
+    'When its latest shipment left; NULL before the first shipment; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_order_milestones.delivered_at IS
+    'When the order became delivered: its last shipment''s delivery time; NULL until then; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_customer_history.credit_limit IS
+    'Credit limit, applied to each currency of the customer on its own, in that currency; NULL means no limit';
+COMMENT ON COLUMN ordermgmt.v_customer_history.first_order_at IS
+    'When the first of them was entered; NULL without orders; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_customer_history.last_order_at IS
+    'When the latest of them was entered; NULL without orders; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_customer_history.last_interaction_at IS
+    'When its latest recorded interaction took place; NULL if none; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_customer_interactions.occurred_at IS
+    'When the interaction took place; a timestamp with time zone (an instant), shown in the session''s time zone';
 
 -- The indexes only the old v_pipeline, v_daily_sales and v_fulfillment_times read.
 DROP INDEX ordermgmt.orders_open_status_idx;

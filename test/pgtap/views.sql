@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(56);
+SELECT plan(60);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -84,6 +84,31 @@ INSERT INTO contract_view_columns VALUES
 
 SELECT col_type_is('ordermgmt', view, col, type, format('%I.%I is %s', view, col, type))
   FROM contract_view_columns ORDER BY view, col;
+
+--------------------------------------------------------------------------
+-- Every view column says what it is: a comment on each, naming the time
+-- zone of every timestamp and date and the currency of every amount of a
+-- view with a currency column
+--------------------------------------------------------------------------
+CREATE TEMP VIEW view_column_comments AS
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) AS type,
+       col_description(c.oid, a.attnum) AS comment,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_attribute b WHERE b.attrelid = c.oid AND b.attname = 'currency') AS has_currency
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'v';
+SELECT is_empty($$ SELECT relname, attname FROM view_column_comments WHERE comment IS NULL $$,
+                'every view column has a comment');
+SELECT is_empty($$ SELECT relname, attname FROM view_column_comments
+                    WHERE type = 'timestamp with time zone' AND comment NOT LIKE '%time zone%' $$,
+                'every timestamp column''s comment names its time zone');
+SELECT is_empty($$ SELECT relname, attname FROM view_column_comments
+                    WHERE type = 'date' AND comment NOT LIKE '%UTC%' $$,
+                'every date column''s comment says it is a UTC day, week or month');
+SELECT is_empty($$ SELECT relname, attname FROM view_column_comments
+                    WHERE has_currency AND type LIKE 'numeric%' AND comment NOT LIKE '%currenc%'
+                      AND attname NOT LIKE '%qty%' $$,
+                'every amount of a view with a currency column names its currency');
 
 --------------------------------------------------------------------------
 -- Read-only: no view accepts INSERT, UPDATE or DELETE
