@@ -54,7 +54,7 @@ SELECT format('| %s | %s | %s | %s | %s | %s |', view_name, question, t.buffers,
        LATERAL (SELECT max(r.buffers) AS buffers, min(r.ms) AS best,
                        percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms) AS median, max(r.nrows) AS nrows
                   FROM generate_series(1, :runs) AS i,
-                       LATERAL (SELECT * FROM pg_temp.bi_run(query) WHERE i > 0 OFFSET 0) AS r) AS t;
+                       LATERAL pg_temp.bi_run(query || ' -- run ' || i) AS r) AS t;   -- a new call per run
 SQL
 psql_db -At <<'SQL'
 SELECT 'summaries checked by verify(): ' ||
