@@ -99,6 +99,8 @@ CREATE TABLE hostile.generators (
 );
 INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.rollup_ledger()', 0, '', 'function'),          -- no arguments
+    ('ordermgmt.rollup_reports()', 0, '', 'function'),
+    ('ordermgmt.rebuild_report_totals()', 0, '', 'function'),
     ('ordermgmt.verify()', 0, '', 'function');
 INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.receive_stock(text,text,numeric,numeric)', 1, 'text', 'sku'),
