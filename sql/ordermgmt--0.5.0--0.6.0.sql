@@ -207,7 +207,9 @@ CREATE TABLE ordermgmt.customer_totals (
     rating_sum       bigint NOT NULL DEFAULT 0,
     negative_ratings bigint NOT NULL DEFAULT 0,
     positive_ratings bigint NOT NULL DEFAULT 0,
-    last_rated_at    timestamptz
+    last_rated_at    timestamptz,
+    delivered        bigint NOT NULL DEFAULT 0,
+    on_time          bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE ordermgmt.customer_totals IS
     'Per customer, up to report_rollup''s horizon: its orders out of draft, open ones, first and last, net invoiced and credited, ratings';
@@ -224,6 +226,8 @@ COMMENT ON COLUMN ordermgmt.customer_totals.rating_sum IS 'Sum of those ratings 
 COMMENT ON COLUMN ordermgmt.customer_totals.negative_ratings IS 'Ratings of 2 or less';
 COMMENT ON COLUMN ordermgmt.customer_totals.positive_ratings IS 'Ratings of 4 or more';
 COMMENT ON COLUMN ordermgmt.customer_totals.last_rated_at IS 'When the latest rating was recorded';
+COMMENT ON COLUMN ordermgmt.customer_totals.delivered IS 'Its orders delivered with a promised time (as delivery_weeks counts them)';
+COMMENT ON COLUMN ordermgmt.customer_totals.on_time IS 'Of those, delivered by the promise';
 
 CREATE TABLE ordermgmt.customer_months (
     customer_id bigint NOT NULL REFERENCES ordermgmt.customers,
@@ -234,6 +238,29 @@ CREATE TABLE ordermgmt.customer_months (
 COMMENT ON TABLE ordermgmt.customer_months IS
     'Orders out of draft per customer and UTC month of entry (first day of the month), up to report_rollup.upto_history_id';
 
+-- Every change of delivery_weeks, as the orders trigger makes it (an order
+-- delivered, or its promise moved after delivery): the log the per-week
+-- and per-customer on-time totals are rolled up from.  Written in the
+-- trigger's statement that changes delivery_weeks.
+CREATE TABLE ordermgmt.delivery_changes (
+    change_id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    week        date NOT NULL,
+    customer_id bigint NOT NULL,
+    delivered   integer NOT NULL,
+    on_time     integer NOT NULL
+);
+COMMENT ON TABLE ordermgmt.delivery_changes IS
+    'Each change the orders trigger made to delivery_weeks (+1 or -1 delivered, on time); rolled up into delivery_week_totals and customer_totals';
+
+CREATE TABLE ordermgmt.delivery_week_totals (
+    week      date PRIMARY KEY,
+    delivered bigint NOT NULL DEFAULT 0,
+    on_time   bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE ordermgmt.delivery_week_totals IS
+    'Orders delivered with a promised time per UTC week of delivery, and how many by the promise, up to report_rollup.upto_delivery_id';
+COMMENT ON COLUMN ordermgmt.delivery_week_totals.week IS 'Monday of the UTC week of delivery';
+
 -- One row, created by the first roll-up.  upto_* is the horizon the summaries are summed to, per log;
 -- next_* and next_xmax arm the next roll-up, which may advance to next_*
 -- once every transaction older than next_xmax has ended.
@@ -243,15 +270,17 @@ CREATE TABLE ordermgmt.report_rollup (
     upto_invoice_id   bigint NOT NULL DEFAULT 0,
     upto_return_id    bigint NOT NULL DEFAULT 0,
     upto_feedback_id  bigint NOT NULL DEFAULT 0,
+    upto_delivery_id  bigint NOT NULL DEFAULT 0,
     next_history_id   bigint,
     next_invoice_id   bigint,
     next_return_id    bigint,
     next_feedback_id  bigint,
+    next_delivery_id  bigint,
     next_xmax         xid8,
     rolled_at         timestamptz
 );
 COMMENT ON TABLE ordermgmt.report_rollup IS
-    'How far the reporting summaries have summed each log (status history, invoices, returns, feedback); created by the first roll-up';
+    'How far the reporting summaries have summed each log (status history, invoices, returns, feedback, delivery changes); created by the first roll-up';
 
 -- The durations of the fulfilment stages per UTC week of entry, as a
 -- histogram: v_fulfillment_times reads its counts, means and percentiles
@@ -323,7 +352,8 @@ SELECT 'history'::text AS source, h.history_id AS id, o.customer_id,
        CASE WHEN c.orders <> 0 THEN o.created_at END AS order_at,
        date_trunc('month', timezone('UTC', o.created_at))::date AS month,
        0::numeric AS invoiced_net, 0::numeric AS credited_net, 0::bigint AS ratings, 0::bigint AS rating_sum,
-       0::bigint AS negative_ratings, 0::bigint AS positive_ratings, NULL::timestamptz AS rated_at
+       0::bigint AS negative_ratings, 0::bigint AS positive_ratings, NULL::timestamptz AS rated_at,
+       0::bigint AS delivered, 0::bigint AS on_time
   FROM ordermgmt.order_status_history h
   JOIN ordermgmt.orders o ON o.order_id = h.order_id
  CROSS JOIN LATERAL (
@@ -334,17 +364,20 @@ SELECT 'history'::text AS source, h.history_id AS id, o.customer_id,
                  AS open_orders) AS c
  WHERE c.orders <> 0 OR c.open_orders <> 0
 UNION ALL
-SELECT 'invoice', i.invoice_id, i.customer_id, 0, 0, NULL, NULL, i.net, 0, 0, 0, 0, 0, NULL
+SELECT 'invoice', i.invoice_id, i.customer_id, 0, 0, NULL, NULL, i.net, 0, 0, 0, 0, 0, NULL, 0, 0
   FROM ordermgmt.invoices i
 UNION ALL
-SELECT 'return', r.return_id, o.customer_id, 0, 0, NULL, NULL, 0, r.credit_net, 0, 0, 0, 0, NULL
+SELECT 'return', r.return_id, o.customer_id, 0, 0, NULL, NULL, 0, r.credit_net, 0, 0, 0, 0, NULL, 0, 0
   FROM ordermgmt.returns r JOIN ordermgmt.orders o ON o.order_id = r.order_id
 UNION ALL
 SELECT 'feedback', f.feedback_id, f.customer_id, 0, 0, NULL, NULL, 0, 0, 1, f.rating,
-       CASE WHEN f.rating <= 2 THEN 1 ELSE 0 END, CASE WHEN f.rating >= 4 THEN 1 ELSE 0 END, f.recorded_at
-  FROM ordermgmt.feedback f;
+       CASE WHEN f.rating <= 2 THEN 1 ELSE 0 END, CASE WHEN f.rating >= 4 THEN 1 ELSE 0 END, f.recorded_at, 0, 0
+  FROM ordermgmt.feedback f
+UNION ALL
+SELECT 'delivery', d.change_id, d.customer_id, 0, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, d.delivered, d.on_time
+  FROM ordermgmt.delivery_changes d;
 COMMENT ON VIEW ordermgmt.report_customer_changes IS
-    'What each status change, invoice, return and feedback adds to customer_totals and customer_months';
+    'What each status change, invoice, return, feedback and delivery change adds to customer_totals and customer_months';
 
 -- What each status change adds to fulfillment_histogram: a confirmation
 -- counts its order's entry-to-confirmation time and takes back the one of
@@ -442,7 +475,7 @@ COMMENT ON COLUMN ordermgmt.report_day_changes.invoices IS '1 for an invoice, el
 COMMENT ON COLUMN ordermgmt.report_day_changes.invoiced_net IS 'The invoice''s net amount, in the row''s currency';
 COMMENT ON COLUMN ordermgmt.report_day_changes.invoiced_tax IS 'The invoice''s tax, in the row''s currency';
 COMMENT ON COLUMN ordermgmt.report_day_changes.invoiced_total IS 'The invoice''s total, in the row''s currency';
-COMMENT ON COLUMN ordermgmt.report_customer_changes.source IS 'The log the change comes from: history, invoice, return or feedback';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.source IS 'The log the change comes from: history, invoice, return, feedback or delivery (delivery_changes)';
 COMMENT ON COLUMN ordermgmt.report_customer_changes.id IS 'Its row in that log';
 COMMENT ON COLUMN ordermgmt.report_customer_changes.customer_id IS 'The customer it changes';
 COMMENT ON COLUMN ordermgmt.report_customer_changes.orders IS '1 when an order leaves draft, else 0';
@@ -469,9 +502,12 @@ COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.orders IS 'Orders of that w
 COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.mean_hours IS 'As v_fulfillment_times.mean_hours (hours)';
 COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.median_hours IS 'As v_fulfillment_times.median_hours (hours, from the histogram)';
 COMMENT ON COLUMN ordermgmt.report_fulfillment_weeks.p90_hours IS 'As v_fulfillment_times.p90_hours (hours, from the histogram)';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.delivered IS 'A delivery change''s count of deliveries with a promise (+1 or -1), else 0';
+COMMENT ON COLUMN ordermgmt.report_customer_changes.on_time IS 'A delivery change''s count of deliveries by the promise (+1, 0 or -1), else 0';
 GRANT SELECT ON ordermgmt.order_day_totals, ordermgmt.invoice_day_totals,
                 ordermgmt.customer_totals, ordermgmt.customer_months, ordermgmt.report_rollup,
-                ordermgmt.fulfillment_histogram, ordermgmt.fulfillment_weeks TO ordermgmt_app;
+                ordermgmt.fulfillment_histogram, ordermgmt.fulfillment_weeks, ordermgmt.delivery_changes,
+                ordermgmt.delivery_week_totals TO ordermgmt_app;
 GRANT SELECT ON ordermgmt.report_day_changes, ordermgmt.report_customer_changes,
                 ordermgmt.report_fulfillment_changes, ordermgmt.report_fulfillment_weeks TO ordermgmt_reader;
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_day_totals', '');
@@ -480,6 +516,9 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_months', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.fulfillment_histogram', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.fulfillment_weeks', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.delivery_changes', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.delivery_changes_change_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.delivery_week_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.report_rollup', '');
 
 -- After a raw bulk load (session_replication_role = replica: no trigger
@@ -493,11 +532,14 @@ CREATE FUNCTION ordermgmt.rebuild_report_totals() RETURNS void
     AS $rebuild$
 LOCK TABLE ordermgmt.report_rollup IN EXCLUSIVE MODE;
 LOCK TABLE ordermgmt.orders, ordermgmt.order_status_history, ordermgmt.invoices, ordermgmt.returns,
-           ordermgmt.feedback, ordermgmt.shipments IN SHARE MODE;
+           ordermgmt.feedback, ordermgmt.shipments, ordermgmt.delivery_weeks, ordermgmt.delivery_changes IN SHARE MODE;
 DELETE FROM ordermgmt.order_day_totals;
 DELETE FROM ordermgmt.invoice_day_totals;
 DELETE FROM ordermgmt.customer_months;
 DELETE FROM ordermgmt.customer_totals;
+DELETE FROM ordermgmt.delivery_week_totals;
+INSERT INTO ordermgmt.delivery_week_totals (week, delivered, on_time)
+SELECT w.week, sum(w.delivered), sum(w.on_time) FROM ordermgmt.delivery_weeks w GROUP BY w.week;
 DELETE FROM ordermgmt.fulfillment_histogram;
 DELETE FROM ordermgmt.fulfillment_weeks;
 INSERT INTO ordermgmt.fulfillment_histogram (week, stage, bucket, orders, seconds)
@@ -528,10 +570,11 @@ SELECT o.customer_id, date_trunc('month', timezone('UTC', o.created_at))::date, 
  GROUP BY 1, 2;
 INSERT INTO ordermgmt.customer_totals (customer_id, orders, open_orders, first_order_at, last_order_at,
                                        invoiced_net, credited_net, ratings, rating_sum,
-                                       negative_ratings, positive_ratings, last_rated_at)
+                                       negative_ratings, positive_ratings, last_rated_at, delivered, on_time)
 SELECT o.customer_id, o.orders, o.open_orders, o.first_order_at, o.last_order_at,
        coalesce(i.net, 0), coalesce(r.net, 0), coalesce(f.ratings, 0), coalesce(f.rating_sum, 0),
-       coalesce(f.negative, 0), coalesce(f.positive, 0), f.last_rated_at
+       coalesce(f.negative, 0), coalesce(f.positive, 0), f.last_rated_at,
+       coalesce(d.delivered, 0), coalesce(d.on_time, 0)
   FROM (SELECT x.customer_id, count(*) AS orders,
                count(*) FILTER (WHERE x.status NOT IN ('completed', 'cancelled')) AS open_orders,
                min(x.created_at) AS first_order_at, max(x.created_at) AS last_order_at
@@ -542,27 +585,31 @@ SELECT o.customer_id, o.orders, o.open_orders, o.first_order_at, o.last_order_at
   LEFT JOIN (SELECT x.customer_id, count(*) AS ratings, sum(x.rating) AS rating_sum,
                     count(*) FILTER (WHERE x.rating <= 2) AS negative,
                     count(*) FILTER (WHERE x.rating >= 4) AS positive, max(x.recorded_at) AS last_rated_at
-               FROM ordermgmt.feedback x GROUP BY 1) f USING (customer_id);
+               FROM ordermgmt.feedback x GROUP BY 1) f USING (customer_id)
+  LEFT JOIN (SELECT x.customer_id, sum(x.delivered) AS delivered, sum(x.on_time) AS on_time
+               FROM ordermgmt.delivery_weeks x GROUP BY 1) d USING (customer_id);
 -- Every row of the logs is committed now (the locks above waited for
 -- their writers): the horizon is the logs' last ids, nothing armed.
 INSERT INTO ordermgmt.report_rollup AS r (singleton, upto_history_id, upto_invoice_id, upto_return_id,
-                                          upto_feedback_id, rolled_at)
+                                          upto_feedback_id, upto_delivery_id, rolled_at)
 SELECT true, coalesce(max(h.history_id), 0), (SELECT coalesce(max(invoice_id), 0) FROM ordermgmt.invoices),
        (SELECT coalesce(max(return_id), 0) FROM ordermgmt.returns),
-       (SELECT coalesce(max(feedback_id), 0) FROM ordermgmt.feedback), now()
+       (SELECT coalesce(max(feedback_id), 0) FROM ordermgmt.feedback),
+       (SELECT coalesce(max(change_id), 0) FROM ordermgmt.delivery_changes), now()
   FROM ordermgmt.order_status_history h
 ON CONFLICT (singleton) DO UPDATE
    SET upto_history_id = excluded.upto_history_id, upto_invoice_id = excluded.upto_invoice_id,
        upto_return_id = excluded.upto_return_id, upto_feedback_id = excluded.upto_feedback_id,
+       upto_delivery_id = excluded.upto_delivery_id,
        next_history_id = NULL, next_invoice_id = NULL, next_return_id = NULL, next_feedback_id = NULL,
-       next_xmax = NULL, rolled_at = excluded.rolled_at;
+       next_delivery_id = NULL, next_xmax = NULL, rolled_at = excluded.rolled_at;
 -- The stored weeks, with nothing after the horizon: from the histogram.
 INSERT INTO ordermgmt.fulfillment_weeks (week, stage, orders, mean_hours, median_hours, p90_hours)
 SELECT f.week, f.stage, f.orders, f.mean_hours, f.median_hours, f.p90_hours
   FROM ordermgmt.report_fulfillment_weeks f;
 $rebuild$;
 COMMENT ON FUNCTION ordermgmt.rebuild_report_totals() IS
-    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months, fulfillment_histogram, fulfillment_weeks) from the facts and moves the roll-up''s horizon to the logs'' last rows, blocking their writers meanwhile; after a raw bulk load';
+    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months, fulfillment_histogram, fulfillment_weeks, delivery_week_totals) from the facts and moves the roll-up''s horizon to the logs'' last rows, blocking their writers meanwhile; after a raw bulk load';
 
 CREATE FUNCTION ordermgmt.rollup_reports() RETURNS bigint
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -752,16 +799,25 @@ SELECT w.week, c.code AS customer, w.delivered::bigint AS delivered, w.on_time::
   JOIN ordermgmt.customers c USING (customer_id)
  WHERE w.delivered > 0
 UNION ALL
-SELECT w.week, NULL, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::numeric / sum(w.delivered), 4)
-  FROM ordermgmt.delivery_weeks w
- GROUP BY w.week
-HAVING sum(w.delivered) > 0
+SELECT x.week, NULL, sum(x.delivered)::bigint, sum(x.on_time)::bigint,
+       round(sum(x.on_time) / sum(x.delivered), 4)
+  FROM (SELECT t.week, t.delivered, t.on_time FROM ordermgmt.delivery_week_totals t
+        UNION ALL
+        SELECT d.week, d.delivered, d.on_time FROM ordermgmt.delivery_changes d
+         WHERE d.change_id > coalesce((SELECT r.upto_delivery_id FROM ordermgmt.report_rollup r), 0)) x
+ GROUP BY x.week
+HAVING sum(x.delivered) > 0
 UNION ALL
-SELECT NULL, c.code, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::numeric / sum(w.delivered), 4)
-  FROM ordermgmt.delivery_weeks w
-  JOIN ordermgmt.customers c USING (customer_id)
- GROUP BY c.code
-HAVING sum(w.delivered) > 0;
+SELECT NULL::date, c.code, y.delivered, y.on_time, y.rate
+  FROM (SELECT x.customer_id, sum(x.delivered)::bigint AS delivered, sum(x.on_time)::bigint AS on_time,
+               round(sum(x.on_time) / sum(x.delivered), 4) AS rate
+          FROM (SELECT t.customer_id, t.delivered, t.on_time FROM ordermgmt.customer_totals t
+                UNION ALL
+                SELECT d.customer_id, d.delivered, d.on_time FROM ordermgmt.delivery_changes d
+                 WHERE d.change_id > coalesce((SELECT r.upto_delivery_id FROM ordermgmt.report_rollup r), 0)) x
+         GROUP BY x.customer_id
+        HAVING sum(x.delivered) > 0) y
+  JOIN ordermgmt.customers c USING (customer_id);
 COMMENT ON VIEW ordermgmt.v_on_time_delivery IS
     'Share of orders delivered by their promised time, per UTC week of delivery and customer, per week (customer NULL) and per customer (week NULL); in no particular order';
 
@@ -929,7 +985,8 @@ horizon AS (
 -- commits its sums and its horizon together.
 report_horizon AS (
     SELECT coalesce(max(r.upto_history_id), 0) AS history, coalesce(max(r.upto_invoice_id), 0) AS invoice,
-           coalesce(max(r.upto_return_id), 0) AS return, coalesce(max(r.upto_feedback_id), 0) AS feedback
+           coalesce(max(r.upto_return_id), 0) AS return, coalesce(max(r.upto_feedback_id), 0) AS feedback,
+           coalesce(max(r.upto_delivery_id), 0) AS delivery
       FROM ordermgmt.report_rollup r),
 
 -- Every order line with what its documents and its reservation say.
@@ -1428,37 +1485,40 @@ UNION ALL
 SELECT 'summaries.customer_totals', o.k, o.s FROM always LEFT JOIN (
     SELECT format('customer %s: totals %s; recomputed %s', customer_id,
                   row(t.orders, t.open_orders, t.first_order_at, t.last_order_at, t.invoiced_net, t.credited_net,
-                      t.ratings, t.rating_sum, t.negative_ratings, t.positive_ratings, t.last_rated_at),
+                      t.ratings, t.rating_sum, t.negative_ratings, t.positive_ratings, t.last_rated_at,
+                      t.delivered, t.on_time),
                   row(r.orders, r.open_orders, r.first_order_at, r.last_order_at, r.invoiced_net, r.credited_net,
-                      r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at)),
+                      r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at,
+                      r.delivered, r.on_time)),
            ARRAY[customer_id]
       FROM (SELECT x.customer_id, sum(x.orders) AS orders, sum(x.open_orders) AS open_orders,
                    min(x.first_order_at) AS first_order_at, max(x.last_order_at) AS last_order_at,
                    sum(x.invoiced_net) AS invoiced_net, sum(x.credited_net) AS credited_net,
                    sum(x.ratings) AS ratings, sum(x.rating_sum) AS rating_sum,
                    sum(x.negative_ratings) AS negative_ratings, sum(x.positive_ratings) AS positive_ratings,
-                   max(x.last_rated_at) AS last_rated_at
+                   max(x.last_rated_at) AS last_rated_at, sum(x.delivered) AS delivered, sum(x.on_time) AS on_time
               FROM (SELECT y.customer_id, y.orders, y.open_orders, y.first_order_at, y.last_order_at,
                            y.invoiced_net, y.credited_net, y.ratings, y.rating_sum, y.negative_ratings,
-                           y.positive_ratings, y.last_rated_at
+                           y.positive_ratings, y.last_rated_at, y.delivered, y.on_time
                       FROM ordermgmt.customer_totals y
                     UNION ALL
                     SELECT c.customer_id, c.orders, c.open_orders, c.order_at, c.order_at, c.invoiced_net,
                            c.credited_net, c.ratings, c.rating_sum, c.negative_ratings, c.positive_ratings,
-                           c.rated_at
+                           c.rated_at, c.delivered, c.on_time
                       FROM ordermgmt.report_customer_changes c, report_horizon hz
                      WHERE (c.source = 'history' AND c.id > hz.history)
                         OR (c.source = 'invoice' AND c.id > hz.invoice)
                         OR (c.source = 'return' AND c.id > hz.return)
-                        OR (c.source = 'feedback' AND c.id > hz.feedback)) x
+                        OR (c.source = 'feedback' AND c.id > hz.feedback)
+                        OR (c.source = 'delivery' AND c.id > hz.delivery)) x
              GROUP BY x.customer_id
             HAVING sum(x.orders) <> 0 OR sum(x.open_orders) <> 0 OR sum(x.invoiced_net) <> 0
-                OR sum(x.credited_net) <> 0 OR sum(x.ratings) <> 0) t
+                OR sum(x.credited_net) <> 0 OR sum(x.ratings) <> 0 OR sum(x.delivered) <> 0) t
       FULL JOIN (SELECT x.customer_id, x.orders, x.open_orders, x.first_order_at, x.last_order_at,
                         coalesce(i.net, 0) AS invoiced_net, coalesce(rt.net, 0) AS credited_net,
                         coalesce(f.ratings, 0) AS ratings, coalesce(f.rating_sum, 0) AS rating_sum,
                         coalesce(f.negative, 0) AS negative_ratings, coalesce(f.positive, 0) AS positive_ratings,
-                        f.last_rated_at
+                        f.last_rated_at, coalesce(d.delivered, 0) AS delivered, coalesce(d.on_time, 0) AS on_time
                    FROM (SELECT y.customer_id, count(*) AS orders,
                                 count(*) FILTER (WHERE y.status NOT IN ('completed', 'cancelled')) AS open_orders,
                                 min(y.created_at) AS first_order_at, max(y.created_at) AS last_order_at
@@ -1472,12 +1532,15 @@ SELECT 'summaries.customer_totals', o.k, o.s FROM always LEFT JOIN (
                                      count(*) FILTER (WHERE y.rating <= 2) AS negative,
                                      count(*) FILTER (WHERE y.rating >= 4) AS positive,
                                      max(y.recorded_at) AS last_rated_at
-                                FROM ordermgmt.feedback y GROUP BY 1) f USING (customer_id)) r USING (customer_id)
+                                FROM ordermgmt.feedback y GROUP BY 1) f USING (customer_id)
+                   LEFT JOIN (SELECT y.customer_id, sum(y.delivered) AS delivered, sum(y.on_time) AS on_time
+                                FROM ordermgmt.delivery_weeks y GROUP BY 1) d USING (customer_id)) r USING (customer_id)
      WHERE (t.orders, t.open_orders, t.first_order_at, t.last_order_at, t.invoiced_net, t.credited_net,
-            t.ratings, t.rating_sum, t.negative_ratings, t.positive_ratings, t.last_rated_at)
+            t.ratings, t.rating_sum, t.negative_ratings, t.positive_ratings, t.last_rated_at, t.delivered, t.on_time)
            IS DISTINCT FROM
            (r.orders, r.open_orders, r.first_order_at, r.last_order_at, r.invoiced_net, r.credited_net,
-            r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at)) o(k, s) ON true
+            r.ratings, r.rating_sum, r.negative_ratings, r.positive_ratings, r.last_rated_at, r.delivered,
+            r.on_time)) o(k, s) ON true
 UNION ALL
 -- customer_months plus the status changes after the horizon: orders out
 -- of draft per customer and UTC month of entry.
@@ -1546,6 +1609,23 @@ SELECT 'summaries.fulfillment_weeks', o.k, o.s FROM always LEFT JOIN (
                                         WHERE c.id > hz.history)) r USING (week, stage)
      WHERE (t.orders, t.mean_hours, t.median_hours, t.p90_hours)
            IS DISTINCT FROM (r.orders, r.mean_hours, r.median_hours, r.p90_hours)) o(k, s) ON true
+UNION ALL
+-- delivery_week_totals plus the delivery changes after the horizon: per
+-- UTC week of delivery, delivery_weeks summed over the customers.
+SELECT 'summaries.delivery_week_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('week %s: totals %s delivered, %s on time; delivery_weeks say %s, %s', week,
+                  coalesce(t.delivered, 0), coalesce(t.on_time, 0), coalesce(r.delivered, 0), coalesce(r.on_time, 0)),
+           NULL::bigint[]
+      FROM (SELECT x.week, sum(x.delivered) AS delivered, sum(x.on_time) AS on_time
+              FROM (SELECT y.week, y.delivered, y.on_time FROM ordermgmt.delivery_week_totals y
+                    UNION ALL
+                    SELECT d.week, d.delivered, d.on_time
+                      FROM ordermgmt.delivery_changes d, report_horizon hz WHERE d.change_id > hz.delivery) x
+             GROUP BY 1 HAVING sum(x.delivered) <> 0 OR sum(x.on_time) <> 0) t
+      FULL JOIN (SELECT y.week, sum(y.delivered) AS delivered, sum(y.on_time) AS on_time
+                   FROM ordermgmt.delivery_weeks y GROUP BY 1
+                 HAVING sum(y.delivered) <> 0 OR sum(y.on_time) <> 0) r USING (week)
+     WHERE (t.delivered, t.on_time) IS DISTINCT FROM (r.delivered, r.on_time)) o(k, s) ON true
 UNION ALL
 -- ledger_totals: the postings up to ledger_rollup.upto_posting_id.
 -- Exact with writers running: rollup_ledger advances the horizon only

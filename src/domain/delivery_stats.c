@@ -36,12 +36,17 @@ om_last_delivery(int64 order_id, TimestampTz *at)
  * Count an order delivered against its promise in delivery_weeks (sign 1),
  * or take it back out (sign -1) when its promise moves after delivery.
  * One row per UTC week of delivery and customer, so v_on_time_delivery
- * never reads the order history.
+ * never reads the order history.  The same statement logs the change in
+ * delivery_changes, from which rollup_reports sums the totals per week and
+ * per customer (report_totals.c).
  */
 void
 om_count_delivery(int64 customer_id, TimestampTz delivered_at, TimestampTz promised_at, int sign)
 {
 	static OmPlan count_delivery = OM_PLAN(
+		"WITH log AS (INSERT INTO ordermgmt.delivery_changes (week, customer_id, delivered, on_time) "
+		"             VALUES (date_trunc('week', timezone('UTC', $2))::date, $1, 1, "
+		"                     CASE WHEN $2 <= $3 THEN 1 ELSE 0 END)) "
 		"INSERT INTO ordermgmt.delivery_weeks AS w (week, customer_id, delivered, on_time) "
 		"VALUES (date_trunc('week', timezone('UTC', $2))::date, $1, 1, "
 		"        CASE WHEN $2 <= $3 THEN 1 ELSE 0 END) "
@@ -50,6 +55,9 @@ om_count_delivery(int64 customer_id, TimestampTz delivered_at, TimestampTz promi
 		INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID);
 	/* Not an upsert with -1: CHECK constraints apply to the proposed row. */
 	static OmPlan uncount_delivery = OM_PLAN(
+		"WITH log AS (INSERT INTO ordermgmt.delivery_changes (week, customer_id, delivered, on_time) "
+		"             VALUES (date_trunc('week', timezone('UTC', $2))::date, $1, -1, "
+		"                     CASE WHEN $2 <= $3 THEN -1 ELSE 0 END)) "
 		"UPDATE ordermgmt.delivery_weeks "
 		"   SET delivered = delivered - 1, on_time = on_time - CASE WHEN $2 <= $3 THEN 1 ELSE 0 END "
 		" WHERE week = date_trunc('week', timezone('UTC', $2))::date AND customer_id = $1",

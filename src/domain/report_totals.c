@@ -9,7 +9,8 @@
  *
  * The changes are rows the business transactions write anyway and never
  * change once committed: order_status_history (every status change of
- * every order), invoices, returns (their credit note) and feedback.  The
+ * every order), invoices, returns (their credit note), feedback and
+ * delivery_changes (each count the orders trigger makes in delivery_weeks).  The
  * views report_day_changes, report_customer_changes and
  * report_fulfillment_changes say what each such
  * row adds to which summary row (sql/ordermgmt.sql).  The reporting views
@@ -33,6 +34,13 @@
 #include "catalog/pg_type.h"
 #include "utils/xid8.h"
 
+/*
+ * The logs rolled up, in the order of report_rollup's columns: status
+ * history, invoices, returns, feedback, delivery changes.
+ */
+#define NLOGS 5
+#define LOG_DELIVERY 4
+
 /* Roll the reporting summaries forward; returns how many changes were added. */
 int64
 om_rollup_reports(void)
@@ -41,8 +49,8 @@ om_rollup_reports(void)
 		"INSERT INTO ordermgmt.report_rollup (singleton) VALUES (true) ON CONFLICT DO NOTHING");
 	/* Serializes concurrent runs; tells whether the armed horizon is settled. */
 	static OmPlan lock_state = OM_PLAN0(
-		"SELECT upto_history_id, upto_invoice_id, upto_return_id, upto_feedback_id, "
-		"       next_history_id, next_invoice_id, next_return_id, next_feedback_id, "
+		"SELECT upto_history_id, upto_invoice_id, upto_return_id, upto_feedback_id, upto_delivery_id, "
+		"       next_history_id, next_invoice_id, next_return_id, next_feedback_id, next_delivery_id, "
 		"       next_xmax IS NOT NULL, "
 		"       coalesce(pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= next_xmax, false) "
 		"  FROM ordermgmt.report_rollup WHERE singleton FOR UPDATE");
@@ -53,14 +61,16 @@ om_rollup_reports(void)
 		LOCK_STATE_UPTO_INVOICE,
 		LOCK_STATE_UPTO_RETURN,
 		LOCK_STATE_UPTO_FEEDBACK,
+		LOCK_STATE_UPTO_DELIVERY,
 		LOCK_STATE_NEXT_HISTORY,
 		LOCK_STATE_NEXT_INVOICE,
 		LOCK_STATE_NEXT_RETURN,
 		LOCK_STATE_NEXT_FEEDBACK,
+		LOCK_STATE_NEXT_DELIVERY,
 		LOCK_STATE_ARMED,
 		LOCK_STATE_SETTLED
 	};
-	/* $1..$8: (upto, next] of history, invoices, returns, feedback. */
+	/* $1..$10: (upto, next] of history, invoices, returns, feedback, delivery changes. */
 	static OmPlan add_days = OM_PLAN(
 		"WITH c AS MATERIALIZED ("
 		"  SELECT * FROM ordermgmt.report_day_changes "
@@ -80,14 +90,15 @@ om_rollup_reports(void)
 		"     SET invoices = t.invoices + excluded.invoices, net = t.net + excluded.net, "
 		"         tax = t.tax + excluded.tax, total = t.total + excluded.total) "
 		"SELECT count(*) FROM c",
-		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID);
+		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID);
 	static OmPlan add_customers = OM_PLAN(
 		"WITH c AS MATERIALIZED ("
 		"  SELECT * FROM ordermgmt.report_customer_changes "
 		"   WHERE (source = 'history' AND id > $1 AND id <= $2) "
 		"      OR (source = 'invoice' AND id > $3 AND id <= $4) "
 		"      OR (source = 'return' AND id > $5 AND id <= $6) "
-		"      OR (source = 'feedback' AND id > $7 AND id <= $8)), "
+		"      OR (source = 'feedback' AND id > $7 AND id <= $8) "
+		"      OR (source = 'delivery' AND id > $9 AND id <= $10)), "
 		"m AS ("
 		"  INSERT INTO ordermgmt.customer_months AS t (customer_id, month, orders) "
 		"  SELECT customer_id, month, sum(orders) FROM c WHERE orders <> 0 GROUP BY 1, 2 "
@@ -95,10 +106,10 @@ om_rollup_reports(void)
 		"s AS ("
 		"  INSERT INTO ordermgmt.customer_totals AS t "
 		"    (customer_id, orders, open_orders, first_order_at, last_order_at, invoiced_net, credited_net, "
-		"     ratings, rating_sum, negative_ratings, positive_ratings, last_rated_at) "
+		"     ratings, rating_sum, negative_ratings, positive_ratings, last_rated_at, delivered, on_time) "
 		"  SELECT customer_id, sum(orders), sum(open_orders), min(order_at), max(order_at), sum(invoiced_net), "
 		"         sum(credited_net), sum(ratings), sum(rating_sum), sum(negative_ratings), "
-		"         sum(positive_ratings), max(rated_at) "
+		"         sum(positive_ratings), max(rated_at), sum(delivered), sum(on_time) "
 		"    FROM c GROUP BY customer_id "
 		"  ON CONFLICT (customer_id) DO UPDATE "
 		"     SET orders = t.orders + excluded.orders, open_orders = t.open_orders + excluded.open_orders, "
@@ -109,9 +120,19 @@ om_rollup_reports(void)
 		"         ratings = t.ratings + excluded.ratings, rating_sum = t.rating_sum + excluded.rating_sum, "
 		"         negative_ratings = t.negative_ratings + excluded.negative_ratings, "
 		"         positive_ratings = t.positive_ratings + excluded.positive_ratings, "
-		"         last_rated_at = greatest(t.last_rated_at, excluded.last_rated_at)) "
+		"         last_rated_at = greatest(t.last_rated_at, excluded.last_rated_at), "
+		"         delivered = t.delivered + excluded.delivered, on_time = t.on_time + excluded.on_time) "
 		"SELECT count(*) FROM c",
-		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID);
+		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID);
+	static OmPlan add_deliveries = OM_PLAN(
+		"WITH c AS MATERIALIZED ("
+		"  SELECT week, sum(delivered) AS delivered, sum(on_time) AS on_time "
+		"    FROM ordermgmt.delivery_changes WHERE change_id > $1 AND change_id <= $2 GROUP BY week) "
+		"INSERT INTO ordermgmt.delivery_week_totals AS t (week, delivered, on_time) "
+		"SELECT week, delivered, on_time FROM c "
+		"ON CONFLICT (week) DO UPDATE "
+		"   SET delivered = t.delivered + excluded.delivered, on_time = t.on_time + excluded.on_time",
+		INT8OID, INT8OID);
 	static OmPlan add_fulfillment = OM_PLAN(
 		"WITH c AS MATERIALIZED ("
 		"  SELECT week, stage, bucket, sum(orders) AS orders, sum(seconds) AS seconds "
@@ -150,23 +171,27 @@ om_rollup_reports(void)
 		"       coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
 		"           'ordermgmt.returns', 'return_id')::regclass), 0), "
 		"       coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
-		"           'ordermgmt.feedback', 'feedback_id')::regclass), 0)");
+		"           'ordermgmt.feedback', 'feedback_id')::regclass), 0), "
+		"       coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
+		"           'ordermgmt.delivery_changes', 'change_id')::regclass), 0)");
 	/* $10: the next transaction id, read after last_ids (see above). */
 	static OmPlan arm_next = OM_PLAN(
 		"UPDATE ordermgmt.report_rollup "
 		"   SET upto_history_id = $1, upto_invoice_id = $2, upto_return_id = $3, upto_feedback_id = $4, "
-		"       next_history_id = $5, next_invoice_id = $6, next_return_id = $7, next_feedback_id = $8, "
-		"       next_xmax = $10, "
-		"       rolled_at = CASE WHEN $9 THEN now() ELSE rolled_at END "
+		"       upto_delivery_id = $5, "
+		"       next_history_id = $6, next_invoice_id = $7, next_return_id = $8, next_feedback_id = $9, "
+		"       next_delivery_id = $10, next_xmax = $12, "
+		"       rolled_at = CASE WHEN $11 THEN now() ELSE rolled_at END "
 		" WHERE singleton",
-		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, BOOLOID, XID8OID);
-	int64		upto[4];
-	int64		next[4];
+		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+		BOOLOID, XID8OID);
+	int64		upto[NLOGS];
+	int64		next[NLOGS];
 	int64		rolled = 0;
 	bool		armed;
 	Datum		weeks = (Datum) 0;
 	bool		weeks_null = true;
-	Datum		v[10];
+	Datum		v[2 * NLOGS + 2];
 	int			i;
 
 	/* Both steps need snapshots newer than the transaction's start. */
@@ -180,7 +205,7 @@ om_rollup_reports(void)
 	om_exec(&ensure_state, NULL, NULL, false, 0);
 	om_exec(&lock_state, NULL, NULL, false, 1);
 	armed = om_getbool(0, LOCK_STATE_ARMED);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NLOGS; i++)
 	{
 		bool		isnull;
 		Datum		d = om_getdatum(0, LOCK_STATE_NEXT_HISTORY + i, &isnull);
@@ -200,7 +225,7 @@ om_rollup_reports(void)
 	}
 	if (armed)
 	{
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < NLOGS; i++)
 		{
 			v[2 * i] = Int64GetDatum(upto[i]);
 			v[2 * i + 1] = Int64GetDatum(next[i]);
@@ -209,22 +234,23 @@ om_rollup_reports(void)
 		rolled += om_getint64(0, ADD_CHANGES);
 		om_exec(&add_customers, v, NULL, false, 1);
 		rolled += om_getint64(0, ADD_CHANGES);
+		om_exec(&add_deliveries, &v[2 * LOG_DELIVERY], NULL, false, 0);
 		om_exec(&add_fulfillment, v, NULL, false, 1);
 		weeks = om_getdatum(0, ADD_FULFILLMENT_WEEKS, &weeks_null);
 		if (!weeks_null)
 			weeks = PointerGetDatum(PG_DETOAST_DATUM_COPY(weeks));
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < NLOGS; i++)
 			upto[i] = next[i];
 	}
 
 	om_exec(&last_ids, NULL, NULL, false, 1);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NLOGS; i++)
 	{
 		v[i] = Int64GetDatum(upto[i]);
-		v[4 + i] = Int64GetDatum(om_getint64(0, 1 + i));
+		v[NLOGS + i] = Int64GetDatum(om_getint64(0, 1 + i));
 	}
-	v[8] = BoolGetDatum(armed);
-	v[9] = FullTransactionIdGetDatum(ReadNextFullTransactionId());
+	v[2 * NLOGS] = BoolGetDatum(armed);
+	v[2 * NLOGS + 1] = FullTransactionIdGetDatum(ReadNextFullTransactionId());
 	om_exec(&arm_next, v, NULL, false, 0);
 	if (!weeks_null)
 	{

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(935);
+SELECT plan(956);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -160,6 +160,8 @@ INSERT INTO relation_access VALUES
     ('report_rollup',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('fulfillment_histogram',     '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('fulfillment_weeks',         '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('delivery_changes',          '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('delivery_week_totals',      '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('events',                    '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('relay_state',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('purge_horizon',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
@@ -231,6 +233,7 @@ INSERT INTO sequence_access VALUES
     ('alerts_alert_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
     ('customer_contacts_contact_id_seq',         '',   '',     '',      '', '',   'rwU', ''),
     ('customer_interactions_interaction_id_seq', '',   '',     '',      '', '',   'rwU', ''),
+    ('delivery_changes_change_id_seq',           '',   '',     '',      '', '',   'rwU', ''),
     ('customers_customer_id_seq',                '',   '',     '',      '', '',   'rwU', ''),
     ('events_event_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
     ('feedback_feedback_id_seq',                 '',   '',     '',      '', '',   'rwU', ''),
@@ -398,7 +401,8 @@ INSERT INTO direct_grants VALUES
                                                     invoices, invoice_lines, payments, returns, return_lines,
                                                     credit_applications, customer_exposure, order_day_totals,
                                                     invoice_day_totals, customer_totals, customer_months,
-                                                    report_rollup, fulfillment_histogram, fulfillment_weeks, journal_entries,
+                                                    report_rollup, fulfillment_histogram, fulfillment_weeks,
+                                                    delivery_changes, delivery_week_totals, journal_entries,
                                                     postings, ledger_totals,
                                                     ledger_rollup, alerts, deadlines, feedback, tickets,
                                                     delivery_weeks, events, relay_state, purge_horizon,
@@ -513,7 +517,7 @@ SELECT is_empty($$
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
                          'delivery_weeks', 'customer_exposure', 'order_day_totals', 'invoice_day_totals',
                          'customer_totals', 'customer_months', 'report_rollup', 'fulfillment_histogram',
-                         'fulfillment_weeks')
+                         'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 

@@ -33,14 +33,15 @@ SELECT tables_are('ordermgmt', ARRAY[
     -- monitoring, after-sales, reporting summaries
     'monitor_rules', 'alerts', 'deadlines', 'feedback', 'tickets', 'delivery_weeks',
     'order_day_totals', 'invoice_day_totals', 'customer_totals', 'customer_months', 'report_rollup',
-    'fulfillment_histogram', 'fulfillment_weeks',
+    'fulfillment_histogram', 'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals',
     -- events, the NOTIFY relay, what purge_history removed
     'events', 'relay_state', 'purge_horizon'
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');
 
 SELECT sequences_are('ordermgmt', ARRAY[
     'accounts_account_id_seq', 'alerts_alert_id_seq', 'customer_contacts_contact_id_seq',
-    'customer_interactions_interaction_id_seq', 'customers_customer_id_seq', 'events_event_id_seq',
+    'customer_interactions_interaction_id_seq', 'customers_customer_id_seq', 'delivery_changes_change_id_seq',
+    'events_event_id_seq',
     'feedback_feedback_id_seq', 'invoices_invoice_id_seq', 'journal_entries_entry_id_seq',
     'order_status_history_history_id_seq', 'orders_order_id_seq', 'payments_payment_id_seq',
     'postings_posting_id_seq', 'products_product_id_seq', 'returns_return_id_seq',

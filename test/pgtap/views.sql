@@ -52,7 +52,8 @@ INSERT INTO view_columns VALUES
     ('report_day_changes',   '{source, id, day, currency, status, orders, net_amount, invoices, invoiced_net,
                                invoiced_tax, invoiced_total}'),
     ('report_customer_changes', '{source, id, customer_id, orders, open_orders, order_at, month, invoiced_net,
-                               credited_net, ratings, rating_sum, negative_ratings, positive_ratings, rated_at}'),
+                               credited_net, ratings, rating_sum, negative_ratings, positive_ratings, rated_at,
+                               delivered, on_time}'),
     ('report_fulfillment_changes', '{source, id, week, stage, bucket, orders, seconds}'),
     ('report_fulfillment_weeks', '{week, stage, orders, mean_hours, median_hours, p90_hours}');
 

@@ -96,6 +96,31 @@ SELECT 'v_fulfillment_times', NOT EXISTS (
           EXCEPT
           SELECT week, stage, orders FROM ordermgmt.v_fulfillment_times))
 UNION ALL
+SELECT 'v_on_time_delivery', NOT EXISTS (
+         (SELECT week, customer, delivered, on_time, on_time_rate FROM ordermgmt.v_on_time_delivery
+          EXCEPT
+          (SELECT w.week, c.code, w.delivered::bigint, w.on_time::bigint, round(w.on_time::numeric / w.delivered, 4)
+             FROM ordermgmt.delivery_weeks w JOIN ordermgmt.customers c USING (customer_id) WHERE w.delivered > 0
+           UNION ALL
+           SELECT w.week, NULL, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::numeric / sum(w.delivered), 4)
+             FROM ordermgmt.delivery_weeks w GROUP BY w.week HAVING sum(w.delivered) > 0
+           UNION ALL
+           SELECT NULL, c.code, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::numeric / sum(w.delivered), 4)
+             FROM ordermgmt.delivery_weeks w JOIN ordermgmt.customers c USING (customer_id)
+            GROUP BY c.code HAVING sum(w.delivered) > 0))
+         UNION ALL
+         ((SELECT w.week, c.code, w.delivered::bigint, w.on_time::bigint, round(w.on_time::numeric / w.delivered, 4)
+             FROM ordermgmt.delivery_weeks w JOIN ordermgmt.customers c USING (customer_id) WHERE w.delivered > 0
+           UNION ALL
+           SELECT w.week, NULL, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::numeric / sum(w.delivered), 4)
+             FROM ordermgmt.delivery_weeks w GROUP BY w.week HAVING sum(w.delivered) > 0
+           UNION ALL
+           SELECT NULL, c.code, sum(w.delivered), sum(w.on_time), round(sum(w.on_time)::numeric / sum(w.delivered), 4)
+             FROM ordermgmt.delivery_weeks w JOIN ordermgmt.customers c USING (customer_id)
+            GROUP BY c.code HAVING sum(w.delivered) > 0)
+          EXCEPT
+          SELECT week, customer, delivered, on_time, on_time_rate FROM ordermgmt.v_on_time_delivery))
+UNION ALL
 SELECT 'verify(): summaries', bool_and(ok) FROM ordermgmt.verify() WHERE check_name LIKE 'summaries.%';
 
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
@@ -184,6 +209,18 @@ SELECT customer, orders, open_orders, lifetime_value, average_rating, segment
 SELECT * FROM pg_temp.views_vs_facts;
 SELECT ordermgmt.rollup_reports() AS added_nothing_yet;
 SELECT ordermgmt.rollup_reports() > 0 AS added;
+SELECT * FROM pg_temp.views_vs_facts;
+-- a promise given after delivery counts it (late), one moved later recounts it (on time)
+SELECT customer, delivered, on_time FROM ordermgmt.v_on_time_delivery WHERE week IS NULL ORDER BY customer;
+UPDATE ordermgmt.orders SET promised_at = created_at WHERE order_id = :o1;
+SELECT customer, delivered, on_time FROM ordermgmt.v_on_time_delivery WHERE week IS NULL ORDER BY customer;
+SELECT * FROM pg_temp.views_vs_facts;
+SELECT ordermgmt.rollup_reports() >= 0 AS armed;
+SELECT ordermgmt.rollup_reports() > 0 AS added;
+SELECT customer, delivered, on_time FROM ordermgmt.v_on_time_delivery WHERE week IS NULL ORDER BY customer;
+SELECT * FROM pg_temp.views_vs_facts;
+UPDATE ordermgmt.orders SET promised_at = now() + interval '10 days' WHERE order_id = :o1;
+SELECT customer, delivered, on_time FROM ordermgmt.v_on_time_delivery WHERE week IS NULL ORDER BY customer;
 SELECT * FROM pg_temp.views_vs_facts;
 -- inside a transaction that has not committed, its own changes show and
 -- the roll-up does not count them
