@@ -44,7 +44,7 @@ v_trial_balance 200
 v_monitor_dashboard 1000
 v_stock_availability 200
 v_fulfillment_times 200
-v_on_time_delivery 2000"
+v_on_time_delivery 1000"
 
 results=$(q -d "$DB" -At -F '|' <<SQL
 SET jit = off;
