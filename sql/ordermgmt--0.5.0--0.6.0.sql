@@ -138,6 +138,12 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purge_horizon', '');
 --------------------------------------------------------------------------
 -- Self-audit (SQL)
 --------------------------------------------------------------------------
+-- v_on_time_delivery reads each row's rate instead of dividing for each.
+ALTER TABLE ordermgmt.delivery_weeks
+    ADD COLUMN on_time_rate numeric GENERATED ALWAYS AS (round(on_time::numeric / NULLIF(delivered, 0), 4)) STORED;
+COMMENT ON COLUMN ordermgmt.delivery_weeks.on_time_rate IS
+    'on_time / delivered, rounded to 4 decimals (NULL while delivered is 0): stored, so that v_on_time_delivery does not divide for each of its rows';
+
 --------------------------------------------------------------------------
 -- Reporting summaries: the BI views read a few rows per day or customer
 --------------------------------------------------------------------------
@@ -794,7 +800,7 @@ COMMENT ON COLUMN ordermgmt.v_fulfillment_times.mean_hours IS
 
 CREATE OR REPLACE VIEW ordermgmt.v_on_time_delivery AS
 SELECT w.week, c.code AS customer, w.delivered::bigint AS delivered, w.on_time::bigint AS on_time,
-       round(w.on_time::numeric / w.delivered, 4) AS on_time_rate
+       w.on_time_rate
   FROM ordermgmt.delivery_weeks w
   JOIN ordermgmt.customers c USING (customer_id)
  WHERE w.delivered > 0
