@@ -37,10 +37,7 @@ trap 'rc=$?; set +e; (exit "$rc"); bench__on_exit' EXIT
 psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
 
 echo "== loading $ORDERS orders, $CUSTOMERS customers, $PRODUCTS products"
-psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $BENCH_DB"
-psql_db -c "CREATE EXTENSION ordermgmt"
-psql_db -v orders="$ORDERS" -v customers="$CUSTOMERS" -v products="$PRODUCTS" \
-  -f "$HERE/views_load.sql" >"${OM_TMP}/load.log"
+bench_views_load "$BENCH_DB"
 psql_db -c "VACUUM (ANALYZE)" -c "SELECT ordermgmt.rollup_ledger()" >/dev/null
 
 echo "| view | question | buffers | best ms | median ms | rows |"

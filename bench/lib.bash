@@ -68,6 +68,17 @@ bench__on_exit() {
   om__on_exit
 }
 
+# bench_views_load DB: a new database DB with the extension and
+# bench/views_load.sql's history of ORDERS orders, CUSTOMERS customers and
+# PRODUCTS products loaded into it (the output goes to OM_TMP/load.log).
+# Shared by bench/views.sh, verify.sh and bi.sh.
+bench_views_load() {
+  psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $1" &&
+  psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "CREATE EXTENSION ordermgmt" &&
+  psql -X -q -v ON_ERROR_STOP=1 -d "$1" -v orders="$ORDERS" -v customers="$CUSTOMERS" \
+    -v products="$PRODUCTS" -f "$BENCH_HERE/views_load.sql" >"${OM_TMP}/load.log"
+}
+
 # The library's modification time, to notice a reinstall during the run.
 bench_lib_stamp() {
   psql -X -At -d postgres -c "SELECT (pg_stat_file(setting || '/ordermgmt.so')).modification

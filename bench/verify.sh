@@ -43,11 +43,8 @@ psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 echo "== loading $ORDERS orders, $CUSTOMERS customers, $PRODUCTS products into $BENCH_DB"
-psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $BENCH_DB"
-psql_db -c "CREATE EXTENSION ordermgmt"
 t0=$(now_ms)
-psql_db -v orders="$ORDERS" -v customers="$CUSTOMERS" -v products="$PRODUCTS" \
-  -f "$HERE/views_load.sql" >"${OM_TMP}/load.log"
+bench_views_load "$BENCH_DB"
 t1=$(now_ms)
 psql_db -f "$HERE/history_load.sql" >>"${OM_TMP}/load.log"
 t2=$(now_ms)

@@ -49,11 +49,8 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # Load
 # ---------------------------------------------------------------------------
 echo "== loading $ORDERS orders, $CUSTOMERS customers, $PRODUCTS products into $BENCH_DB"
-psql -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $BENCH_DB"
-psql_db -c "CREATE EXTENSION ordermgmt"
 t0=$(now_ms)
-psql_db -v orders="$ORDERS" -v customers="$CUSTOMERS" -v products="$PRODUCTS" \
-  -f "$HERE/views_load.sql" >"${OM_TMP}/load.log"
+bench_views_load "$BENCH_DB"
 t1=$(now_ms)
 psql_db -c "VACUUM (ANALYZE)"
 t2=$(now_ms)

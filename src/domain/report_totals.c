@@ -70,7 +70,10 @@ om_rollup_reports(void)
 		LOCK_STATE_ARMED,
 		LOCK_STATE_SETTLED
 	};
-	/* $1..$10: (upto, next] of history, invoices, returns, feedback, delivery changes. */
+	/*
+	 * The statements below take (upto, next] of each log as $1..$10, in the
+	 * order of NLOGS; each declares only the ranges it reads.
+	 */
 	static OmPlan add_days = OM_PLAN(
 		"WITH c AS MATERIALIZED ("
 		"  SELECT * FROM ordermgmt.report_day_changes "
@@ -90,7 +93,7 @@ om_rollup_reports(void)
 		"     SET invoices = t.invoices + excluded.invoices, net = t.net + excluded.net, "
 		"         tax = t.tax + excluded.tax, total = t.total + excluded.total) "
 		"SELECT count(*) FROM c",
-		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID);
+		INT8OID, INT8OID, INT8OID, INT8OID);
 	static OmPlan add_customers = OM_PLAN(
 		"WITH c AS MATERIALIZED ("
 		"  SELECT * FROM ordermgmt.report_customer_changes "
