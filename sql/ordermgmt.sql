@@ -545,16 +545,70 @@ CREATE TABLE ordermgmt.report_rollup (
     upto_return_id    bigint NOT NULL DEFAULT 0,
     upto_feedback_id  bigint NOT NULL DEFAULT 0,
     upto_delivery_id  bigint NOT NULL DEFAULT 0,
+    upto_event_id     bigint NOT NULL DEFAULT 0,
     next_history_id   bigint,
     next_invoice_id   bigint,
     next_return_id    bigint,
     next_feedback_id  bigint,
     next_delivery_id  bigint,
+    next_event_id     bigint,
     next_xmax         xid8,
     rolled_at         timestamptz
 );
 COMMENT ON TABLE ordermgmt.report_rollup IS
-    'How far the reporting summaries have summed each log (status history, invoices, returns, feedback, delivery changes); created by the first roll-up';
+    'How far the reporting summaries have summed each log (status history, invoices, returns, feedback, delivery changes, events); created by the first roll-up';
+
+-- Each order's figures as v_order_status and v_order_milestones show them
+-- (amounts, open alerts, milestones), one row per order out of draft,
+-- stored by the roll-up (rollup_reports) for every order with an event in
+-- the range it rolls up: every change of these figures writes an event of
+-- the order in its transaction.  An index per column, so that a BI tool
+-- can sort every order by any of them and read only the rows it shows; the
+-- two views compute live the drafts and the orders with events after the
+-- roll-up's horizon, so they are exact in every snapshot.  Single writer,
+-- so the indexes cost the order transactions nothing.  Dumped with its
+-- rows; rebuild_report_totals() recomputes it after a raw bulk load.
+CREATE TABLE ordermgmt.order_figures (
+    order_id            bigint PRIMARY KEY,
+    created_at          timestamptz NOT NULL,
+    promised_at         timestamptz,
+    status_changed_at   timestamptz NOT NULL,
+    confirmed_at        timestamptz,
+    delivered_at        timestamptz,
+    first_shipped_at    timestamptz,
+    last_shipped_at     timestamptz,
+    net_amount          numeric NOT NULL,
+    tax_amount          numeric NOT NULL,
+    gross_amount        numeric NOT NULL,
+    shipped_net         numeric NOT NULL,
+    invoiced_total      numeric NOT NULL,
+    paid_total          numeric NOT NULL,
+    due_total           numeric NOT NULL,
+    open_alerts         bigint NOT NULL,
+    open_alerts_level1  bigint NOT NULL,
+    open_alerts_level2  bigint NOT NULL,
+    open_alerts_level3  bigint NOT NULL
+);
+CREATE INDEX order_figures_created_at_idx ON ordermgmt.order_figures (created_at);
+CREATE INDEX order_figures_promised_at_idx ON ordermgmt.order_figures (promised_at);
+CREATE INDEX order_figures_status_changed_at_idx ON ordermgmt.order_figures (status_changed_at);
+CREATE INDEX order_figures_confirmed_at_idx ON ordermgmt.order_figures (confirmed_at);
+CREATE INDEX order_figures_delivered_at_idx ON ordermgmt.order_figures (delivered_at);
+CREATE INDEX order_figures_first_shipped_at_idx ON ordermgmt.order_figures (first_shipped_at);
+CREATE INDEX order_figures_last_shipped_at_idx ON ordermgmt.order_figures (last_shipped_at);
+CREATE INDEX order_figures_net_amount_idx ON ordermgmt.order_figures (net_amount);
+CREATE INDEX order_figures_tax_amount_idx ON ordermgmt.order_figures (tax_amount);
+CREATE INDEX order_figures_gross_amount_idx ON ordermgmt.order_figures (gross_amount);
+CREATE INDEX order_figures_shipped_net_idx ON ordermgmt.order_figures (shipped_net);
+CREATE INDEX order_figures_invoiced_total_idx ON ordermgmt.order_figures (invoiced_total);
+CREATE INDEX order_figures_paid_total_idx ON ordermgmt.order_figures (paid_total);
+CREATE INDEX order_figures_due_total_idx ON ordermgmt.order_figures (due_total);
+CREATE INDEX order_figures_open_alerts_idx ON ordermgmt.order_figures (open_alerts);
+CREATE INDEX order_figures_open_alerts_level1_idx ON ordermgmt.order_figures (open_alerts_level1);
+CREATE INDEX order_figures_open_alerts_level2_idx ON ordermgmt.order_figures (open_alerts_level2);
+CREATE INDEX order_figures_open_alerts_level3_idx ON ordermgmt.order_figures (open_alerts_level3);
+COMMENT ON TABLE ordermgmt.order_figures IS
+    'Each order''s figures (report_order_figures) as of its last event up to report_rollup.upto_event_id; drafts are not stored';
 
 -- The durations of the fulfilment stages per UTC week of entry, as a
 -- histogram: v_fulfillment_times reads its counts, means and percentiles
@@ -886,6 +940,9 @@ CREATE TABLE ordermgmt.tickets (
     CHECK ((status = 'resolved') = (resolved_at IS NOT NULL))
 );
 CREATE INDEX tickets_order_idx ON ordermgmt.tickets (order_id);
+-- v_tickets sorted by when tickets were opened or resolved.
+CREATE INDEX tickets_opened_at_idx ON ordermgmt.tickets (opened_at);
+CREATE INDEX tickets_resolved_at_idx ON ordermgmt.tickets (resolved_at);
 COMMENT ON TABLE ordermgmt.tickets IS 'After-sales service cases; the priority sets the deadline';
 
 CREATE TABLE ordermgmt.customer_contacts (
@@ -913,6 +970,9 @@ CREATE TABLE ordermgmt.customer_interactions (
     recorded_by    text NOT NULL DEFAULT session_user
 );
 CREATE INDEX customer_interactions_customer_idx ON ordermgmt.customer_interactions (customer_id, occurred_at);
+-- v_customer_interactions sorted by time or order.
+CREATE INDEX customer_interactions_occurred_at_idx ON ordermgmt.customer_interactions (occurred_at);
+CREATE INDEX customer_interactions_order_idx ON ordermgmt.customer_interactions (order_id);
 COMMENT ON TABLE ordermgmt.customer_interactions IS 'Calls, emails, meetings and notes with a customer';
 
 --------------------------------------------------------------------------
@@ -1141,40 +1201,114 @@ COMMENT ON COLUMN ordermgmt.v_stock_availability.available IS
 COMMENT ON COLUMN ordermgmt.v_stock_availability.reorder_point IS
     'The product''s reorder point: available below it raises L2_LOW_STOCK, in the product''s unit of measure';
 
+-- Each order's figures computed from its lines, invoices, shipments and
+-- open alerts: what the roll-up stores in order_figures, and what
+-- v_order_status and v_order_milestones compute live for drafts and for
+-- orders with events after the roll-up's horizon.  A scalar subquery per
+-- figure, on purpose: those views put this one in a UNION ALL whose
+-- branches the planner can only flatten (and then sort through an index of
+-- order_figures, or join by order id) if each reads a single table.
+-- Tax at each line's recorded rate (the product's rate while a draft).
+-- orders is read through a subquery so that the view is not updatable
+-- (no view of the schema is); the planner flattens it all the same.
+CREATE VIEW ordermgmt.report_order_figures AS
+SELECT o.order_id, o.status, o.created_at, o.promised_at, o.status_changed_at, o.confirmed_at, o.delivered_at,
+       (SELECT min(s.shipped_at) FROM ordermgmt.shipments s WHERE s.order_id = o.order_id) AS first_shipped_at,
+       (SELECT max(s.shipped_at) FROM ordermgmt.shipments s WHERE s.order_id = o.order_id) AS last_shipped_at,
+       coalesce((SELECT round(sum(l.qty * l.unit_price), 2)
+                   FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id), 0) AS net_amount,
+       coalesce((SELECT sum(round(l.qty * l.unit_price * coalesce(l.tax_rate, (SELECT p.tax_rate FROM ordermgmt.products p
+                                                                         WHERE p.product_id = l.product_id)), 2))
+                   FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id), 0) AS tax_amount,
+       coalesce((SELECT round(sum(l.qty * l.unit_price), 2)
+                        + sum(round(l.qty * l.unit_price * coalesce(l.tax_rate, (SELECT p.tax_rate FROM ordermgmt.products p
+                                                                           WHERE p.product_id = l.product_id)), 2))
+                   FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id), 0) AS gross_amount,
+       coalesce((SELECT round(sum((l.shipped_qty - l.returned_qty) * l.unit_price), 2)
+                   FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id), 0) AS shipped_net,
+       coalesce((SELECT sum(i.total) FROM ordermgmt.invoices i WHERE i.order_id = o.order_id), 0) AS invoiced_total,
+       coalesce((SELECT sum(i.paid) FROM ordermgmt.invoices i WHERE i.order_id = o.order_id), 0) AS paid_total,
+       coalesce((SELECT sum(i.due) FROM ordermgmt.invoices i WHERE i.order_id = o.order_id), 0) AS due_total,
+       (SELECT count(*) FROM ordermgmt.alerts a
+         WHERE a.order_id = o.order_id AND a.status <> 'resolved') AS open_alerts,
+       (SELECT count(*) FROM ordermgmt.alerts a
+         WHERE a.order_id = o.order_id AND a.status <> 'resolved' AND a.level = 1) AS open_alerts_level1,
+       (SELECT count(*) FROM ordermgmt.alerts a
+         WHERE a.order_id = o.order_id AND a.status <> 'resolved' AND a.level = 2) AS open_alerts_level2,
+       (SELECT count(*) FROM ordermgmt.alerts a
+         WHERE a.order_id = o.order_id AND a.status <> 'resolved' AND a.level = 3) AS open_alerts_level3
+  FROM (SELECT x.order_id, x.status, x.created_at, x.promised_at, x.status_changed_at, x.confirmed_at,
+               x.delivered_at
+          FROM ordermgmt.orders x) o;
+COMMENT ON VIEW ordermgmt.report_order_figures IS
+    'Each order''s figures computed from its lines, invoices, shipments and open alerts: what order_figures stores';
+COMMENT ON COLUMN ordermgmt.report_order_figures.order_id IS 'Order id';
+COMMENT ON COLUMN ordermgmt.report_order_figures.status IS 'Lifecycle status (drafts are never stored)';
+COMMENT ON COLUMN ordermgmt.report_order_figures.created_at IS
+    'As v_order_status.created_at; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.report_order_figures.promised_at IS
+    'As v_order_status.promised_at; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.report_order_figures.status_changed_at IS
+    'As v_order_status.status_changed_at; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.report_order_figures.confirmed_at IS
+    'As v_order_milestones.confirmed_at; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.report_order_figures.delivered_at IS
+    'As v_order_milestones.delivered_at; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.report_order_figures.first_shipped_at IS
+    'As v_order_milestones.first_shipped_at; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.report_order_figures.last_shipped_at IS
+    'As v_order_milestones.last_shipped_at; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.report_order_figures.net_amount IS 'As v_order_status.net_amount (the order''s currency)';
+COMMENT ON COLUMN ordermgmt.report_order_figures.tax_amount IS 'As v_order_status.tax_amount (the order''s currency)';
+COMMENT ON COLUMN ordermgmt.report_order_figures.gross_amount IS 'As v_order_status.gross_amount (the order''s currency)';
+COMMENT ON COLUMN ordermgmt.report_order_figures.shipped_net IS 'As v_order_status.shipped_net (the order''s currency)';
+COMMENT ON COLUMN ordermgmt.report_order_figures.invoiced_total IS 'As v_order_status.invoiced_total (the order''s currency)';
+COMMENT ON COLUMN ordermgmt.report_order_figures.paid_total IS 'As v_order_status.paid_total (the order''s currency)';
+COMMENT ON COLUMN ordermgmt.report_order_figures.due_total IS 'As v_order_status.due_total (the order''s currency)';
+COMMENT ON COLUMN ordermgmt.report_order_figures.open_alerts IS 'As v_order_status.open_alerts';
+COMMENT ON COLUMN ordermgmt.report_order_figures.open_alerts_level1 IS 'As v_order_status.open_alerts_level1';
+COMMENT ON COLUMN ordermgmt.report_order_figures.open_alerts_level2 IS 'As v_order_status.open_alerts_level2';
+COMMENT ON COLUMN ordermgmt.report_order_figures.open_alerts_level3 IS 'As v_order_status.open_alerts_level3';
+
+-- A row per order: order_figures for the orders without events after the
+-- roll-up's horizon, report_order_figures (live) for drafts and for the
+-- orders with such events.  The WHERE picks each branch's rows; written
+-- on the UNION ALL rather than in its branches so that the planner
+-- flattens it: ORDER BY any figure LIMIT n then reads n entries of an
+-- index of order_figures (plus the live rows, sorted), and a filter on the
+-- customer or status joins to each branch by order id.
 CREATE VIEW ordermgmt.v_order_status AS
 SELECT o.order_id, c.code AS customer, o.status, o.hold_reason, o.currency,
-       o.created_at, o.promised_at, o.status_changed_at,
-       now() - o.created_at AS age,
-       now() - o.status_changed_at AS time_in_status,
-       coalesce(t.net_amount, 0) AS net_amount,
-       coalesce(t.tax_amount, 0) AS tax_amount,
-       coalesce(t.net_amount + t.tax_amount, 0) AS gross_amount,
-       coalesce(a.open_alerts, 0) AS open_alerts,
-       coalesce(t.shipped_net, 0) AS shipped_net,
-       coalesce(b.invoiced_total, 0) AS invoiced_total,
-       coalesce(b.paid_total, 0) AS paid_total,
-       coalesce(b.due_total, 0) AS due_total,
-       coalesce(a.level1, 0) AS open_alerts_level1,
-       coalesce(a.level2, 0) AS open_alerts_level2,
-       coalesce(a.level3, 0) AS open_alerts_level3
-  FROM ordermgmt.orders o
-  JOIN ordermgmt.customers c USING (customer_id)
-  LEFT JOIN LATERAL (
-        SELECT round(sum(l.qty * l.unit_price), 2) AS net_amount,
-               sum(round(l.qty * l.unit_price * p.tax_rate, 2)) AS tax_amount,
-               round(sum((l.shipped_qty - l.returned_qty) * l.unit_price), 2) AS shipped_net
-          FROM ordermgmt.order_lines l
-          JOIN ordermgmt.products p USING (product_id)
-         WHERE l.order_id = o.order_id) t ON true
-  LEFT JOIN LATERAL (
-        SELECT sum(i.total) AS invoiced_total, sum(i.paid) AS paid_total, sum(i.due) AS due_total
-          FROM ordermgmt.invoices i WHERE i.order_id = o.order_id) b ON true
-  LEFT JOIN LATERAL (
-        SELECT count(*) AS open_alerts, count(*) FILTER (WHERE al.level = 1) AS level1,
-               count(*) FILTER (WHERE al.level = 2) AS level2, count(*) FILTER (WHERE al.level = 3) AS level3
-          FROM ordermgmt.alerts al WHERE al.order_id = o.order_id AND al.status <> 'resolved') a ON true;
+       f.created_at, f.promised_at, f.status_changed_at,
+       now() - f.created_at AS age,
+       now() - f.status_changed_at AS time_in_status,
+       f.net_amount, f.tax_amount, f.gross_amount, f.open_alerts, f.shipped_net,
+       f.invoiced_total, f.paid_total, f.due_total,
+       f.open_alerts_level1, f.open_alerts_level2, f.open_alerts_level3
+  FROM (SELECT s.order_id, false AS live, NULL::ordermgmt.order_status AS status, s.created_at,
+               s.promised_at, s.status_changed_at, s.net_amount, s.tax_amount, s.gross_amount, s.open_alerts, s.shipped_net,
+               s.invoiced_total, s.paid_total, s.due_total, s.open_alerts_level1, s.open_alerts_level2,
+               s.open_alerts_level3
+          FROM ordermgmt.order_figures s
+        UNION ALL
+        SELECT l.order_id, true, l.status, l.created_at,
+               l.promised_at, l.status_changed_at, l.net_amount, l.tax_amount, l.gross_amount, l.open_alerts, l.shipped_net,
+               l.invoiced_total, l.paid_total, l.due_total, l.open_alerts_level1, l.open_alerts_level2,
+               l.open_alerts_level3
+          FROM ordermgmt.report_order_figures l) f
+  JOIN ordermgmt.orders o ON o.order_id = f.order_id
+  JOIN ordermgmt.customers c ON c.customer_id = o.customer_id
+ WHERE (f.live AND (f.status = 'draft'
+                    OR f.order_id = ANY (ARRAY(SELECT e.order_id FROM ordermgmt.events e
+                                                WHERE e.event_id > coalesce((SELECT r.upto_event_id
+                                                                               FROM ordermgmt.report_rollup r), 0)
+                                                  AND e.order_id IS NOT NULL))))
+    OR (NOT f.live AND NOT EXISTS (SELECT 1 FROM ordermgmt.events e
+                                    WHERE e.order_id = f.order_id AND e.order_id IS NOT NULL
+                                      AND e.event_id > coalesce((SELECT r.upto_event_id
+                                                                   FROM ordermgmt.report_rollup r), 0)));
 COMMENT ON VIEW ordermgmt.v_order_status IS
-    'One row per order: status, age, time in status, amounts ordered, shipped, invoiced, paid and due, open alerts by level';
+    'One row per order: status, age, time in status, amounts ordered, shipped, invoiced, paid and due, open alerts by level; current in every snapshot; sort by created_at or status_changed_at rather than age or time_in_status (those two are computed and cannot use an index)';
 COMMENT ON COLUMN ordermgmt.v_order_status.order_id IS 'Order id';
 COMMENT ON COLUMN ordermgmt.v_order_status.customer IS 'Customer code';
 COMMENT ON COLUMN ordermgmt.v_order_status.status IS 'Lifecycle status';
@@ -1195,7 +1329,7 @@ COMMENT ON COLUMN ordermgmt.v_order_status.time_in_status IS
 COMMENT ON COLUMN ordermgmt.v_order_status.net_amount IS
     'Ordered net value: qty * unit_price summed over the lines, rounded to cents; 0 without lines, in the row''s currency';
 COMMENT ON COLUMN ordermgmt.v_order_status.tax_amount IS
-    'Ordered tax: qty * unit_price * the product''s current tax rate, rounded to cents per line, summed, in the row''s currency';
+    'Ordered tax: qty * unit_price * the line''s tax rate (recorded as the order left draft; the product''s current rate while a draft), rounded to cents per line, summed, in the row''s currency';
 COMMENT ON COLUMN ordermgmt.v_order_status.gross_amount IS
     'net_amount + tax_amount, in the row''s currency';
 COMMENT ON COLUMN ordermgmt.v_order_status.open_alerts IS
@@ -1417,13 +1551,28 @@ COMMENT ON COLUMN ordermgmt.v_daily_sales.invoiced_tax IS
 COMMENT ON COLUMN ordermgmt.v_daily_sales.invoiced_total IS
     'Total (net + tax) of those invoices, in the row''s currency';
 
+-- Built as v_order_status is (see there): order_figures for the orders
+-- without events after the roll-up's horizon, computed live for the rest.
 CREATE VIEW ordermgmt.v_order_milestones AS
-SELECT o.order_id, o.customer_id, o.created_at, o.confirmed_at, o.promised_at,
-       s.first_shipped_at, s.last_shipped_at, o.delivered_at
-  FROM ordermgmt.orders o
-  LEFT JOIN LATERAL (
-        SELECT min(sh.shipped_at) AS first_shipped_at, max(sh.shipped_at) AS last_shipped_at
-          FROM ordermgmt.shipments sh WHERE sh.order_id = o.order_id) s ON true;
+SELECT o.order_id, o.customer_id, f.created_at, f.confirmed_at, f.promised_at,
+       f.first_shipped_at, f.last_shipped_at, f.delivered_at
+  FROM (SELECT s.order_id, false AS live, NULL::ordermgmt.order_status AS status, s.created_at, s.confirmed_at,
+               s.promised_at, s.first_shipped_at, s.last_shipped_at, s.delivered_at
+          FROM ordermgmt.order_figures s
+        UNION ALL
+        SELECT l.order_id, true, l.status, l.created_at, l.confirmed_at,
+               l.promised_at, l.first_shipped_at, l.last_shipped_at, l.delivered_at
+          FROM ordermgmt.report_order_figures l) f
+  JOIN ordermgmt.orders o ON o.order_id = f.order_id
+ WHERE (f.live AND (f.status = 'draft'
+                    OR f.order_id = ANY (ARRAY(SELECT e.order_id FROM ordermgmt.events e
+                                                WHERE e.event_id > coalesce((SELECT r.upto_event_id
+                                                                               FROM ordermgmt.report_rollup r), 0)
+                                                  AND e.order_id IS NOT NULL))))
+    OR (NOT f.live AND NOT EXISTS (SELECT 1 FROM ordermgmt.events e
+                                    WHERE e.order_id = f.order_id AND e.order_id IS NOT NULL
+                                      AND e.event_id > coalesce((SELECT r.upto_event_id
+                                                                   FROM ordermgmt.report_rollup r), 0)));
 COMMENT ON VIEW ordermgmt.v_order_milestones IS
     'When each order was entered, confirmed, first and last shipped, and delivered';
 COMMENT ON COLUMN ordermgmt.v_order_milestones.order_id IS 'Order id';
@@ -1634,10 +1783,9 @@ CREATE VIEW ordermgmt.v_customer_interactions AS
 SELECT c.code AS customer, i.occurred_at, i.kind, i.subject, i.notes, cc.name AS contact, i.order_id, i.recorded_by
   FROM ordermgmt.customer_interactions i
   JOIN ordermgmt.customers c USING (customer_id)
-  LEFT JOIN ordermgmt.customer_contacts cc USING (contact_id)
- ORDER BY c.code, i.occurred_at DESC;
+  LEFT JOIN ordermgmt.customer_contacts cc USING (contact_id);
 COMMENT ON VIEW ordermgmt.v_customer_interactions IS
-    'The interaction log (calls, emails, meetings, notes), newest first per customer';
+    'The interaction log (calls, emails, meetings, notes); unordered: ORDER BY customer, occurred_at DESC for newest first per customer';
 COMMENT ON COLUMN ordermgmt.v_customer_interactions.customer IS 'Customer code';
 COMMENT ON COLUMN ordermgmt.v_customer_interactions.occurred_at IS
     'When the interaction took place; a timestamp with time zone (an instant), shown in the session''s time zone';
@@ -1811,7 +1959,18 @@ CREATE FUNCTION ordermgmt.rebuild_report_totals() RETURNS void
     AS $rebuild$
 LOCK TABLE ordermgmt.report_rollup IN EXCLUSIVE MODE;
 LOCK TABLE ordermgmt.orders, ordermgmt.order_status_history, ordermgmt.invoices, ordermgmt.returns,
-           ordermgmt.feedback, ordermgmt.shipments, ordermgmt.delivery_weeks, ordermgmt.delivery_changes IN SHARE MODE;
+           ordermgmt.feedback, ordermgmt.shipments, ordermgmt.delivery_weeks, ordermgmt.delivery_changes,
+           ordermgmt.order_lines, ordermgmt.alerts, ordermgmt.events IN SHARE MODE;
+DELETE FROM ordermgmt.order_figures;
+INSERT INTO ordermgmt.order_figures
+      (order_id, created_at, promised_at, status_changed_at, confirmed_at, delivered_at, first_shipped_at,
+       last_shipped_at, net_amount, tax_amount, gross_amount, shipped_net, invoiced_total, paid_total, due_total,
+       open_alerts, open_alerts_level1, open_alerts_level2, open_alerts_level3)
+SELECT f.order_id, f.created_at, f.promised_at, f.status_changed_at, f.confirmed_at, f.delivered_at,
+       f.first_shipped_at, f.last_shipped_at, f.net_amount, f.tax_amount, f.gross_amount, f.shipped_net, f.invoiced_total,
+       f.paid_total, f.due_total, f.open_alerts, f.open_alerts_level1, f.open_alerts_level2, f.open_alerts_level3
+  FROM ordermgmt.report_order_figures f
+ WHERE f.status <> 'draft';
 DELETE FROM ordermgmt.order_day_totals;
 DELETE FROM ordermgmt.invoice_day_totals;
 DELETE FROM ordermgmt.customer_months;
@@ -1870,31 +2029,32 @@ SELECT o.customer_id, o.orders, o.open_orders, o.first_order_at, o.last_order_at
 -- Every row of the logs is committed now (the locks above waited for
 -- their writers): the horizon is the logs' last ids, nothing armed.
 INSERT INTO ordermgmt.report_rollup AS r (singleton, upto_history_id, upto_invoice_id, upto_return_id,
-                                          upto_feedback_id, upto_delivery_id, rolled_at)
+                                          upto_feedback_id, upto_delivery_id, upto_event_id, rolled_at)
 SELECT true, coalesce(max(h.history_id), 0), (SELECT coalesce(max(invoice_id), 0) FROM ordermgmt.invoices),
        (SELECT coalesce(max(return_id), 0) FROM ordermgmt.returns),
        (SELECT coalesce(max(feedback_id), 0) FROM ordermgmt.feedback),
-       (SELECT coalesce(max(change_id), 0) FROM ordermgmt.delivery_changes), now()
+       (SELECT coalesce(max(change_id), 0) FROM ordermgmt.delivery_changes),
+       (SELECT coalesce(max(event_id), 0) FROM ordermgmt.events), now()
   FROM ordermgmt.order_status_history h
 ON CONFLICT (singleton) DO UPDATE
    SET upto_history_id = excluded.upto_history_id, upto_invoice_id = excluded.upto_invoice_id,
        upto_return_id = excluded.upto_return_id, upto_feedback_id = excluded.upto_feedback_id,
-       upto_delivery_id = excluded.upto_delivery_id,
+       upto_delivery_id = excluded.upto_delivery_id, upto_event_id = excluded.upto_event_id,
        next_history_id = NULL, next_invoice_id = NULL, next_return_id = NULL, next_feedback_id = NULL,
-       next_delivery_id = NULL, next_xmax = NULL, rolled_at = excluded.rolled_at;
+       next_delivery_id = NULL, next_event_id = NULL, next_xmax = NULL, rolled_at = excluded.rolled_at;
 -- The stored weeks, with nothing after the horizon: from the histogram.
 INSERT INTO ordermgmt.fulfillment_weeks (week, stage, orders, mean_hours, median_hours, p90_hours)
 SELECT f.week, f.stage, f.orders, f.mean_hours, f.median_hours, f.p90_hours
   FROM ordermgmt.report_fulfillment_weeks f;
 $rebuild$;
 COMMENT ON FUNCTION ordermgmt.rebuild_report_totals() IS
-    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months, fulfillment_histogram, fulfillment_weeks, delivery_week_totals) from the facts and moves the roll-up''s horizon to the logs'' last rows, blocking their writers meanwhile; after a raw bulk load';
+    'Recomputes the reporting summaries (order_day_totals, invoice_day_totals, customer_totals, customer_months, fulfillment_histogram, fulfillment_weeks, delivery_week_totals, order_figures) from the facts and moves the roll-up''s horizon to the logs'' last rows, blocking their writers meanwhile; after a raw bulk load';
 
 CREATE FUNCTION ordermgmt.rollup_reports() RETURNS bigint
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'ordermgmt_rollup_reports';
 COMMENT ON FUNCTION ordermgmt.rollup_reports() IS
-    'Adds the status changes, invoices, returns and feedback logged up to a settled horizon to the reporting summaries; returns how many it added.  The background worker runs it every second';
+    'Adds the status changes, invoices, returns and feedback logged up to a settled horizon to the reporting summaries, and stores again the figures of the orders with events up to it; returns how many rows it added or stored.  The background worker runs it every second';
 
 CREATE FUNCTION ordermgmt.monitor_tick(at timestamptz DEFAULT now()) RETURNS integer
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -2000,7 +2160,7 @@ horizon AS (
 report_horizon AS (
     SELECT coalesce(max(r.upto_history_id), 0) AS history, coalesce(max(r.upto_invoice_id), 0) AS invoice,
            coalesce(max(r.upto_return_id), 0) AS return, coalesce(max(r.upto_feedback_id), 0) AS feedback,
-           coalesce(max(r.upto_delivery_id), 0) AS delivery
+           coalesce(max(r.upto_delivery_id), 0) AS delivery, coalesce(max(r.upto_event_id), 0) AS event
       FROM ordermgmt.report_rollup r),
 
 -- Every order line with what its documents and its reservation say.
@@ -2641,6 +2801,58 @@ SELECT 'summaries.delivery_week_totals', o.k, o.s FROM always LEFT JOIN (
                  HAVING sum(y.delivered) <> 0 OR sum(y.on_time) <> 0) r USING (week)
      WHERE (t.delivered, t.on_time) IS DISTINCT FROM (r.delivered, r.on_time)) o(k, s) ON true
 UNION ALL
+-- order_figures: every order out of draft without events after the
+-- horizon has its row, equal to its figures recomputed here from the facts
+-- (set-based, not through report_order_figures); no draft has one.
+SELECT 'summaries.order_figures', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('order %s: stored %s; the facts say %s', order_id,
+                  coalesce(row(t.created_at, t.promised_at, t.status_changed_at, t.confirmed_at, t.delivered_at, t.first_shipped_at,
+                               t.last_shipped_at, t.net_amount, t.tax_amount, t.gross_amount, t.shipped_net,
+                               t.invoiced_total, t.paid_total, t.due_total, t.open_alerts, t.open_alerts_level1,
+                               t.open_alerts_level2, t.open_alerts_level3)::text, 'none'),
+                  coalesce(row(r.created_at, r.promised_at, r.status_changed_at, r.confirmed_at, r.delivered_at, r.first_shipped_at,
+                               r.last_shipped_at, r.net_amount, r.tax_amount, r.gross_amount, r.shipped_net,
+                               r.invoiced_total, r.paid_total, r.due_total, r.open_alerts, r.open_alerts_level1,
+                               r.open_alerts_level2, r.open_alerts_level3)::text, 'none')),
+           ARRAY[order_id]
+      FROM ordermgmt.order_figures t
+      FULL JOIN (SELECT x.order_id, x.created_at, x.promised_at, x.status_changed_at, x.confirmed_at,
+                        x.delivered_at,
+                        s.first_shipped_at, s.last_shipped_at, coalesce(l.net, 0) AS net_amount,
+                        coalesce(l.tax, 0) AS tax_amount, coalesce(l.net + l.tax, 0) AS gross_amount,
+                        coalesce(l.shipped, 0) AS shipped_net, coalesce(i.total, 0) AS invoiced_total,
+                        coalesce(i.paid, 0) AS paid_total, coalesce(i.due, 0) AS due_total,
+                        coalesce(a.n, 0) AS open_alerts, coalesce(a.n1, 0) AS open_alerts_level1,
+                        coalesce(a.n2, 0) AS open_alerts_level2, coalesce(a.n3, 0) AS open_alerts_level3
+                   FROM ordermgmt.orders x
+                   LEFT JOIN (SELECT y.order_id, round(sum(y.qty * y.unit_price), 2) AS net,
+                                     sum(round(y.qty * y.unit_price * coalesce(y.tax_rate, p.tax_rate), 2)) AS tax,
+                                     round(sum((y.shipped_qty - y.returned_qty) * y.unit_price), 2) AS shipped
+                                FROM ordermgmt.order_lines y JOIN ordermgmt.products p USING (product_id)
+                               GROUP BY y.order_id) l USING (order_id)
+                   LEFT JOIN (SELECT y.order_id, sum(y.total) AS total, sum(y.paid) AS paid, sum(y.due) AS due
+                                FROM ordermgmt.invoices y GROUP BY y.order_id) i USING (order_id)
+                   LEFT JOIN (SELECT y.order_id, min(y.shipped_at) AS first_shipped_at,
+                                     max(y.shipped_at) AS last_shipped_at
+                                FROM ordermgmt.shipments y GROUP BY y.order_id) s USING (order_id)
+                   LEFT JOIN (SELECT y.order_id, count(*) AS n, count(*) FILTER (WHERE y.level = 1) AS n1,
+                                     count(*) FILTER (WHERE y.level = 2) AS n2,
+                                     count(*) FILTER (WHERE y.level = 3) AS n3
+                                FROM ordermgmt.alerts y WHERE y.status <> 'resolved' AND y.order_id IS NOT NULL
+                               GROUP BY y.order_id) a USING (order_id)
+                  WHERE x.status <> 'draft') r USING (order_id)
+     WHERE order_id NOT IN (SELECT e.order_id FROM ordermgmt.events e, report_horizon hz
+                             WHERE e.event_id > hz.event AND e.order_id IS NOT NULL)
+       AND row(t.created_at, t.promised_at, t.status_changed_at, t.confirmed_at, t.delivered_at, t.first_shipped_at,
+               t.last_shipped_at, t.net_amount, t.tax_amount, t.gross_amount, t.shipped_net, t.invoiced_total,
+               t.paid_total, t.due_total, t.open_alerts, t.open_alerts_level1, t.open_alerts_level2,
+               t.open_alerts_level3)
+           IS DISTINCT FROM
+           row(r.created_at, r.promised_at, r.status_changed_at, r.confirmed_at, r.delivered_at, r.first_shipped_at,
+               r.last_shipped_at, r.net_amount, r.tax_amount, r.gross_amount, r.shipped_net, r.invoiced_total,
+               r.paid_total, r.due_total, r.open_alerts, r.open_alerts_level1, r.open_alerts_level2,
+               r.open_alerts_level3)) o(k, s) ON true
+UNION ALL
 -- ledger_totals: the postings up to ledger_rollup.upto_posting_id.
 -- Exact with writers running: rollup_ledger advances the horizon only
 -- once no transaction that drew a posting id up to it is still running,
@@ -3132,6 +3344,7 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.delivery_changes', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.delivery_changes_change_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.delivery_week_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.report_rollup', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_figures', '');
 
 --------------------------------------------------------------------------
 -- Privileges: PUBLIC gets nothing; group roles get what they need
@@ -3161,7 +3374,7 @@ GRANT SELECT ON ordermgmt.v_stock_availability, ordermgmt.v_order_status,
                 ordermgmt.v_on_time_delivery, ordermgmt.v_customer_history,
                 ordermgmt.v_customer_interactions, ordermgmt.report_day_changes,
                 ordermgmt.report_customer_changes, ordermgmt.report_fulfillment_changes,
-                ordermgmt.report_fulfillment_weeks
+                ordermgmt.report_fulfillment_weeks, ordermgmt.report_order_figures
    TO ordermgmt_reader;
 GRANT ordermgmt_reader TO ordermgmt_service, ordermgmt_approver;
 
@@ -3178,7 +3391,7 @@ GRANT SELECT ON ordermgmt.customers, ordermgmt.products, ordermgmt.warehouses, o
                 ordermgmt.customer_exposure, ordermgmt.order_day_totals, ordermgmt.invoice_day_totals,
                 ordermgmt.customer_totals, ordermgmt.customer_months, ordermgmt.report_rollup,
                 ordermgmt.fulfillment_histogram, ordermgmt.fulfillment_weeks,
-                ordermgmt.delivery_changes, ordermgmt.delivery_week_totals,
+                ordermgmt.delivery_changes, ordermgmt.delivery_week_totals, ordermgmt.order_figures,
                 ordermgmt.accounts, ordermgmt.posting_accounts, ordermgmt.journal_entries, ordermgmt.postings,
                 ordermgmt.ledger_totals, ordermgmt.ledger_rollup,
                 ordermgmt.monitor_rules, ordermgmt.alerts, ordermgmt.deadlines,

@@ -344,6 +344,12 @@ lifecycle_after(TriggerData *trigdata)
 			(!isnull && DatumGetTimestampTz(promised_at) != DatumGetTimestampTz(old_promised)))
 		{
 			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true, NULL, false);
+			/* An event as for every change the order's reports show. */
+			initStringInfo(&payload);
+			appendStringInfo(&payload, "{\"promised_at\": %s}",
+							 isnull ? "null" :
+							 om_json_quote(DatumGetCString(DirectFunctionCall1(timestamptz_out, promised_at))));
+			om_emit_event("order.promise_changed", order_id, payload.data);
 			/* A delivered order is counted against its new promise instead. */
 			if (tuple_has_value(newtup, desc, delivered_col))
 			{

@@ -13,7 +13,13 @@
  * delivery_changes (each count the orders trigger makes in delivery_weeks).  The
  * views report_day_changes, report_customer_changes and
  * report_fulfillment_changes say what each such
- * row adds to which summary row (sql/ordermgmt.sql).  The reporting views
+ * row adds to which summary row (sql/ordermgmt.sql).
+ *
+ * order_figures, each order's row of v_order_status and v_order_milestones
+ * (its amounts, open alerts and milestones, indexed so that a BI tool can
+ * sort every order by any of them), is stored again for each order with
+ * an event in the range rolled up: every change of those figures writes
+ * an event of the order (events, the outbox) in its transaction.  The reporting views
  * read the summaries plus the changes after the roll-up's horizon, through
  * the same views, so they are exact whether or not the roll-up ran,
  * and a writer pays nothing for them: no statement, no row that writers
@@ -36,10 +42,11 @@
 
 /*
  * The logs rolled up, in the order of report_rollup's columns: status
- * history, invoices, returns, feedback, delivery changes.
+ * history, invoices, returns, feedback, delivery changes, events.
  */
-#define NLOGS 5
+#define NLOGS 6
 #define LOG_DELIVERY 4
+#define LOG_EVENT 5
 
 /* Roll the reporting summaries forward; returns how many changes were added. */
 int64
@@ -50,7 +57,9 @@ om_rollup_reports(void)
 	/* Serializes concurrent runs; tells whether the armed horizon is settled. */
 	static OmPlan lock_state = OM_PLAN0(
 		"SELECT upto_history_id, upto_invoice_id, upto_return_id, upto_feedback_id, upto_delivery_id, "
+		"       upto_event_id, "
 		"       next_history_id, next_invoice_id, next_return_id, next_feedback_id, next_delivery_id, "
+		"       next_event_id, "
 		"       next_xmax IS NOT NULL, "
 		"       coalesce(pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) >= next_xmax, false) "
 		"  FROM ordermgmt.report_rollup WHERE singleton FOR UPDATE");
@@ -62,11 +71,13 @@ om_rollup_reports(void)
 		LOCK_STATE_UPTO_RETURN,
 		LOCK_STATE_UPTO_FEEDBACK,
 		LOCK_STATE_UPTO_DELIVERY,
+		LOCK_STATE_UPTO_EVENT,
 		LOCK_STATE_NEXT_HISTORY,
 		LOCK_STATE_NEXT_INVOICE,
 		LOCK_STATE_NEXT_RETURN,
 		LOCK_STATE_NEXT_FEEDBACK,
 		LOCK_STATE_NEXT_DELIVERY,
+		LOCK_STATE_NEXT_EVENT,
 		LOCK_STATE_ARMED,
 		LOCK_STATE_SETTLED
 	};
@@ -147,6 +158,39 @@ om_rollup_reports(void)
 		"     SET orders = t.orders + excluded.orders, seconds = t.seconds + excluded.seconds) "
 		"SELECT count(*), array_agg(DISTINCT week) FROM c",
 		INT8OID, INT8OID);
+	/*
+	 * Each order with an event in the range, stored again as it is now
+	 * (drafts are never stored: their lines change without events).  Rows
+	 * that did not change are not written: every index of the table would
+	 * get a new entry.
+	 */
+	static OmPlan store_figures = OM_PLAN(
+		"INSERT INTO ordermgmt.order_figures AS t "
+		"  (order_id, created_at, promised_at, status_changed_at, confirmed_at, delivered_at, first_shipped_at, "
+		"   last_shipped_at, net_amount, tax_amount, gross_amount, shipped_net, invoiced_total, paid_total, "
+		"   due_total, open_alerts, open_alerts_level1, open_alerts_level2, open_alerts_level3) "
+		"SELECT f.order_id, f.created_at, f.promised_at, f.status_changed_at, f.confirmed_at, f.delivered_at, "
+		"       f.first_shipped_at, f.last_shipped_at, f.net_amount, f.tax_amount, f.gross_amount, "
+		"       f.shipped_net, f.invoiced_total, f.paid_total, f.due_total, f.open_alerts, "
+		"       f.open_alerts_level1, f.open_alerts_level2, f.open_alerts_level3 "
+		"  FROM ordermgmt.report_order_figures f "
+		" WHERE f.order_id = ANY (ARRAY(SELECT DISTINCT e.order_id FROM ordermgmt.events e "
+		"                               WHERE e.event_id > $1 AND e.event_id <= $2 AND e.order_id IS NOT NULL)) "
+		"   AND f.status <> 'draft' "
+		"ON CONFLICT (order_id) DO UPDATE "
+		"   SET created_at = excluded.created_at, promised_at = excluded.promised_at, "
+		"       status_changed_at = excluded.status_changed_at, "
+		"       confirmed_at = excluded.confirmed_at, delivered_at = excluded.delivered_at, "
+		"       first_shipped_at = excluded.first_shipped_at, last_shipped_at = excluded.last_shipped_at, "
+		"       net_amount = excluded.net_amount, tax_amount = excluded.tax_amount, "
+		"       gross_amount = excluded.gross_amount, shipped_net = excluded.shipped_net, "
+		"       invoiced_total = excluded.invoiced_total, paid_total = excluded.paid_total, "
+		"       due_total = excluded.due_total, open_alerts = excluded.open_alerts, "
+		"       open_alerts_level1 = excluded.open_alerts_level1, "
+		"       open_alerts_level2 = excluded.open_alerts_level2, "
+		"       open_alerts_level3 = excluded.open_alerts_level3 "
+		" WHERE (t.*) IS DISTINCT FROM (excluded.*)",
+		INT8OID, INT8OID);
 	/* Result columns of add_days, add_customers and add_fulfillment. */
 	enum
 	{
@@ -176,18 +220,20 @@ om_rollup_reports(void)
 		"       coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
 		"           'ordermgmt.feedback', 'feedback_id')::regclass), 0), "
 		"       coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
-		"           'ordermgmt.delivery_changes', 'change_id')::regclass), 0)");
-	/* $10: the next transaction id, read after last_ids (see above). */
+		"           'ordermgmt.delivery_changes', 'change_id')::regclass), 0), "
+		"       coalesce(pg_catalog.pg_sequence_last_value(pg_catalog.pg_get_serial_sequence("
+		"           'ordermgmt.events', 'event_id')::regclass), 0)");
+	/* $14: the next transaction id, read after last_ids (see above). */
 	static OmPlan arm_next = OM_PLAN(
 		"UPDATE ordermgmt.report_rollup "
 		"   SET upto_history_id = $1, upto_invoice_id = $2, upto_return_id = $3, upto_feedback_id = $4, "
-		"       upto_delivery_id = $5, "
-		"       next_history_id = $6, next_invoice_id = $7, next_return_id = $8, next_feedback_id = $9, "
-		"       next_delivery_id = $10, next_xmax = $12, "
-		"       rolled_at = CASE WHEN $11 THEN now() ELSE rolled_at END "
+		"       upto_delivery_id = $5, upto_event_id = $6, "
+		"       next_history_id = $7, next_invoice_id = $8, next_return_id = $9, next_feedback_id = $10, "
+		"       next_delivery_id = $11, next_event_id = $12, next_xmax = $14, "
+		"       rolled_at = CASE WHEN $13 THEN now() ELSE rolled_at END "
 		" WHERE singleton",
 		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-		BOOLOID, XID8OID);
+		INT8OID, INT8OID, BOOLOID, XID8OID);
 	int64		upto[NLOGS];
 	int64		next[NLOGS];
 	int64		rolled = 0;
@@ -238,6 +284,8 @@ om_rollup_reports(void)
 		om_exec(&add_customers, v, NULL, false, 1);
 		rolled += om_getint64(0, ADD_CHANGES);
 		om_exec(&add_deliveries, &v[2 * LOG_DELIVERY], NULL, false, 0);
+		om_exec(&store_figures, &v[2 * LOG_EVENT], NULL, false, 0);
+		rolled += SPI_processed;
 		om_exec(&add_fulfillment, v, NULL, false, 1);
 		weeks = om_getdatum(0, ADD_FULFILLMENT_WEEKS, &weeks_null);
 		if (!weeks_null)

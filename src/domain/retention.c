@@ -6,7 +6,9 @@
  * a listener that was away for less than the window can still catch up
  * with events_since), is settled (no running transaction can still commit
  * an id below it), and, when the background worker relays NOTIFYs, has
- * been relayed.  Resolved alerts older than the window go too; open and
+ * been relayed, and has been rolled up into the reports (rollup_reports:
+ * the per-document views tell the orders changed since by their events).
+ * Resolved alerts older than the window go too; open and
  * acknowledged alerts always stay.
  *
  * What a purge deleted is recorded in ordermgmt.purge_horizon, in the same
@@ -40,7 +42,8 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 	 */
 	static OmPlan window = OM_PLAN(
 		"SELECT CASE WHEN w.keep > interval '5000 years' THEN '-infinity' ELSE now() - w.keep END, "
-		"       (SELECT last_event_id FROM ordermgmt.relay_state WHERE singleton) "
+		"       (SELECT last_event_id FROM ordermgmt.relay_state WHERE singleton), "
+		"       coalesce((SELECT upto_event_id FROM ordermgmt.report_rollup WHERE singleton), 0) "
 		"  FROM (SELECT coalesce($1, (SELECT value::interval FROM ordermgmt.settings "
 		"                              WHERE key = 'event_retention'), interval '30 days') AS keep) w",
 		INTERVALOID);
@@ -48,7 +51,8 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 	enum
 	{
 		WINDOW_CUTOFF = 1,
-		WINDOW_RELAYED_UPTO
+		WINDOW_RELAYED_UPTO,
+		WINDOW_REPORTED_UPTO
 	};
 	/*
 	 * Each batch goes on from the last id the one before deleted ($4): every
@@ -117,6 +121,12 @@ om_purge_history(Interval *keep, int64 *events, int64 *alerts)
 		if (!isnull && om_notify_mode == OM_NOTIFY_RELAY && DatumGetInt64(relayed) < upto)
 			upto = DatumGetInt64(relayed);
 	}
+	/*
+	 * Nor past the reports' roll-up: v_order_status tells the orders whose
+	 * stored figures are stale by their events after its horizon.
+	 */
+	if (om_getint64(0, WINDOW_REPORTED_UPTO) < upto)
+		upto = om_getint64(0, WINDOW_REPORTED_UPTO);
 
 	after = 0;
 	do

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(956);
+SELECT plan(970);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -162,6 +162,7 @@ INSERT INTO relation_access VALUES
     ('fulfillment_weeks',         '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('delivery_changes',          '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('delivery_week_totals',      '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('order_figures',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('events',                    '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('relay_state',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('purge_horizon',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
@@ -184,7 +185,8 @@ INSERT INTO relation_access VALUES
     ('report_day_changes',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('report_customer_changes',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('report_fulfillment_changes', 'r',  'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('report_fulfillment_weeks',  'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
+    ('report_fulfillment_weeks',  'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('report_order_figures',      'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
 
 SELECT is_empty($$
     SELECT c.relname FROM pg_catalog.pg_class c
@@ -380,7 +382,8 @@ INSERT INTO direct_grants VALUES
                                                     v_customer_history, v_monitor_dashboard, v_trial_balance,
                                                     v_feedback_summary, v_tickets, v_settings, v_order_milestones,
                                                     v_customer_interactions, report_day_changes, report_customer_changes,
-                                                    report_fulfillment_changes, report_fulfillment_weeks}'),
+                                                    report_fulfillment_changes, report_fulfillment_weeks,
+                                                    report_order_figures}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_service',  'USAGE',   'schema',   '{ordermgmt}'),
@@ -402,7 +405,8 @@ INSERT INTO direct_grants VALUES
                                                     credit_applications, customer_exposure, order_day_totals,
                                                     invoice_day_totals, customer_totals, customer_months,
                                                     report_rollup, fulfillment_histogram, fulfillment_weeks,
-                                                    delivery_changes, delivery_week_totals, journal_entries,
+                                                    delivery_changes, delivery_week_totals, order_figures,
+                                                    journal_entries,
                                                     postings, ledger_totals,
                                                     ledger_rollup, alerts, deadlines, feedback, tickets,
                                                     delivery_weeks, events, relay_state, purge_horizon,
@@ -517,7 +521,7 @@ SELECT is_empty($$
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
                          'delivery_weeks', 'customer_exposure', 'order_day_totals', 'invoice_day_totals',
                          'customer_totals', 'customer_months', 'report_rollup', 'fulfillment_histogram',
-                         'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals')
+                         'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals', 'order_figures')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 

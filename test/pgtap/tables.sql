@@ -33,7 +33,7 @@ SELECT tables_are('ordermgmt', ARRAY[
     -- monitoring, after-sales, reporting summaries
     'monitor_rules', 'alerts', 'deadlines', 'feedback', 'tickets', 'delivery_weeks',
     'order_day_totals', 'invoice_day_totals', 'customer_totals', 'customer_months', 'report_rollup',
-    'fulfillment_histogram', 'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals',
+    'fulfillment_histogram', 'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals', 'order_figures',
     -- events, the NOTIFY relay, what purge_history removed
     'events', 'relay_state', 'purge_horizon'
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');

@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(60);
+SELECT plan(62);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -15,7 +15,9 @@ SELECT views_are('ordermgmt', ARRAY[
     -- the project's own
     'v_settings', 'v_order_milestones', 'v_customer_interactions',
     -- what each logged change adds to the reporting summaries
-    'report_day_changes', 'report_customer_changes', 'report_fulfillment_changes', 'report_fulfillment_weeks'
+    'report_day_changes', 'report_customer_changes', 'report_fulfillment_changes', 'report_fulfillment_weeks',
+    -- each order's figures, as order_figures stores them
+    'report_order_figures'
 ]::name[], 'schema ordermgmt has exactly the views of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -55,7 +57,11 @@ INSERT INTO view_columns VALUES
                                credited_net, ratings, rating_sum, negative_ratings, positive_ratings, rated_at,
                                delivered, on_time}'),
     ('report_fulfillment_changes', '{source, id, week, stage, bucket, orders, seconds}'),
-    ('report_fulfillment_weeks', '{week, stage, orders, mean_hours, median_hours, p90_hours}');
+    ('report_fulfillment_weeks', '{week, stage, orders, mean_hours, median_hours, p90_hours}'),
+    ('report_order_figures', '{order_id, status, created_at, promised_at, status_changed_at, confirmed_at, delivered_at,
+                               first_shipped_at, last_shipped_at, net_amount, tax_amount, gross_amount, shipped_net,
+                               invoiced_total, paid_total, due_total, open_alerts, open_alerts_level1,
+                               open_alerts_level2, open_alerts_level3}');
 
 SELECT columns_are('ordermgmt', view, cols, format('%I has exactly its columns', view))
   FROM view_columns ORDER BY view;

@@ -14,6 +14,35 @@ EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
 -- Each view beside the same figures computed from the facts, as the views
 -- computed them before they read the summaries; one row per view, "equal"
 -- when every row of the view matches.
+-- Each order's row of v_order_status and v_order_milestones straight from
+-- the facts (the views read order_figures, stored by the roll-up, for the
+-- orders without events after its horizon).
+CREATE VIEW pg_temp.order_status_facts AS
+SELECT o.order_id, c.code AS customer, o.status, o.hold_reason, o.currency, o.created_at, o.promised_at,
+       o.status_changed_at, coalesce(t.net, 0) AS net_amount, coalesce(t.tax, 0) AS tax_amount,
+       coalesce(t.net + t.tax, 0) AS gross_amount, coalesce(a.n, 0) AS open_alerts,
+       coalesce(t.shipped, 0) AS shipped_net, coalesce(b.total, 0) AS invoiced_total,
+       coalesce(b.paid, 0) AS paid_total, coalesce(b.due, 0) AS due_total,
+       coalesce(a.n1, 0) AS open_alerts_level1, coalesce(a.n2, 0) AS open_alerts_level2,
+       coalesce(a.n3, 0) AS open_alerts_level3
+  FROM ordermgmt.orders o
+  JOIN ordermgmt.customers c USING (customer_id)
+  LEFT JOIN LATERAL (SELECT round(sum(l.qty * l.unit_price), 2) AS net,
+                            sum(round(l.qty * l.unit_price * coalesce(l.tax_rate, p.tax_rate), 2)) AS tax,
+                            round(sum((l.shipped_qty - l.returned_qty) * l.unit_price), 2) AS shipped
+                       FROM ordermgmt.order_lines l JOIN ordermgmt.products p USING (product_id)
+                      WHERE l.order_id = o.order_id) t ON true
+  LEFT JOIN LATERAL (SELECT sum(i.total) AS total, sum(i.paid) AS paid, sum(i.due) AS due
+                       FROM ordermgmt.invoices i WHERE i.order_id = o.order_id) b ON true
+  LEFT JOIN LATERAL (SELECT count(*) AS n, count(*) FILTER (WHERE al.level = 1) AS n1,
+                            count(*) FILTER (WHERE al.level = 2) AS n2, count(*) FILTER (WHERE al.level = 3) AS n3
+                       FROM ordermgmt.alerts al WHERE al.order_id = o.order_id AND al.status <> 'resolved') a ON true;
+CREATE VIEW pg_temp.order_milestone_facts AS
+SELECT o.order_id, o.customer_id, o.created_at, o.confirmed_at, o.promised_at,
+       (SELECT min(s.shipped_at) FROM ordermgmt.shipments s WHERE s.order_id = o.order_id),
+       (SELECT max(s.shipped_at) FROM ordermgmt.shipments s WHERE s.order_id = o.order_id), o.delivered_at
+  FROM ordermgmt.orders o;
+
 CREATE VIEW pg_temp.views_vs_facts AS
 SELECT 'v_pipeline' AS view, NOT EXISTS (
          (SELECT o.status, count(*)::bigint, coalesce(sum(v.net), 0)
@@ -121,6 +150,28 @@ SELECT 'v_on_time_delivery', NOT EXISTS (
           EXCEPT
           SELECT week, customer, delivered, on_time, on_time_rate FROM ordermgmt.v_on_time_delivery))
 UNION ALL
+SELECT 'v_order_status', NOT EXISTS (
+         (SELECT * FROM pg_temp.order_status_facts
+          EXCEPT
+          SELECT order_id, customer, status, hold_reason, currency, created_at, promised_at, status_changed_at,
+                 net_amount, tax_amount, gross_amount, open_alerts, shipped_net, invoiced_total, paid_total,
+                 due_total, open_alerts_level1, open_alerts_level2, open_alerts_level3
+            FROM ordermgmt.v_order_status)
+         UNION ALL
+         (SELECT order_id, customer, status, hold_reason, currency, created_at, promised_at, status_changed_at,
+                 net_amount, tax_amount, gross_amount, open_alerts, shipped_net, invoiced_total, paid_total,
+                 due_total, open_alerts_level1, open_alerts_level2, open_alerts_level3
+            FROM ordermgmt.v_order_status
+          EXCEPT
+          SELECT * FROM pg_temp.order_status_facts))
+   AND (SELECT count(*) FROM ordermgmt.v_order_status) = (SELECT count(*) FROM ordermgmt.orders)
+UNION ALL
+SELECT 'v_order_milestones', NOT EXISTS (
+         (SELECT * FROM pg_temp.order_milestone_facts EXCEPT SELECT * FROM ordermgmt.v_order_milestones)
+         UNION ALL
+         (SELECT * FROM ordermgmt.v_order_milestones EXCEPT SELECT * FROM pg_temp.order_milestone_facts))
+   AND (SELECT count(*) FROM ordermgmt.v_order_milestones) = (SELECT count(*) FROM ordermgmt.orders)
+UNION ALL
 SELECT 'verify(): summaries', bool_and(ok) FROM ordermgmt.verify() WHERE check_name LIKE 'summaries.%';
 
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
@@ -199,6 +250,9 @@ SELECT upto_history_id >= (SELECT max(history_id) FROM ordermgmt.order_status_hi
   FROM ordermgmt.report_rollup;
 SELECT status, orders, net_amount FROM ordermgmt.order_day_totals ORDER BY status;
 SELECT * FROM pg_temp.views_vs_facts;
+-- every order out of draft has its figures stored, the drafts none
+SELECT (SELECT count(*) FROM ordermgmt.order_figures) AS stored_figures,
+       (SELECT count(*) FROM ordermgmt.orders WHERE status <> 'draft') AS orders_out_of_draft;
 -- more business after the horizon: summary and tail together
 SELECT ordermgmt.create_order('NEW', '[{"sku": "A", "qty": 2}]') AS o4 \gset
 SELECT ordermgmt.cancel_order(:o3, 'changed their mind');

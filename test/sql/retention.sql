@@ -25,6 +25,13 @@ SELECT pg_temp.try($$INSERT INTO ordermgmt.settings VALUES ('event_retention', '
 SELECT pg_temp.try($$INSERT INTO ordermgmt.settings VALUES ('event_retention', 'forever')$$);
 SELECT pg_temp.try($$SELECT ordermgmt.purge_history('-1 day')$$);
 
+-- nothing goes that the reports' roll-up has not passed: v_order_status
+-- tells the orders changed since by their events
+SELECT * FROM ordermgmt.purge_history();
+SELECT ordermgmt.rollup_reports() >= 0 AS armed;
+SELECT ordermgmt.rollup_reports() >= 0 AS rolled_up;
+SELECT upto_event_id = (SELECT max(event_id) FROM ordermgmt.events) AS events_rolled_up FROM ordermgmt.report_rollup;
+
 -- with the relay on, nothing past its position goes
 SET ordermgmt.notify = relay;
 INSERT INTO ordermgmt.relay_state (last_event_id) VALUES (2);
@@ -58,6 +65,8 @@ SELECT 'L2_LOW_STOCK', 2, 'warning', 'stock', n, CASE WHEN n % 5 = 0 THEN 'open'
   FROM generate_series(1, 13000) AS n;
 SELECT count(*) AS events, count(*) FILTER (WHERE occurred_at < now() - interval '30 days') AS old_events
   FROM ordermgmt.events;
+SELECT ordermgmt.rollup_reports() >= 0 AS armed;
+SELECT ordermgmt.rollup_reports() >= 0 AS rolled_up;
 SELECT * FROM ordermgmt.purge_history();
 SELECT count(*) AS events_left, count(*) FILTER (WHERE occurred_at < now() - interval '30 days') AS old_left
   FROM ordermgmt.events;

@@ -159,10 +159,13 @@ SELECT pg_temp.try(format($$MERGE INTO ordermgmt.order_lines l USING (VALUES (%s
 UPDATE ordermgmt.order_lines SET qty = 2, unit_price = 290 WHERE order_id = :d2;
 UPDATE ordermgmt.orders SET promised_at = '2030-01-01' WHERE order_id = :d2;
 RESET ROLE;
--- nothing was written by the refused statements
+-- nothing was written by the refused statements: the only event is the
+-- one of the promise moved by hand
 SELECT (SELECT count(*) FROM ordermgmt.orders) - :orders0 AS new_orders,
        (SELECT count(*) FROM ordermgmt.order_lines) - :lines0 AS new_lines,
-       (SELECT count(*) FROM ordermgmt.events) - :events0 AS new_events;
+       (SELECT count(*) FROM ordermgmt.events) - :events0 AS new_events,
+       (SELECT kind || ' ' || (payload ->> 'promised_at')::timestamptz::date
+          FROM ordermgmt.events WHERE event_id > :events0) AS the_event;
 SELECT status, hold_reason, approved_by FROM ordermgmt.orders WHERE order_id = :h2;
 SELECT qty, shipped_qty, invoiced_qty FROM ordermgmt.order_lines WHERE order_id = :d2;
 -- so the checks still run: confirming the held order holds it again

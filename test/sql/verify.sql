@@ -104,6 +104,9 @@ SELECT split_part(check_name, '.', 1) AS area, count(*) AS checks
 
 -- a purge of everything settled: events and resolved alerts go; the checks
 -- know that what happened before the purge may have lost its events
+-- (events go once the reports have rolled them up)
+SELECT ordermgmt.rollup_reports() >= 0 AS armed;
+SELECT ordermgmt.rollup_reports() >= 0 AS rolled_up;
 SELECT events > 0 AS events_purged, alerts > 0 AS alerts_purged FROM ordermgmt.purge_history('0');
 SELECT events_before <= now() AS horizon_recorded, alerts_upto > 0 AS alerts_recorded FROM ordermgmt.purge_horizon;
 SELECT * FROM pg_temp.failing();
