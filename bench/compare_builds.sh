@@ -22,6 +22,9 @@
 #   WARMUP     seconds of an uncounted first run on each cluster   default 5
 #   NOTIFY     ordermgmt.notify in the databases: off or immediate   default off
 #   CLIENTS    pgbench clients             default 8
+#   WORKER     1: the background worker runs in the workload's database
+#              (one workload per run), so that the roll-ups it does every
+#              second are paid during the runs          default 0
 #   PORT_A, PORT_B                         default 5493, 5494
 #
 set -euo pipefail
@@ -34,6 +37,13 @@ DURATION=${DURATION:-15}
 CLIENTS=${CLIENTS:-8}
 WARMUP=${WARMUP:-5}
 NOTIFY=${NOTIFY:-off}
+WORKER=${WORKER:-0}
+if [ "$WORKER" = 1 ] && [ "$(wc -w <<<"$WORKLOADS")" -ne 1 ]; then
+  echo "WORKER=1 takes one workload (the worker serves one database)" >&2
+  exit 2
+fi
+db_of() { case $1 in placement) echo ordermgmt_bench ;; cycle) echo ordermgmt_cycle_bench ;; esac; }
+script_of() { echo "$BENCH_HERE/workloads/$1.sql"; }
 PORTS=("${PORT_A:-5493}" "${PORT_B:-5494}")
 REVS=("$1" "$2")
 BUILDS=()
@@ -75,6 +85,10 @@ for i in 0 1; do
     echo "unix_socket_directories = '${DIRS[$i]}'"
     echo "port = ${PORTS[$i]}"
     printf '%s\n' "${BENCH_DEFAULT_CONF[@]}"
+    if [ "$WORKER" = 1 ]; then
+      echo "shared_preload_libraries = 'ordermgmt'"
+      echo "ordermgmt.database = '$(db_of "$WORKLOADS")'"
+    fi
   } >>"${DIRS[$i]}/data/postgresql.conf"
   (cd "${DIRS[$i]}" && runuser -u postgres -- "${BUILDS[$i]}/pg_ctl" -D "${DIRS[$i]}/data" \
      -l "${DIRS[$i]}/server.log" -w start >/dev/null)
@@ -87,8 +101,6 @@ on_cluster() {
   PGHOST=${DIRS[$i]} PGPORT=${PORTS[$i]} PGUSER=postgres PGDATABASE=postgres "$@"
 }
 
-db_of() { case $1 in placement) echo ordermgmt_bench ;; cycle) echo ordermgmt_cycle_bench ;; esac; }
-script_of() { echo "$BENCH_HERE/workloads/$1.sql"; }
 
 # The benchmarks' own set-up (bench/workloads/setup.sql), with the tax rate
 # each uses; the baseline tables are not needed here.

@@ -160,23 +160,42 @@ om_rollup_reports(void)
 		INT8OID, INT8OID);
 	/*
 	 * Each order with an event in the range, stored again as it is now
-	 * (drafts are never stored: their lines change without events).  Rows
-	 * that did not change are not written: every index of the table would
-	 * get a new entry.
+	 * (drafts are never stored: their lines change without events).  The
+	 * figures as report_order_figures defines them, computed here with one
+	 * probe per source table and order instead of one per figure (the
+	 * view's form, which the reporting views need): half the work for a
+	 * batch.  Rows that did not change are not written: every index of the
+	 * table would get a new entry.
 	 */
 	static OmPlan store_figures = OM_PLAN(
 		"INSERT INTO ordermgmt.order_figures AS t "
 		"  (order_id, created_at, promised_at, status_changed_at, confirmed_at, delivered_at, first_shipped_at, "
 		"   last_shipped_at, net_amount, tax_amount, gross_amount, shipped_net, invoiced_total, paid_total, "
 		"   due_total, open_alerts, open_alerts_level1, open_alerts_level2, open_alerts_level3) "
-		"SELECT f.order_id, f.created_at, f.promised_at, f.status_changed_at, f.confirmed_at, f.delivered_at, "
-		"       f.first_shipped_at, f.last_shipped_at, f.net_amount, f.tax_amount, f.gross_amount, "
-		"       f.shipped_net, f.invoiced_total, f.paid_total, f.due_total, f.open_alerts, "
-		"       f.open_alerts_level1, f.open_alerts_level2, f.open_alerts_level3 "
-		"  FROM ordermgmt.report_order_figures f "
-		" WHERE f.order_id = ANY (ARRAY(SELECT DISTINCT e.order_id FROM ordermgmt.events e "
+		"SELECT o.order_id, o.created_at, o.promised_at, o.status_changed_at, o.confirmed_at, o.delivered_at, "
+		"       s.first_shipped_at, s.last_shipped_at, coalesce(l.net, 0), coalesce(l.tax, 0), "
+		"       coalesce(l.net + l.tax, 0), coalesce(l.shipped, 0), coalesce(i.total, 0), coalesce(i.paid, 0), "
+		"       coalesce(i.due, 0), a.n, a.n1, a.n2, a.n3 "
+		"  FROM ordermgmt.orders o "
+		"  LEFT JOIN LATERAL ("
+		"       SELECT round(sum(y.qty * y.unit_price), 2) AS net, "
+		"              sum(round(y.qty * y.unit_price * coalesce(y.tax_rate, "
+		"                  (SELECT p.tax_rate FROM ordermgmt.products p WHERE p.product_id = y.product_id)), 2)) AS tax, "
+		"              round(sum((y.shipped_qty - y.returned_qty) * y.unit_price), 2) AS shipped "
+		"         FROM ordermgmt.order_lines y WHERE y.order_id = o.order_id) l ON true "
+		"  LEFT JOIN LATERAL ("
+		"       SELECT sum(y.total) AS total, sum(y.paid) AS paid, sum(y.due) AS due "
+		"         FROM ordermgmt.invoices y WHERE y.order_id = o.order_id) i ON true "
+		"  LEFT JOIN LATERAL ("
+		"       SELECT min(y.shipped_at) AS first_shipped_at, max(y.shipped_at) AS last_shipped_at "
+		"         FROM ordermgmt.shipments y WHERE y.order_id = o.order_id) s ON true "
+		"  CROSS JOIN LATERAL ("
+		"       SELECT count(*) AS n, count(*) FILTER (WHERE y.level = 1) AS n1, "
+		"              count(*) FILTER (WHERE y.level = 2) AS n2, count(*) FILTER (WHERE y.level = 3) AS n3 "
+		"         FROM ordermgmt.alerts y WHERE y.order_id = o.order_id AND y.status <> 'resolved') a "
+		" WHERE o.order_id = ANY (ARRAY(SELECT DISTINCT e.order_id FROM ordermgmt.events e "
 		"                               WHERE e.event_id > $1 AND e.event_id <= $2 AND e.order_id IS NOT NULL)) "
-		"   AND f.status <> 'draft' "
+		"   AND o.status <> 'draft' "
 		"ON CONFLICT (order_id) DO UPDATE "
 		"   SET created_at = excluded.created_at, promised_at = excluded.promised_at, "
 		"       status_changed_at = excluded.status_changed_at, "

@@ -2,8 +2,8 @@
 # verify() on a live database: while 6 pgbench clients run the order-to-
 # cash mix (bench/workloads/mixed) with monitor ticks at a simulated time,
 # an admin session keeps house the way an operator does (rollup_ledger,
-# purge_history of everything older than a few seconds, resolve_alert of a
-# random open alert by hand), and another session runs
+# rollup_reports, purge_history of everything older than a few seconds,
+# resolve_alert of a random open alert by hand), and another session runs
 # ordermgmt.verify() again and again.  Every check must hold on every
 # snapshot it takes, and again at the end: the checks are exact with
 # writers running, after manual resolutions and after purges.
@@ -30,13 +30,15 @@ value() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
 echo "== setting up database $DB"
 wl_setup "$DB"
 
-# The operator: roll the ledger up, purge what is older than 3 seconds,
+# The operator: roll the ledger and the reports up (purge_history keeps the
+# events the reports have not rolled up), purge what is older than 3 seconds,
 # resolve an open alert by hand; twice a second.  An alert resolved and
 # purged between the pick and the call is gone (OM005): a lost race.
 housekeeping() {
   while [ ! -e "$workdir/stop" ]; do
     psql -X -q -At -v ON_ERROR_STOP=0 -d "$DB" \
          -c "SELECT 'rolled up ' || ordermgmt.rollup_ledger()" \
+         -c "SELECT 'rolled up reports ' || ordermgmt.rollup_reports()" \
          -c "SELECT 'purged ' || events || ' events' FROM ordermgmt.purge_history('3 seconds')" \
          -c "SELECT 'resolved alert ' || a.alert_id
                FROM (SELECT alert_id FROM ordermgmt.alerts WHERE status <> 'resolved'
