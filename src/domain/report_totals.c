@@ -82,10 +82,14 @@ om_rollup_reports(void)
 		LOCK_STATE_SETTLED
 	};
 	/*
-	 * The statements below take (upto, next] of each log as $1..$10, in the
-	 * order of NLOGS; each declares only the ranges it reads.
+	 * The statements below take (upto, next] of each log as $1..$12, in the
+	 * order of NLOGS; each declares only the ranges it reads.  Planned for
+	 * each run (OM_PLAN_CUSTOM): a plan kept from the first runs, on the
+	 * nearly empty tables of a new database, scans whole tables, and the
+	 * worker would keep it while they grow.  Planning once a second is
+	 * nothing beside that.
 	 */
-	static OmPlan add_days = OM_PLAN(
+	static OmPlan add_days = OM_PLAN_CUSTOM(
 		"WITH c AS MATERIALIZED ("
 		"  SELECT * FROM ordermgmt.report_day_changes "
 		"   WHERE (source = 'history' AND id > $1 AND id <= $2) "
@@ -105,7 +109,7 @@ om_rollup_reports(void)
 		"         tax = t.tax + excluded.tax, total = t.total + excluded.total) "
 		"SELECT count(*) FROM c",
 		INT8OID, INT8OID, INT8OID, INT8OID);
-	static OmPlan add_customers = OM_PLAN(
+	static OmPlan add_customers = OM_PLAN_CUSTOM(
 		"WITH c AS MATERIALIZED ("
 		"  SELECT * FROM ordermgmt.report_customer_changes "
 		"   WHERE (source = 'history' AND id > $1 AND id <= $2) "
@@ -138,7 +142,7 @@ om_rollup_reports(void)
 		"         delivered = t.delivered + excluded.delivered, on_time = t.on_time + excluded.on_time) "
 		"SELECT count(*) FROM c",
 		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID);
-	static OmPlan add_deliveries = OM_PLAN(
+	static OmPlan add_deliveries = OM_PLAN_CUSTOM(
 		"WITH c AS MATERIALIZED ("
 		"  SELECT week, sum(delivered) AS delivered, sum(on_time) AS on_time "
 		"    FROM ordermgmt.delivery_changes WHERE change_id > $1 AND change_id <= $2 GROUP BY week) "
@@ -147,7 +151,7 @@ om_rollup_reports(void)
 		"ON CONFLICT (week) DO UPDATE "
 		"   SET delivered = t.delivered + excluded.delivered, on_time = t.on_time + excluded.on_time",
 		INT8OID, INT8OID);
-	static OmPlan add_fulfillment = OM_PLAN(
+	static OmPlan add_fulfillment = OM_PLAN_CUSTOM(
 		"WITH c AS MATERIALIZED ("
 		"  SELECT week, stage, bucket, sum(orders) AS orders, sum(seconds) AS seconds "
 		"    FROM ordermgmt.report_fulfillment_changes WHERE id > $1 AND id <= $2 GROUP BY 1, 2, 3), "
@@ -167,7 +171,7 @@ om_rollup_reports(void)
 	 * batch.  Rows that did not change are not written: every index of the
 	 * table would get a new entry.
 	 */
-	static OmPlan store_figures = OM_PLAN(
+	static OmPlan store_figures = OM_PLAN_CUSTOM(
 		"INSERT INTO ordermgmt.order_figures AS t "
 		"  (order_id, created_at, promised_at, status_changed_at, confirmed_at, delivered_at, first_shipped_at, "
 		"   last_shipped_at, net_amount, tax_amount, gross_amount, shipped_net, invoiced_total, paid_total, "
@@ -221,10 +225,10 @@ om_rollup_reports(void)
 	 * once the horizon has moved past their changes (so that the view
 	 * behind them does not count those twice).
 	 */
-	static OmPlan forget_weeks = OM_PLAN(
+	static OmPlan forget_weeks = OM_PLAN_CUSTOM(
 		"DELETE FROM ordermgmt.fulfillment_weeks WHERE week = ANY ($1)",
 		DATEARRAYOID);
-	static OmPlan store_weeks = OM_PLAN(
+	static OmPlan store_weeks = OM_PLAN_CUSTOM(
 		"INSERT INTO ordermgmt.fulfillment_weeks (week, stage, orders, mean_hours, median_hours, p90_hours) "
 		"SELECT week, stage, orders, mean_hours, median_hours, p90_hours "
 		"  FROM ordermgmt.report_fulfillment_weeks WHERE week = ANY ($1)",

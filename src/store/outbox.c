@@ -25,6 +25,7 @@
 #include "store/store.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/async.h"
 #include "fmgr.h"
@@ -383,6 +384,18 @@ om_events_since(int64 after_id, int32 max_rows, ReturnSetInfo *rsinfo)
 	Datum		values[3];
 	int			i;
 	int			n;
+
+	/*
+	 * A standby sees neither the writers still running on the primary nor
+	 * their locks, and its sequence runs ahead of what was drawn: nothing
+	 * it could return is known to be settled.
+	 */
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("events_since() cannot run on a standby"),
+				 errdetail("A standby cannot tell which events are settled: it does not see the transactions still running on the primary."),
+				 errhint("Catch up from the primary (target_session_attrs=read-write in the connection string).")));
 
 	/* 1: the last id handed out; 2: the smallest key another writer holds. */
 	cutoff = om_events_settled_upto();
