@@ -14,6 +14,7 @@ OM_PACKAGES=(
   "postgresql-$OM_PGVER" "postgresql-client-$OM_PGVER" "postgresql-server-dev-$OM_PGVER"
   postgresql-contrib             # pgbench itself ships in postgresql-15
   "postgresql-$OM_PGVER-pgtap"
+  "postgresql-$OM_PGVER-cron"     # the pg_cron path of the README (test/t/003_pg_cron.pl)
   libtap-parser-sourcehandler-pgtap-perl   # pg_prove
   libipc-run-perl libpq-dev
 )
