@@ -15,6 +15,7 @@ OM_PACKAGES=(
   postgresql-contrib             # pgbench itself ships in postgresql-15
   "postgresql-$OM_PGVER-pgtap"
   "postgresql-$OM_PGVER-cron"     # the pg_cron path of the README (test/t/003_pg_cron.pl)
+  pgbouncer                      # transaction pooling (test/t/005_pgbouncer.pl)
   libtap-parser-sourcehandler-pgtap-perl   # pg_prove
   libipc-run-perl libpq-dev
 )

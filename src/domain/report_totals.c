@@ -321,7 +321,11 @@ om_rollup_reports(void)
 	for (i = 0; i < NLOGS; i++)
 	{
 		v[i] = Int64GetDatum(upto[i]);
-		v[NLOGS + i] = Int64GetDatum(om_getint64(0, 1 + i));
+		/*
+		 * Never behind the horizon: a logical replication subscriber's
+		 * sequences do not advance with the rows it applies.
+		 */
+		v[NLOGS + i] = Int64GetDatum(Max(om_getint64(0, 1 + i), upto[i]));
 	}
 	v[2 * NLOGS] = BoolGetDatum(armed);
 	v[2 * NLOGS + 1] = FullTransactionIdGetDatum(ReadNextFullTransactionId());
