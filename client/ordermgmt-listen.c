@@ -870,6 +870,22 @@ run_session(PGconn *conn, bool reconnected, bool *established)
 	PQclear(res);
 	if (last_id < 0)
 		last_id = announced;
+	else if (announced < last_id)
+	{
+		/*
+		 * The server has lost events we printed: a failover to a standby
+		 * that had not received them (asynchronous replication), or a
+		 * restore.  Its sequence may hand their ids out again: go on from
+		 * its newest event, so that no event committed there is skipped,
+		 * and say which ids were printed and are gone.
+		 */
+		info("the server's newest event is %" PRId64 ", before event %" PRId64 " printed last: "
+			 "events %" PRId64 " to %" PRId64 " are not on this server (lost with a failed primary, "
+			 "or purged); going on after event %" PRId64 ", and ids in that range may be printed again "
+			 "for other events",
+			 announced, last_id, announced + 1, last_id, announced);
+		last_id = announced;
+	}
 	save_state();
 	if (reconnected)
 		info("reconnected; catching up after event %" PRId64, last_id);

@@ -101,6 +101,23 @@ my @steps = (
 	[ 'events_since', 'SELECT count(*) > 0 FROM ordermgmt.events_since(0)' ],
 	[ 'create_orders', q{SELECT bool_and(sqlstate IS NULL) FROM ordermgmt.create_orders('[{"customer": "ACME", "lines": [{"sku": "A", "qty": 1}]}]')} ],
 	[ 'cancel_order', q{SELECT true FROM (SELECT ordermgmt.cancel_order(max(order_id), 'by the test') FROM ordermgmt.orders WHERE status = 'confirmed') AS x} ],
+	# holds, approvals and alerts: a line at 1 against a list price of 10
+	[ 'create_order (held)', q{SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1, "unit_price": 1}]') > 0} ],
+	[ 'acknowledge_alert', q{SELECT true FROM (SELECT ordermgmt.acknowledge_alert(max(alert_id), 'looking') FROM ordermgmt.alerts WHERE status = 'open') AS x} ],
+	[ 'approve_order', q{SELECT ordermgmt.approve_order(max(order_id), 'cfo') = 'confirmed' FROM ordermgmt.orders WHERE status = 'on_hold'} ],
+	[ 'hold_order', q{SELECT true FROM (SELECT ordermgmt.hold_order(max(order_id), 'customer asked') FROM ordermgmt.orders WHERE status = 'confirmed') AS x} ],
+	[ 'confirm_order', q{SELECT ordermgmt.confirm_order(max(order_id)) = 'confirmed' FROM ordermgmt.orders WHERE status = 'on_hold'} ],
+	[ 'create_order (held again)', q{SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1, "unit_price": 1}]') > 0} ],
+	[ 'resolve_alert', q{SELECT true FROM (SELECT ordermgmt.resolve_alert(max(alert_id), 'by hand') FROM ordermgmt.alerts WHERE status = 'open') AS x} ],
+	[ 'resolve_ticket', q{SELECT true FROM (SELECT ordermgmt.resolve_ticket(max(ticket_id), 'answered') FROM ordermgmt.tickets) AS x} ],
+	# the batch entry points
+	[ 'ship_orders', q{SELECT bool_and(sqlstate IS NULL) FROM ordermgmt.ship_orders((SELECT jsonb_agg(jsonb_build_object('order_id', order_id)) FROM ordermgmt.orders WHERE status = 'confirmed'))} ],
+	[ 'invoice_orders', q{SELECT bool_and(sqlstate IS NULL) FROM ordermgmt.invoice_orders((SELECT array_agg(order_id) FROM ordermgmt.orders o WHERE status = 'shipped' AND NOT EXISTS (SELECT 1 FROM ordermgmt.invoices i WHERE i.order_id = o.order_id)))} ],
+	[ 'record_payments', q{SELECT bool_and(sqlstate IS NULL) FROM ordermgmt.record_payments((SELECT jsonb_agg(jsonb_build_object('invoice_id', invoice_id, 'amount', due)) FROM ordermgmt.invoices WHERE due > 0))} ],
+	# the ledger by hand, and housekeeping
+	[ 'post_entry', q{SELECT ordermgmt.post_entry('owner puts in cash', '[{"account": "1000", "debit": 500}, {"account": "2000", "credit": 500}]') > 0} ],
+	[ 'reverse_entry', q{SELECT ordermgmt.reverse_entry(max(entry_id), 'typo') > 0 FROM ordermgmt.journal_entries} ],
+	[ 'purge_history', q{SELECT events >= 0 FROM ordermgmt.purge_history('1 day')} ],
 	[ 'verify', 'SELECT bool_and(ok) FROM ordermgmt.verify()' ]);
 foreach my $step (@steps)
 {
