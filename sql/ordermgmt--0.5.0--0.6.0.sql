@@ -72,6 +72,17 @@ REVOKE ALL ON ordermgmt.customer_exposure FROM PUBLIC;
 GRANT SELECT ON ordermgmt.customer_exposure TO ordermgmt_app;
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_exposure', '');
 
+-- Each ticket's copy of its deadline, so that v_tickets sorts by it
+-- through an index; from the deadlines as they stand.
+ALTER TABLE ordermgmt.tickets ADD COLUMN due_at timestamptz;
+COMMENT ON COLUMN ordermgmt.tickets.due_at IS
+    'Copy of the ticket''s L3_TICKET_OVERDUE deadline (deadlines.due_at) while open, NULL once resolved; kept by open_ticket, resolve_ticket and a change of the rule''s thresholds';
+UPDATE ordermgmt.tickets t SET due_at = d.due_at
+  FROM ordermgmt.deadlines d
+ WHERE d.rule_code = 'L3_TICKET_OVERDUE' AND d.subject_type = 'ticket' AND d.subject_id = t.ticket_id
+   AND t.status = 'open';
+CREATE INDEX tickets_due_at_idx ON ordermgmt.tickets (due_at);
+
 --------------------------------------------------------------------------
 -- Batch entry points
 --------------------------------------------------------------------------
@@ -2119,6 +2130,18 @@ SELECT 'deadlines.due_is_anchor_plus_delay', o.k, o.s FROM always LEFT JOIN (
       FROM ordermgmt.deadlines d JOIN ordermgmt.monitor_rules r USING (rule_code)
      WHERE d.due_at IS DISTINCT FROM d.anchor_at + ordermgmt.rule_delay(r.rule_code, r.thresholds, d.variant))
     o(k, s) ON true
+UNION ALL
+-- tickets.due_at, the ticket's copy of its deadline that v_tickets sorts
+-- by: the L3_TICKET_OVERDUE deadline's due time while open, NULL once
+-- resolved.
+SELECT 'deadlines.ticket_due_at_is_its_deadline', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('ticket %s (%s): due_at %s, its deadline %s', t.ticket_id, t.status,
+                  coalesce(t.due_at::text, 'NULL'), coalesce(d.due_at::text, 'none')),
+           ARRAY[t.ticket_id]
+      FROM ordermgmt.tickets t
+      LEFT JOIN ordermgmt.deadlines d
+             ON d.rule_code = 'L3_TICKET_OVERDUE' AND d.subject_type = 'ticket' AND d.subject_id = t.ticket_id
+     WHERE t.due_at IS DISTINCT FROM CASE WHEN t.status = 'open' THEN d.due_at END) o(k, s) ON true
 )
 
 --------------------------------------------------------------------------
@@ -2278,6 +2301,15 @@ CREATE INDEX tickets_opened_at_idx ON ordermgmt.tickets (opened_at);
 CREATE INDEX tickets_resolved_at_idx ON ordermgmt.tickets (resolved_at);
 CREATE INDEX customer_interactions_occurred_at_idx ON ordermgmt.customer_interactions (occurred_at);
 CREATE INDEX customer_interactions_order_idx ON ordermgmt.customer_interactions (order_id);
+-- due_at is the ticket's copy of its deadline (tickets.due_at), indexed.
+CREATE OR REPLACE VIEW ordermgmt.v_tickets AS
+SELECT t.ticket_id, t.order_id, c.code AS customer, t.subject, t.priority, t.status,
+       t.opened_at, t.due_at, t.resolved_at, t.resolution,
+       coalesce(t.resolved_at, now()) - t.opened_at AS age,
+       t.status = 'open' AND t.due_at < now() AS overdue
+  FROM ordermgmt.tickets t
+  JOIN ordermgmt.orders o USING (order_id)
+  JOIN ordermgmt.customers c USING (customer_id);
 CREATE OR REPLACE VIEW ordermgmt.v_customer_interactions AS
 SELECT c.code AS customer, i.occurred_at, i.kind, i.subject, i.notes, cc.name AS contact, i.order_id, i.recorded_by
   FROM ordermgmt.customer_interactions i

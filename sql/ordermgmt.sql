@@ -937,13 +937,17 @@ CREATE TABLE ordermgmt.tickets (
     resolved_at timestamptz,
     resolved_by text,
     resolution  text,
-    CHECK ((status = 'resolved') = (resolved_at IS NOT NULL))
+    CHECK ((status = 'resolved') = (resolved_at IS NOT NULL)),
+    due_at      timestamptz
 );
 CREATE INDEX tickets_order_idx ON ordermgmt.tickets (order_id);
 -- v_tickets sorted by when tickets were opened or resolved.
 CREATE INDEX tickets_opened_at_idx ON ordermgmt.tickets (opened_at);
 CREATE INDEX tickets_resolved_at_idx ON ordermgmt.tickets (resolved_at);
+CREATE INDEX tickets_due_at_idx ON ordermgmt.tickets (due_at);
 COMMENT ON TABLE ordermgmt.tickets IS 'After-sales service cases; the priority sets the deadline';
+COMMENT ON COLUMN ordermgmt.tickets.due_at IS
+    'Copy of the ticket''s L3_TICKET_OVERDUE deadline (deadlines.due_at) while open, NULL once resolved; kept by open_ticket, resolve_ticket and a change of the rule''s thresholds';
 
 CREATE TABLE ordermgmt.customer_contacts (
     contact_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -1478,16 +1482,15 @@ COMMENT ON COLUMN ordermgmt.v_feedback_summary.positive IS 'Ratings of 4 or more
 COMMENT ON COLUMN ordermgmt.v_feedback_summary.last_rated_at IS
     'When the latest rating was recorded; a timestamp with time zone (an instant), shown in the session''s time zone';
 
+-- due_at is the ticket's copy of its deadline (tickets.due_at), indexed.
 CREATE VIEW ordermgmt.v_tickets AS
 SELECT t.ticket_id, t.order_id, c.code AS customer, t.subject, t.priority, t.status,
-       t.opened_at, d.due_at, t.resolved_at, t.resolution,
+       t.opened_at, t.due_at, t.resolved_at, t.resolution,
        coalesce(t.resolved_at, now()) - t.opened_at AS age,
-       t.status = 'open' AND d.due_at < now() AS overdue
+       t.status = 'open' AND t.due_at < now() AS overdue
   FROM ordermgmt.tickets t
   JOIN ordermgmt.orders o USING (order_id)
-  JOIN ordermgmt.customers c USING (customer_id)
-  LEFT JOIN ordermgmt.deadlines d
-         ON d.rule_code = 'L3_TICKET_OVERDUE' AND d.subject_type = 'ticket' AND d.subject_id = t.ticket_id;
+  JOIN ordermgmt.customers c USING (customer_id);
 COMMENT ON VIEW ordermgmt.v_tickets IS
     'After-sales tickets with their deadline, age and whether they are overdue';
 COMMENT ON COLUMN ordermgmt.v_tickets.ticket_id IS 'Ticket id';
@@ -3148,6 +3151,18 @@ SELECT 'deadlines.due_is_anchor_plus_delay', o.k, o.s FROM always LEFT JOIN (
       FROM ordermgmt.deadlines d JOIN ordermgmt.monitor_rules r USING (rule_code)
      WHERE d.due_at IS DISTINCT FROM d.anchor_at + ordermgmt.rule_delay(r.rule_code, r.thresholds, d.variant))
     o(k, s) ON true
+UNION ALL
+-- tickets.due_at, the ticket's copy of its deadline that v_tickets sorts
+-- by: the L3_TICKET_OVERDUE deadline's due time while open, NULL once
+-- resolved.
+SELECT 'deadlines.ticket_due_at_is_its_deadline', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('ticket %s (%s): due_at %s, its deadline %s', t.ticket_id, t.status,
+                  coalesce(t.due_at::text, 'NULL'), coalesce(d.due_at::text, 'none')),
+           ARRAY[t.ticket_id]
+      FROM ordermgmt.tickets t
+      LEFT JOIN ordermgmt.deadlines d
+             ON d.rule_code = 'L3_TICKET_OVERDUE' AND d.subject_type = 'ticket' AND d.subject_id = t.ticket_id
+     WHERE t.due_at IS DISTINCT FROM CASE WHEN t.status = 'open' THEN d.due_at END) o(k, s) ON true
 )
 
 --------------------------------------------------------------------------

@@ -4,7 +4,9 @@
  *
  * A low rating raises L3_NEGATIVE_FEEDBACK at once; a ticket starts an
  * L3_TICKET_OVERDUE deadline whose length depends on its priority, and
- * resolving the ticket clears it.
+ * resolving the ticket clears it.  The ticket keeps a copy of its due time
+ * (tickets.due_at, NULL once resolved), so that v_tickets sorts by it
+ * through an index; om_reschedule_rule moves both.
  */
 #include "domain/domain.h"
 
@@ -76,8 +78,11 @@ int64
 om_open_ticket(int64 order_id, const char *subject, const char *priority)
 {
 	static OmPlan insert_ticket = OM_PLAN(
-		"INSERT INTO ordermgmt.tickets (order_id, subject, priority, opened_by) "
-		"VALUES ($1, $2, $3, $4) RETURNING ticket_id, opened_at",
+		"INSERT INTO ordermgmt.tickets (order_id, subject, priority, opened_by, due_at) "
+		"VALUES ($1, $2, $3, $4, now() + (SELECT ordermgmt.rule_delay(r.rule_code, r.thresholds, $3) "
+		"                                   FROM ordermgmt.monitor_rules r "
+		"                                  WHERE r.rule_code = 'L3_TICKET_OVERDUE')) "
+		"RETURNING ticket_id, opened_at",
 		INT8OID, TEXTOID, TEXTOID, TEXTOID);
 	/* Result columns of insert_ticket. */
 	enum
@@ -132,7 +137,7 @@ om_resolve_ticket(int64 ticket_id, const char *resolution)
 	};
 	static OmPlan close_ticket = OM_PLAN(
 		"UPDATE ordermgmt.tickets SET status = 'resolved', resolved_at = now(), resolved_by = $2, "
-		"       resolution = $3 WHERE ticket_id = $1",
+		"       resolution = $3, due_at = NULL WHERE ticket_id = $1",
 		INT8OID, TEXTOID, TEXTOID);
 	int64		order_id;
 	Datum		v[3];

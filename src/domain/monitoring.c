@@ -564,10 +564,19 @@ om_reschedule_rule(const char *rule)
 		"  FROM ordermgmt.monitor_rules r "
 		" WHERE r.rule_code = $1 AND d.rule_code = r.rule_code",
 		TEXTOID);
+	/* An open ticket's copy of its due time (see aftersales.c). */
+	static OmPlan reschedule_tickets = OM_PLAN(
+		"UPDATE ordermgmt.tickets t SET due_at = d.due_at "
+		"  FROM ordermgmt.deadlines d "
+		" WHERE $1 = 'L3_TICKET_OVERDUE' AND d.rule_code = $1 AND d.subject_type = 'ticket' "
+		"   AND d.subject_id = t.ticket_id AND t.status = 'open' AND t.due_at IS DISTINCT FROM d.due_at",
+		TEXTOID);
 	Datum		v[1];
 
 	SPI_connect();
 	v[0] = om_text_datum(rule);
 	om_exec(&reschedule, v, NULL, false, 0);
+	if (strcmp(rule, "L3_TICKET_OVERDUE") == 0)
+		om_exec(&reschedule_tickets, v, NULL, false, 0);
 	SPI_finish();
 }

@@ -41,8 +41,6 @@ q -d "$DB" -c "VACUUM ANALYZE" -c "SELECT ordermgmt.rollup_ledger()" >/dev/null
 # figures, tickets, interactions) and compute live the drafts (about 10
 # here, some 700 buffers) and the orders with events after the horizon
 # (none here); one customer's orders (about 150) take a few buffers each.
-# v_tickets sorted by due_at (the deadline, NULL once resolved) sorts
-# every ticket (about 1,000 here): bounded by the tickets, not the orders.
 BOUNDS="v_pipeline 400
 v_daily_sales 200
 v_customer_history 30000
@@ -55,7 +53,7 @@ v_fulfillment_times 200
 v_on_time_delivery 1000
 v_order_status 2200
 v_order_milestones 2200
-v_tickets 3000
+v_tickets 1000
 v_customer_interactions 300"
 
 results=$(q -d "$DB" -At -F '|' <<SQL

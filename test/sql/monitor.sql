@@ -104,7 +104,20 @@ SELECT ordermgmt.open_ticket(:d1, 'Invoice copy') AS t_normal \gset
 SELECT ordermgmt.monitor_tick(now() + interval '5 hours') AS raised_at_5h;
 SELECT subject_id = :t_urgent AS urgent_one, status FROM ordermgmt.alerts WHERE rule_code = 'L3_TICKET_OVERDUE';
 SELECT ticket_id = :t_urgent AS urgent, priority, status, overdue FROM ordermgmt.v_tickets ORDER BY ticket_id;
+-- each ticket keeps a copy of its deadline (v_tickets sorts by it): the
+-- deadline's due time, moved with the rule's thresholds
+SELECT t.ticket_id = :t_urgent AS urgent, t.due_at - t.opened_at AS due_in, t.due_at = d.due_at AS is_its_deadline
+  FROM ordermgmt.tickets t
+  JOIN ordermgmt.deadlines d ON d.rule_code = 'L3_TICKET_OVERDUE' AND d.subject_id = t.ticket_id
+ ORDER BY t.ticket_id;
+UPDATE ordermgmt.monitor_rules SET thresholds = thresholds || '{"urgent": "6 hours"}' WHERE rule_code = 'L3_TICKET_OVERDUE';
+SELECT t.ticket_id = :t_urgent AS urgent, t.due_at - t.opened_at AS due_in, t.due_at = d.due_at AS is_its_deadline
+  FROM ordermgmt.tickets t
+  JOIN ordermgmt.deadlines d ON d.rule_code = 'L3_TICKET_OVERDUE' AND d.subject_id = t.ticket_id
+ ORDER BY t.ticket_id;
+UPDATE ordermgmt.monitor_rules SET thresholds = thresholds || '{"urgent": "4 hours"}' WHERE rule_code = 'L3_TICKET_OVERDUE';
 SELECT ordermgmt.resolve_ticket(:t_urgent, 'sent a new lid');
+SELECT due_at IS NULL AS no_due_time_once_resolved FROM ordermgmt.tickets WHERE ticket_id = :t_urgent;
 SELECT status, note FROM ordermgmt.alerts WHERE rule_code = 'L3_TICKET_OVERDUE';
 SELECT pg_temp.try(format('SELECT ordermgmt.resolve_ticket(%s, ''again'')', :t_urgent));
 SELECT pg_temp.try('SELECT ordermgmt.resolve_ticket(424242, ''x'')');
