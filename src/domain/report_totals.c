@@ -13,17 +13,18 @@
  * delivery_changes (each count the orders trigger makes in delivery_weeks).  The
  * views report_day_changes, report_customer_changes and
  * report_fulfillment_changes say what each such
- * row adds to which summary row (sql/ordermgmt.sql).
+ * row adds to which summary row (sql/ordermgmt.sql).  The reporting views
+ * read the summaries plus the changes after the roll-up's horizon, through
+ * the same views, so they are exact whether or not the roll-up ran,
+ * and a writer pays nothing for them: no statement, no row that writers
+ * of different customers would share.
  *
  * order_figures, each order's row of v_order_status and v_order_milestones
  * (its amounts, open alerts and milestones, indexed so that a BI tool can
  * sort every order by any of them), is stored again for each order with
  * an event in the range rolled up: every change of those figures writes
- * an event of the order (events, the outbox) in its transaction.  The reporting views
- * read the summaries plus the changes after the roll-up's horizon, through
- * the same views, so they are exact whether or not the roll-up ran,
- * and a writer pays nothing for them: no statement, no row that writers
- * of different customers would share.
+ * an event of the order (events, the outbox) in its transaction.  The two
+ * views compute live the orders with events after the horizon.
  *
  * The horizon is armed and settled as the ledger roll-up's is
  * (ledger_rollup.c): a run reads each log's last id, then the next
