@@ -1965,15 +1965,31 @@ LOCK TABLE ordermgmt.orders, ordermgmt.order_status_history, ordermgmt.invoices,
            ordermgmt.feedback, ordermgmt.shipments, ordermgmt.delivery_weeks, ordermgmt.delivery_changes,
            ordermgmt.order_lines, ordermgmt.alerts, ordermgmt.events IN SHARE MODE;
 DELETE FROM ordermgmt.order_figures;
+-- Set-based, as report_order_figures defines them: one pass per source
+-- table instead of a probe per figure and order.
 INSERT INTO ordermgmt.order_figures
       (order_id, created_at, promised_at, status_changed_at, confirmed_at, delivered_at, first_shipped_at,
        last_shipped_at, net_amount, tax_amount, gross_amount, shipped_net, invoiced_total, paid_total, due_total,
        open_alerts, open_alerts_level1, open_alerts_level2, open_alerts_level3)
-SELECT f.order_id, f.created_at, f.promised_at, f.status_changed_at, f.confirmed_at, f.delivered_at,
-       f.first_shipped_at, f.last_shipped_at, f.net_amount, f.tax_amount, f.gross_amount, f.shipped_net, f.invoiced_total,
-       f.paid_total, f.due_total, f.open_alerts, f.open_alerts_level1, f.open_alerts_level2, f.open_alerts_level3
-  FROM ordermgmt.report_order_figures f
- WHERE f.status <> 'draft';
+SELECT x.order_id, x.created_at, x.promised_at, x.status_changed_at, x.confirmed_at, x.delivered_at,
+       s.first_shipped_at, s.last_shipped_at, coalesce(l.net, 0), coalesce(l.tax, 0), coalesce(l.net + l.tax, 0),
+       coalesce(l.shipped, 0), coalesce(i.total, 0), coalesce(i.paid, 0), coalesce(i.due, 0),
+       coalesce(a.n, 0), coalesce(a.n1, 0), coalesce(a.n2, 0), coalesce(a.n3, 0)
+  FROM ordermgmt.orders x
+  LEFT JOIN (SELECT y.order_id, round(sum(y.qty * y.unit_price), 2) AS net,
+                    sum(round(y.qty * y.unit_price * coalesce(y.tax_rate, p.tax_rate), 2)) AS tax,
+                    round(sum((y.shipped_qty - y.returned_qty) * y.unit_price), 2) AS shipped
+               FROM ordermgmt.order_lines y JOIN ordermgmt.products p USING (product_id)
+              GROUP BY y.order_id) l USING (order_id)
+  LEFT JOIN (SELECT y.order_id, sum(y.total) AS total, sum(y.paid) AS paid, sum(y.due) AS due
+               FROM ordermgmt.invoices y GROUP BY y.order_id) i USING (order_id)
+  LEFT JOIN (SELECT y.order_id, min(y.shipped_at) AS first_shipped_at, max(y.shipped_at) AS last_shipped_at
+               FROM ordermgmt.shipments y GROUP BY y.order_id) s USING (order_id)
+  LEFT JOIN (SELECT y.order_id, count(*) AS n, count(*) FILTER (WHERE y.level = 1) AS n1,
+                    count(*) FILTER (WHERE y.level = 2) AS n2, count(*) FILTER (WHERE y.level = 3) AS n3
+               FROM ordermgmt.alerts y WHERE y.status <> 'resolved' AND y.order_id IS NOT NULL
+              GROUP BY y.order_id) a USING (order_id)
+ WHERE x.status <> 'draft';
 DELETE FROM ordermgmt.order_day_totals;
 DELETE FROM ordermgmt.invoice_day_totals;
 DELETE FROM ordermgmt.customer_months;
