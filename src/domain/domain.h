@@ -142,7 +142,8 @@ typedef struct OmCheckInput
 	int64		warehouse_id;
 	const char *currency;
 	bool		counted;		/* already in the customer's exposure (open status) */
-	bool		approved;
+	const int64 *approved_rules;	/* approval_rules the order has approvals of */
+	int			napproved;
 	bool		blocked;
 	bool		has_limit;
 	const char *customer_code;
@@ -158,6 +159,9 @@ typedef struct OmCheckResult
 	StringInfoData deviations;
 	StringInfoData shortage;
 	StringInfoData credit;
+	StringInfoData approvals;	/* order value and discount rules waiting, as JSON */
+	int64	   *waiting;		/* every approval rule tripped and not approved */
+	int			nwaiting;
 	OmStockNeed *needs;			/* per product, sorted, rows locked */
 	int			nneeds;
 	Numeric		order_value;	/* what the order adds to the exposure (exposure.c) */
@@ -165,8 +169,16 @@ typedef struct OmCheckResult
 
 extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);
 extern void om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res);
-extern char *om_confirm(int64 order_id, const char *approver);
-extern const char *om_confirm_order(int64 order_id, const char *approver);
+extern char *om_confirm(int64 order_id);
+extern const char *om_confirm_order(int64 order_id);
+
+/* approvals.c: approval rules and approve_order */
+extern void om_approval_checks(OmCheckInput *in, OmCheckResult *res, bool *waive_price, bool *waive_credit);
+extern void om_approvals_tripped(OmCheckInput *in, OmCheckResult *res);
+extern void om_request_approvals(int64 order_id, OmCheckResult *res);
+extern const int64 *om_order_approved_rules(int64 order_id, int *n);
+extern void om_forget_waiting_approvals(int64 order_id);
+extern const char *om_approve_order(int64 order_id, const char *note);
 
 /* aftersales.c: feedback and tickets */
 extern int64 om_record_feedback(int64 order_id, int32 rating, const char *comment);

@@ -114,6 +114,8 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 	OmConfirmLine **sorted = palloc(in->nlines * sizeof(OmConfirmLine *));
 	Numeric		order_value = int64_to_numeric(0);
 	Numeric		limit;
+	bool		waive_price;
+	bool		waive_credit;
 	int			i;
 
 	memset(res, 0, sizeof(*res));
@@ -124,6 +126,7 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 	initStringInfo(&res->shortage);
 	initStringInfo(&res->credit);
 	res->needs = palloc(in->nlines * sizeof(OmStockNeed));
+	om_approval_checks(in, res, &waive_price, &waive_credit);
 
 	for (i = 0; i < in->nlines; i++)
 		sorted[i] = &in->lines[i];
@@ -141,7 +144,7 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 													om_numeric_add(int64_to_numeric(1), l->tax_rate)));
 		if (!l->active && res->rules.product_inactive)
 			appendStringInfo(&res->inactive, "%s%s", res->inactive.len ? ", " : "", om_json_quote(l->sku));
-		if (res->rules.price_deviation && !in->approved && price_deviates(l, res->rules.tolerance))
+		if (res->rules.price_deviation && !waive_price && price_deviates(l, res->rules.tolerance))
 			appendStringInfo(&res->deviations,
 							 "%s{\"line_no\": %d, \"sku\": %s, \"unit_price\": %s, \"list_price\": %s}",
 							 res->deviations.len ? ", " : "", l->line_no, om_json_quote(l->sku),
@@ -159,7 +162,7 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 	}
 
 	limit = lock_customer(in->customer_id,
-						  res->rules.credit_limit && in->has_limit && !in->approved);
+						  res->rules.credit_limit && in->has_limit && !waive_credit);
 
 	/* Stock: lock the rows in product order, then compare. */
 	if (res->nneeds > 0)
@@ -191,6 +194,9 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 	if (limit != NULL)
 		(void) credit_exceeded(in, limit, order_value, &res->credit);
 
+	/* Which approval rules the order trips and waits for. */
+	om_approvals_tripped(in, res);
+
 	/* The failed rules, comma-separated, always in this order. */
 	if (in->blocked && res->rules.customer_blocked)
 		appendStringInfoString(&res->failed, "L1_CUSTOMER_BLOCKED,");
@@ -200,6 +206,8 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 		appendStringInfoString(&res->failed, "L1_PRICE_DEVIATION,");
 	if (res->credit.len)
 		appendStringInfoString(&res->failed, "L1_CREDIT_LIMIT,");
+	if (res->approvals.len)
+		appendStringInfoString(&res->failed, "L1_APPROVAL_REQUIRED,");
 	if (res->shortage.len)
 		appendStringInfoString(&res->failed, "L1_STOCK_SHORTAGE,");
 	if (res->failed.len > 0)
@@ -245,6 +253,9 @@ hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 								om_numeric_out(res->rules.tolerance), res->deviations.data));
 	if (res->credit.len)
 		om_raise_alert("L1_CREDIT_LIMIT", "order", order_id, order_id, res->credit.data);
+	if (res->approvals.len)
+		om_raise_alert("L1_APPROVAL_REQUIRED", "order", order_id, order_id,
+					   psprintf("{\"rules\": [%s]}", res->approvals.data));
 	if (res->shortage.len)
 		om_raise_alert("L1_STOCK_SHORTAGE", "order", order_id, order_id,
 					   psprintf("{\"lines\": [%s]}", res->shortage.data));
@@ -253,15 +264,16 @@ hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 								psprintf("%s,L1_CONFIRMATION_OVERDUE", res->failed.data),
 								"check passed");
 	om_set_status(order_id, "on_hold", psprintf("level-1 checks failed: %s", res->failed.data));
+	om_request_approvals(order_id, res);
 }
 
 /*
- * Confirm an order that is pending or on hold (caller is inside SPI).
- * approver, when given, records a person's override of the price and
- * credit checks.  Returns the resulting status.
+ * Confirm an order that is pending or on hold (caller is inside SPI); the
+ * approvals it has (approvals.c) waive the checks they cover.  Returns the
+ * resulting status.
  */
 char *
-om_confirm(int64 order_id, const char *approver)
+om_confirm(int64 order_id)
 {
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT o.status::text, o.customer_id, o.warehouse_id, o.approved_by IS NOT NULL, "
@@ -281,9 +293,6 @@ om_confirm(int64 order_id, const char *approver)
 		LOCK_ORDER_CUSTOMER_CODE,
 		LOCK_ORDER_CURRENCY
 	};
-	static OmPlan record_approval = OM_PLAN(
-		"UPDATE ordermgmt.orders SET approved_by = $2, approved_at = now() WHERE order_id = $1",
-		INT8OID, TEXTOID);
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, l.qty, l.unit_price, p.list_price, p.active, "
 		"       r.order_id IS NOT NULL, p.sku, l.tax_rate, "
@@ -311,6 +320,7 @@ om_confirm(int64 order_id, const char *approver)
 	char	   *status;
 	OmCheckInput in;
 	OmCheckResult res;
+	bool		approved;
 	int			i;
 
 	v[0] = Int64GetDatum(order_id);
@@ -323,25 +333,17 @@ om_confirm(int64 order_id, const char *approver)
 	in.order_id = order_id;
 	in.customer_id = om_getint64(0, LOCK_ORDER_CUSTOMER_ID);
 	in.warehouse_id = om_getint64(0, LOCK_ORDER_WAREHOUSE_ID);
-	in.approved = om_getbool(0, LOCK_ORDER_APPROVED);
 	in.blocked = om_getbool(0, LOCK_ORDER_BLOCKED);
 	in.has_limit = om_getbool(0, LOCK_ORDER_HAS_LIMIT);
 	in.customer_code = om_gettext(0, LOCK_ORDER_CUSTOMER_CODE);
 	in.currency = om_gettext(0, LOCK_ORDER_CURRENCY);
 	in.counted = om_status_open(status);
+	approved = om_getbool(0, LOCK_ORDER_APPROVED);
 
 	om_require_transition(order_id, status, "confirmed", "confirm");
-
-	if (approver != NULL)
-	{
-		v[1] = om_text_datum(approver);
-		OM_API_BEGIN();
-		om_exec(&record_approval, v, NULL, false, 0);
-		OM_API_END();
-		om_emit_event("order.approved", order_id,
-					  psprintf("{\"approver\": %s}", om_json_quote(approver)));
-		in.approved = true;
-	}
+	/* Only an order someone approved has approvals to read. */
+	if (approved)
+		in.approved_rules = om_order_approved_rules(order_id, &in.napproved);
 
 	in.nlines = om_exec(&select_lines, v, NULL, false, 0);
 	if (in.nlines == 0)
@@ -377,21 +379,21 @@ om_confirm(int64 order_id, const char *approver)
 		return "on_hold";
 	}
 	om_reserve_checked(order_id, &in, &res);
+	/* Held orders may have waited for approvals that no longer apply. */
+	if (strcmp(status, "on_hold") == 0)
+		om_forget_waiting_approvals(order_id);
 	om_set_status(order_id, "confirmed", NULL);
 	return "confirmed";
 }
 
-/*
- * confirm_order and approve_order: confirm (approver NULL) or approve and
- * confirm, in a connection to SPI of their own.  Returns the new status.
- */
+/* confirm_order, in a connection to SPI of its own.  Returns the new status. */
 const char *
-om_confirm_order(int64 order_id, const char *approver)
+om_confirm_order(int64 order_id)
 {
 	const char *status;
 
 	SPI_connect();
-	status = om_confirm(order_id, approver);
+	status = om_confirm(order_id);
 	SPI_finish();
 	return status;
 }

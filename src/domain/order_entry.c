@@ -425,7 +425,7 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 		om_exposure_add(customer_id, currency, res.order_value, int64_to_numeric(0));
 	}
 	else if (checked)
-		om_confirm(order_id, NULL);
+		om_confirm(order_id);
 
 	SPI_finish();
 	return order_id;
@@ -467,7 +467,7 @@ om_submit_order(int64 order_id)
 				 errmsg("cannot submit order " INT64_FORMAT ": it has no lines", order_id)));
 	auto_confirm = om_getbool(0, AUTO_CONFIRM_VALUE);
 	om_set_status(order_id, "pending", NULL);
-	status = auto_confirm ? om_confirm(order_id, NULL) : "pending";
+	status = auto_confirm ? om_confirm(order_id) : "pending";
 	SPI_finish();
 	return status;
 }

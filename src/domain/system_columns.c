@@ -2,8 +2,8 @@
  * system_columns.c
  *		The columns of orders and order lines that only the extension writes.
  *
- * The C code trusts these columns: approved_by makes the level-1 checks
- * pass the price and credit rules, shipped_qty decides what may be
+ * The C code trusts these columns: approved_by says the order has
+ * approvals, created_by who may not give them, shipped_qty decides what may be
  * invoiced, the timestamps drive the monitoring deadlines and the reports.
  * A plain INSERT, UPDATE or MERGE from a client (outside an API function)
  * may therefore not set them: an inserted row must carry their initial
@@ -19,6 +19,8 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -27,7 +29,8 @@ typedef enum OmInitialValue
 {
 	OM_INITIAL_NULL,			/* nothing yet */
 	OM_INITIAL_ZERO,			/* a quantity: none yet */
-	OM_INITIAL_NOW				/* the inserting transaction's start, as DEFAULT now() gives */
+	OM_INITIAL_NOW,				/* the inserting transaction's start, as DEFAULT now() gives */
+	OM_INITIAL_SESSION_USER		/* the session user, as DEFAULT SESSION_USER gives */
 } OmInitialValue;
 
 typedef struct OmSystemColumn
@@ -46,6 +49,7 @@ static const OmSystemColumn system_columns[] = {
 	{"orders", "approved_at", OM_INITIAL_NULL, "ordermgmt.approve_order()"},
 	{"orders", "ordered_net", OM_INITIAL_NULL, "the lifecycle trigger, from the lines, as the order leaves draft"},
 	{"orders", "delivered_at", OM_INITIAL_NULL, "ordermgmt.confirm_delivery(), as the order becomes delivered"},
+	{"orders", "created_by", OM_INITIAL_SESSION_USER, "the insert of the order (who entered it may not approve it)"},
 	{"order_lines", "shipped_qty", OM_INITIAL_ZERO, "ordermgmt.ship_order()"},
 	{"order_lines", "returned_qty", OM_INITIAL_ZERO, "ordermgmt.return_items()"},
 	{"order_lines", "invoiced_qty", OM_INITIAL_ZERO, "ordermgmt.invoice_order()"},
@@ -67,6 +71,9 @@ has_initial_value(const OmSystemColumn *c, HeapTuple tuple, TupleDesc desc, int 
 			return !isnull && om_numeric_cmp(DatumGetNumeric(d), int64_to_numeric(0)) == 0;
 		case OM_INITIAL_NOW:
 			return !isnull && DatumGetTimestampTz(d) == GetCurrentTransactionStartTimestamp();
+		case OM_INITIAL_SESSION_USER:
+			return !isnull &&
+				strcmp(TextDatumGetCString(d), GetUserNameFromId(GetSessionUserId(), false)) == 0;
 	}
 	return false;
 }

@@ -1,8 +1,8 @@
 /*
  * config_cache.c
  *		Per-backend caches of small configuration tables read on every order:
- *		the allowed transitions, the level-1 rules and the settings that
- *		bound every call's input.
+ *		the allowed transitions, the level-1 rules, the approval rules and
+ *		the settings that bound every call's input.
  *
  * An admin's change to those tables fires config_changed, which queues a
  * relcache invalidation of the table; every backend (this one included)
@@ -33,6 +33,9 @@ static bool l1_rules_valid = false;
 static OmL1Rules l1_rules;
 static bool max_text_length_valid = false;
 static int	max_text_length;
+static bool approval_rules_valid = false;
+static OmApprovalRule *approval_rules = NULL;
+static int	napproval_rules = 0;
 
 static void
 config_relcache_callback(Datum arg pg_attribute_unused(), Oid relid pg_attribute_unused())
@@ -41,6 +44,7 @@ config_relcache_callback(Datum arg pg_attribute_unused(), Oid relid pg_attribute
 	transitions_valid = false;
 	l1_rules_valid = false;
 	max_text_length_valid = false;
+	approval_rules_valid = false;
 }
 
 void
@@ -150,6 +154,76 @@ om_l1_rules(OmL1Rules *rules)
 		l1_rules_valid = true;
 	}
 	*rules = l1_rules;
+}
+
+/*
+ * The enabled approval rules, by level then id.  Kept in TopMemoryContext:
+ * confirmation reads them for every order, and most databases have only
+ * the two built-in ones.
+ */
+const OmApprovalRule *
+om_approval_rules(int *nrules)
+{
+	static OmPlan select_rules = OM_PLAN0(
+		"SELECT rule_id, kind, threshold, required_role::oid, level "
+		"  FROM ordermgmt.approval_rules WHERE enabled ORDER BY level, rule_id");
+	/* Result columns of select_rules. */
+	enum
+	{
+		APPROVAL_RULE_ID = 1,
+		APPROVAL_RULE_KIND,
+		APPROVAL_RULE_THRESHOLD,
+		APPROVAL_RULE_ROLE,
+		APPROVAL_RULE_LEVEL
+	};
+
+	if (!approval_rules_valid)
+	{
+		int			n;
+		int			i;
+
+		if (approval_rules != NULL)
+		{
+			for (i = 0; i < napproval_rules; i++)
+				if (approval_rules[i].threshold != NULL)
+					pfree(approval_rules[i].threshold);
+			pfree(approval_rules);
+			approval_rules = NULL;
+		}
+		n = om_exec(&select_rules, NULL, NULL, true, 0);
+		approval_rules = MemoryContextAllocZero(TopMemoryContext, Max(n, 1) * sizeof(OmApprovalRule));
+		for (i = 0; i < n; i++)
+		{
+			OmApprovalRule *r = &approval_rules[i];
+			char	   *kind = om_gettext(i, APPROVAL_RULE_KIND);
+			bool		isnull;
+			Datum		d;
+
+			r->rule_id = om_getint64(i, APPROVAL_RULE_ID);
+			if (strcmp(kind, "order_value") == 0)
+				r->kind = OM_APPROVE_ORDER_VALUE;
+			else if (strcmp(kind, "discount_pct") == 0)
+				r->kind = OM_APPROVE_DISCOUNT_PCT;
+			else if (strcmp(kind, "credit_exceeded") == 0)
+				r->kind = OM_APPROVE_CREDIT_EXCEEDED;
+			else
+				r->kind = OM_APPROVE_PRICE_DEVIATION;
+			d = om_getdatum(i, APPROVAL_RULE_THRESHOLD, &isnull);
+			if (!isnull)
+			{
+				Numeric		t = DatumGetNumeric(d);
+
+				r->threshold = MemoryContextAlloc(TopMemoryContext, VARSIZE(t));
+				memcpy(r->threshold, t, VARSIZE(t));
+			}
+			r->required_role = DatumGetObjectId(om_getdatum(i, APPROVAL_RULE_ROLE, &isnull));
+			r->level = DatumGetInt16(om_getdatum(i, APPROVAL_RULE_LEVEL, &isnull));
+		}
+		napproval_rules = n;
+		approval_rules_valid = true;
+	}
+	*nrules = napproval_rules;
+	return approval_rules;
 }
 
 /* Setting max_text_length: the longest free text an argument may carry, in characters. */

@@ -127,9 +127,28 @@ typedef struct OmL1Rules
 	Numeric		tolerance;		/* in TopMemoryContext */
 } OmL1Rules;
 
+/* An approval rule (approval_rules), cached per backend. */
+typedef enum OmApprovalKind
+{
+	OM_APPROVE_ORDER_VALUE,
+	OM_APPROVE_DISCOUNT_PCT,
+	OM_APPROVE_CREDIT_EXCEEDED,
+	OM_APPROVE_PRICE_DEVIATION
+} OmApprovalKind;
+
+typedef struct OmApprovalRule
+{
+	int64		rule_id;
+	OmApprovalKind kind;
+	Numeric		threshold;		/* in TopMemoryContext; NULL unless value or discount */
+	Oid			required_role;
+	int			level;
+} OmApprovalRule;
+
 extern void om_cache_init(void);
 extern bool om_transition_allowed(const char *from, const char *to, bool *manual);
 extern void om_l1_rules(OmL1Rules *rules);
+extern const OmApprovalRule *om_approval_rules(int *nrules);
 extern int	om_max_text_length(void);
 extern void om_config_changed(Relation rel);
 

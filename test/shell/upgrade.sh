@@ -61,6 +61,8 @@ objs AS (  -- every object that belongs to the extension, or to one of its relat
   UNION SELECT 'pg_extension'::regclass, ext.oid FROM ext
   UNION SELECT d.classid, d.objid FROM pg_depend d, ext
          WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e')
+-- ACL entries are listed in a fixed order: the order grants were made in
+-- means nothing, and an update re-grants in another order than an install.
 SELECT line FROM (
   SELECT 'extension ' || e.extname || ' ' || e.extversion || ' owner ' || e.extowner::regrole
          || ' schema ' || e.extnamespace::regnamespace || ' relocatable ' || e.extrelocatable AS line
@@ -69,11 +71,11 @@ SELECT line FROM (
   SELECT 'member ' || pg_describe_object(d.classid, d.objid, d.objsubid)
     FROM pg_depend d, ext WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext.oid AND d.deptype = 'e'
   UNION ALL
-  SELECT 'schema ' || s.nspname || ' owner ' || s.nspowner::regrole || ' acl ' || coalesce(array_to_string(s.nspacl, ','), '')
+  SELECT 'schema ' || s.nspname || ' owner ' || s.nspowner::regrole || ' acl ' || coalesce((SELECT string_agg(e::text, ',' ORDER BY e::text) FROM unnest(s.nspacl) AS e), '')
     FROM pg_namespace s, n WHERE s.oid = n.nsp
   UNION ALL
   SELECT 'type ' || t.typname || ' ' || t.typtype::text || ' owner ' || t.typowner::regrole
-         || ' acl ' || coalesce(array_to_string(t.typacl, ','), '')
+         || ' acl ' || coalesce((SELECT string_agg(e::text, ',' ORDER BY e::text) FROM unnest(t.typacl) AS e), '')
     FROM pg_type t, n WHERE t.typnamespace = n.nsp
   UNION ALL
   SELECT 'enum ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
@@ -82,7 +84,7 @@ SELECT line FROM (
   SELECT 'rel ' || c.relname || ' kind ' || c.relkind::text || ' owner ' || c.relowner::regrole
          || ' persistence ' || c.relpersistence::text || ' rls ' || c.relrowsecurity || '/' || c.relforcerowsecurity
          || ' replident ' || c.relreplident::text || ' options ' || coalesce(array_to_string(c.reloptions, ','), '')
-         || ' acl ' || coalesce(array_to_string(c.relacl, ','), '')
+         || ' acl ' || coalesce((SELECT string_agg(e::text, ',' ORDER BY e::text) FROM unnest(c.relacl) AS e), '')
     FROM pg_class c, n WHERE c.relnamespace = n.nsp
   UNION ALL
   SELECT 'col ' || c.relname || '.' || a.attnum || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
@@ -91,7 +93,7 @@ SELECT line FROM (
          || ' collation ' || coalesce(co.collname, '') || ' storage ' || a.attstorage::text
          || ' compression ' || a.attcompression::text || ' stats ' || a.attstattarget
          || ' options ' || array_to_string(ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o NOT LIKE 'pg\\_attver=%'), ',')
-         || ' acl ' || coalesce(array_to_string(a.attacl, ','), '')
+         || ' acl ' || coalesce((SELECT string_agg(e::text, ',' ORDER BY e::text) FROM unnest(a.attacl) AS e), '')
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN n ON c.relnamespace = n.nsp
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     LEFT JOIN pg_collation co ON co.oid = a.attcollation
@@ -119,7 +121,7 @@ SELECT line FROM (
          || ' parallel ' || p.proparallel::text || ' strict ' || p.proisstrict || ' leakproof ' || p.proleakproof
          || ' cost ' || p.procost || ' rows ' || p.prorows
          || ' config ' || coalesce(array_to_string(p.proconfig, ','), '')
-         || ' acl ' || coalesce(array_to_string(p.proacl, ','), '')
+         || ' acl ' || coalesce((SELECT string_agg(e::text, ',' ORDER BY e::text) FROM unnest(p.proacl) AS e), '')
     FROM pg_proc p, n WHERE p.pronamespace = n.nsp
   UNION ALL
   SELECT 'fndef ' || p.oid::regprocedure || ' ' || replace(pg_get_functiondef(p.oid), E'\\n', '\\n')
@@ -143,8 +145,13 @@ SELECT line FROM (
   SELECT 'comment ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ': ' || replace(d.description, E'\\n', '\\n')
     FROM pg_description d JOIN objs o ON o.classid = d.classoid AND o.objid = d.objoid
   UNION ALL
+  -- The entries in a fixed order, and the owner at the time of the grant
+  -- (the installing superuser on a fresh install, ordermgmt_owner for an
+  -- object an update re-grants) written as OWNER: the same rights either way.
   SELECT 'initial privileges ' || pg_describe_object(i.classoid, i.objoid, i.objsubid) || ' ' || i.privtype::text
-         || ' ' || coalesce(array_to_string(i.initprivs, ','), '')
+         || ' ' || coalesce((SELECT string_agg(regexp_replace(e::text, '(^|=[a-zA-Z*]*/)(' || current_user || '|ordermgmt_owner)\y', '\1OWNER', 'g'), ','
+                                               ORDER BY regexp_replace(e::text, '(^|=[a-zA-Z*]*/)(' || current_user || '|ordermgmt_owner)\y', '\1OWNER', 'g'))
+                               FROM unnest(i.initprivs) AS e), '')
     FROM pg_init_privs i JOIN objs o ON o.classid = i.classoid AND o.objid = i.objoid
   UNION ALL
   SELECT 'default privileges ' || a.defaclrole::regrole || ' ' || a.defaclobjtype::text || ' '
@@ -269,6 +276,9 @@ SELECT count(ordermgmt.record_feedback(order_id, 1 + i % 5)) FROM o JOIN ordermg
  WHERE status IN ('shipped', 'delivered', 'completed');
 SELECT count(ordermgmt.open_ticket(order_id, 'Question', 'high')) FROM o WHERE i % 10 = 0;
 SELECT ordermgmt.monitor_tick(now() + interval '10 days');
+-- two orders held for their price, one approved under the old signature
+SELECT ordermgmt.approve_order(ordermgmt.create_order('C4', '[{"sku": "P1", "qty": 1, "unit_price": 1}]'), 'cfo');
+SELECT ordermgmt.create_order('C5', '[{"sku": "P1", "qty": 1, "unit_price": 1}]');
 -- a draft, and an order cancelled before it was confirmed
 SELECT ordermgmt.create_order('C1', '[{"sku": "P2", "qty": 2}]', '{"submit": false}');
 SELECT ordermgmt.cancel_order(ordermgmt.create_order('C2', '[{"sku": "P3", "qty": 1}]', '{"submit": false}'), 'test');
@@ -287,7 +297,7 @@ check "updated to the current version" "$current" "$(q "$OLD" "SELECT extversion
 
 # The updated database full of data: the same schema and configuration
 # as the fresh install (its sequences and other rows hold the data).
-config_tables=(settings order_transitions monitor_rules accounts posting_accounts)
+config_tables=(settings order_transitions monitor_rules accounts posting_accounts approval_rules)
 { q "$OLD" "$structure"; rows "$OLD" "${config_tables[@]}"; } >"$work/updated.txt"
 { q "$NEW" "$structure"; rows "$NEW" "${config_tables[@]}"; } >"$work/fresh-config.txt"
 same "$work/fresh-config.txt" "$work/updated.txt" "updated schema equals a fresh install"
@@ -350,6 +360,20 @@ q "$OLD" "SELECT ordermgmt.rollup_ledger()" >/dev/null
 check "the first roll-up adds every posting" t "$(q "$OLD" "SELECT ordermgmt.rollup_ledger() = (SELECT count(*) FROM ordermgmt.postings)")"
 check "trial balance unchanged by the roll-up" "$trial_before" "$(q "$OLD" "SELECT string_agg(account_code || ' ' || currency || ' ' || debit || ' ' || credit, ', ' ORDER BY account_code, currency) FROM ordermgmt.v_trial_balance")"
 check "customer exposure still equal to its recomputation after new orders" 0 "$(q "$OLD" "$exposure_diff")"
+check "an order approved before carries its approvals" "price_deviation cfo, credit_exceeded cfo" "$(q "$OLD" "
+  SELECT string_agg(r.kind || ' ' || a.approved_by, ', ' ORDER BY r.rule_id)
+    FROM ordermgmt.order_approvals a JOIN ordermgmt.approval_rules r USING (rule_id)
+   WHERE a.approved_by IS NOT NULL")"
+check "an order held for its price waits for an approver, who confirms it" "price_deviation|confirmed" "$(q "$OLD" "
+  CREATE ROLE om_upgrade_approver LOGIN IN ROLE ordermgmt_approver;
+  SELECT FROM set_config('om.held', (SELECT max(o.order_id) FROM ordermgmt.orders o JOIN ordermgmt.customers c
+                                        USING (customer_id) WHERE c.code = 'C5' AND o.status = 'on_hold')::text, false);
+  SELECT string_agg(r.kind, ',') FROM ordermgmt.order_approvals a JOIN ordermgmt.approval_rules r USING (rule_id)
+   WHERE a.order_id = current_setting('om.held')::bigint AND a.approved_by IS NULL;
+  SET SESSION AUTHORIZATION om_upgrade_approver;
+  SELECT ordermgmt.approve_order(current_setting('om.held')::bigint);
+  RESET SESSION AUTHORIZATION;
+  DROP ROLE om_upgrade_approver;" | paste -sd'|')"
 check "the new version's function works on old data" "0|0" "$(q "$OLD" "SELECT events || '|' || alerts FROM ordermgmt.purge_history()")"
 
 [ "$failures" -eq 0 ] && echo "upgrade: all checks passed" || { echo "upgrade: $failures check(s) failed"; exit 1; }

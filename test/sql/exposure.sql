@@ -8,6 +8,9 @@ SET client_min_messages = warning;
 CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN EXECUTE sql; RETURN 'ok';
 EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
+-- approve_order's approver is the session user: a login of the approvers
+DROP ROLE IF EXISTS om_test_approver;
+CREATE ROLE om_test_approver LOGIN IN ROLE ordermgmt_approver;
 
 -- The kept rows beside their recomputation (verify(): summaries.customer_exposure):
 -- "equal" compares the unrounded values; the amounts are shown rounded.
@@ -111,7 +114,9 @@ SELECT ordermgmt.confirm_order(:o3);
 SELECT * FROM pg_temp.exposure WHERE customer = 'CUST';
 DELETE FROM ordermgmt.order_transitions WHERE from_status = 'processing' AND to_status = 'confirmed';
 -- an approval overrides the limit: o5 counts in USD (375 + 150 = 525)
+SET SESSION AUTHORIZATION om_test_approver;
 SELECT ordermgmt.approve_order(:o5, 'known customer');
+RESET SESSION AUTHORIZATION;
 SELECT * FROM pg_temp.exposure WHERE customer = 'CUST';
 
 --------------------------------------------------------------------------
@@ -193,4 +198,5 @@ SELECT pg_temp.try('SELECT ordermgmt.confirm_order(NULL)');
 SELECT * FROM pg_temp.exposure;
 
 DROP EXTENSION ordermgmt CASCADE;
+DROP ROLE om_test_approver;
 CREATE EXTENSION ordermgmt;

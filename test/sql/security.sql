@@ -16,8 +16,10 @@ SELECT ordermgmt.receive_stock('B', 'MAIN', 100) > 0 AS received;
 
 DROP ROLE IF EXISTS om_sec_app;
 DROP ROLE IF EXISTS om_sec_admin;
+DROP ROLE IF EXISTS om_sec_cfo;
 CREATE ROLE om_sec_app LOGIN IN ROLE ordermgmt_app;
 CREATE ROLE om_sec_admin LOGIN IN ROLE ordermgmt_admin;
+CREATE ROLE om_sec_cfo LOGIN IN ROLE ordermgmt_approver;
 
 --------------------------------------------------------------------------
 -- 1. Look-alikes on search_path: every function runs with a pinned path
@@ -94,10 +96,14 @@ SELECT FROM ordermgmt.v_tickets LIMIT 0;
 SELECT FROM ordermgmt.v_settings LIMIT 0;
 RESET search_path;
 RESET ROLE;
+-- an approver's approval (the approver is the session user), with the same path
+SET SESSION AUTHORIZATION om_sec_cfo;
+SET search_path = evil, pg_catalog;
+SELECT ordermgmt.approve_order(:h1, 'cfo');
+RESET SESSION AUTHORIZATION;
 -- the admin's functions and the configuration triggers, with the same path
 SET ROLE om_sec_admin;
 SET search_path = evil, pg_catalog;
-SELECT ordermgmt.approve_order(:h1, 'cfo');
 SELECT ordermgmt.post_entry('manual', '[{"account": "1000", "debit": 1}, {"account": "4000", "credit": 1}]') AS e1 \gset
 SELECT ordermgmt.reverse_entry(:e1) IS NOT NULL AS reversed;
 UPDATE ordermgmt.monitor_rules SET thresholds = '{"stall_time": "6 days"}' WHERE rule_code OPERATOR(pg_catalog.=) 'L2_STALLED';
@@ -311,4 +317,5 @@ REVOKE ordermgmt_owner FROM om_sec_app;
 
 DROP ROLE om_sec_app;
 DROP ROLE om_sec_admin;
+DROP ROLE om_sec_cfo;
 CREATE EXTENSION ordermgmt;

@@ -10,6 +10,9 @@ SET intervalstyle = postgres;
 CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN EXECUTE sql; RETURN 'ok';
 EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM; END $$;
+-- approve_order's approver is the session user: a login of the approvers
+DROP ROLE IF EXISTS om_test_approver;
+CREATE ROLE om_test_approver LOGIN IN ROLE ordermgmt_approver;
 -- The checks that fail, dates and times masked.
 CREATE FUNCTION pg_temp.failing() RETURNS TABLE (check_name text, detail text) LANGUAGE sql AS $$
 SELECT v.check_name,
@@ -50,7 +53,9 @@ SELECT ordermgmt.open_ticket(:o1, 'one more question') > 0 AS opened;
 -- over the credit limit: held, then approved; processing, half shipped
 SELECT ordermgmt.create_order('SMALL', '[{"sku": "A", "qty": 20}]') AS o2 \gset
 SELECT status FROM ordermgmt.orders WHERE order_id = :o2;
-SELECT ordermgmt.approve_order(:o2, 'sales.manager');
+SET SESSION AUTHORIZATION om_test_approver;
+SELECT ordermgmt.approve_order(:o2, 'over the limit, known customer');
+RESET SESSION AUTHORIZATION;
 SELECT ordermgmt.start_processing(:o2);
 SELECT ordermgmt.ship_order(:o2, '[{"sku": "A", "qty": 10}]') > 0 AS shipped;
 
@@ -286,6 +291,14 @@ UPDATE ordermgmt.deadlines SET due_at = due_at + interval '1 day'
 SELECT * FROM pg_temp.failing();
 ROLLBACK;
 
+-- approvals: the approver rewritten to the login that entered the order
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE ordermgmt.order_approvals a SET approved_by = o.created_by
+  FROM ordermgmt.orders o WHERE o.order_id = a.order_id AND a.order_id = :o2;
+SELECT * FROM pg_temp.failing();
+ROLLBACK;
+
 -- after all that, nothing is left broken
 SELECT count(*) FILTER (WHERE NOT ok) AS failing FROM ordermgmt.verify();
 
@@ -305,4 +318,5 @@ SELECT p.provolatile AS volatility, p.prosecdef AS security_definer, p.proconfig
   FROM pg_proc p WHERE p.oid = 'ordermgmt.verify()'::regprocedure;
 
 DROP EXTENSION ordermgmt CASCADE;
+DROP ROLE om_test_approver;
 CREATE EXTENSION ordermgmt;
