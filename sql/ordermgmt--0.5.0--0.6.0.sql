@@ -2404,7 +2404,8 @@ COMMENT ON COLUMN ordermgmt.v_order_status.open_alerts_level3 IS
     'Open or acknowledged alerts of level 3 (delivery, payment and after-sales)';
 COMMENT ON COLUMN ordermgmt.v_order_status.approved_by IS
     'Who gave the order''s last approval (all of them: order_approvals)';
-COMMENT ON COLUMN ordermgmt.v_order_status.approved_at IS 'When the order''s last approval was given';
+COMMENT ON COLUMN ordermgmt.v_order_status.approved_at IS
+    'When the order''s last approval was given; a timestamp with time zone (an instant), shown in the session''s time zone';
 COMMENT ON COLUMN ordermgmt.v_order_status.awaiting_approval IS
     'The roles whose approval a held order still waits for, comma-separated; NULL when none';
 
@@ -2505,7 +2506,7 @@ GRANT SELECT ON ordermgmt.customers, ordermgmt.products, ordermgmt.warehouses, o
                 ordermgmt.ledger_totals, ordermgmt.ledger_rollup,
                 ordermgmt.monitor_rules, ordermgmt.alerts, ordermgmt.deadlines,
                 ordermgmt.events, ordermgmt.relay_state, ordermgmt.purge_horizon,
-                ordermgmt.feedback, ordermgmt.tickets,
+                ordermgmt.feedback, ordermgmt.tickets, ordermgmt.customer_contacts, ordermgmt.customer_interactions,
                 ordermgmt.approval_rules, ordermgmt.order_approvals
    TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
 -- Listeners catch up and any department may run the monitoring sweep.
@@ -2514,7 +2515,7 @@ GRANT EXECUTE ON FUNCTION ordermgmt.events_since(bigint, int), ordermgmt.monitor
 
 -- Sales.
 GRANT INSERT, UPDATE, DELETE ON ordermgmt.orders, ordermgmt.order_lines TO ordermgmt_sales;
-GRANT SELECT, INSERT, UPDATE ON ordermgmt.customer_contacts, ordermgmt.customer_interactions TO ordermgmt_sales;
+GRANT INSERT, UPDATE ON ordermgmt.customer_contacts, ordermgmt.customer_interactions TO ordermgmt_sales;
 GRANT EXECUTE ON FUNCTION
     ordermgmt.create_order(text, jsonb, jsonb),
     ordermgmt.create_orders(jsonb),

@@ -1,7 +1,7 @@
 -- Errors: the contract's SQLSTATEs for bad input and broken business
 -- rules, on a tiny dataset made inside this transaction.
 BEGIN;
-SELECT plan(17);
+SELECT plan(18);
 
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
 INSERT INTO ordermgmt.customers (code, name) VALUES ('ACME', 'Acme');
@@ -78,6 +78,13 @@ SELECT ordermgmt.ship_order(:order_id) AS shipment_id \gset
 SELECT ordermgmt.invoice_order(:order_id) AS invoice_id \gset
 SELECT throws_ok(format('SELECT ordermgmt.record_payment(%s, 20.01)', :invoice_id),
                  'OM006', NULL, 'paying more than the invoice''s 20.00 due (OM006)');
+
+--------------------------------------------------------------------------
+-- OM007: approval refused (the session user entered the order)
+--------------------------------------------------------------------------
+SELECT ordermgmt.create_order('ACME', '[{"sku": "WID", "qty": 1, "unit_price": 1}]') AS held_id \gset
+SELECT throws_ok(format('SELECT ordermgmt.approve_order(%s)', :held_id),
+                 'OM007', NULL, 'approving an order one entered (OM007)');
 
 SELECT * FROM finish();
 ROLLBACK;

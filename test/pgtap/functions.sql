@@ -144,9 +144,7 @@ SELECT is(pg_catalog.pg_get_function_result(format('ordermgmt.%s', f)::regproced
        AS b(n, f, r)
  ORDER BY n;
 
--- The contract's approve_order takes a note and records session_user as the
--- approver; the installed one takes the approver's name from the caller.
-SELECT todo('approve_order takes (order_id, approver text) instead of the contract''s (order_id, note DEFAULT NULL)', 1);
+-- The contract's approve_order takes a note; the approver is session_user.
 SELECT is(pg_catalog.pg_get_function_arguments('ordermgmt.approve_order(bigint,text)'::regprocedure),
           (SELECT arguments FROM fn WHERE name = 'approve_order'),
           'approve_order(order_id bigint, note text DEFAULT NULL::text)');

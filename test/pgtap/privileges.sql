@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(970);
+SELECT plan(1408);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -37,13 +37,14 @@ CREATE FUNCTION pg_temp.said(privs name[]) RETURNS text LANGUAGE sql IMMUTABLE A
 $$;
 
 --------------------------------------------------------------------------
--- 1. Roles: six NOLOGIN group roles without attributes; the owner role has
---    no members and is a member of nothing; the memberships
+-- 1. Roles: nine NOLOGIN group roles without attributes; the owner role
+--    has no members and is a member of nothing; the memberships
 --------------------------------------------------------------------------
 CREATE TEMP TABLE om_roles (ord int, role name);
 INSERT INTO om_roles VALUES
-    (1, 'ordermgmt_reader'), (2, 'ordermgmt_service'), (3, 'ordermgmt_approver'),
-    (4, 'ordermgmt_app'), (5, 'ordermgmt_admin'), (6, 'ordermgmt_owner');
+    (1, 'ordermgmt_reader'), (2, 'ordermgmt_sales'), (3, 'ordermgmt_warehouse'), (4, 'ordermgmt_finance'),
+    (5, 'ordermgmt_service'), (6, 'ordermgmt_approver'), (7, 'ordermgmt_app'), (8, 'ordermgmt_admin'),
+    (9, 'ordermgmt_owner');
 
 SELECT has_role(role, format('role %I exists', role)) FROM om_roles ORDER BY ord;
 
@@ -62,22 +63,35 @@ SELECT is_empty($$
     SELECT roleid::regrole FROM pg_catalog.pg_auth_members WHERE member = 'ordermgmt_owner'::regrole
 $$, 'ordermgmt_owner is a member of no role');
 
--- Memberships among the ordermgmt roles, exactly (group, member)
+-- Memberships among the ordermgmt roles, exactly (group, member): every
+-- department and the approvers read the views; the app is the four
+-- departments that do not approve; the admin is an app
 SELECT set_eq($$
     SELECT g.rolname::text AS role, m.rolname::text AS member
       FROM pg_catalog.pg_auth_members a
       JOIN pg_catalog.pg_roles g ON g.oid = a.roleid
       JOIN pg_catalog.pg_roles m ON m.oid = a.member
      WHERE g.rolname LIKE 'ordermgmt\_%' AND m.rolname LIKE 'ordermgmt\_%'
-$$, $$ VALUES ('ordermgmt_reader', 'ordermgmt_app'),
+$$, $$ VALUES ('ordermgmt_reader', 'ordermgmt_sales'),
+              ('ordermgmt_reader', 'ordermgmt_warehouse'),
+              ('ordermgmt_reader', 'ordermgmt_finance'),
               ('ordermgmt_reader', 'ordermgmt_service'),
               ('ordermgmt_reader', 'ordermgmt_approver'),
+              ('ordermgmt_reader', 'ordermgmt_app'),
+              ('ordermgmt_sales', 'ordermgmt_app'),
+              ('ordermgmt_warehouse', 'ordermgmt_app'),
+              ('ordermgmt_finance', 'ordermgmt_app'),
               ('ordermgmt_service', 'ordermgmt_app'),
               ('ordermgmt_app', 'ordermgmt_admin') $$,
    'memberships among the ordermgmt roles');
-SELECT is_member_of('ordermgmt_reader', ARRAY['ordermgmt_app', 'ordermgmt_service', 'ordermgmt_approver']::name[],
-                    'app, service and approver are members of reader');
-SELECT is_member_of('ordermgmt_service', ARRAY['ordermgmt_app']::name[], 'app is a member of service');
+SELECT is_member_of('ordermgmt_reader', ARRAY['ordermgmt_sales', 'ordermgmt_warehouse', 'ordermgmt_finance',
+                                              'ordermgmt_service', 'ordermgmt_approver', 'ordermgmt_app']::name[],
+                    'the departments, the approvers and the app are members of reader');
+SELECT is_member_of(g, ARRAY['ordermgmt_app']::name[], format('app is a member of %s', g))
+  FROM unnest(ARRAY['ordermgmt_sales', 'ordermgmt_warehouse', 'ordermgmt_finance', 'ordermgmt_service']::name[]) AS g;
+SELECT ok(NOT pg_catalog.pg_has_role('ordermgmt_app', 'ordermgmt_approver', 'MEMBER')
+          AND NOT pg_catalog.pg_has_role('ordermgmt_admin', 'ordermgmt_approver', 'MEMBER'),
+          'neither the app nor the admin is an approver');
 SELECT is_member_of('ordermgmt_app', ARRAY['ordermgmt_admin']::name[], 'admin is a member of app');
 
 --------------------------------------------------------------------------
@@ -98,12 +112,11 @@ SELECT ok((SELECT r.rolsuper FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_r
           'schema ordermgmt is owned by a superuser');
 
 --------------------------------------------------------------------------
--- 3. The schema: USAGE for the six roles, CREATE for none, nothing for PUBLIC
+-- 3. The schema: USAGE for every group role, CREATE for none, nothing for PUBLIC
 --------------------------------------------------------------------------
 CREATE TEMP TABLE schema_access (role name, letters text);
-INSERT INTO schema_access VALUES
-    ('ordermgmt_reader', 'U'), ('ordermgmt_service', 'U'), ('ordermgmt_approver', 'U'),
-    ('ordermgmt_app', 'U'), ('ordermgmt_admin', 'U'), ('ordermgmt_owner', 'U'), ('public', '');
+INSERT INTO schema_access SELECT role, 'U' FROM om_roles;
+INSERT INTO schema_access VALUES ('public', '');
 SELECT schema_privs_are('ordermgmt', role, pg_temp.privs(letters),
                         format('%s on schema ordermgmt: %s', role, pg_temp.said(pg_temp.privs(letters))))
   FROM schema_access ORDER BY role;
@@ -111,82 +124,85 @@ SELECT schema_privs_are('ordermgmt', role, pg_temp.privs(letters),
 --------------------------------------------------------------------------
 -- 4. Effective access to tables and views
 --------------------------------------------------------------------------
-CREATE TEMP TABLE relation_access (relation name, reader text, service text, approver text,
-                                   app text, admin text, owner text, public text);
+CREATE TEMP TABLE relation_access (relation name, reader text, sales text, warehouse text, finance text,
+                                   service text, approver text, app text, admin text, owner text, public text);
 INSERT INTO relation_access VALUES
-    --                            reader service approver app     admin   owner      PUBLIC
+    --                          reader   sales    wareh.   finance  service  approver app      admin    owner      PUBLIC
     -- master data and configuration: the admin's
-    ('customers',                 '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
-    ('products',                  '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
-    ('warehouses',                '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
-    ('settings',                  '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
-    ('order_transitions',         '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
-    ('accounts',                  '',    '',     '',      'r',    'arw',  'arwdDxt', ''),
-    ('posting_accounts',          '',    '',     '',      'r',    'arw',  'arwdDxt', ''),
-    ('monitor_rules',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),  -- admin: columns, section 5
-    -- the light CRM: the app's
-    ('customer_contacts',         '',    '',     '',      'arw',  'arwd', 'arwdDxt', ''),
-    ('customer_interactions',     '',    '',     '',      'arw',  'arwd', 'arwdDxt', ''),
-    -- orders: plain SQL by the app, guarded by the C triggers
-    ('orders',                    '',    '',     '',      'arwd', 'arwd', 'arwdDxt', ''),
-    ('order_lines',               '',    '',     '',      'arwd', 'arwd', 'arwdDxt', ''),
-    -- written by the extension only
-    ('order_status_history',      '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('stock',                     '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('stock_moves',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('reservations',              '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('shipments',                 '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('shipment_lines',            '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('invoices',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('invoice_lines',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('payments',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('returns',                   '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('return_lines',              '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('credit_applications',       '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('customer_exposure',         '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('journal_entries',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('postings',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('ledger_totals',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('ledger_rollup',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('alerts',                    '',    'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('deadlines',                 '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('feedback',                  '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('tickets',                   '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('delivery_weeks',            '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('order_day_totals',          '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('invoice_day_totals',        '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('customer_totals',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('customer_months',           '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('report_rollup',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('fulfillment_histogram',     '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('fulfillment_weeks',         '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('delivery_changes',          '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('delivery_week_totals',      '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('order_figures',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('events',                    '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('relay_state',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
-    ('purge_horizon',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('customers',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
+    ('products',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
+    ('warehouses',                '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
+    ('settings',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
+    ('order_transitions',         '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
+    ('accounts',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'arw',   'arwdDxt', ''),
+    ('posting_accounts',          '',      'r',     'r',     'r',     'r',     '',      'r',     'arw',   'arwdDxt', ''),
+    ('monitor_rules',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),  -- admin: columns, section 5
+    -- approval rules: the admin's; approvals: written by approve_order only
+    ('approval_rules',            '',      'r',     'r',     'r',     'r',     'r',     'r',     'arwd',  'arwdDxt', ''),
+    ('order_approvals',           '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    -- the light CRM: sales' (the app's through sales)
+    ('customer_contacts',         '',      'arw',   'r',     'r',     'r',     '',      'arw',   'arwd',  'arwdDxt', ''),
+    ('customer_interactions',     '',      'arw',   'r',     'r',     'r',     '',      'arw',   'arwd',  'arwdDxt', ''),
+    -- orders: plain SQL by sales (the app through sales), guarded by the C triggers
+    ('orders',                    '',      'arwd',  'r',     'r',     'r',     '',      'arwd',  'arwd',  'arwdDxt', ''),
+    ('order_lines',               '',      'arwd',  'r',     'r',     'r',     '',      'arwd',  'arwd',  'arwdDxt', ''),
+    -- written by the extension only; every department reads them
+    ('order_status_history',      '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('stock',                     '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('stock_moves',               '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('reservations',              '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('shipments',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('shipment_lines',            '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('invoices',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('invoice_lines',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('payments',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('returns',                   '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('return_lines',              '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('credit_applications',       '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('customer_exposure',         '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('journal_entries',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('postings',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('ledger_totals',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('ledger_rollup',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('alerts',                    '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('deadlines',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('feedback',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('tickets',                   '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('delivery_weeks',            '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('order_day_totals',          '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('invoice_day_totals',        '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('customer_totals',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('customer_months',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('report_rollup',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('fulfillment_histogram',     '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('fulfillment_weeks',         '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('delivery_changes',          '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('delivery_week_totals',      '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('order_figures',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('events',                    '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('relay_state',               '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('purge_horizon',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
     -- views: every group role reads them
-    ('v_order_status',            'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_pipeline',                'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_daily_sales',             'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_fulfillment_times',       'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_on_time_delivery',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_stock_availability',      'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_ar_aging',                'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_customer_history',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_monitor_dashboard',       'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_trial_balance',           'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_feedback_summary',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_tickets',                 'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_settings',                'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_order_milestones',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('v_customer_interactions',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('report_day_changes',        'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('report_customer_changes',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('report_fulfillment_changes', 'r',  'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('report_fulfillment_weeks',  'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('report_order_figures',      'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
+    ('v_order_status',            'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_pipeline',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_daily_sales',             'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_fulfillment_times',       'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_on_time_delivery',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_stock_availability',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_ar_aging',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_customer_history',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_monitor_dashboard',       'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_trial_balance',           'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_feedback_summary',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_tickets',                 'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_settings',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_order_milestones',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('v_customer_interactions',   'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('report_day_changes',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('report_customer_changes',   'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('report_fulfillment_changes','r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('report_fulfillment_weeks',  'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('report_order_figures',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '');
 
 SELECT is_empty($$
     SELECT c.relname FROM pg_catalog.pg_class c
@@ -197,10 +213,11 @@ $$, 'every table and view of the schema is in the access matrix');
 SELECT table_privs_are('ordermgmt', m.relation, r.role, pg_temp.privs(r.letters),
                        format('%s on %s: %s', r.role, m.relation, pg_temp.said(pg_temp.privs(r.letters))))
   FROM relation_access m
- CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_reader', m.reader), (2, 'ordermgmt_service', m.service),
-                            (3, 'ordermgmt_approver', m.approver), (4, 'ordermgmt_app', m.app),
-                            (5, 'ordermgmt_admin', m.admin), (6, 'ordermgmt_owner', m.owner),
-                            (7, 'public', m.public)) AS r(ord, role, letters)
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_reader', m.reader), (2, 'ordermgmt_sales', m.sales),
+                            (3, 'ordermgmt_warehouse', m.warehouse), (4, 'ordermgmt_finance', m.finance),
+                            (5, 'ordermgmt_service', m.service), (6, 'ordermgmt_approver', m.approver),
+                            (7, 'ordermgmt_app', m.app), (8, 'ordermgmt_admin', m.admin),
+                            (9, 'ordermgmt_owner', m.owner), (10, 'public', m.public)) AS r(ord, role, letters)
  ORDER BY m.relation, r.ord;
 
 --------------------------------------------------------------------------
@@ -227,31 +244,33 @@ SELECT column_privs_are('ordermgmt', 'monitor_rules', m.col, r.role, pg_temp.pri
 -- 6. Effective access to sequences: nobody but the owner (the identity
 --    columns draw their ids without any privilege on them)
 --------------------------------------------------------------------------
-CREATE TEMP TABLE sequence_access (seq name, reader text, service text, approver text,
-                                   app text, admin text, owner text, public text);
-INSERT INTO sequence_access VALUES
-    --                                          reader service approver app admin owner  PUBLIC
-    ('accounts_account_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
-    ('alerts_alert_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
-    ('customer_contacts_contact_id_seq',         '',   '',     '',      '', '',   'rwU', ''),
-    ('customer_interactions_interaction_id_seq', '',   '',     '',      '', '',   'rwU', ''),
-    ('delivery_changes_change_id_seq',           '',   '',     '',      '', '',   'rwU', ''),
-    ('customers_customer_id_seq',                '',   '',     '',      '', '',   'rwU', ''),
-    ('events_event_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
-    ('feedback_feedback_id_seq',                 '',   '',     '',      '', '',   'rwU', ''),
-    ('invoices_invoice_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
-    ('journal_entries_entry_id_seq',             '',   '',     '',      '', '',   'rwU', ''),
-    ('order_status_history_history_id_seq',      '',   '',     '',      '', '',   'rwU', ''),
-    ('orders_order_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
-    ('payments_payment_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
-    ('postings_posting_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
-    ('products_product_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
-    ('returns_return_id_seq',                    '',   '',     '',      '', '',   'rwU', ''),
-    ('shipments_shipment_id_seq',                '',   '',     '',      '', '',   'rwU', ''),
-    ('stock_moves_move_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
-    ('stock_stock_id_seq',                       '',   '',     '',      '', '',   'rwU', ''),
-    ('tickets_ticket_id_seq',                    '',   '',     '',      '', '',   'rwU', ''),
-    ('warehouses_warehouse_id_seq',              '',   '',     '',      '', '',   'rwU', '');
+CREATE TEMP TABLE sequence_access (seq name, reader text, sales text, warehouse text, finance text,
+                                   service text, approver text, app text, admin text, owner text, public text);
+-- the owner: rwU; every group role and PUBLIC: nothing
+INSERT INTO sequence_access
+SELECT seq, '', '', '', '', '', '', '', '', 'rwU', '' FROM unnest(ARRAY[
+    'accounts_account_id_seq',
+    'alerts_alert_id_seq',
+    'approval_rules_rule_id_seq',
+    'customer_contacts_contact_id_seq',
+    'customer_interactions_interaction_id_seq',
+    'customers_customer_id_seq',
+    'delivery_changes_change_id_seq',
+    'events_event_id_seq',
+    'feedback_feedback_id_seq',
+    'invoices_invoice_id_seq',
+    'journal_entries_entry_id_seq',
+    'order_status_history_history_id_seq',
+    'orders_order_id_seq',
+    'payments_payment_id_seq',
+    'postings_posting_id_seq',
+    'products_product_id_seq',
+    'returns_return_id_seq',
+    'shipments_shipment_id_seq',
+    'stock_moves_move_id_seq',
+    'stock_stock_id_seq',
+    'tickets_ticket_id_seq',
+    'warehouses_warehouse_id_seq']::name[]) AS seq;
 
 SELECT is_empty($$
     SELECT c.relname FROM pg_catalog.pg_class c
@@ -262,65 +281,71 @@ $$, 'every sequence of the schema is in the access matrix');
 SELECT sequence_privs_are('ordermgmt', m.seq, r.role, pg_temp.privs(r.letters),
                           format('%s on %s: %s', r.role, m.seq, pg_temp.said(pg_temp.privs(r.letters))))
   FROM sequence_access m
- CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_reader', m.reader), (2, 'ordermgmt_service', m.service),
-                            (3, 'ordermgmt_approver', m.approver), (4, 'ordermgmt_app', m.app),
-                            (5, 'ordermgmt_admin', m.admin), (6, 'ordermgmt_owner', m.owner),
-                            (7, 'public', m.public)) AS r(ord, role, letters)
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_reader', m.reader), (2, 'ordermgmt_sales', m.sales),
+                            (3, 'ordermgmt_warehouse', m.warehouse), (4, 'ordermgmt_finance', m.finance),
+                            (5, 'ordermgmt_service', m.service), (6, 'ordermgmt_approver', m.approver),
+                            (7, 'ordermgmt_app', m.app), (8, 'ordermgmt_admin', m.admin),
+                            (9, 'ordermgmt_owner', m.owner), (10, 'public', m.public)) AS r(ord, role, letters)
  ORDER BY m.seq, r.ord;
 
 --------------------------------------------------------------------------
 -- 7. Effective access to functions (EXECUTE)
 --------------------------------------------------------------------------
-CREATE TEMP TABLE function_access (fn name, reader text, service text, approver text,
-                                   app text, admin text, owner text, public text);
+CREATE TEMP TABLE function_access (fn name, reader text, sales text, warehouse text, finance text,
+                                   service text, approver text, app text, admin text, owner text, public text);
 INSERT INTO function_access VALUES
-    --                        reader service approver app  admin owner PUBLIC
-    -- the order API: the app's (the admin's through app)
-    ('receive_stock',         '',    '',     '',      'X', 'X',  'X',  ''),
-    ('create_order',          '',    '',     '',      'X', 'X',  'X',  ''),
-    ('submit_order',          '',    '',     '',      'X', 'X',  'X',  ''),
-    ('confirm_order',         '',    '',     '',      'X', 'X',  'X',  ''),
-    ('approve_order',         '',    '',     '',      'X', 'X',  'X',  ''),
-    ('hold_order',            '',    '',     '',      'X', 'X',  'X',  ''),
-    ('cancel_order',          '',    '',     '',      'X', 'X',  'X',  ''),
-    ('start_processing',      '',    '',     '',      'X', 'X',  'X',  ''),
-    ('ship_order',            '',    '',     '',      'X', 'X',  'X',  ''),
-    ('confirm_delivery',      '',    '',     '',      'X', 'X',  'X',  ''),
-    ('invoice_order',         '',    '',     '',      'X', 'X',  'X',  ''),
-    ('record_payment',        '',    '',     '',      'X', 'X',  'X',  ''),
-    ('return_items',          '',    '',     '',      'X', 'X',  'X',  ''),
-    ('record_feedback',       '',    '',     '',      'X', 'X',  'X',  ''),
-    ('open_ticket',           '',    '',     '',      'X', 'X',  'X',  ''),
-    ('resolve_ticket',        '',    '',     '',      'X', 'X',  'X',  ''),
-    ('create_orders',         '',    '',     '',      'X', 'X',  'X',  ''),
-    ('ship_orders',           '',    '',     '',      'X', 'X',  'X',  ''),
-    ('invoice_orders',        '',    '',     '',      'X', 'X',  'X',  ''),
-    ('record_payments',       '',    '',     '',      'X', 'X',  'X',  ''),
-    ('monitor_tick',          '',    '',     '',      'X', 'X',  'X',  ''),
-    ('events_since',          '',    '',     '',      'X', 'X',  'X',  ''),
+    --                        reader   sales    wareh.   finance  service  approver app      admin    owner    PUBLIC
+    -- sales: orders entered, confirmed, held, cancelled
+    ('create_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
+    ('create_orders',           '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
+    ('submit_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
+    ('confirm_order',           '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
+    ('hold_order',              '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
+    ('cancel_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
+    -- warehouse: stock received, processing, shipping, delivery
+    ('receive_stock',           '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
+    ('start_processing',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
+    ('ship_order',              '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
+    ('ship_orders',             '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
+    ('confirm_delivery',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
+    -- finance: invoices and payments
+    ('invoice_order',           '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     ''),
+    ('invoice_orders',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     ''),
+    ('record_payment',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     ''),
+    ('record_payments',         '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     ''),
+    -- service: after-sales
+    ('return_items',            '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     ''),
+    ('record_feedback',         '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     ''),
+    ('open_ticket',             '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     ''),
+    ('resolve_ticket',          '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     ''),
     -- alerts: service and approver (the app through service)
-    ('acknowledge_alert',     '',    'X',    'X',     'X', 'X',  'X',  ''),
-    ('resolve_alert',         '',    'X',    'X',     'X', 'X',  'X',  ''),
+    ('acknowledge_alert',       '',      '',      '',      '',      'X',     'X',     'X',     'X',     'X',     ''),
+    ('resolve_alert',           '',      '',      '',      '',      'X',     'X',     'X',     'X',     'X',     ''),
+    -- approvals: the approvers only (neither the app nor the admin)
+    ('approve_order',           '',      '',      '',      '',      '',      'X',     '',      '',      'X',     ''),
+    -- every department: the sweep and the catch-up
+    ('monitor_tick',            '',      'X',     'X',     'X',     'X',     '',      'X',     'X',     'X',     ''),
+    ('events_since',            '',      'X',     'X',     'X',     'X',     '',      'X',     'X',     'X',     ''),
     -- the admin's only
-    ('post_entry',            '',    '',     '',      '',  'X',  'X',  ''),
-    ('reverse_entry',         '',    '',     '',      '',  'X',  'X',  ''),
-    ('purge_history',         '',    '',     '',      '',  'X',  'X',  ''),
-    ('rollup_ledger',         '',    '',     '',      '',  'X',  'X',  ''),
-    ('rollup_reports',        '',    '',     '',      '',  'X',  'X',  ''),
-    ('rebuild_report_totals', '',    '',     '',      '',  'X',  'X',  ''),
-    ('verify',                '',    '',     '',      '',  'X',  'X',  ''),
+    ('post_entry',              '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
+    ('reverse_entry',           '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
+    ('purge_history',           '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
+    ('rollup_ledger',           '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
+    ('rollup_reports',          '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
+    ('rebuild_report_totals',   '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
+    ('verify',                  '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
     -- pure helpers that constraints and views call: every group role
-    ('rule_delay',            'X',   'X',    'X',     'X', 'X',  'X',  ''),
-    ('rule_thresholds_valid', 'X',   'X',    'X',     'X', 'X',  'X',  ''),
+    ('rule_delay',              'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     ''),
+    ('rule_thresholds_valid',   'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     ''),
     -- trigger functions: nobody calls them
-    ('orders_lifecycle',      '',    '',     '',      '',  '',   'X',  ''),
-    ('order_lines_guard',     '',    '',     '',      '',  '',   'X',  ''),
-    ('postings_balanced',     '',    '',     '',      '',  '',   'X',  ''),
-    ('ledger_immutable',      '',    '',     '',      '',  '',   'X',  ''),
-    ('monitor_rules_changed', '',    '',     '',      '',  '',   'X',  ''),
-    ('config_keep_builtin',   '',    '',     '',      '',  '',   'X',  ''),
-    ('config_merge',          '',    '',     '',      '',  '',   'X',  ''),
-    ('config_changed',        '',    '',     '',      '',  '',   'X',  '');
+    ('orders_lifecycle',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
+    ('order_lines_guard',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
+    ('postings_balanced',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
+    ('ledger_immutable',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
+    ('monitor_rules_changed',   '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
+    ('config_keep_builtin',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
+    ('config_merge',            '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
+    ('config_changed',          '',      '',      '',      '',      '',      '',      '',      '',      'X',     '');
 
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
@@ -340,10 +365,11 @@ SELECT function_privs_are('ordermgmt', m.fn,
                           r.role, pg_temp.privs(r.letters),
                           format('%s on %s: %s', r.role, m.fn, pg_temp.said(pg_temp.privs(r.letters))))
   FROM function_access m
- CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_reader', m.reader), (2, 'ordermgmt_service', m.service),
-                            (3, 'ordermgmt_approver', m.approver), (4, 'ordermgmt_app', m.app),
-                            (5, 'ordermgmt_admin', m.admin), (6, 'ordermgmt_owner', m.owner),
-                            (7, 'public', m.public)) AS r(ord, role, letters)
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_reader', m.reader), (2, 'ordermgmt_sales', m.sales),
+                            (3, 'ordermgmt_warehouse', m.warehouse), (4, 'ordermgmt_finance', m.finance),
+                            (5, 'ordermgmt_service', m.service), (6, 'ordermgmt_approver', m.approver),
+                            (7, 'ordermgmt_app', m.app), (8, 'ordermgmt_admin', m.admin),
+                            (9, 'ordermgmt_owner', m.owner), (10, 'public', m.public)) AS r(ord, role, letters)
  ORDER BY m.fn, r.ord;
 
 --------------------------------------------------------------------------
@@ -375,6 +401,17 @@ CREATE TEMP VIEW acl_entries AS
 
 -- One row per grantee, privilege and kind, with the objects granted
 CREATE TEMP TABLE direct_grants (grantee text, privilege text, kind text, objects text[]);
+-- Every department's SELECT: every table of the order's life
+CREATE TEMP TABLE department_reads (relation text);
+INSERT INTO department_reads
+SELECT unnest('{customers, products, warehouses, settings, order_transitions, accounts, posting_accounts,
+                monitor_rules, orders, order_lines, order_status_history, stock, stock_moves, reservations,
+                shipments, shipment_lines, invoices, invoice_lines, payments, returns, return_lines,
+                credit_applications, customer_exposure, order_day_totals, invoice_day_totals, customer_totals,
+                customer_months, report_rollup, fulfillment_histogram, fulfillment_weeks, delivery_changes,
+                delivery_week_totals, order_figures, journal_entries, postings, ledger_totals, ledger_rollup,
+                alerts, deadlines, feedback, tickets, delivery_weeks, events, relay_state, purge_horizon,
+                customer_contacts, customer_interactions, approval_rules, order_approvals}'::text[]);
 INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_reader',   'SELECT',  'relation', '{v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -386,61 +423,57 @@ INSERT INTO direct_grants VALUES
                                                     report_order_figures}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
+    ('ordermgmt_sales',    'USAGE',   'schema',   '{ordermgmt}'),
+    ('ordermgmt_sales',    'SELECT',  'relation', (SELECT array_agg(relation) FROM department_reads)),
+    ('ordermgmt_sales',    'INSERT',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
+    ('ordermgmt_sales',    'UPDATE',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
+    ('ordermgmt_sales',    'DELETE',  'relation', '{orders, order_lines}'),
+    ('ordermgmt_sales',    'EXECUTE', 'function', '{"create_order(text, jsonb, jsonb)", "create_orders(jsonb)",
+                                                    "submit_order(bigint)", "confirm_order(bigint)",
+                                                    "hold_order(bigint, text)", "cancel_order(bigint, text)",
+                                                    "monitor_tick(timestamp with time zone)",
+                                                    "events_since(bigint, integer)"}'),
+
+    ('ordermgmt_warehouse', 'USAGE',  'schema',   '{ordermgmt}'),
+    ('ordermgmt_warehouse', 'SELECT', 'relation', (SELECT array_agg(relation) FROM department_reads)),
+    ('ordermgmt_warehouse', 'EXECUTE', 'function', '{"receive_stock(text, text, numeric, numeric)",
+                                                    "start_processing(bigint)", "ship_order(bigint, jsonb, text, text)",
+                                                    "ship_orders(jsonb)", "confirm_delivery(bigint, timestamp with time zone)",
+                                                    "monitor_tick(timestamp with time zone)",
+                                                    "events_since(bigint, integer)"}'),
+
+    ('ordermgmt_finance',  'USAGE',   'schema',   '{ordermgmt}'),
+    ('ordermgmt_finance',  'SELECT',  'relation', (SELECT array_agg(relation) FROM department_reads)),
+    ('ordermgmt_finance',  'EXECUTE', 'function', '{"invoice_order(bigint, integer)", "invoice_orders(bigint[], integer)",
+                                                    "record_payment(bigint, numeric, text, text)", "record_payments(jsonb)",
+                                                    "monitor_tick(timestamp with time zone)",
+                                                    "events_since(bigint, integer)"}'),
+
     ('ordermgmt_service',  'USAGE',   'schema',   '{ordermgmt}'),
-    ('ordermgmt_service',  'SELECT',  'relation', '{alerts}'),
-    ('ordermgmt_service',  'EXECUTE', 'function', '{"acknowledge_alert(bigint, text)", "resolve_alert(bigint, text)"}'),
+    ('ordermgmt_service',  'SELECT',  'relation', (SELECT array_agg(relation) FROM department_reads)),
+    ('ordermgmt_service',  'EXECUTE', 'function', '{"return_items(bigint, jsonb, text)", "record_feedback(bigint, integer, text)",
+                                                    "open_ticket(bigint, text, text)", "resolve_ticket(bigint, text)",
+                                                    "acknowledge_alert(bigint, text)", "resolve_alert(bigint, text)",
+                                                    "monitor_tick(timestamp with time zone)",
+                                                    "events_since(bigint, integer)"}'),
 
     ('ordermgmt_approver', 'USAGE',   'schema',   '{ordermgmt}'),
-    ('ordermgmt_approver', 'SELECT',  'relation', '{alerts}'),
-    ('ordermgmt_approver', 'EXECUTE', 'function', '{"acknowledge_alert(bigint, text)", "resolve_alert(bigint, text)"}'),
+    ('ordermgmt_approver', 'SELECT',  'relation', '{alerts, approval_rules, order_approvals}'),
+    ('ordermgmt_approver', 'EXECUTE', 'function', '{"approve_order(bigint, text)", "acknowledge_alert(bigint, text)",
+                                                    "resolve_alert(bigint, text)"}'),
 
-    -- the app holds SELECT on every table, and on the views of 0.1.0 as well
-    -- (granted with its tables); its alerts come through ordermgmt_service
+    -- the app's own grants are the helpers': the rest comes through the
+    -- four departments
     ('ordermgmt_app',      'USAGE',   'schema',   '{ordermgmt}'),
-    ('ordermgmt_app',      'SELECT',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    accounts, posting_accounts, monitor_rules, customer_contacts,
-                                                    customer_interactions, orders, order_lines, order_status_history,
-                                                    stock, stock_moves, reservations, shipments, shipment_lines,
-                                                    invoices, invoice_lines, payments, returns, return_lines,
-                                                    credit_applications, customer_exposure, order_day_totals,
-                                                    invoice_day_totals, customer_totals, customer_months,
-                                                    report_rollup, fulfillment_histogram, fulfillment_weeks,
-                                                    delivery_changes, delivery_week_totals, order_figures,
-                                                    journal_entries,
-                                                    postings, ledger_totals,
-                                                    ledger_rollup, alerts, deadlines, feedback, tickets,
-                                                    delivery_weeks, events, relay_state, purge_horizon,
-                                                    v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
-                                                    v_on_time_delivery, v_stock_availability, v_ar_aging,
-                                                    v_customer_history, v_monitor_dashboard, v_trial_balance,
-                                                    v_feedback_summary, v_tickets, v_settings, v_order_milestones}'),
-    ('ordermgmt_app',      'INSERT',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
-    ('ordermgmt_app',      'UPDATE',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
-    ('ordermgmt_app',      'DELETE',  'relation', '{orders, order_lines}'),
-    ('ordermgmt_app',      'EXECUTE', 'function', '{"receive_stock(text, text, numeric, numeric)",
-                                                    "create_order(text, jsonb, jsonb)", "submit_order(bigint)",
-                                                    "confirm_order(bigint)", "approve_order(bigint, text)",
-                                                    "hold_order(bigint, text)", "cancel_order(bigint, text)",
-                                                    "start_processing(bigint)", "ship_order(bigint, jsonb, text, text)",
-                                                    "confirm_delivery(bigint, timestamp with time zone)",
-                                                    "invoice_order(bigint, integer)",
-                                                    "record_payment(bigint, numeric, text, text)",
-                                                    "create_orders(jsonb)", "ship_orders(jsonb)",
-                                                    "invoice_orders(bigint[], integer)", "record_payments(jsonb)",
-                                                    "return_items(bigint, jsonb, text)",
-                                                    "record_feedback(bigint, integer, text)",
-                                                    "open_ticket(bigint, text, text)", "resolve_ticket(bigint, text)",
-                                                    "monitor_tick(timestamp with time zone)",
-                                                    "events_since(bigint, integer)",
-                                                    "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
+    ('ordermgmt_app',      'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_admin',    'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_admin',    'INSERT',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    accounts, posting_accounts}'),
+                                                    accounts, posting_accounts, approval_rules}'),
     ('ordermgmt_admin',    'UPDATE',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    accounts, posting_accounts}'),
+                                                    accounts, posting_accounts, approval_rules}'),
     ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    customer_contacts, customer_interactions}'),
+                                                    customer_contacts, customer_interactions, approval_rules}'),
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
                                                     monitor_rules.thresholds, monitor_rules.description}'),
     ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
@@ -555,6 +588,25 @@ SELECT ok(NOT EXISTS (SELECT 1 FROM acl_entries
           AND pg_catalog.pg_has_role('ordermgmt_app', 'ordermgmt_service', 'USAGE'),
           'ordermgmt_app acknowledges and resolves alerts through ordermgmt_service, not by a grant of its own');
 
+-- Separation of duties: only approvers approve; the warehouse records no
+-- payment; finance ships nothing; sales neither ships nor bills
+SELECT set_eq($$
+    SELECT r.role::text FROM om_roles r
+     WHERE pg_catalog.has_function_privilege(r.role, 'ordermgmt.approve_order(bigint, text)', 'EXECUTE')
+$$, ARRAY['ordermgmt_approver', 'ordermgmt_owner'],
+   'only ordermgmt_approver (and the owner) execute approve_order');
+SELECT is_empty($$
+    SELECT d.role, f.fn
+      FROM (VALUES ('ordermgmt_warehouse', '{record_payment, record_payments, invoice_order, invoice_orders}'::text[]),
+                   ('ordermgmt_finance', '{ship_order, ship_orders, receive_stock, confirm_delivery}'::text[]),
+                   ('ordermgmt_sales', '{ship_order, ship_orders, invoice_order, record_payment, approve_order}'::text[]),
+                   ('ordermgmt_service', '{create_order, ship_order, record_payment, approve_order}'::text[]))
+           AS d(role, fns), unnest(d.fns) AS f(fn)
+     WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                    WHERE p.pronamespace = 'ordermgmt'::regnamespace AND p.proname = f.fn
+                      AND pg_catalog.has_function_privilege(d.role, p.oid, 'EXECUTE'))
+$$, 'no department runs another department''s functions');
+
 -- PUBLIC: nothing in the schema, and no ACL entry names it
 SELECT is_empty($$
     SELECT 'schema', 'ordermgmt' WHERE pg_catalog.has_schema_privilege('public', 'ordermgmt', 'USAGE')
@@ -618,6 +670,34 @@ SELECT throws_ok('SELECT ordermgmt.resolve_alert(-1)', 'OM005', NULL,
 RESET ROLE;
 SET LOCAL ROLE ordermgmt_admin;
 SELECT lives_ok('SELECT * FROM ordermgmt.verify()', 'ordermgmt_admin runs verify');
+SELECT throws_ok('SELECT ordermgmt.approve_order(-1)', '42501', NULL,
+                 'ordermgmt_admin cannot approve');
+RESET ROLE;
+SET LOCAL ROLE ordermgmt_app;
+SELECT throws_ok('SELECT ordermgmt.approve_order(-1)', '42501', NULL,
+                 'ordermgmt_app cannot approve');
+RESET ROLE;
+SET LOCAL ROLE ordermgmt_warehouse;
+SELECT throws_ok('SELECT ordermgmt.record_payment(-1, 1)', '42501', NULL,
+                 'ordermgmt_warehouse cannot record a payment');
+SELECT throws_ok('SELECT ordermgmt.ship_order(-1)', 'OM005', NULL,
+                 'ordermgmt_warehouse ships (past the privilege check)');
+RESET ROLE;
+SET LOCAL ROLE ordermgmt_finance;
+SELECT throws_ok('SELECT ordermgmt.ship_order(-1)', '42501', NULL,
+                 'ordermgmt_finance cannot ship');
+SELECT throws_ok('SELECT ordermgmt.record_payment(-1, 1)', 'OM005', NULL,
+                 'ordermgmt_finance records payments (past the privilege check)');
+RESET ROLE;
+SET LOCAL ROLE ordermgmt_sales;
+SELECT throws_ok('SELECT ordermgmt.invoice_order(-1)', '42501', NULL,
+                 'ordermgmt_sales cannot invoice');
+SELECT throws_ok($$SELECT ordermgmt.create_order('NOBODY', '[{"sku": "X", "qty": 1}]')$$, 'OM005', NULL,
+                 'ordermgmt_sales enters orders (past the privilege check)');
+RESET ROLE;
+SET LOCAL ROLE ordermgmt_approver;
+SELECT throws_ok('SELECT ordermgmt.approve_order(-1)', 'OM005', NULL,
+                 'ordermgmt_approver approves (past the privilege check)');
 RESET ROLE;
 
 SELECT * FROM finish();

@@ -32,6 +32,8 @@ SELECT tables_are('ordermgmt', ARRAY[
     'ledger_totals', 'ledger_rollup',
     -- monitoring, after-sales, reporting summaries
     'monitor_rules', 'alerts', 'deadlines', 'feedback', 'tickets', 'delivery_weeks',
+    -- approvals
+    'approval_rules', 'order_approvals',
     'order_day_totals', 'invoice_day_totals', 'customer_totals', 'customer_months', 'report_rollup',
     'fulfillment_histogram', 'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals', 'order_figures',
     -- events, the NOTIFY relay, what purge_history removed
@@ -39,7 +41,7 @@ SELECT tables_are('ordermgmt', ARRAY[
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');
 
 SELECT sequences_are('ordermgmt', ARRAY[
-    'accounts_account_id_seq', 'alerts_alert_id_seq', 'customer_contacts_contact_id_seq',
+    'accounts_account_id_seq', 'alerts_alert_id_seq', 'approval_rules_rule_id_seq', 'customer_contacts_contact_id_seq',
     'customer_interactions_interaction_id_seq', 'customers_customer_id_seq', 'delivery_changes_change_id_seq',
     'events_event_id_seq',
     'feedback_feedback_id_seq', 'invoices_invoice_id_seq', 'journal_entries_entry_id_seq',
