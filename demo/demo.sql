@@ -34,12 +34,25 @@ SELECT customer_id, c.name, c.role, c.email, true
                ('UMBRELLA', 'Una Ward', 'office manager', 'una@umbrella.example')) AS c(code, name, role, email)
   JOIN ordermgmt.customers USING (code);
 
+\echo '--- the people log in as themselves, each in their department: Sam in sales, Maria approves'
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sam_sales') THEN
+    CREATE ROLE sam_sales LOGIN IN ROLE ordermgmt_sales;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'maria_manager') THEN
+    CREATE ROLE maria_manager LOGIN IN ROLE ordermgmt_approver;
+  END IF;
+END $$;
+
 \echo
 \echo '=== 09:00  Orders arrive; each is checked and reserved (or held) as it is placed'
 SELECT ordermgmt.create_order('ACME', '[{"sku": "CHAIR-01", "qty": 12}, {"sku": "LAMP-01", "qty": 12}]',
        jsonb_build_object('external_ref', 'ACME-PO-1001', 'promised_at', now() + interval '2 days')) AS acme \gset
 SELECT ordermgmt.create_order('GLOBEX', '[{"sku": "DESK-01", "qty": 4}, {"sku": "MAT-01", "qty": 5}]') AS globex \gset
+-- Sam enters a discounted order for Globex himself
+SET SESSION AUTHORIZATION sam_sales;
 SELECT ordermgmt.create_order('GLOBEX', '[{"sku": "CHAIR-01", "qty": 8, "unit_price": 99}]') AS discount \gset
+RESET SESSION AUTHORIZATION;
 SELECT ordermgmt.create_order('INITECH', '[{"sku": "DESK-01", "qty": 2}]') AS initech \gset
 SELECT ordermgmt.create_order('HOOLI', '[{"sku": "LAMP-01", "qty": 2}]') AS hooli \gset
 SELECT ordermgmt.create_order('UMBRELLA', '[{"sku": "SHELF-01", "qty": 4}, {"sku": "CHAIR-01", "qty": 4}]',
@@ -51,8 +64,18 @@ SELECT order_id, customer, status, hold_reason, gross_amount FROM ordermgmt.v_or
 
 \echo
 \echo '=== 10:00  People act on the level-1 alerts'
-\echo '--- the sales manager approves the Globex discount (price override, recorded)'
-SELECT ordermgmt.approve_order(:discount, 'sales.manager') AS discount_order_now;
+\echo '--- the Globex discount waits for an approver; Sam, who entered it, cannot approve it'
+SELECT order_id, status, awaiting_approval FROM ordermgmt.v_order_status WHERE order_id = :discount;
+SET SESSION AUTHORIZATION sam_sales;
+\set ON_ERROR_STOP 0
+SELECT ordermgmt.approve_order(:discount, 'my own discount');
+\set ON_ERROR_STOP 1
+RESET SESSION AUTHORIZATION;
+\echo '--- Maria approves it under her own login (the approver is the session user, with her note)'
+SET SESSION AUTHORIZATION maria_manager;
+SELECT ordermgmt.approve_order(:discount, 'agreed for the Globex framework contract') AS discount_order_now;
+RESET SESSION AUTHORIZATION;
+SELECT approved_by, note FROM ordermgmt.order_approvals WHERE order_id = :discount;
 \echo '--- mats arrive from the supplier; the Globex order confirms'
 SELECT ordermgmt.receive_stock('MAT-01', 'MAIN', 10, 20) > 0 AS received;
 SELECT ordermgmt.confirm_order(:globex) AS globex_order_now;

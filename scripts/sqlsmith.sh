@@ -75,8 +75,10 @@ SELECT count(ordermgmt.create_order(
          jsonb_build_object('promised_at', now() + make_interval(days => i % 7),
                             'external_ref', 'PO-' || i, 'submit', i % 15 <> 0)))
   FROM generate_series(1, 120) AS i;
-SELECT count(ordermgmt.approve_order(order_id, 'sales.manager'))
-  FROM ordermgmt.orders WHERE status = 'on_hold' AND order_id % 2 = 0;
+SET SESSION AUTHORIZATION maria_manager;
+SELECT count(ordermgmt.approve_order(order_id, 'within the discount policy'))
+  FROM ordermgmt.v_order_status WHERE awaiting_approval IS NOT NULL AND order_id % 2 = 0;
+RESET SESSION AUTHORIZATION;
 SELECT count(ordermgmt.cancel_order(order_id, 'customer changed its mind'))
   FROM ordermgmt.orders WHERE status IN ('confirmed', 'on_hold') AND order_id % 11 = 0;
 SELECT count(ordermgmt.start_processing(order_id))

@@ -38,19 +38,21 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SEED=${HOSTILE_SEED:-20261202}
 APP_CALLS=${HOSTILE_CALLS:-8000}
 ADMIN_CALLS=${HOSTILE_ADMIN_CALLS:-1000}
+APPROVER_CALLS=${HOSTILE_APPROVER_CALLS:-300}
 DB=ordermgmt_hostile
 
 shell_cluster_start "${TAP_PORT:-5510}"
 LOG=$(shell_server_log)
 CALL_LOG=$OM_TMP/calls.log
-echo "seed $SEED (HOSTILE_SEED=$SEED repeats this run), $APP_CALLS app and $ADMIN_CALLS admin calls"
+echo "seed $SEED (HOSTILE_SEED=$SEED repeats this run), $APP_CALLS app, $ADMIN_CALLS admin and $APPROVER_CALLS approver calls"
 
 # The extension creates the group roles; the calls are made by login roles
 # that are members of them.
 q -c "CREATE DATABASE $DB"
 q -d "$DB" -c "CREATE EXTENSION ordermgmt" \
            -c "CREATE ROLE hostile_app LOGIN IN ROLE ordermgmt_app" \
-           -c "CREATE ROLE hostile_admin LOGIN IN ROLE ordermgmt_admin"
+           -c "CREATE ROLE hostile_admin LOGIN IN ROLE ordermgmt_admin" \
+           -c "CREATE ROLE hostile_approver LOGIN IN ROLE ordermgmt_approver"
 q -d "$DB" -f "$HERE/hostile_input.sql" >/dev/null
 
 # value SQL: one value, queried as the superuser.
@@ -58,7 +60,7 @@ value() { q -d "$DB" -c "$1"; }
 
 missing=$(value "SELECT string_agg(fn || ' argument ' || argno || ' (' || argtype || ')', '; ')
                    FROM hostile.missing_generators")
-check "every function ordermgmt_app or ordermgmt_admin may execute has generators${missing:+: missing $missing}" \
+check "every function ordermgmt_app, ordermgmt_admin or ordermgmt_approver may execute has generators${missing:+: missing $missing}" \
   test -z "$missing"
 
 # run_session ROLE SESSION CALLS SEED: one psql session, one statement per call.
@@ -81,8 +83,12 @@ app_rc=0
 run_session hostile_app app "$APP_CALLS" "$(seed_of 1)" || app_rc=$?
 admin_rc=0
 run_session hostile_admin admin "$ADMIN_CALLS" "$(seed_of 2)" || admin_rc=$?
+approver_rc=0
+run_session hostile_approver approver "$APPROVER_CALLS" "$(seed_of 3)" || approver_rc=$?
 # After a crash the server restarts; wait for it to report what it can.
-if [ "$app_rc" -ne 0 ] || [ "$admin_rc" -ne 0 ]; then wait_for 60 "$DB" "SELECT true" || true; fi
+if [ "$app_rc" -ne 0 ] || [ "$admin_rc" -ne 0 ] || [ "$approver_rc" -ne 0 ]; then
+  wait_for 60 "$DB" "SELECT true" || true
+fi
 
 # ---------------------------------------------------------------------------
 # (a) no crash
@@ -91,11 +97,13 @@ check "(a) the app session survived all $APP_CALLS calls" \
   test "$app_rc" -eq 0 -a "$(value "SELECT count(*) FROM hostile.calls WHERE session = 'app'")" = "$APP_CALLS"
 check "(a) the admin session survived all $ADMIN_CALLS calls" \
   test "$admin_rc" -eq 0 -a "$(value "SELECT count(*) FROM hostile.calls WHERE session = 'admin'")" = "$ADMIN_CALLS"
+check "(a) the approver session survived all $APPROVER_CALLS calls" \
+  test "$approver_rc" -eq 0 -a "$(value "SELECT count(*) FROM hostile.calls WHERE session = 'approver'")" = "$APPROVER_CALLS"
 crashes=$(grep -Ec 'terminated by signal|was terminated|PANIC|TRAP:' "$LOG" || true)
 check "(a) no backend terminated (server log lines: $crashes)" test "$crashes" -eq 0
-if [ "$app_rc" -ne 0 ] || [ "$admin_rc" -ne 0 ] || [ "$crashes" -ne 0 ]; then
-  echo "---- what psql said besides the outcomes ----"; grep -Ev '^(app|admin) #' "$CALL_LOG" | head -n 20
-  echo "---- last statements in the server log ----"; grep -E 'hostile (app|admin) #' "$LOG" | tail -n 3 | cut -c 1-600
+if [ "$app_rc" -ne 0 ] || [ "$admin_rc" -ne 0 ] || [ "$approver_rc" -ne 0 ] || [ "$crashes" -ne 0 ]; then
+  echo "---- what psql said besides the outcomes ----"; grep -Ev '^(app|admin|approver) #' "$CALL_LOG" | head -n 20
+  echo "---- last statements in the server log ----"; grep -E 'hostile (app|admin|approver) #' "$LOG" | tail -n 3 | cut -c 1-600
   grep -E -A3 'terminated by signal|was terminated|PANIC|TRAP:' "$LOG" | head -n 20 || true
 fi
 

@@ -59,6 +59,7 @@ VALUES ('ACME', 'Acme', NULL), ('BAD', 'Blocked', NULL), ('OTHER', 'Other', NULL
 UPDATE ordermgmt.customers SET blocked = true WHERE code = 'BAD';
 INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost) VALUES ('A', 'Widget', 100, 40);
 SELECT ordermgmt.receive_stock('A', 'MAIN', 1000);
+CREATE ROLE cfo LOGIN IN ROLE ordermgmt_approver;
 });
 ok($node->poll_query_until($db,
 		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'ordermgmt worker' AND datname = '$db'"),
@@ -95,7 +96,11 @@ my $order_sql = q{
 SELECT ordermgmt.create_order('BAD', '[{"sku": "A", "qty": 1}]');
 SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 2}]') AS o \gset
 SELECT ordermgmt.hold_order(:o, 'SECRET-REASON customer is a competitor');
-SELECT ordermgmt.approve_order(:o, 'SECRET-APPROVER');
+SELECT ordermgmt.confirm_order(:o);
+SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1, "unit_price": 1}]') AS h \gset
+SET SESSION AUTHORIZATION cfo;
+SELECT ordermgmt.approve_order(:h, 'SECRET-APPROVAL-NOTE');
+RESET SESSION AUTHORIZATION;
 SELECT ordermgmt.ship_order(:o, NULL, 'SECRET-CARRIER', 'SECRET-TRACKING') AS s \gset
 SELECT ordermgmt.confirm_delivery(:s);
 SELECT ordermgmt.invoice_order(:o) AS i \gset

@@ -34,6 +34,7 @@ CREATE EXTENSION ordermgmt;
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
 INSERT INTO ordermgmt.customers (code, name, credit_limit) VALUES ('ACME', 'Acme', NULL);
 INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate) VALUES ('A', 'Widget', 10, 4, 0.2);
+CREATE ROLE cfo LOGIN IN ROLE ordermgmt_approver;
 });
 
 # PgBouncer on its own Unix socket, transaction pooling, trusting the
@@ -43,7 +44,7 @@ my $dir = PostgreSQL::Test::Utils::tempdir;
 my $port = PostgreSQL::Test::Cluster::get_free_port();
 my $host = $node->host;
 my $node_port = $node->port;
-PostgreSQL::Test::Utils::append_to_file("$dir/users.txt", qq{"$user" ""\n});
+PostgreSQL::Test::Utils::append_to_file("$dir/users.txt", qq{"$user" ""\n"cfo" ""\n});
 PostgreSQL::Test::Utils::append_to_file("$dir/pgbouncer.ini", qq{
 [databases]
 $db = host=$host port=$node_port dbname=$db
@@ -62,11 +63,14 @@ pidfile = $dir/pgbouncer.pid
 });
 my $bouncer = IPC::Run::start([ $pgbouncer, "$dir/pgbouncer.ini" ]);
 my $pooled = "host=$dir port=$port dbname=$db";
+# pooled(SQL [, LOGIN]): one statement through the pooler, as the test's
+# user or as LOGIN.
 sub pooled
 {
-	my ($sql) = @_;
+	my ($sql, $login) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $pooled, '-c', $sql ],
+	my $connstr = $login ? "$pooled user=$login" : $pooled;
+	IPC::Run::run([ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $connstr, '-c', $sql ],
 		'>', \$out, '2>', \$err);
 	chomp $out;
 	return ($out, $err);
@@ -104,7 +108,8 @@ my @steps = (
 	# holds, approvals and alerts: a line at 1 against a list price of 10
 	[ 'create_order (held)', q{SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1, "unit_price": 1}]') > 0} ],
 	[ 'acknowledge_alert', q{SELECT true FROM (SELECT ordermgmt.acknowledge_alert(max(alert_id), 'looking') FROM ordermgmt.alerts WHERE status = 'open') AS x} ],
-	[ 'approve_order', q{SELECT ordermgmt.approve_order(max(order_id), 'cfo') = 'confirmed' FROM ordermgmt.orders WHERE status = 'on_hold'} ],
+	# an approver's login, who did not enter the order, approves it
+	[ 'approve_order', q{SELECT ordermgmt.approve_order(max(order_id), 'contract price') = 'confirmed' FROM ordermgmt.v_order_status WHERE status = 'on_hold'}, 'cfo' ],
 	[ 'hold_order', q{SELECT true FROM (SELECT ordermgmt.hold_order(max(order_id), 'customer asked') FROM ordermgmt.orders WHERE status = 'confirmed') AS x} ],
 	[ 'confirm_order', q{SELECT ordermgmt.confirm_order(max(order_id)) = 'confirmed' FROM ordermgmt.orders WHERE status = 'on_hold'} ],
 	[ 'create_order (held again)', q{SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1, "unit_price": 1}]') > 0} ],
@@ -121,8 +126,8 @@ my @steps = (
 	[ 'verify', 'SELECT bool_and(ok) FROM ordermgmt.verify()' ]);
 foreach my $step (@steps)
 {
-	my ($name, $sql) = @$step;
-	my ($out, $err) = pooled($sql);
+	my ($name, $sql, $login) = @$step;
+	my ($out, $err) = pooled($sql, $login);
 	is($out, 't', "$name through the pooler") or diag($err);
 }
 my @views = split /\n/, $node->safe_psql($db, q{
@@ -134,7 +139,7 @@ foreach my $view (@views)
 	is($out, 't', "$view through the pooler") or diag($err);
 }
 cmp_ok($node->safe_psql($db, q{SELECT count(*) FROM pg_stat_activity WHERE datname = 'shop' AND pid <> pg_backend_pid()}),
-	'<=', 2, 'the pooler served them all on its two server connections');
+	'<=', 3, 'the pooler served them all on its two server connections (and one of the approver\'s pool)');
 
 # 2. Many clients, few server connections: the order-to-cash cycle, each
 #    statement its own transaction, so that one order's steps run on

@@ -23,6 +23,13 @@ SELECT count(ordermgmt.receive_stock(sku, 'MIX', 50000)) AS skus_stocked FROM or
 -- or 'none' when there was nothing to act on.  Unlogged: a crash empties
 -- it, which only the report of the run notices.
 CREATE UNLOGGED TABLE mix_log (action text NOT NULL, outcome text NOT NULL);
+-- approve.sql approves as this login (roles are cluster-wide: made once)
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mix_approver') THEN
+    CREATE ROLE mix_approver LOGIN IN ROLE ordermgmt_approver;
+  END IF;
+END $$;
+GRANT INSERT ON mix_log TO mix_approver;
 
 -- Run one API call; swallow (and log) only the refusals a lost race brings:
 -- OM001 illegal transition, OM002 nothing left to ship or return, OM006
