@@ -2460,7 +2460,8 @@ SELECT o.order_id, o.status, o.created_at, o.promised_at,
                         + sum(round(l.qty * l.unit_price * coalesce(l.tax_rate, (SELECT p.tax_rate FROM ordermgmt.products p
                                                                            WHERE p.product_id = l.product_id)), 2))
                    FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id), 0) AS total,
-       coalesce((SELECT sum(i.due) FROM ordermgmt.invoices i WHERE i.order_id = o.order_id), 0) AS due
+       coalesce((SELECT sum(i.due) FROM ordermgmt.invoices i WHERE i.order_id = o.order_id), 0) AS due,
+       o.currency
   FROM ordermgmt.orders o
   LEFT JOIN LATERAL (SELECT s.carrier, s.tracking FROM ordermgmt.shipments s
                       WHERE s.order_id = o.order_id
@@ -2481,7 +2482,26 @@ COMMENT ON COLUMN ordermgmt.v_my_orders.total IS
     'Net plus tax at each line''s rate, rounded to cents, in the order''s currency';
 COMMENT ON COLUMN ordermgmt.v_my_orders.due IS
     'What its invoices still ask (total less paid and credited), in the order''s currency; 0 before the first invoice';
+COMMENT ON COLUMN ordermgmt.v_my_orders.currency IS 'The order''s currency (ISO 4217 code)';
 
+-- The grants below on objects ordermgmt_owner already holds are made as at
+-- install, while the superuser running this script owns them, so that the
+-- extension's initial privileges (pg_init_privs, which pg_dump reads) come
+-- out the same on both paths; the ownership loop at the end hands them back.
+ALTER TABLE ordermgmt.orders OWNER TO CURRENT_USER;
+ALTER TABLE ordermgmt.order_lines OWNER TO CURRENT_USER;
+ALTER TABLE ordermgmt.shipments OWNER TO CURRENT_USER;
+ALTER TABLE ordermgmt.shipment_lines OWNER TO CURRENT_USER;
+ALTER TABLE ordermgmt.invoices OWNER TO CURRENT_USER;
+ALTER TABLE ordermgmt.invoice_lines OWNER TO CURRENT_USER;
+ALTER TABLE ordermgmt.payments OWNER TO CURRENT_USER;
+ALTER TABLE ordermgmt.feedback OWNER TO CURRENT_USER;
+ALTER TABLE ordermgmt.tickets OWNER TO CURRENT_USER;
+ALTER TABLE ordermgmt.products OWNER TO CURRENT_USER;
+ALTER FUNCTION ordermgmt.create_order(text, jsonb, jsonb) OWNER TO CURRENT_USER;
+ALTER FUNCTION ordermgmt.submit_order(bigint) OWNER TO CURRENT_USER;
+ALTER FUNCTION ordermgmt.record_feedback(bigint, int, text) OWNER TO CURRENT_USER;
+ALTER FUNCTION ordermgmt.open_ticket(bigint, text, text) OWNER TO CURRENT_USER;
 -- The schema's owner grant stays last, as at install.
 GRANT USAGE ON SCHEMA ordermgmt TO ordermgmt_customer;
 REVOKE USAGE ON SCHEMA ordermgmt FROM ordermgmt_owner;

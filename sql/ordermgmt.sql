@@ -3498,7 +3498,8 @@ SELECT o.order_id, o.status, o.created_at, o.promised_at,
                         + sum(round(l.qty * l.unit_price * coalesce(l.tax_rate, (SELECT p.tax_rate FROM ordermgmt.products p
                                                                            WHERE p.product_id = l.product_id)), 2))
                    FROM ordermgmt.order_lines l WHERE l.order_id = o.order_id), 0) AS total,
-       coalesce((SELECT sum(i.due) FROM ordermgmt.invoices i WHERE i.order_id = o.order_id), 0) AS due
+       coalesce((SELECT sum(i.due) FROM ordermgmt.invoices i WHERE i.order_id = o.order_id), 0) AS due,
+       o.currency
   FROM ordermgmt.orders o
   LEFT JOIN LATERAL (SELECT s.carrier, s.tracking FROM ordermgmt.shipments s
                       WHERE s.order_id = o.order_id
@@ -3519,6 +3520,7 @@ COMMENT ON COLUMN ordermgmt.v_my_orders.total IS
     'Net plus tax at each line''s rate, rounded to cents, in the order''s currency';
 COMMENT ON COLUMN ordermgmt.v_my_orders.due IS
     'What its invoices still ask (total less paid and credited), in the order''s currency; 0 before the first invoice';
+COMMENT ON COLUMN ordermgmt.v_my_orders.currency IS 'The order''s currency (ISO 4217 code)';
 
 --------------------------------------------------------------------------
 -- Privileges: PUBLIC gets nothing; group roles get what they need
