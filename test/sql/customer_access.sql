@@ -198,7 +198,8 @@ RESET enable_seqscan;
 SET ROLE regress_cust_a;
 SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]') AS placed \gset
 SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]', '{"submit": false}') AS draft \gset
-SELECT order_id = :placed AS placed, status FROM ordermgmt.v_my_orders WHERE order_id IN (:placed, :draft) ORDER BY order_id;
+-- (a draft's total counts tax at the product's rate: 10 + 20 %)
+SELECT order_id = :placed AS placed, status, total, due FROM ordermgmt.v_my_orders WHERE order_id IN (:placed, :draft) ORDER BY order_id;
 SELECT ordermgmt.submit_order(:draft) AS submitted_draft;
 SELECT ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]', '{"external_ref": "web-1"}') =
        ordermgmt.create_order('ACME', '[{"sku": "A", "qty": 1}]', '{"external_ref": "web-1"}') AS idempotent;
