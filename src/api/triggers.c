@@ -2,7 +2,7 @@
  * triggers.c
  *		The trigger functions: each checks how it was fired and hands the
  *		row to the domain (domain/lifecycle.c, ledger.c, config_rows.c,
- *		monitoring.c) or the configuration cache.
+ *		monitoring.c, customer_access.c) or the configuration cache.
  */
 #include "api/api.h"
 
