@@ -133,6 +133,26 @@ SELECT ordermgmt.record_payment(:globex_invoice, due, 'card') > 0 AS paid_in_ful
 SELECT invoice_id, total, paid, credited, due FROM ordermgmt.invoices ORDER BY invoice_id;
 
 \echo
+\echo '=== Acme''s buyer logs in: its own orders with tracking, nobody else''s'
+-- A customer login: a member of ordermgmt_customer mapped to its customer.
+-- Row-level security shows it its own rows only.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'acme_buyer') THEN
+    CREATE ROLE acme_buyer LOGIN IN ROLE ordermgmt_customer;
+  END IF;
+END $$;
+INSERT INTO ordermgmt.customer_logins (role_name, customer_id)
+SELECT 'acme_buyer', customer_id FROM ordermgmt.customers WHERE code = 'ACME';
+SET ROLE acme_buyer;
+SELECT order_id, status, expected_delivery::date, carrier, tracking, total, due FROM ordermgmt.v_my_orders;
+SELECT count(*) AS orders_acme_buyer_sees, (SELECT count(*) FROM ordermgmt.shipments) AS shipments_it_sees
+  FROM ordermgmt.orders;
+-- It reorders chairs; its order waits for the office to confirm it.
+SELECT ordermgmt.create_order('ACME', '[{"sku": "CHAIR-01", "qty": 4}]') AS acme_reorder \gset
+SELECT order_id, status, total FROM ordermgmt.v_my_orders WHERE order_id = :acme_reorder;
+RESET ROLE;
+
+\echo
 \echo '=== End of day: the reports'
 \echo '--- pipeline'
 SELECT status, orders, net_amount FROM ordermgmt.v_pipeline;

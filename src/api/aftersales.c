@@ -1,6 +1,8 @@
 /*
  * aftersales.c
- *		record_feedback, open_ticket, resolve_ticket (domain/aftersales.c).
+ *		record_feedback, open_ticket, resolve_ticket (domain/aftersales.c);
+ *		a customer login may record feedback and open tickets on its own
+ *		orders only (domain/customer_access.c).
  */
 #include "api/api.h"
 
@@ -18,6 +20,7 @@ ordermgmt_record_feedback(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("rating must not be NULL")));
+	(void) om_customer_check_order(order_id);
 	PG_RETURN_INT64(om_record_feedback(order_id, PG_GETARG_INT32(1), comment));
 }
 
@@ -32,6 +35,7 @@ ordermgmt_open_ticket(PG_FUNCTION_ARGS)
 	char	   *subject = om_text_arg(fcinfo, 1, "subject");
 	char	   *priority = om_text_arg(fcinfo, 2, "priority");
 
+	(void) om_customer_check_order(order_id);
 	PG_RETURN_INT64(om_open_ticket(order_id, subject, priority));
 }
 

@@ -441,7 +441,7 @@ create_item(int ord, void *arg)
 	Jsonb	   *options = om_item_jsonb_or_null(item, "options");
 
 	refuse_repeated_key(b->first_of, ord, "options.external_ref", "customer");
-	return om_create_order(customer, lines, options);
+	return om_create_order(customer, lines, options, false);
 }
 
 /*

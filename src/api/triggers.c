@@ -2,7 +2,7 @@
  * triggers.c
  *		The trigger functions: each checks how it was fired and hands the
  *		row to the domain (domain/lifecycle.c, ledger.c, config_rows.c,
- *		monitoring.c) or the configuration cache.
+ *		monitoring.c, customer_access.c) or the configuration cache.
  */
 #include "api/api.h"
 
@@ -152,4 +152,38 @@ ordermgmt_config_changed(PG_FUNCTION_ARGS)
 				 errmsg("config_changed must be fired as an AFTER trigger")));
 	om_config_changed(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * customer_logins_check: BEFORE INSERT OR UPDATE row trigger on
+ * customer_logins; a mapping names an existing role and customer
+ * (domain/customer_access.c).
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_customer_logins_check);
+Datum
+ordermgmt_customer_logins_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		role_null;
+	bool		customer_null;
+	Datum		role;
+	Datum		customer_id;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("customer_logins_check must be fired as a BEFORE INSERT OR UPDATE row trigger")));
+
+	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	desc = trigdata->tg_relation->rd_att;
+	role = heap_getattr(tuple, SPI_fnumber(desc, "role_name"), desc, &role_null);
+	customer_id = heap_getattr(tuple, SPI_fnumber(desc, "customer_id"), desc, &customer_null);
+	/* NOT NULL says the rest */
+	if (!role_null && !customer_null)
+		om_customer_login_check(DatumGetObjectId(role), DatumGetInt64(customer_id));
+	return PointerGetDatum(tuple);
 }

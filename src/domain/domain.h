@@ -194,9 +194,14 @@ extern int64 om_record_payment(int64 invoice_id, Numeric amount, const char *met
 extern int64 om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *tracking);
 extern void om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at);
 
-/* order_entry.c */
-extern int64 om_create_order(const char *customer, Jsonb *lines, Jsonb *options);
-extern const char *om_submit_order(int64 order_id);
+/* order_entry.c; by_customer: a customer login's order, which never confirms itself */
+extern int64 om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_customer);
+extern const char *om_submit_order(int64 order_id, bool by_customer);
+
+/* customer_access.c: what a customer login may ask of the API */
+extern bool om_customer_check_code(const char *customer);
+extern bool om_customer_check_order(int64 order_id);
+extern void om_customer_login_check(Oid role, int64 customer_id);
 
 /* returns.c */
 extern int64 om_return_items(int64 order_id, Jsonb *request, const char *reason);

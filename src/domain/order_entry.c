@@ -164,12 +164,36 @@ parse_options(Jsonb *options, OrderRequest *req)
 }
 
 /*
+ * A customer login orders at the prices the company sets and leaves the
+ * confirmation to its staff: its order is a draft or pending, never more.
+ */
+static void
+check_customer_request(const OrderRequest *req)
+{
+	int			i;
+
+	for (i = 0; i < req->nlines; i++)
+		if (!req->price_null[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to set unit_price on line %d", i + 1),
+					 errdetail("A customer login's lines take the company's price."),
+					 errhint("Leave unit_price out.")));
+	if (req->has_auto_confirm && req->auto_confirm)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to auto-confirm an order"),
+				 errdetail("A customer login's order waits in pending for the company to confirm it."),
+				 errhint("Leave options.auto_confirm out.")));
+}
+
+/*
  * A new order of customer from lines ([{"sku", "qty", "unit_price"?}]) and
  * options (NULL: none); returns its id, or the first order's for a repeated
  * external_ref.
  */
 int64
-om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
+om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_customer)
 {
 	static OmPlan lookup_context = OM_PLAN(
 		"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw, "
@@ -275,6 +299,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 	memset(&req, 0, sizeof(req));
 	parse_lines(lines, &req);
 	parse_options(options, &req);
+	if (by_customer)
+		check_customer_request(&req);
 
 	SPI_connect();
 
@@ -303,7 +329,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 				 errmsg("no warehouse given and no default warehouse"),
 				 errhint("Pass options.warehouse, or set the default_warehouse setting.")));
 	}
-	auto_confirm = req.has_auto_confirm ? req.auto_confirm : om_getbool(0, CONTEXT_AUTO_CONFIRM);
+	auto_confirm = !by_customer &&
+		(req.has_auto_confirm ? req.auto_confirm : om_getbool(0, CONTEXT_AUTO_CONFIRM));
 	currency = req.currency ? req.currency : om_gettext(0, CONTEXT_CURRENCY);
 	memset(&in, 0, sizeof(in));
 	in.customer_id = customer_id;
@@ -433,10 +460,11 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options)
 
 /*
  * A draft goes to pending, and on through confirmation when the
- * auto_confirm setting says so; returns the new status.
+ * auto_confirm setting says so (never for a customer login); returns the
+ * new status.
  */
 const char *
-om_submit_order(int64 order_id)
+om_submit_order(int64 order_id, bool by_customer)
 {
 	static OmPlan auto_confirm_setting = OM_PLAN(
 		"SELECT coalesce((SELECT value::boolean FROM ordermgmt.settings WHERE key = 'auto_confirm'), true), "
@@ -465,7 +493,7 @@ om_submit_order(int64 order_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
 				 errmsg("cannot submit order " INT64_FORMAT ": it has no lines", order_id)));
-	auto_confirm = om_getbool(0, AUTO_CONFIRM_VALUE);
+	auto_confirm = !by_customer && om_getbool(0, AUTO_CONFIRM_VALUE);
 	om_set_status(order_id, "pending", NULL);
 	status = auto_confirm ? om_confirm(order_id) : "pending";
 	SPI_finish();

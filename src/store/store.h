@@ -117,6 +117,13 @@ enum
 	OM_RESOLVED_ORDER_ID
 };
 
+/* customer_logins.c: customer logins and the customers they act for */
+extern Oid	om_customer_caller(void);
+extern bool om_customer_login_has_code(Oid role, const char *code);
+extern bool om_customer_login_has_order(Oid role, int64 order_id);
+extern bool om_customer_id_exists(int64 customer_id);
+extern bool om_role_exists(Oid role);
+
 /* config_cache.c: small configuration tables cached per backend */
 typedef struct OmL1Rules
 {

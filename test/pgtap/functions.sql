@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(265);
+SELECT plan(271);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -26,7 +26,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     'rule_delay', 'rule_thresholds_valid',
     -- trigger functions
     'orders_lifecycle', 'order_lines_guard', 'postings_balanced', 'ledger_immutable',
-    'monitor_rules_changed', 'config_keep_builtin', 'config_merge', 'config_changed'
+    'monitor_rules_changed', 'config_keep_builtin', 'config_merge', 'config_changed',
+    'customer_logins_check'
 ]::name[], 'schema ordermgmt has exactly the functions of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -113,7 +114,8 @@ INSERT INTO fn VALUES
     ('ledger_immutable',      '{}', '', 'trigger', 'c', 'volatile', false),
     ('config_keep_builtin',   '{}', '', 'trigger', 'c', 'volatile', false),
     ('config_merge',          '{}', '', 'trigger', 'c', 'volatile', false),
-    ('config_changed',        '{}', '', 'trigger', 'c', 'volatile', false);
+    ('config_changed',        '{}', '', 'trigger', 'c', 'volatile', false),
+    ('customer_logins_check', '{}', '', 'trigger', 'c', 'volatile', false);
 
 SELECT has_function('ordermgmt', name, args, format('%s(%s) exists', name, array_to_string(args, ', ')))
   FROM fn ORDER BY name;

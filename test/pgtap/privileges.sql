@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(1408);
+SELECT plan(1603);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -37,14 +37,14 @@ CREATE FUNCTION pg_temp.said(privs name[]) RETURNS text LANGUAGE sql IMMUTABLE A
 $$;
 
 --------------------------------------------------------------------------
--- 1. Roles: nine NOLOGIN group roles without attributes; the owner role
+-- 1. Roles: ten NOLOGIN group roles without attributes; the owner role
 --    has no members and is a member of nothing; the memberships
 --------------------------------------------------------------------------
 CREATE TEMP TABLE om_roles (ord int, role name);
 INSERT INTO om_roles VALUES
     (1, 'ordermgmt_reader'), (2, 'ordermgmt_sales'), (3, 'ordermgmt_warehouse'), (4, 'ordermgmt_finance'),
     (5, 'ordermgmt_service'), (6, 'ordermgmt_approver'), (7, 'ordermgmt_app'), (8, 'ordermgmt_admin'),
-    (9, 'ordermgmt_owner');
+    (9, 'ordermgmt_owner'), (10, 'ordermgmt_customer');
 
 SELECT has_role(role, format('role %I exists', role)) FROM om_roles ORDER BY ord;
 
@@ -125,84 +125,89 @@ SELECT schema_privs_are('ordermgmt', role, pg_temp.privs(letters),
 -- 4. Effective access to tables and views
 --------------------------------------------------------------------------
 CREATE TEMP TABLE relation_access (relation name, reader text, sales text, warehouse text, finance text,
-                                   service text, approver text, app text, admin text, owner text, public text);
+                                   service text, approver text, app text, admin text, owner text, public text,
+                                   customer text);
 INSERT INTO relation_access VALUES
-    --                          reader   sales    wareh.   finance  service  approver app      admin    owner      PUBLIC
+    --                          reader   sales    wareh.   finance  service  approver app      admin    owner      PUBLIC   customer
     -- master data and configuration: the admin's
-    ('customers',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
-    ('products',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
-    ('warehouses',                '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
-    ('settings',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
-    ('order_transitions',         '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', ''),
-    ('accounts',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'arw',   'arwdDxt', ''),
-    ('posting_accounts',          '',      'r',     'r',     'r',     'r',     '',      'r',     'arw',   'arwdDxt', ''),
-    ('monitor_rules',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),  -- admin: columns, section 5
+    ('customers',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '', ''),
+    ('products',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '', ''),
+    ('warehouses',                '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '', ''),
+    ('settings',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '', ''),
+    ('order_transitions',         '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '', ''),
+    ('accounts',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'arw',   'arwdDxt', '', ''),
+    ('posting_accounts',          '',      'r',     'r',     'r',     'r',     '',      'r',     'arw',   'arwdDxt', '', ''),
+    ('monitor_rules',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),  -- admin: columns, section 5
     -- approval rules: the admin's; approvals: written by approve_order only
-    ('approval_rules',            '',      'r',     'r',     'r',     'r',     'r',     'r',     'arwd',  'arwdDxt', ''),
-    ('order_approvals',           '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
+    ('approval_rules',            '',      'r',     'r',     'r',     'r',     'r',     'r',     'arwd',  'arwdDxt', '', ''),
+    -- customer logins: the admin's; each customer login reads its own
+    ('customer_logins',           '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      'r'),
+    ('order_approvals',           '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
     -- the light CRM: sales' (the app's through sales)
-    ('customer_contacts',         '',      'arw',   'r',     'r',     'r',     '',      'arw',   'arwd',  'arwdDxt', ''),
-    ('customer_interactions',     '',      'arw',   'r',     'r',     'r',     '',      'arw',   'arwd',  'arwdDxt', ''),
+    ('customer_contacts',         '',      'arw',   'r',     'r',     'r',     '',      'arw',   'arwd',  'arwdDxt', '', ''),
+    ('customer_interactions',     '',      'arw',   'r',     'r',     'r',     '',      'arw',   'arwd',  'arwdDxt', '', ''),
     -- orders: plain SQL by sales (the app through sales), guarded by the C triggers
-    ('orders',                    '',      'arwd',  'r',     'r',     'r',     '',      'arwd',  'arwd',  'arwdDxt', ''),
-    ('order_lines',               '',      'arwd',  'r',     'r',     'r',     '',      'arwd',  'arwd',  'arwdDxt', ''),
+    ('orders',                    '',      'arwd',  'r',     'r',     'r',     '',      'arwd',  'arwd',  'arwdDxt', '', 'r'),
+    ('order_lines',               '',      'arwd',  'r',     'r',     'r',     '',      'arwd',  'arwd',  'arwdDxt', '', 'r'),
     -- written by the extension only; every department reads them
-    ('order_status_history',      '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('stock',                     '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('stock_moves',               '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('reservations',              '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('shipments',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('shipment_lines',            '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('invoices',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('invoice_lines',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('payments',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('returns',                   '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('return_lines',              '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('credit_applications',       '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('customer_exposure',         '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('journal_entries',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('postings',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('ledger_totals',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('ledger_rollup',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('alerts',                    '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('deadlines',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('feedback',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('tickets',                   '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('delivery_weeks',            '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('order_day_totals',          '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('invoice_day_totals',        '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('customer_totals',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('customer_months',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('report_rollup',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('fulfillment_histogram',     '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('fulfillment_weeks',         '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('delivery_changes',          '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('delivery_week_totals',      '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('order_figures',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('events',                    '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('relay_state',               '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
-    ('purge_horizon',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', ''),
+    ('order_status_history',      '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('stock',                     '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('stock_moves',               '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('reservations',              '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('shipments',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', 'r'),
+    ('shipment_lines',            '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('invoices',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', 'r'),
+    ('invoice_lines',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', 'r'),
+    ('payments',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', 'r'),
+    ('returns',                   '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('return_lines',              '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('credit_applications',       '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('customer_exposure',         '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('journal_entries',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('postings',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('ledger_totals',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('ledger_rollup',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('alerts',                    '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('deadlines',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('feedback',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', 'r'),
+    ('tickets',                   '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', 'r'),
+    ('delivery_weeks',            '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('order_day_totals',          '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('invoice_day_totals',        '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('customer_totals',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('customer_months',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('report_rollup',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('fulfillment_histogram',     '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('fulfillment_weeks',         '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('delivery_changes',          '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('delivery_week_totals',      '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('order_figures',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('events',                    '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('relay_state',               '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('purge_horizon',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     -- views: every group role reads them
-    ('v_order_status',            'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_pipeline',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_daily_sales',             'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_fulfillment_times',       'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_on_time_delivery',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_stock_availability',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_ar_aging',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_customer_history',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_monitor_dashboard',       'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_trial_balance',           'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_feedback_summary',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_tickets',                 'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_settings',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_order_milestones',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('v_customer_interactions',   'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('report_day_changes',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('report_customer_changes',   'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('report_fulfillment_changes','r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('report_fulfillment_weeks',  'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', ''),
-    ('report_order_figures',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '');
+    ('v_order_status',            'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_pipeline',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_daily_sales',             'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_fulfillment_times',       'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_on_time_delivery',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_stock_availability',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_ar_aging',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_customer_history',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_monitor_dashboard',       'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_trial_balance',           'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_feedback_summary',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_tickets',                 'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_settings',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_order_milestones',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_customer_interactions',   'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('report_day_changes',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('report_customer_changes',   'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('report_fulfillment_changes','r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('report_fulfillment_weeks',  'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('report_order_figures',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    -- the customers' own view (security_invoker): theirs alone
+    ('v_my_orders',               '',      '',      '',      '',      '',      '',      '',      '',      'arwdDxt', '',      'r');
 
 SELECT is_empty($$
     SELECT c.relname FROM pg_catalog.pg_class c
@@ -217,7 +222,8 @@ SELECT table_privs_are('ordermgmt', m.relation, r.role, pg_temp.privs(r.letters)
                             (3, 'ordermgmt_warehouse', m.warehouse), (4, 'ordermgmt_finance', m.finance),
                             (5, 'ordermgmt_service', m.service), (6, 'ordermgmt_approver', m.approver),
                             (7, 'ordermgmt_app', m.app), (8, 'ordermgmt_admin', m.admin),
-                            (9, 'ordermgmt_owner', m.owner), (10, 'public', m.public)) AS r(ord, role, letters)
+                            (9, 'ordermgmt_owner', m.owner), (10, 'public', m.public),
+                            (11, 'ordermgmt_customer', m.customer)) AS r(ord, role, letters)
  ORDER BY m.relation, r.ord;
 
 --------------------------------------------------------------------------
@@ -245,10 +251,11 @@ SELECT column_privs_are('ordermgmt', 'monitor_rules', m.col, r.role, pg_temp.pri
 --    columns draw their ids without any privilege on them)
 --------------------------------------------------------------------------
 CREATE TEMP TABLE sequence_access (seq name, reader text, sales text, warehouse text, finance text,
-                                   service text, approver text, app text, admin text, owner text, public text);
--- the owner: rwU; every group role and PUBLIC: nothing
+                                   service text, approver text, app text, admin text, owner text, public text,
+                                   customer text);
+-- the owner: rwU; every other role and PUBLIC: nothing
 INSERT INTO sequence_access
-SELECT seq, '', '', '', '', '', '', '', '', 'rwU', '' FROM unnest(ARRAY[
+SELECT seq, '', '', '', '', '', '', '', '', 'rwU', '', '' FROM unnest(ARRAY[
     'accounts_account_id_seq',
     'alerts_alert_id_seq',
     'approval_rules_rule_id_seq',
@@ -285,67 +292,71 @@ SELECT sequence_privs_are('ordermgmt', m.seq, r.role, pg_temp.privs(r.letters),
                             (3, 'ordermgmt_warehouse', m.warehouse), (4, 'ordermgmt_finance', m.finance),
                             (5, 'ordermgmt_service', m.service), (6, 'ordermgmt_approver', m.approver),
                             (7, 'ordermgmt_app', m.app), (8, 'ordermgmt_admin', m.admin),
-                            (9, 'ordermgmt_owner', m.owner), (10, 'public', m.public)) AS r(ord, role, letters)
+                            (9, 'ordermgmt_owner', m.owner), (10, 'public', m.public),
+                            (11, 'ordermgmt_customer', m.customer)) AS r(ord, role, letters)
  ORDER BY m.seq, r.ord;
 
 --------------------------------------------------------------------------
 -- 7. Effective access to functions (EXECUTE)
 --------------------------------------------------------------------------
 CREATE TEMP TABLE function_access (fn name, reader text, sales text, warehouse text, finance text,
-                                   service text, approver text, app text, admin text, owner text, public text);
+                                   service text, approver text, app text, admin text, owner text, public text,
+                                   customer text);
 INSERT INTO function_access VALUES
-    --                        reader   sales    wareh.   finance  service  approver app      admin    owner    PUBLIC
-    -- sales: orders entered, confirmed, held, cancelled
-    ('create_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
-    ('create_orders',           '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
-    ('submit_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
-    ('confirm_order',           '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
-    ('hold_order',              '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
-    ('cancel_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     ''),
+    --                        reader   sales    wareh.   finance  service  approver app      admin    owner    PUBLIC   customer
+    -- sales: orders entered, confirmed, held, cancelled (a customer login
+    -- places and submits its own; it also rates and opens tickets on them)
+    ('create_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', 'X'),
+    ('create_orders',           '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('submit_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', 'X'),
+    ('confirm_order',           '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('hold_order',              '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('cancel_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
     -- warehouse: stock received, processing, shipping, delivery
-    ('receive_stock',           '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
-    ('start_processing',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
-    ('ship_order',              '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
-    ('ship_orders',             '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
-    ('confirm_delivery',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     ''),
+    ('receive_stock',           '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('start_processing',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('ship_order',              '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('ship_orders',             '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('confirm_delivery',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
     -- finance: invoices and payments
-    ('invoice_order',           '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     ''),
-    ('invoice_orders',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     ''),
-    ('record_payment',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     ''),
-    ('record_payments',         '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     ''),
+    ('invoice_order',           '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
+    ('invoice_orders',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
+    ('record_payment',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
+    ('record_payments',         '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
     -- service: after-sales
-    ('return_items',            '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     ''),
-    ('record_feedback',         '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     ''),
-    ('open_ticket',             '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     ''),
-    ('resolve_ticket',          '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     ''),
+    ('return_items',            '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '', ''),
+    ('record_feedback',         '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '', 'X'),
+    ('open_ticket',             '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '', 'X'),
+    ('resolve_ticket',          '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '', ''),
     -- alerts: service and approver (the app through service)
-    ('acknowledge_alert',       '',      '',      '',      '',      'X',     'X',     'X',     'X',     'X',     ''),
-    ('resolve_alert',           '',      '',      '',      '',      'X',     'X',     'X',     'X',     'X',     ''),
+    ('acknowledge_alert',       '',      '',      '',      '',      'X',     'X',     'X',     'X',     'X',     '', ''),
+    ('resolve_alert',           '',      '',      '',      '',      'X',     'X',     'X',     'X',     'X',     '', ''),
     -- approvals: the approvers only (neither the app nor the admin)
-    ('approve_order',           '',      '',      '',      '',      '',      'X',     '',      '',      'X',     ''),
+    ('approve_order',           '',      '',      '',      '',      '',      'X',     '',      '',      'X',     '', ''),
     -- every department: the sweep and the catch-up
-    ('monitor_tick',            '',      'X',     'X',     'X',     'X',     '',      'X',     'X',     'X',     ''),
-    ('events_since',            '',      'X',     'X',     'X',     'X',     '',      'X',     'X',     'X',     ''),
+    ('monitor_tick',            '',      'X',     'X',     'X',     'X',     '',      'X',     'X',     'X',     '', ''),
+    ('events_since',            '',      'X',     'X',     'X',     'X',     '',      'X',     'X',     'X',     '', ''),
     -- the admin's only
-    ('post_entry',              '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
-    ('reverse_entry',           '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
-    ('purge_history',           '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
-    ('rollup_ledger',           '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
-    ('rollup_reports',          '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
-    ('rebuild_report_totals',   '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
-    ('verify',                  '',      '',      '',      '',      '',      '',      '',      'X',     'X',     ''),
+    ('post_entry',              '',      '',      '',      '',      '',      '',      '',      'X',     'X',     '', ''),
+    ('reverse_entry',           '',      '',      '',      '',      '',      '',      '',      'X',     'X',     '', ''),
+    ('purge_history',           '',      '',      '',      '',      '',      '',      '',      'X',     'X',     '', ''),
+    ('rollup_ledger',           '',      '',      '',      '',      '',      '',      '',      'X',     'X',     '', ''),
+    ('rollup_reports',          '',      '',      '',      '',      '',      '',      '',      'X',     'X',     '', ''),
+    ('rebuild_report_totals',   '',      '',      '',      '',      '',      '',      '',      'X',     'X',     '', ''),
+    ('verify',                  '',      '',      '',      '',      '',      '',      '',      'X',     'X',     '', ''),
     -- pure helpers that constraints and views call: every group role
-    ('rule_delay',              'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     ''),
-    ('rule_thresholds_valid',   'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     ''),
+    ('rule_delay',              'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     '', ''),
+    ('rule_thresholds_valid',   'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     '', ''),
     -- trigger functions: nobody calls them
-    ('orders_lifecycle',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
-    ('order_lines_guard',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
-    ('postings_balanced',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
-    ('ledger_immutable',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
-    ('monitor_rules_changed',   '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
-    ('config_keep_builtin',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
-    ('config_merge',            '',      '',      '',      '',      '',      '',      '',      '',      'X',     ''),
-    ('config_changed',          '',      '',      '',      '',      '',      '',      '',      '',      'X',     '');
+    ('orders_lifecycle',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('order_lines_guard',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('postings_balanced',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('ledger_immutable',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('monitor_rules_changed',   '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('config_keep_builtin',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('config_merge',            '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('config_changed',          '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('customer_logins_check',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     '',      '');
 
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
@@ -369,7 +380,8 @@ SELECT function_privs_are('ordermgmt', m.fn,
                             (3, 'ordermgmt_warehouse', m.warehouse), (4, 'ordermgmt_finance', m.finance),
                             (5, 'ordermgmt_service', m.service), (6, 'ordermgmt_approver', m.approver),
                             (7, 'ordermgmt_app', m.app), (8, 'ordermgmt_admin', m.admin),
-                            (9, 'ordermgmt_owner', m.owner), (10, 'public', m.public)) AS r(ord, role, letters)
+                            (9, 'ordermgmt_owner', m.owner), (10, 'public', m.public),
+                            (11, 'ordermgmt_customer', m.customer)) AS r(ord, role, letters)
  ORDER BY m.fn, r.ord;
 
 --------------------------------------------------------------------------
@@ -411,7 +423,7 @@ SELECT unnest('{customers, products, warehouses, settings, order_transitions, ac
                 customer_months, report_rollup, fulfillment_histogram, fulfillment_weeks, delivery_changes,
                 delivery_week_totals, order_figures, journal_entries, postings, ledger_totals, ledger_rollup,
                 alerts, deadlines, feedback, tickets, delivery_weeks, events, relay_state, purge_horizon,
-                customer_contacts, customer_interactions, approval_rules, order_approvals}'::text[]);
+                customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins}'::text[]);
 INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_reader',   'SELECT',  'relation', '{v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -469,17 +481,31 @@ INSERT INTO direct_grants VALUES
 
     ('ordermgmt_admin',    'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_admin',    'INSERT',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    accounts, posting_accounts, approval_rules}'),
+                                                    accounts, posting_accounts, approval_rules, customer_logins}'),
     ('ordermgmt_admin',    'UPDATE',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    accounts, posting_accounts, approval_rules}'),
+                                                    accounts, posting_accounts, approval_rules, customer_logins}'),
     ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    customer_contacts, customer_interactions, approval_rules}'),
+                                                    customer_contacts, customer_interactions, approval_rules,
+                                                    customer_logins}'),
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
                                                     monitor_rules.thresholds, monitor_rules.description}'),
     ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
                                                     "purge_history(interval)", "rollup_ledger()", "verify()",
                                                     "rollup_reports()", "rebuild_report_totals()",
                                                     "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
+
+    -- customer logins: their own rows (the policies choose them), the
+    -- catalogue columns of products, shipment lines without their cost
+    ('ordermgmt_customer', 'USAGE',   'schema',   '{ordermgmt}'),
+    ('ordermgmt_customer', 'SELECT',  'relation', '{orders, order_lines, shipments, invoices, invoice_lines, payments,
+                                                    feedback, tickets, customer_logins, v_my_orders}'),
+    ('ordermgmt_customer', 'SELECT',  'column',   '{products.product_id, products.sku, products.name,
+                                                    products.list_price, products.tax_rate,
+                                                    shipment_lines.shipment_id, shipment_lines.order_id,
+                                                    shipment_lines.line_no, shipment_lines.qty}'),
+    ('ordermgmt_customer', 'EXECUTE', 'function', '{"create_order(text, jsonb, jsonb)", "submit_order(bigint)",
+                                                    "record_feedback(bigint, integer, text)",
+                                                    "open_ticket(bigint, text, text)"}'),
 
     -- the owner's rights come with ownership; only the schema is granted
     ('ordermgmt_owner',    'USAGE',   'schema',   '{ordermgmt}');
@@ -493,12 +519,12 @@ SELECT set_eq(format($$ SELECT object, grantee, privilege FROM acl_entries WHERE
 --------------------------------------------------------------------------
 -- 9. The contract's rules, over every object of the schema
 --------------------------------------------------------------------------
--- ordermgmt_reader: the views only
+-- ordermgmt_reader: the views only (but the customers' own)
 SELECT is_empty($$
     SELECT c.relname FROM pg_catalog.pg_class c
-     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'v'
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'v' AND c.relname <> 'v_my_orders'
        AND NOT pg_catalog.has_table_privilege('ordermgmt_reader', c.oid, 'SELECT')
-$$, 'ordermgmt_reader reads every view');
+$$, 'ordermgmt_reader reads every view but v_my_orders');
 SELECT is_empty($$
     SELECT c.relname, p.privilege
       FROM pg_catalog.pg_class c,
@@ -522,6 +548,36 @@ SELECT set_eq($$
        AND pg_catalog.has_function_privilege('ordermgmt_reader', p.oid, 'EXECUTE')
 $$, ARRAY['rule_delay', 'rule_thresholds_valid'],
    'ordermgmt_reader executes only the helpers the views and constraints call');
+
+-- ordermgmt_customer: only security_invoker views, and row-level security
+-- on every table it reads, not forced (the owner runs the API past it)
+SELECT is_empty($$
+    SELECT c.relname FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace
+       AND pg_catalog.has_any_column_privilege('ordermgmt_customer', c.oid, 'SELECT')
+       AND CASE c.relkind WHEN 'v' THEN NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)
+                          ELSE c.relname <> 'products' AND NOT c.relrowsecurity END
+$$, 'ordermgmt_customer reads only security_invoker views and tables with row-level security (products: catalogue columns)');
+SELECT is_empty($$
+    SELECT c.relname FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = 'ordermgmt'::regnamespace AND (c.relforcerowsecurity
+           OR (c.relrowsecurity AND NOT pg_catalog.has_any_column_privilege('ordermgmt_customer', c.oid, 'SELECT')))
+$$, 'row-level security on exactly the tables a customer reads, never forced');
+SELECT policies_are('ordermgmt', t, ARRAY['all_rows', 'customer_own_rows'],
+                    format('%s: a permissive policy for every role and a restrictive one for customers', t))
+  FROM unnest(ARRAY['customer_logins', 'orders', 'order_lines', 'shipments', 'shipment_lines', 'invoices',
+                    'invoice_lines', 'payments', 'feedback', 'tickets']) AS t ORDER BY t;
+SELECT policy_roles_are('ordermgmt', t, 'customer_own_rows', ARRAY['ordermgmt_customer'],
+                        format('%s: customer_own_rows applies to ordermgmt_customer', t))
+  FROM unnest(ARRAY['customer_logins', 'orders', 'order_lines', 'shipments', 'shipment_lines', 'invoices',
+                    'invoice_lines', 'payments', 'feedback', 'tickets']) AS t ORDER BY t;
+SELECT is_empty($$
+    SELECT p.polrelid::regclass, p.polname FROM pg_catalog.pg_policy p
+     WHERE p.polrelid IN (SELECT oid FROM pg_catalog.pg_class WHERE relnamespace = 'ordermgmt'::regnamespace)
+       AND NOT (p.polname = 'all_rows' AND p.polpermissive AND p.polroles = '{0}' AND p.polcmd = '*'
+                AND pg_catalog.pg_get_expr(p.polqual, p.polrelid) = 'true')
+       AND NOT (p.polname = 'customer_own_rows' AND NOT p.polpermissive AND p.polcmd = '*')
+$$, 'all_rows lets every role through (USING true), customer_own_rows restricts; nothing else');
 
 -- ordermgmt_app writes orders and order_lines (and the light CRM) only
 SELECT set_eq($$
@@ -698,6 +754,19 @@ RESET ROLE;
 SET LOCAL ROLE ordermgmt_approver;
 SELECT throws_ok('SELECT ordermgmt.approve_order(-1)', 'OM005', NULL,
                  'ordermgmt_approver approves (past the privilege check)');
+RESET ROLE;
+
+-- the group role itself is a customer login mapped to no customer
+SET LOCAL ROLE ordermgmt_customer;
+SELECT is((SELECT count(*) FROM ordermgmt.orders), 0::bigint, 'ordermgmt_customer reads its own orders: none');
+SELECT throws_ok('SELECT count(*) FROM ordermgmt.v_order_status', '42501', NULL,
+                 'ordermgmt_customer cannot read a BI view');
+SELECT throws_ok($$SELECT ordermgmt.create_order('ANY', '[{"sku": "A", "qty": 1}]')$$, '42501', NULL,
+                 'ordermgmt_customer places no order for a customer it is not mapped to');
+SELECT throws_ok('SELECT ordermgmt.open_ticket(-1, ''x'')', 'OM005', NULL,
+                 'ordermgmt_customer runs open_ticket, on its own orders only');
+SELECT throws_ok('SELECT ordermgmt.confirm_order(-1)', '42501', NULL,
+                 'ordermgmt_customer cannot confirm an order');
 RESET ROLE;
 
 SELECT * FROM finish();

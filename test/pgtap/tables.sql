@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(287);
+SELECT plan(294);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -37,7 +37,9 @@ SELECT tables_are('ordermgmt', ARRAY[
     'order_day_totals', 'invoice_day_totals', 'customer_totals', 'customer_months', 'report_rollup',
     'fulfillment_histogram', 'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals', 'order_figures',
     -- events, the NOTIFY relay, what purge_history removed
-    'events', 'relay_state', 'purge_horizon'
+    'events', 'relay_state', 'purge_horizon',
+    -- customer logins (row-level security)
+    'customer_logins'
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');
 
 SELECT sequences_are('ordermgmt', ARRAY[
@@ -117,6 +119,8 @@ INSERT INTO contract_columns VALUES
     ('payments',        'invoice_id',      'bigint',                   false),
     ('payments',        'amount',          'numeric(18,2)',            false),
     ('accounts',        'account_id',      'bigint',                   false),
+    ('customer_logins', 'role_name',       'regrole',                  false),
+    ('customer_logins', 'customer_id',     'bigint',                   false),
     ('accounts',        'code',            'text',                     false),
     ('accounts',        'name',            'text',                     false),
     ('accounts',        'type',            'text',                     false),
@@ -189,6 +193,8 @@ SELECT col_is_pk('ordermgmt', 'stock', ARRAY['product_id', 'warehouse_id']::name
 SELECT col_is_pk('ordermgmt', 'stock_moves', ARRAY['move_id']::name[], 'stock_moves: primary key move_id');
 SELECT col_is_pk('ordermgmt', 'shipments', ARRAY['shipment_id']::name[], 'shipments: primary key shipment_id');
 SELECT col_is_pk('ordermgmt', 'invoices', ARRAY['invoice_id']::name[], 'invoices: primary key invoice_id');
+SELECT col_is_pk('ordermgmt', 'customer_logins', ARRAY['role_name', 'customer_id']::name[],
+                 'customer_logins: primary key (role_name, customer_id)');
 SELECT col_is_pk('ordermgmt', 'payments', ARRAY['payment_id']::name[], 'payments: primary key payment_id');
 SELECT col_is_pk('ordermgmt', 'accounts', ARRAY['account_id']::name[], 'accounts: primary key account_id');
 SELECT col_is_pk('ordermgmt', 'journal_entries', ARRAY['entry_id']::name[], 'journal_entries: primary key entry_id');

@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(62);
+SELECT plan(74);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -17,7 +17,9 @@ SELECT views_are('ordermgmt', ARRAY[
     -- what each logged change adds to the reporting summaries
     'report_day_changes', 'report_customer_changes', 'report_fulfillment_changes', 'report_fulfillment_weeks',
     -- each order's figures, as order_figures stores them
-    'report_order_figures'
+    'report_order_figures',
+    -- a customer login's own orders (security_invoker)
+    'v_my_orders'
 ]::name[], 'schema ordermgmt has exactly the views of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -62,7 +64,9 @@ INSERT INTO view_columns VALUES
     ('report_order_figures', '{order_id, status, created_at, promised_at, status_changed_at, confirmed_at, delivered_at,
                                first_shipped_at, last_shipped_at, net_amount, tax_amount, gross_amount, shipped_net,
                                invoiced_total, paid_total, due_total, open_alerts, open_alerts_level1,
-                               open_alerts_level2, open_alerts_level3}');
+                               open_alerts_level2, open_alerts_level3}'),
+    ('v_my_orders',          '{order_id, status, created_at, promised_at, expected_delivery, carrier, tracking,
+                               total, due, currency}');
 
 SELECT columns_are('ordermgmt', view, cols, format('%I has exactly its columns', view))
   FROM view_columns ORDER BY view;
@@ -88,7 +92,16 @@ INSERT INTO contract_view_columns VALUES
     ('v_trial_balance',      'account_code',    'text'),
     ('v_trial_balance',      'debit',           'numeric'),
     ('v_trial_balance',      'credit',          'numeric'),
-    ('v_trial_balance',      'balance',         'numeric');
+    ('v_trial_balance',      'balance',         'numeric'),
+    ('v_my_orders',          'order_id',        'bigint'),
+    ('v_my_orders',          'status',          'ordermgmt.order_status'),
+    ('v_my_orders',          'created_at',      'timestamp with time zone'),
+    ('v_my_orders',          'promised_at',     'timestamp with time zone'),
+    ('v_my_orders',          'expected_delivery', 'timestamp with time zone'),
+    ('v_my_orders',          'carrier',         'text'),
+    ('v_my_orders',          'tracking',        'text'),
+    ('v_my_orders',          'total',           'numeric'),
+    ('v_my_orders',          'due',             'numeric');
 
 SELECT col_type_is('ordermgmt', view, col, type, format('%I.%I is %s', view, col, type))
   FROM contract_view_columns ORDER BY view, col;
@@ -131,13 +144,21 @@ $$, 'no view of the schema is updatable');
 --------------------------------------------------------------------------
 -- A BI login (ordermgmt_reader, no table rights) can run every view: the
 -- views read the tables with their owner's rights, and every function they
--- call is granted to readers
+-- call is granted to readers.  v_my_orders is the customers' and runs with
+-- the caller's rights, as the only security_invoker view.
 --------------------------------------------------------------------------
 GRANT SELECT ON view_columns TO ordermgmt_reader;   -- this file's list of views
 SET LOCAL ROLE ordermgmt_reader;
 SELECT lives_ok(format('SELECT * FROM ordermgmt.%I', view), format('ordermgmt_reader can read %I', view))
-  FROM view_columns ORDER BY view;
+  FROM view_columns WHERE view <> 'v_my_orders' ORDER BY view;
 RESET ROLE;
+SET LOCAL ROLE ordermgmt_customer;
+SELECT lives_ok('SELECT * FROM ordermgmt.v_my_orders', 'ordermgmt_customer can read v_my_orders');
+RESET ROLE;
+SELECT is(ARRAY(SELECT c.relname::text FROM pg_catalog.pg_class c
+                 WHERE c.relnamespace = 'ordermgmt'::regnamespace AND c.relkind = 'v'
+                   AND 'security_invoker=true' = ANY (c.reloptions)),
+          ARRAY['v_my_orders'], 'v_my_orders is the only security_invoker view');
 
 SELECT * FROM finish();
 ROLLBACK;

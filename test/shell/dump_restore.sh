@@ -15,6 +15,8 @@ work=$(mktemp -d)
 cleanup() {
   rm -rf "$work"
   psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" -c "DROP DATABASE IF EXISTS $DST WITH (FORCE)" >/dev/null 2>&1 || true
+  # the logins demo/demo.sql creates (roles are cluster-wide)
+  psql -X -q -d postgres -c "DROP ROLE IF EXISTS acme_buyer, sam_sales, maria_manager" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
