@@ -172,12 +172,14 @@ extern void om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *
 extern char *om_confirm(int64 order_id);
 extern const char *om_confirm_order(int64 order_id);
 
-/* approvals.c: approval rules and approve_order */
+/* approvals.c: which approval rules an order trips and waits for */
 extern void om_approval_checks(OmCheckInput *in, OmCheckResult *res, bool *waive_price, bool *waive_credit);
 extern void om_approvals_tripped(OmCheckInput *in, OmCheckResult *res);
 extern void om_request_approvals(int64 order_id, OmCheckResult *res);
 extern const int64 *om_order_approved_rules(int64 order_id, int *n);
 extern void om_forget_waiting_approvals(int64 order_id);
+
+/* approve_order.c: a person's approval */
 extern const char *om_approve_order(int64 order_id, const char *note);
 
 /* aftersales.c: feedback and tickets */
