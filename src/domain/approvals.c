@@ -59,7 +59,7 @@ om_approval_checks(OmCheckInput *in, OmCheckResult *res, bool *waive_price, bool
 	*waive_price = *waive_price && price_rules;
 	*waive_credit = *waive_credit && credit_rules;
 	initStringInfo(&res->approvals);
-	res->waiting = palloc(Max(n, 1) * sizeof(int64));
+	res->waiting = NULL;
 	res->nwaiting = 0;
 }
 
@@ -100,6 +100,11 @@ om_approvals_tripped(OmCheckInput *in, OmCheckResult *res)
 	Numeric		value = om_money_round(res->order_value);
 	int			i;
 
+	/*
+	 * Sized here, not before the checks: their locks may have let in an
+	 * admin's change of the rules, and the cache then holds the new ones.
+	 */
+	res->waiting = palloc(Max(n, 1) * sizeof(int64));
 	for (i = 0; i < n; i++)
 	{
 		const OmApprovalRule *r = &rules[i];
