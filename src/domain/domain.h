@@ -186,6 +186,13 @@ extern void om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at);
 extern int64 om_create_order(const char *customer, Jsonb *lines, Jsonb *options);
 extern const char *om_submit_order(int64 order_id);
 
+/* opportunities.c: the sales pipeline's stage rules, and a quotation's fate */
+extern HeapTuple om_opportunities_stage(TriggerData *trigdata);
+extern void om_opportunity_order_fate(TriggerData *trigdata);
+
+/* quotation.c */
+extern int64 om_quote_opportunity(int64 opportunity_id, Jsonb *lines, Jsonb *options);
+
 /* returns.c */
 extern int64 om_return_items(int64 order_id, Jsonb *request, const char *reason);
 

@@ -46,6 +46,7 @@ static const OmSystemColumn system_columns[] = {
 	{"orders", "approved_at", OM_INITIAL_NULL, "ordermgmt.approve_order()"},
 	{"orders", "ordered_net", OM_INITIAL_NULL, "the lifecycle trigger, from the lines, as the order leaves draft"},
 	{"orders", "delivered_at", OM_INITIAL_NULL, "ordermgmt.confirm_delivery(), as the order becomes delivered"},
+	{"orders", "opportunity_id", OM_INITIAL_NULL, "ordermgmt.quote_opportunity(), as it links its quotation"},
 	{"order_lines", "shipped_qty", OM_INITIAL_ZERO, "ordermgmt.ship_order()"},
 	{"order_lines", "returned_qty", OM_INITIAL_ZERO, "ordermgmt.return_items()"},
 	{"order_lines", "invoiced_qty", OM_INITIAL_ZERO, "ordermgmt.invoice_order()"},
