@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(970);
+SELECT plan(1043);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -127,6 +127,10 @@ INSERT INTO relation_access VALUES
     -- the light CRM: the app's
     ('customer_contacts',         '',    '',     '',      'arw',  'arwd', 'arwdDxt', ''),
     ('customer_interactions',     '',    '',     '',      'arw',  'arwd', 'arwdDxt', ''),
+    -- the sales pipeline: the app's (dept: sales); the admin sets the
+    -- stages' probabilities (columns, section 5) and deletes opportunities
+    ('opportunity_stages',        '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    ('opportunities',             '',    '',     '',      'arw',  'arwd', 'arwdDxt', ''),
     -- orders: plain SQL by the app, guarded by the C triggers
     ('orders',                    '',    '',     '',      'arwd', 'arwd', 'arwdDxt', ''),
     ('order_lines',               '',    '',     '',      'arwd', 'arwd', 'arwdDxt', ''),
@@ -186,7 +190,10 @@ INSERT INTO relation_access VALUES
     ('report_customer_changes',   'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('report_fulfillment_changes', 'r',  'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('report_fulfillment_weeks',  'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
-    ('report_order_figures',      'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
+    ('report_order_figures',      'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_sales_pipeline',          'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_recommendations',         'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
+    ('v_reorder_due',             'r',   'r',    'r',     'r',    'r',    'arwdDxt', '');
 
 SELECT is_empty($$
     SELECT c.relname FROM pg_catalog.pg_class c
@@ -222,6 +229,14 @@ SELECT column_privs_are('ordermgmt', 'monitor_rules', m.col, r.role, pg_temp.pri
   FROM column_access m
  CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_app', m.app), (2, 'ordermgmt_admin', m.admin)) AS r(ord, role, letters)
  ORDER BY m.col, r.ord;
+-- ... and a stage's default probability, nothing else of it
+SELECT column_privs_are('ordermgmt', 'opportunity_stages', m.col, r.role, pg_temp.privs(r.letters),
+                        format('%s on opportunity_stages.%s: %s', r.role, m.col,
+                               pg_temp.said(pg_temp.privs(r.letters))))
+  FROM (VALUES ('stage', 'r', 'r'), ('position', 'r', 'r'), ('is_open', 'r', 'r'),
+               ('probability', 'r', 'rw')) AS m(col, app, admin)
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_app', m.app), (2, 'ordermgmt_admin', m.admin)) AS r(ord, role, letters)
+ ORDER BY m.col, r.ord;
 
 --------------------------------------------------------------------------
 -- 6. Effective access to sequences: nobody but the owner (the identity
@@ -251,7 +266,8 @@ INSERT INTO sequence_access VALUES
     ('stock_moves_move_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
     ('stock_stock_id_seq',                       '',   '',     '',      '', '',   'rwU', ''),
     ('tickets_ticket_id_seq',                    '',   '',     '',      '', '',   'rwU', ''),
-    ('warehouses_warehouse_id_seq',              '',   '',     '',      '', '',   'rwU', '');
+    ('warehouses_warehouse_id_seq',              '',   '',     '',      '', '',   'rwU', ''),
+    ('opportunities_opportunity_id_seq',         '',   '',     '',      '', '',   'rwU', '');
 
 SELECT is_empty($$
     SELECT c.relname FROM pg_catalog.pg_class c
@@ -298,6 +314,8 @@ INSERT INTO function_access VALUES
     ('record_payments',       '',    '',     '',      'X', 'X',  'X',  ''),
     ('monitor_tick',          '',    '',     '',      'X', 'X',  'X',  ''),
     ('events_since',          '',    '',     '',      'X', 'X',  'X',  ''),
+    -- the sales pipeline: the app's (dept: sales)
+    ('quote_opportunity',     '',    '',     '',      'X', 'X',  'X',  ''),
     -- alerts: service and approver (the app through service)
     ('acknowledge_alert',     '',    'X',    'X',     'X', 'X',  'X',  ''),
     ('resolve_alert',         '',    'X',    'X',     'X', 'X',  'X',  ''),
@@ -320,7 +338,9 @@ INSERT INTO function_access VALUES
     ('monitor_rules_changed', '',    '',     '',      '',  '',   'X',  ''),
     ('config_keep_builtin',   '',    '',     '',      '',  '',   'X',  ''),
     ('config_merge',          '',    '',     '',      '',  '',   'X',  ''),
-    ('config_changed',        '',    '',     '',      '',  '',   'X',  '');
+    ('config_changed',        '',    '',     '',      '',  '',   'X',  ''),
+    ('opportunities_stage',   '',    '',     '',      '',  '',   'X',  ''),
+    ('orders_opportunity_fate', '',  '',     '',      '',  '',   'X',  '');
 
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
@@ -383,7 +403,8 @@ INSERT INTO direct_grants VALUES
                                                     v_feedback_summary, v_tickets, v_settings, v_order_milestones,
                                                     v_customer_interactions, report_day_changes, report_customer_changes,
                                                     report_fulfillment_changes, report_fulfillment_weeks,
-                                                    report_order_figures}'),
+                                                    report_order_figures, v_sales_pipeline, v_recommendations,
+                                                    v_reorder_due}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_service',  'USAGE',   'schema',   '{ordermgmt}'),
@@ -413,9 +434,13 @@ INSERT INTO direct_grants VALUES
                                                     v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
                                                     v_on_time_delivery, v_stock_availability, v_ar_aging,
                                                     v_customer_history, v_monitor_dashboard, v_trial_balance,
-                                                    v_feedback_summary, v_tickets, v_settings, v_order_milestones}'),
-    ('ordermgmt_app',      'INSERT',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
-    ('ordermgmt_app',      'UPDATE',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
+                                                    v_feedback_summary, v_tickets, v_settings, v_order_milestones,
+                                                    opportunity_stages, opportunities, v_sales_pipeline,
+                                                    v_recommendations, v_reorder_due}'),
+    ('ordermgmt_app',      'INSERT',  'relation', '{orders, order_lines, customer_contacts, customer_interactions,
+                                                    opportunities}'),
+    ('ordermgmt_app',      'UPDATE',  'relation', '{orders, order_lines, customer_contacts, customer_interactions,
+                                                    opportunities}'),
     ('ordermgmt_app',      'DELETE',  'relation', '{orders, order_lines}'),
     ('ordermgmt_app',      'EXECUTE', 'function', '{"receive_stock(text, text, numeric, numeric)",
                                                     "create_order(text, jsonb, jsonb)", "submit_order(bigint)",
@@ -432,6 +457,7 @@ INSERT INTO direct_grants VALUES
                                                     "open_ticket(bigint, text, text)", "resolve_ticket(bigint, text)",
                                                     "monitor_tick(timestamp with time zone)",
                                                     "events_since(bigint, integer)",
+                                                    "quote_opportunity(bigint, jsonb, jsonb)",
                                                     "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_admin',    'USAGE',   'schema',   '{ordermgmt}'),
@@ -440,9 +466,10 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_admin',    'UPDATE',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     accounts, posting_accounts}'),
     ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    customer_contacts, customer_interactions}'),
+                                                    customer_contacts, customer_interactions, opportunities}'),
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
-                                                    monitor_rules.thresholds, monitor_rules.description}'),
+                                                    monitor_rules.thresholds, monitor_rules.description,
+                                                    opportunity_stages.probability}'),
     ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
                                                     "purge_history(interval)", "rollup_ledger()", "verify()",
                                                     "rollup_reports()", "rebuild_report_totals()",
@@ -499,7 +526,8 @@ SELECT set_eq($$
 $$, $$ VALUES ('orders', 'INSERT'), ('orders', 'UPDATE'), ('orders', 'DELETE'),
               ('order_lines', 'INSERT'), ('order_lines', 'UPDATE'), ('order_lines', 'DELETE'),
               ('customer_contacts', 'INSERT'), ('customer_contacts', 'UPDATE'),
-              ('customer_interactions', 'INSERT'), ('customer_interactions', 'UPDATE') $$,
+              ('customer_interactions', 'INSERT'), ('customer_interactions', 'UPDATE'),
+              ('opportunities', 'INSERT'), ('opportunities', 'UPDATE') $$,
    'ordermgmt_app writes orders, order_lines and the CRM tables, nothing else');
 
 -- Nobody but the owner writes stock, ledger, events, alerts or any other
@@ -608,6 +636,10 @@ SELECT throws_ok($$SELECT ordermgmt.post_entry('x', '[]')$$, '42501', NULL,
                  'ordermgmt_app cannot post a manual journal entry');
 SELECT throws_ok('SELECT * FROM ordermgmt.verify()', '42501', NULL,
                  'ordermgmt_app cannot run verify');
+SELECT throws_ok('UPDATE ordermgmt.opportunity_stages SET probability = 0.5', '42501', NULL,
+                 'ordermgmt_app cannot change a stage''s probability');
+SELECT throws_ok($$SELECT ordermgmt.quote_opportunity(-1, '[]')$$, 'OM005', NULL,
+                 'ordermgmt_app runs quote_opportunity');
 -- past the privilege check, to the function's own answer
 SELECT throws_ok('SELECT ordermgmt.acknowledge_alert(-1)', 'OM005', NULL,
                  'ordermgmt_app runs acknowledge_alert (through ordermgmt_service)');
