@@ -2426,9 +2426,9 @@ COMMENT ON VIEW ordermgmt.v_sales_pipeline IS
     'Opportunities per stage and currency: how many, their expected value and the value weighted by probability (the forecast); ORDER BY position for pipeline order';
 COMMENT ON COLUMN ordermgmt.v_sales_pipeline.stage IS 'lead, qualified, proposal, won or lost';
 COMMENT ON COLUMN ordermgmt.v_sales_pipeline.opportunities IS 'Number of opportunities in the stage';
-COMMENT ON COLUMN ordermgmt.v_sales_pipeline.expected_value IS 'Sum of their expected values';
+COMMENT ON COLUMN ordermgmt.v_sales_pipeline.expected_value IS 'Sum of their expected values, in currency';
 COMMENT ON COLUMN ordermgmt.v_sales_pipeline.weighted_value IS
-    'Sum of expected_value * probability, rounded to cents: the forecast (won at 1, lost at 0)';
+    'Sum of expected_value * probability, in currency, rounded to cents: the forecast (won at 1, lost at 0)';
 COMMENT ON COLUMN ordermgmt.v_sales_pipeline.currency IS
     'Currency of the amounts; NULL on the row of a stage without opportunities';
 COMMENT ON COLUMN ordermgmt.v_sales_pipeline.is_open IS 'false for won and lost';
@@ -2540,7 +2540,7 @@ COMMENT ON COLUMN ordermgmt.v_reorder_due.usual_interval_days IS
 COMMENT ON COLUMN ordermgmt.v_reorder_due.last_ordered_at IS
     'When the customer last ordered it (the order''s entry); a timestamp with time zone (an instant), shown in the session''s time zone';
 COMMENT ON COLUMN ordermgmt.v_reorder_due.due_at IS
-    'last_ordered_at plus the usual interval: when the next order is expected; now or earlier';
+    'last_ordered_at plus the usual interval: when the next order is expected, now or earlier; a timestamp with time zone (an instant), shown in the session''s time zone';
 COMMENT ON COLUMN ordermgmt.v_reorder_due.orders IS 'How many of the customer''s orders hold it';
 COMMENT ON COLUMN ordermgmt.v_reorder_due.overdue_days IS 'Days since due_at, to one decimal';
 
