@@ -1981,7 +1981,8 @@ SELECT c.code AS customer, p.sku,
   FROM ordermgmt.customers c
  CROSS JOIN LATERAL (
     SELECT l.product_id, count(DISTINCT o.order_id) AS orders, max(o.created_at) AS last_at,
-           extract(epoch FROM max(o.created_at) - min(o.created_at)) / (count(DISTINCT o.order_id) - 1)
+           extract(epoch FROM max(o.created_at) - min(o.created_at))
+               / nullif(count(DISTINCT o.order_id) - 1, 0)
                AS gap_seconds
       FROM ordermgmt.orders o
       JOIN ordermgmt.order_lines l ON l.order_id = o.order_id
