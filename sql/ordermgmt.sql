@@ -2766,6 +2766,27 @@ SELECT 'orders.status_is_last_history_row', o.k, o.s FROM always LEFT JOIN (
      WHERE x.status IS DISTINCT FROM x.last_status
         OR x.status_changed_at IS DISTINCT FROM x.last_changed_at) o(k, s) ON true
 UNION ALL
+-- An opportunity follows its quotation: linked both ways; open only as a
+-- proposal whose quotation is still open; won once its quotation was
+-- confirmed; lost with a quotation only if that was cancelled unconfirmed.
+SELECT 'opportunities.follow_their_quotation', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('opportunity %s is %s, its quotation %s', p.opportunity_id, p.stage,
+                  CASE WHEN x.order_id IS NULL THEN 'missing'
+                       WHEN x.opportunity_id IS DISTINCT FROM p.opportunity_id
+                       THEN format('order %s names opportunity %s', x.order_id, coalesce(x.opportunity_id::text, 'none'))
+                       ELSE format('order %s is %s%s', x.order_id, x.status,
+                                   CASE WHEN x.confirmed_at IS NOT NULL THEN ' (confirmed once)' ELSE '' END) END),
+           ARRAY[p.opportunity_id]
+      FROM ordermgmt.opportunities p
+      LEFT JOIN ordermgmt.orders x ON x.order_id = p.order_id
+     WHERE (p.order_id IS NOT NULL AND x.opportunity_id IS DISTINCT FROM p.opportunity_id)
+        OR (p.stage = 'won' AND x.confirmed_at IS NULL)
+        OR (p.stage = 'lost' AND p.order_id IS NOT NULL
+            AND (x.status IS DISTINCT FROM 'cancelled' OR x.confirmed_at IS NOT NULL))
+        OR (p.stage IN ('lead', 'qualified', 'proposal') AND p.order_id IS NOT NULL
+            AND (p.stage <> 'proposal' OR x.status NOT IN ('draft', 'pending', 'on_hold')
+                 OR x.confirmed_at IS NOT NULL))) o(k, s) ON true
+UNION ALL
 SELECT 'orders.history_starts_once', o.k, o.s FROM always LEFT JOIN (
     SELECT format('order %s: %s history rows without a from-status', x.order_id, x.starts), ARRAY[x.order_id]
       FROM orders_seen x WHERE x.starts <> 1) o(k, s) ON true
