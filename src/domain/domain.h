@@ -205,6 +205,13 @@ extern bool om_customer_check_code(const char *customer);
 extern bool om_customer_check_order(int64 order_id);
 extern void om_customer_login_check(Oid role, int64 customer_id);
 
+/* opportunities.c: the sales pipeline's stage rules, and a quotation's fate */
+extern HeapTuple om_opportunities_stage(TriggerData *trigdata);
+extern void om_opportunity_order_fate(TriggerData *trigdata);
+
+/* quotation.c */
+extern int64 om_quote_opportunity(int64 opportunity_id, Jsonb *lines, Jsonb *options);
+
 /* returns.c */
 extern int64 om_return_items(int64 order_id, Jsonb *request, const char *reason);
 

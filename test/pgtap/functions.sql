@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(271);
+SELECT plan(293);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -14,6 +14,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     'hold_order', 'cancel_order', 'start_processing', 'ship_order', 'confirm_delivery',
     'invoice_order', 'record_payment', 'return_items', 'record_feedback',
     'open_ticket', 'resolve_ticket',
+    -- the sales pipeline
+    'quote_opportunity',
     -- batch entry points
     'create_orders', 'ship_orders', 'invoice_orders', 'record_payments',
     -- ledger, monitoring, events, housekeeping
@@ -27,7 +29,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     -- trigger functions
     'orders_lifecycle', 'order_lines_guard', 'postings_balanced', 'ledger_immutable',
     'monitor_rules_changed', 'config_keep_builtin', 'config_merge', 'config_changed',
-    'customer_logins_check'
+    'customer_logins_check',
+    'opportunities_stage', 'orders_opportunity_fate'
 ]::name[], 'schema ordermgmt has exactly the functions of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -78,6 +81,9 @@ INSERT INTO fn VALUES
     ('open_ticket',       '{bigint,text,text}', 'order_id bigint, subject text, priority text DEFAULT ''normal''::text',
      'bigint', 'c', 'volatile', true),
     ('resolve_ticket',    '{bigint,text}', 'ticket_id bigint, resolution text', 'void', 'c', 'volatile', true),
+    ('quote_opportunity', '{bigint,jsonb,jsonb}',
+     'opportunity_id bigint, lines jsonb, options jsonb DEFAULT ''{}''::jsonb',
+     'bigint', 'c', 'volatile', true),
     -- batch entry points: C, SECURITY DEFINER, one row per item (see below)
     ('create_orders',     '{jsonb}', 'orders jsonb', 'setof record', 'c', 'volatile', true),
     ('ship_orders',       '{jsonb}', 'shipments jsonb', 'setof record', 'c', 'volatile', true),
@@ -106,8 +112,10 @@ INSERT INTO fn VALUES
      'interval', 'sql', 'stable', false),
     ('rule_thresholds_valid', '{text,jsonb}', 'rule_code text, thresholds jsonb',
      'boolean', 'sql', 'stable', false),
-    -- trigger functions: C; the two that write tables the caller cannot run as the owner
+    -- trigger functions: C; those that write tables the caller cannot run as the owner
     ('orders_lifecycle',      '{}', '', 'trigger', 'c', 'volatile', true),
+    ('opportunities_stage',   '{}', '', 'trigger', 'c', 'volatile', true),
+    ('orders_opportunity_fate', '{}', '', 'trigger', 'c', 'volatile', true),
     ('monitor_rules_changed', '{}', '', 'trigger', 'c', 'volatile', true),
     ('order_lines_guard',     '{}', '', 'trigger', 'c', 'volatile', false),
     ('postings_balanced',     '{}', '', 'trigger', 'c', 'volatile', false),
@@ -216,6 +224,17 @@ SELECT trigger_is('ordermgmt', 'journal_entries', 'journal_entries_immutable', '
                   'journal_entries: no update or delete (ledger_immutable)');
 SELECT trigger_is('ordermgmt', 'journal_entries', 'journal_entries_no_truncate', 'ordermgmt', 'ledger_immutable',
                   'journal_entries: no truncate (ledger_immutable)');
+
+SELECT trigger_is('ordermgmt', 'opportunities', 'opportunities_stage_guard', 'ordermgmt', 'opportunities_stage',
+                  'opportunities: every insert and update passes opportunities_stage (before)');
+SELECT trigger_is('ordermgmt', 'opportunities', 'opportunities_stage_record', 'ordermgmt', 'opportunities_stage',
+                  'opportunities: every stage change is recorded by opportunities_stage (after)');
+SELECT trigger_is('ordermgmt', 'orders', 'orders_opportunity_fate', 'ordermgmt', 'orders_opportunity_fate',
+                  'orders: a quotation''s confirmation or cancellation settles its opportunity');
+SELECT matches((SELECT pg_catalog.pg_get_triggerdef(oid) FROM pg_catalog.pg_trigger
+                 WHERE tgrelid = 'ordermgmt.orders'::regclass AND tgname = 'orders_opportunity_fate'),
+               'WHEN \(\(\(new\.opportunity_id IS NOT NULL\)',
+               'orders_opportunity_fate fires only for orders that quote an opportunity (WHEN clause)');
 
 -- Every trigger of the schema calls a C function and is enabled as usual
 -- (fires except under session_replication_role = replica, the raw load)

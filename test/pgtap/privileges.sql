@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(1603);
+SELECT plan(1712);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -140,6 +140,11 @@ INSERT INTO relation_access VALUES
     ('monitor_rules',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),  -- admin: columns, section 5
     -- approval rules: the admin's; approvals: written by approve_order only
     ('approval_rules',            '',      'r',     'r',     'r',     'r',     'r',     'r',     'arwd',  'arwdDxt', '', ''),
+    -- the sales pipeline: sales writes opportunities (the app through sales);
+    -- the admin sets the stages' probabilities (columns, section 5) and
+    -- deletes opportunities
+    ('opportunity_stages',        '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
+    ('opportunities',             '',      'arw',   'r',     'r',     'r',     '',      'arw',   'arwd',  'arwdDxt', '',      ''),
     -- customer logins: the admin's; each customer login reads its own
     ('customer_logins',           '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      'r'),
     ('order_approvals',           '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
@@ -206,6 +211,9 @@ INSERT INTO relation_access VALUES
     ('report_fulfillment_changes','r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
     ('report_fulfillment_weeks',  'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
     ('report_order_figures',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_sales_pipeline',          'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
+    ('v_recommendations',         'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
+    ('v_reorder_due',             'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     -- the customers' own view (security_invoker): theirs alone
     ('v_my_orders',               '',      '',      '',      '',      '',      '',      '',      '',      'arwdDxt', '',      'r');
 
@@ -246,6 +254,15 @@ SELECT column_privs_are('ordermgmt', 'monitor_rules', m.col, r.role, pg_temp.pri
  CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_app', m.app), (2, 'ordermgmt_admin', m.admin)) AS r(ord, role, letters)
  ORDER BY m.col, r.ord;
 
+-- ... and a stage's default probability, nothing else of it
+SELECT column_privs_are('ordermgmt', 'opportunity_stages', m.col, r.role, pg_temp.privs(r.letters),
+                        format('%s on opportunity_stages.%s: %s', r.role, m.col,
+                               pg_temp.said(pg_temp.privs(r.letters))))
+  FROM (VALUES ('stage', 'r', 'r'), ('position', 'r', 'r'), ('is_open', 'r', 'r'),
+               ('probability', 'r', 'rw')) AS m(col, app, admin)
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_app', m.app), (2, 'ordermgmt_admin', m.admin)) AS r(ord, role, letters)
+ ORDER BY m.col, r.ord;
+
 --------------------------------------------------------------------------
 -- 6. Effective access to sequences: nobody but the owner (the identity
 --    columns draw their ids without any privilege on them)
@@ -268,6 +285,7 @@ SELECT seq, '', '', '', '', '', '', '', '', 'rwU', '', '' FROM unnest(ARRAY[
     'invoices_invoice_id_seq',
     'journal_entries_entry_id_seq',
     'order_status_history_history_id_seq',
+    'opportunities_opportunity_id_seq',
     'orders_order_id_seq',
     'payments_payment_id_seq',
     'postings_posting_id_seq',
@@ -312,6 +330,7 @@ INSERT INTO function_access VALUES
     ('confirm_order',           '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('hold_order',              '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('cancel_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('quote_opportunity',       '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '',      ''),
     -- warehouse: stock received, processing, shipping, delivery
     ('receive_stock',           '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('start_processing',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
@@ -356,6 +375,8 @@ INSERT INTO function_access VALUES
     ('config_keep_builtin',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('config_merge',            '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('config_changed',          '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('opportunities_stage',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     '',      ''),
+    ('orders_opportunity_fate', '',      '',      '',      '',      '',      '',      '',      '',      'X',     '',      ''),
     ('customer_logins_check',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     '',      '');
 
 SELECT is_empty($$
@@ -423,7 +444,8 @@ SELECT unnest('{customers, products, warehouses, settings, order_transitions, ac
                 customer_months, report_rollup, fulfillment_histogram, fulfillment_weeks, delivery_changes,
                 delivery_week_totals, order_figures, journal_entries, postings, ledger_totals, ledger_rollup,
                 alerts, deadlines, feedback, tickets, delivery_weeks, events, relay_state, purge_horizon,
-                customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins}'::text[]);
+                customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins,
+                opportunity_stages, opportunities}'::text[]);
 INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_reader',   'SELECT',  'relation', '{v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -432,17 +454,21 @@ INSERT INTO direct_grants VALUES
                                                     v_feedback_summary, v_tickets, v_settings, v_order_milestones,
                                                     v_customer_interactions, report_day_changes, report_customer_changes,
                                                     report_fulfillment_changes, report_fulfillment_weeks,
-                                                    report_order_figures}'),
+                                                    report_order_figures, v_sales_pipeline, v_recommendations,
+                                                    v_reorder_due}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_sales',    'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_sales',    'SELECT',  'relation', (SELECT array_agg(relation) FROM department_reads)),
-    ('ordermgmt_sales',    'INSERT',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
-    ('ordermgmt_sales',    'UPDATE',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
+    ('ordermgmt_sales',    'INSERT',  'relation', '{orders, order_lines, customer_contacts, customer_interactions,
+                                                    opportunities}'),
+    ('ordermgmt_sales',    'UPDATE',  'relation', '{orders, order_lines, customer_contacts, customer_interactions,
+                                                    opportunities}'),
     ('ordermgmt_sales',    'DELETE',  'relation', '{orders, order_lines}'),
     ('ordermgmt_sales',    'EXECUTE', 'function', '{"create_order(text, jsonb, jsonb)", "create_orders(jsonb)",
                                                     "submit_order(bigint)", "confirm_order(bigint)",
                                                     "hold_order(bigint, text)", "cancel_order(bigint, text)",
+                                                    "quote_opportunity(bigint, jsonb, jsonb)",
                                                     "monitor_tick(timestamp with time zone)",
                                                     "events_since(bigint, integer)"}'),
 
@@ -486,9 +512,10 @@ INSERT INTO direct_grants VALUES
                                                     accounts, posting_accounts, approval_rules, customer_logins}'),
     ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     customer_contacts, customer_interactions, approval_rules,
-                                                    customer_logins}'),
+                                                    customer_logins, opportunities}'),
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
-                                                    monitor_rules.thresholds, monitor_rules.description}'),
+                                                    monitor_rules.thresholds, monitor_rules.description,
+                                                    opportunity_stages.probability}'),
     ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
                                                     "purge_history(interval)", "rollup_ledger()", "verify()",
                                                     "rollup_reports()", "rebuild_report_totals()",
@@ -588,8 +615,9 @@ SELECT set_eq($$
 $$, $$ VALUES ('orders', 'INSERT'), ('orders', 'UPDATE'), ('orders', 'DELETE'),
               ('order_lines', 'INSERT'), ('order_lines', 'UPDATE'), ('order_lines', 'DELETE'),
               ('customer_contacts', 'INSERT'), ('customer_contacts', 'UPDATE'),
-              ('customer_interactions', 'INSERT'), ('customer_interactions', 'UPDATE') $$,
-   'ordermgmt_app writes orders, order_lines and the CRM tables, nothing else');
+              ('customer_interactions', 'INSERT'), ('customer_interactions', 'UPDATE'),
+              ('opportunities', 'INSERT'), ('opportunities', 'UPDATE') $$,
+   'ordermgmt_app writes orders, order_lines and the CRM tables (through sales), nothing else');
 
 -- Nobody but the owner writes stock, ledger, events, alerts or any other
 -- table only the C code fills: no role of the cluster (superusers, the
@@ -732,6 +760,10 @@ RESET ROLE;
 SET LOCAL ROLE ordermgmt_app;
 SELECT throws_ok('SELECT ordermgmt.approve_order(-1)', '42501', NULL,
                  'ordermgmt_app cannot approve');
+SELECT throws_ok('UPDATE ordermgmt.opportunity_stages SET probability = 0.5', '42501', NULL,
+                 'ordermgmt_app cannot change a stage''s probability');
+SELECT throws_ok($$SELECT ordermgmt.quote_opportunity(-1, '[]')$$, 'OM005', NULL,
+                 'ordermgmt_app runs quote_opportunity');
 RESET ROLE;
 SET LOCAL ROLE ordermgmt_warehouse;
 SELECT throws_ok('SELECT ordermgmt.record_payment(-1, 1)', '42501', NULL,

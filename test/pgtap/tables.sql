@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(294);
+SELECT plan(320);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -39,7 +39,9 @@ SELECT tables_are('ordermgmt', ARRAY[
     -- events, the NOTIFY relay, what purge_history removed
     'events', 'relay_state', 'purge_horizon',
     -- customer logins (row-level security)
-    'customer_logins'
+    'customer_logins',
+    -- the sales pipeline
+    'opportunity_stages', 'opportunities'
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');
 
 SELECT sequences_are('ordermgmt', ARRAY[
@@ -50,7 +52,7 @@ SELECT sequences_are('ordermgmt', ARRAY[
     'order_status_history_history_id_seq', 'orders_order_id_seq', 'payments_payment_id_seq',
     'postings_posting_id_seq', 'products_product_id_seq', 'returns_return_id_seq',
     'shipments_shipment_id_seq', 'stock_moves_move_id_seq', 'stock_stock_id_seq',
-    'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq'
+    'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq', 'opportunities_opportunity_id_seq'
 ]::name[], 'schema ordermgmt has exactly the sequences behind the identity columns');
 
 --------------------------------------------------------------------------
@@ -148,7 +150,15 @@ INSERT INTO contract_columns VALUES
     ('events',          'occurred_at',     'timestamp with time zone', false),
     ('events',          'kind',            'text',                     false),
     ('events',          'order_id',        'bigint',                   true),
-    ('events',          'payload',         'jsonb',                    false);
+    ('events',          'payload',         'jsonb',                    false),
+    ('opportunities',   'opportunity_id',  'bigint',                   false),
+    ('opportunities',   'customer_id',     'bigint',                   false),
+    ('opportunities',   'title',           'text',                     false),
+    ('opportunities',   'stage',           'text',                     false),
+    ('opportunities',   'expected_value',  'numeric(18,2)',            false),
+    ('opportunities',   'probability',     'numeric(5,4)',             false),  -- a fraction, 0 to 1
+    ('opportunities',   'expected_close',  'date',                     true),
+    ('opportunities',   'order_id',        'bigint',                   true);   -- the quotation, once quoted
 
 SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
   FROM contract_columns ORDER BY tbl, col;
@@ -234,6 +244,11 @@ SELECT fk_ok('ordermgmt', 'alerts', ARRAY['rule_code']::name[], 'ordermgmt', 'mo
              'alerts.rule_code references monitor_rules');
 SELECT fk_ok('ordermgmt', 'customer_exposure', ARRAY['customer_id']::name[], 'ordermgmt', 'customers',
              ARRAY['customer_id']::name[], 'customer_exposure.customer_id references customers');
+
+SELECT fk_ok('ordermgmt', 'opportunities', ARRAY['customer_id']::name[], 'ordermgmt', 'customers',
+             ARRAY['customer_id']::name[], 'opportunities.customer_id references customers');
+SELECT fk_ok('ordermgmt', 'opportunities', ARRAY['order_id']::name[], 'ordermgmt', 'orders',
+             ARRAY['order_id']::name[], 'opportunities.order_id references orders');
 
 -- 0 <= reserved <= on_hand is a constraint of the stock row itself (the
 -- columns in the order the constraint names them)

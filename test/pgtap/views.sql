@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(74);
+SELECT plan(93);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -14,6 +14,8 @@ SELECT views_are('ordermgmt', ARRAY[
     'v_monitor_dashboard', 'v_trial_balance', 'v_feedback_summary', 'v_tickets',
     -- the project's own
     'v_settings', 'v_order_milestones', 'v_customer_interactions',
+    -- the sales pipeline
+    'v_sales_pipeline', 'v_recommendations', 'v_reorder_due',
     -- what each logged change adds to the reporting summaries
     'report_day_changes', 'report_customer_changes', 'report_fulfillment_changes', 'report_fulfillment_weeks',
     -- each order's figures, as order_figures stores them
@@ -54,6 +56,9 @@ INSERT INTO view_columns VALUES
     ('v_order_milestones',   '{order_id, customer_id, created_at, confirmed_at, promised_at, first_shipped_at,
                                last_shipped_at, delivered_at}'),
     ('v_customer_interactions', '{customer, occurred_at, kind, subject, notes, contact, order_id, recorded_by}'),
+    ('v_sales_pipeline',     '{stage, opportunities, expected_value, weighted_value, currency, is_open, position}'),
+    ('v_recommendations',    '{customer, sku, score, reason, rank}'),
+    ('v_reorder_due',        '{customer, sku, usual_interval_days, last_ordered_at, due_at, orders, overdue_days}'),
     ('report_day_changes',   '{source, id, day, currency, status, orders, net_amount, invoices, invoiced_net,
                                invoiced_tax, invoiced_total}'),
     ('report_customer_changes', '{source, id, customer_id, orders, open_orders, order_at, month, invoiced_net,
@@ -101,7 +106,20 @@ INSERT INTO contract_view_columns VALUES
     ('v_my_orders',          'carrier',         'text'),
     ('v_my_orders',          'tracking',        'text'),
     ('v_my_orders',          'total',           'numeric'),
-    ('v_my_orders',          'due',             'numeric');
+    ('v_my_orders',          'due',             'numeric'),
+    ('v_sales_pipeline',     'stage',           'text'),
+    ('v_sales_pipeline',     'opportunities',   'bigint'),
+    ('v_sales_pipeline',     'expected_value',  'numeric'),
+    ('v_sales_pipeline',     'weighted_value',  'numeric'),
+    ('v_recommendations',    'customer',        'text'),
+    ('v_recommendations',    'sku',             'text'),
+    ('v_recommendations',    'score',           'bigint'),
+    ('v_recommendations',    'reason',          'text'),
+    ('v_reorder_due',        'customer',        'text'),
+    ('v_reorder_due',        'sku',             'text'),
+    ('v_reorder_due',        'usual_interval_days', 'numeric'),
+    ('v_reorder_due',        'last_ordered_at', 'timestamp with time zone'),
+    ('v_reorder_due',        'due_at',          'timestamp with time zone');
 
 SELECT col_type_is('ordermgmt', view, col, type, format('%I.%I is %s', view, col, type))
   FROM contract_view_columns ORDER BY view, col;

@@ -48,6 +48,12 @@ INSERT INTO ordermgmt.customer_contacts (customer_id, name, email, is_primary)
 SELECT customer_id, 'Al Accounts', 'al@acme.example', false FROM ordermgmt.customers WHERE code = 'ACME';
 INSERT INTO ordermgmt.customer_interactions (customer_id, kind, subject)
 SELECT customer_id, 'call', 'Asked about lamp delivery' FROM ordermgmt.customers WHERE code = 'ACME';
+INSERT INTO ordermgmt.opportunities (customer_id, title, expected_value, stage)
+SELECT customer_id, t.title, t.value, 'qualified' FROM ordermgmt.customers, (VALUES ('Lobby lamps', 800), ('Desks', 5000)) AS t(title, value)
+ WHERE code = 'ACME';
+SELECT ordermgmt.quote_opportunity(min(opportunity_id), '[{"sku": "LAMP-01", "qty": 8}]') FROM ordermgmt.opportunities;
+UPDATE ordermgmt.opportunities SET stage = 'lost' WHERE title = 'Desks';
+UPDATE ordermgmt.opportunity_stages SET probability = 0.5 WHERE stage = 'proposal';
 UPDATE ordermgmt.monitor_rules SET thresholds = '{"stall_time": "9 days"}', severity = 'critical' WHERE rule_code = 'L2_STALLED';
 UPDATE ordermgmt.monitor_rules SET enabled = false WHERE rule_code = 'L1_PRICE_DEVIATION';
 INSERT INTO ordermgmt.accounts (code, name, type) VALUES ('6000', 'Freight', 'expense');

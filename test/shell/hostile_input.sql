@@ -79,6 +79,14 @@ BEGIN
     PERFORM ordermgmt.monitor_tick(now() + interval '40 days');
 END
 $seed$;
+-- Opportunities to quote (each quotation takes one while it is open), and
+-- a lost one.
+INSERT INTO ordermgmt.opportunities (customer_id, title, expected_value, stage)
+SELECT c.customer_id, 'Deal ' || n, 100 * n, CASE WHEN n % 2 = 0 THEN 'qualified' ELSE 'lead' END
+  FROM generate_series(1, 40) AS n
+  JOIN ordermgmt.customers c ON c.code = (ARRAY['ACME', 'LIMITED', 'BLOCKED', 'ÜNÏ-😀'])[1 + n % 4];
+UPDATE ordermgmt.opportunities SET stage = 'lost'
+ WHERE opportunity_id = (SELECT min(opportunity_id) FROM ordermgmt.opportunities);
 
 --------------------------------------------------------------------------
 -- The driver's schema
@@ -163,7 +171,10 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.ship_orders(jsonb)', 1, 'jsonb', 'ship_batch'),
     ('ordermgmt.invoice_orders(bigint[],integer)', 1, 'bigint[]', 'invoice_batch'),
     ('ordermgmt.invoice_orders(bigint[],integer)', 2, 'integer', 'due_days'),
-    ('ordermgmt.record_payments(jsonb)', 1, 'jsonb', 'payment_batch');
+    ('ordermgmt.record_payments(jsonb)', 1, 'jsonb', 'payment_batch'),
+    ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 1, 'bigint', 'opportunity'),
+    ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 2, 'jsonb', 'order_lines'),
+    ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 3, 'jsonb', 'quote_options');
 INSERT INTO hostile.generators (fn, argno, argtype, kind)
 SELECT DISTINCT fn, 0, '', 'function' FROM hostile.generators WHERE argno > 0;
 
@@ -586,6 +597,15 @@ BEGIN
                         ELSE hostile.missing_id('journal_entries', 'entry_id') END;
         WHEN 'event' THEN
             RETURN hostile.missing_id('events', 'event_id');
+        WHEN 'opportunity' THEN
+            -- won or lost, or quoted and its quotation still open, or none
+            RETURN CASE WHEN random() < 0.5
+                        THEN hostile.any_id('SELECT opportunity_id FROM ordermgmt.opportunities o
+                                              WHERE o.stage IN (''won'', ''lost'')
+                                                 OR EXISTS (SELECT 1 FROM ordermgmt.orders x
+                                                             WHERE x.order_id = o.order_id
+                                                               AND x.status IN (''draft'', ''pending'', ''on_hold''))')
+                        ELSE hostile.missing_id('opportunities', 'opportunity_id') END;
         WHEN 'customer' THEN
             RETURN hostile.pick(ARRAY[$q$'NOBODY'$q$, $q$'acme'$q$, $q$'ACME '$q$, $q$'ÜNÏ-😀 '$q$,
                                       $q$'UNI-😀'$q$, $q$'BLOCKED'$q$]);
@@ -666,6 +686,18 @@ BEGIN
     WHEN 'event' THEN
         RETURN CASE WHEN random() < 0.3 THEN '0'
                     ELSE hostile.any_id('SELECT event_id FROM ordermgmt.events') END;
+    WHEN 'opportunity' THEN
+        -- open, and no quotation of it open
+        RETURN coalesce(nullif(hostile.any_id('SELECT opportunity_id FROM ordermgmt.opportunities o
+                                                WHERE o.stage NOT IN (''won'', ''lost'')
+                                                  AND NOT EXISTS (SELECT 1 FROM ordermgmt.orders x
+                                                                   WHERE x.order_id = o.order_id
+                                                                     AND x.status IN (''draft'', ''pending'', ''on_hold''))'),
+                               'NULL'),
+                        hostile.any_id('SELECT opportunity_id FROM ordermgmt.opportunities'));
+    WHEN 'quote_options' THEN
+        RETURN hostile.pick(ARRAY['''{}''', '''{"warehouse": "MAIN"}''', '''{"warehouse": "EAST"}''',
+                                  '''{"promised_at": "2030-01-01T12:00:00Z"}''']);
     WHEN 'words' THEN
         RETURN quote_literal(hostile.pick(ARRAY['customer request', 'Lieferung beschädigt ✓',
                                                 'العميل طلب ذلك', 'quality check 2/3']));
@@ -972,7 +1004,8 @@ SELECT CASE
         THEN c.outcome LIKE '22___'
     -- options.promised_at is text in JSON, converted by the timestamp type's
     -- own input function (as test/sql/bad_input.sql records)
-    WHEN c.fn = 'ordermgmt.create_order(text,jsonb,jsonb)' AND c.outcome IN ('22007', '22008') THEN true
+    WHEN c.fn IN ('ordermgmt.create_order(text,jsonb,jsonb)', 'ordermgmt.quote_opportunity(bigint,jsonb,jsonb)')
+         AND c.outcome IN ('22007', '22008') THEN true
     -- the API functions: the spec's business errors and malformed arguments
     ELSE c.outcome IN ('OM001', 'OM002', 'OM003', 'OM004', 'OM005', 'OM006', 'OM007', '22023')
 END $$;

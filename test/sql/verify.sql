@@ -99,6 +99,16 @@ SELECT ordermgmt.rollup_ledger() AS armed;
 SELECT ordermgmt.rollup_ledger() > 0 AS rolled_up;
 SELECT ordermgmt.receive_stock('LOW', 'MAIN', 10) > 0 AS received_after_roll_up;
 
+-- the sales pipeline: a deal won by its quotation's confirmation, another
+-- quoted and still open
+INSERT INTO ordermgmt.opportunities (customer_id, title, expected_value)
+SELECT customer_id, t, 100 FROM ordermgmt.customers, unnest(ARRAY['Deal won', 'Deal open']) AS t WHERE code = 'ACME';
+SELECT ordermgmt.submit_order(ordermgmt.quote_opportunity(opportunity_id, '[{"sku": "A", "qty": 1}]'))
+  FROM ordermgmt.opportunities WHERE title = 'Deal won';
+SELECT ordermgmt.quote_opportunity(opportunity_id, '[{"sku": "B", "qty": 1}]') > 0 AS quoted
+  FROM ordermgmt.opportunities WHERE title = 'Deal open';
+SELECT title, stage FROM ordermgmt.opportunities ORDER BY opportunity_id;
+
 -- every check holds
 SELECT count(*) AS checks, count(*) FILTER (WHERE ok) AS ok FROM ordermgmt.verify();
 SELECT * FROM pg_temp.failing();
@@ -199,6 +209,16 @@ ROLLBACK;
 BEGIN;
 SET LOCAL session_replication_role = replica;
 UPDATE ordermgmt.orders SET status_changed_at = status_changed_at + interval '1 second' WHERE order_id = :o1;
+SELECT * FROM pg_temp.failing();
+ROLLBACK;
+
+-- opportunities: won while its quotation is still a draft; another's
+-- quotation names no opportunity
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE ordermgmt.opportunities SET stage = 'won', probability = 1, closed_at = now() WHERE title = 'Deal open';
+UPDATE ordermgmt.orders SET opportunity_id = NULL
+ WHERE order_id = (SELECT order_id FROM ordermgmt.opportunities WHERE title = 'Deal won');
 SELECT * FROM pg_temp.failing();
 ROLLBACK;
 

@@ -123,6 +123,9 @@ my @steps = (
 	[ 'post_entry', q{SELECT ordermgmt.post_entry('owner puts in cash', '[{"account": "1000", "debit": 500}, {"account": "2000", "credit": 500}]') > 0} ],
 	[ 'reverse_entry', q{SELECT ordermgmt.reverse_entry(max(entry_id), 'typo') > 0 FROM ordermgmt.journal_entries} ],
 	[ 'purge_history', q{SELECT events >= 0 FROM ordermgmt.purge_history('1 day')} ],
+	# the sales pipeline: an opportunity by plain SQL, its quotation
+	[ 'opportunities', q{INSERT INTO ordermgmt.opportunities (customer_id, title, expected_value) SELECT customer_id, 'pooled deal', 100 FROM ordermgmt.customers WHERE code = 'ACME' RETURNING true} ],
+	[ 'quote_opportunity', q{SELECT ordermgmt.quote_opportunity(max(opportunity_id), '[{"sku": "A", "qty": 3}]') > 0 FROM ordermgmt.opportunities} ],
 	[ 'verify', 'SELECT bool_and(ok) FROM ordermgmt.verify()' ]);
 foreach my $step (@steps)
 {
