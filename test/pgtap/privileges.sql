@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(970);
+SELECT plan(1012);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -166,6 +166,10 @@ INSERT INTO relation_access VALUES
     ('events',                    '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('relay_state',               '',    '',     '',      'r',    'r',    'arwdDxt', ''),
     ('purge_horizon',             '',    '',     '',      'r',    'r',    'arwdDxt', ''),
+    -- notices to customers: templates are the admin's; the service (the
+    -- notifier) reads the notifications and changes them through functions
+    ('notification_templates',    '',    '',     '',      'r',    'arwd', 'arwdDxt', ''),
+    ('notifications',             '',    'r',    '',      'r',    'r',    'arwdDxt', ''),
     -- views: every group role reads them
     ('v_order_status',            'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
     ('v_pipeline',                'r',   'r',    'r',     'r',    'r',    'arwdDxt', ''),
@@ -240,6 +244,7 @@ INSERT INTO sequence_access VALUES
     ('events_event_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
     ('feedback_feedback_id_seq',                 '',   '',     '',      '', '',   'rwU', ''),
     ('invoices_invoice_id_seq',                  '',   '',     '',      '', '',   'rwU', ''),
+    ('notifications_notification_id_seq',        '',   '',     '',      '', '',   'rwU', ''),
     ('journal_entries_entry_id_seq',             '',   '',     '',      '', '',   'rwU', ''),
     ('order_status_history_history_id_seq',      '',   '',     '',      '', '',   'rwU', ''),
     ('orders_order_id_seq',                      '',   '',     '',      '', '',   'rwU', ''),
@@ -301,6 +306,9 @@ INSERT INTO function_access VALUES
     -- alerts: service and approver (the app through service)
     ('acknowledge_alert',     '',    'X',    'X',     'X', 'X',  'X',  ''),
     ('resolve_alert',         '',    'X',    'X',     'X', 'X',  'X',  ''),
+    -- notices to customers: the service's (ordermgmt-notify)
+    ('claim_notifications',   '',    'X',    '',      'X', 'X',  'X',  ''),
+    ('finish_notification',   '',    'X',    '',      'X', 'X',  'X',  ''),
     -- the admin's only
     ('post_entry',            '',    '',     '',      '',  'X',  'X',  ''),
     ('reverse_entry',         '',    '',     '',      '',  'X',  'X',  ''),
@@ -320,7 +328,8 @@ INSERT INTO function_access VALUES
     ('monitor_rules_changed', '',    '',     '',      '',  '',   'X',  ''),
     ('config_keep_builtin',   '',    '',     '',      '',  '',   'X',  ''),
     ('config_merge',          '',    '',     '',      '',  '',   'X',  ''),
-    ('config_changed',        '',    '',     '',      '',  '',   'X',  '');
+    ('config_changed',        '',    '',     '',      '',  '',   'X',  ''),
+    ('notification_template_check', '', '',  '',      '',  '',   'X',  '');
 
 SELECT is_empty($$
     SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
@@ -387,8 +396,10 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_service',  'USAGE',   'schema',   '{ordermgmt}'),
-    ('ordermgmt_service',  'SELECT',  'relation', '{alerts}'),
-    ('ordermgmt_service',  'EXECUTE', 'function', '{"acknowledge_alert(bigint, text)", "resolve_alert(bigint, text)"}'),
+    ('ordermgmt_service',  'SELECT',  'relation', '{alerts, notifications}'),
+    ('ordermgmt_service',  'EXECUTE', 'function', '{"acknowledge_alert(bigint, text)", "resolve_alert(bigint, text)",
+                                                    "claim_notifications(integer, interval)",
+                                                    "finish_notification(bigint, integer, text, integer, interval)"}'),
 
     ('ordermgmt_approver', 'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_approver', 'SELECT',  'relation', '{alerts}'),
@@ -413,7 +424,8 @@ INSERT INTO direct_grants VALUES
                                                     v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
                                                     v_on_time_delivery, v_stock_availability, v_ar_aging,
                                                     v_customer_history, v_monitor_dashboard, v_trial_balance,
-                                                    v_feedback_summary, v_tickets, v_settings, v_order_milestones}'),
+                                                    v_feedback_summary, v_tickets, v_settings, v_order_milestones,
+                                                    notification_templates}'),
     ('ordermgmt_app',      'INSERT',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
     ('ordermgmt_app',      'UPDATE',  'relation', '{orders, order_lines, customer_contacts, customer_interactions}'),
     ('ordermgmt_app',      'DELETE',  'relation', '{orders, order_lines}'),
@@ -436,11 +448,11 @@ INSERT INTO direct_grants VALUES
 
     ('ordermgmt_admin',    'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_admin',    'INSERT',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    accounts, posting_accounts}'),
+                                                    accounts, posting_accounts, notification_templates}'),
     ('ordermgmt_admin',    'UPDATE',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    accounts, posting_accounts}'),
+                                                    accounts, posting_accounts, notification_templates}'),
     ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    customer_contacts, customer_interactions}'),
+                                                    customer_contacts, customer_interactions, notification_templates}'),
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
                                                     monitor_rules.thresholds, monitor_rules.description}'),
     ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
@@ -517,6 +529,7 @@ SELECT is_empty($$
        AND c.relname IN ('stock', 'stock_moves', 'reservations',
                          'journal_entries', 'postings', 'ledger_totals', 'ledger_rollup',
                          'events', 'relay_state', 'purge_horizon', 'alerts', 'deadlines', 'order_status_history',
+                         'notifications',
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
                          'delivery_weeks', 'customer_exposure', 'order_day_totals', 'invoice_day_totals',
