@@ -74,7 +74,8 @@ static const NoticeKind notice_kinds[] = {
 /*
  * The facts of a notice: the customer, both addresses, and every
  * placeholder's value as text (times in UTC, so that a notice reads the
- * same whatever the writing session's time zone).
+ * same whatever the writing session's time zone).  A probe per table
+ * (LATERAL ... LIMIT 1): a join lets the generic plan hash a whole table.
  */
 static OmPlan select_facts = OM_PLAN(
 	"SELECT o.customer_id, pc.email, c.email, c.code, c.name, coalesce(pc.name, c.name), "
@@ -87,12 +88,15 @@ static OmPlan select_facts = OM_PLAN(
 	"       to_char(i.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), "
 	"       to_char(i.issued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') "
 	"  FROM ordermgmt.orders o "
-	"  JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
-	"  LEFT JOIN ordermgmt.customer_contacts pc ON pc.customer_id = o.customer_id AND pc.is_primary "
-	"  LEFT JOIN ordermgmt.shipments s ON s.shipment_id = $2 "
-	"  LEFT JOIN ordermgmt.invoices i ON i.invoice_id = coalesce($3, "
-	"       (SELECT a.subject_id FROM ordermgmt.alerts a "
-	"         WHERE a.alert_id = $4 AND a.subject_type = 'invoice')) "
+	" CROSS JOIN LATERAL (SELECT x.code, x.name, x.email FROM ordermgmt.customers x "
+	"                      WHERE x.customer_id = o.customer_id LIMIT 1) c "
+	"  LEFT JOIN LATERAL (SELECT x.name, x.email FROM ordermgmt.customer_contacts x "
+	"                      WHERE x.customer_id = o.customer_id AND x.is_primary LIMIT 1) pc ON true "
+	"  LEFT JOIN LATERAL (SELECT x.* FROM ordermgmt.shipments x WHERE x.shipment_id = $2 LIMIT 1) s ON true "
+	"  LEFT JOIN LATERAL (SELECT x.* FROM ordermgmt.invoices x "
+	"                      WHERE x.invoice_id = coalesce($3, (SELECT a.subject_id FROM ordermgmt.alerts a "
+	"                                                          WHERE a.alert_id = $4 AND a.subject_type = 'invoice')) "
+	"                      LIMIT 1) i ON true "
 	" WHERE o.order_id = $1",
 	INT8OID, INT8OID, INT8OID, INT8OID);
 

@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(340);
+SELECT plan(339);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -252,9 +252,6 @@ SELECT fk_ok('ordermgmt', 'alerts', ARRAY['rule_code']::name[], 'ordermgmt', 'mo
              'alerts.rule_code references monitor_rules');
 SELECT fk_ok('ordermgmt', 'customer_exposure', ARRAY['customer_id']::name[], 'ordermgmt', 'customers',
              ARRAY['customer_id']::name[], 'customer_exposure.customer_id references customers');
-
-SELECT fk_ok('ordermgmt', 'notifications', ARRAY['customer_id']::name[], 'ordermgmt', 'customers',
-             ARRAY['customer_id']::name[], 'notifications.customer_id references customers');
 
 -- 0 <= reserved <= on_hand is a constraint of the stock row itself (the
 -- columns in the order the constraint names them)
