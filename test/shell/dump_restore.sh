@@ -60,7 +60,8 @@ SQL
 check "the source has rolled-up ledger totals and a tail" t \
   "$(q "$SRC" "SELECT (SELECT count(*) FROM ordermgmt.ledger_totals) > 0
                   AND (SELECT upto_posting_id FROM ordermgmt.ledger_rollup) < (SELECT max(posting_id) FROM ordermgmt.postings)")"
-check "the source has notifications" t "$(q "$SRC" "SELECT count(*) = 2 FROM ordermgmt.notifications")"
+check "the source has notifications" t \
+  "$(q "$SRC" "SELECT count(DISTINCT kind) = 2 FROM ordermgmt.notifications WHERE subject LIKE 'Your order %'")"
 check "the source has counted deliveries" t "$(q "$SRC" "SELECT count(*) > 0 FROM ordermgmt.delivery_weeks")"
 
 pg_dump -Fc -d "$SRC" -f "$work/db.dump" 2>"$work/dump.err" || { cat "$work/dump.err"; exit 1; }
