@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 #
-# Notices benchmark: what a confirmation notice adds to placing an order.
+# Notices benchmark: what a confirmation notice adds to placing an order,
+# in throughput (pgbench) and in CPU time per order (notices_cpu.sql).
 # The placement workload (3-line orders over 1,000 SKUs, auto-confirm) runs
 # with every notification template disabled (as installed: each event
 # costs a look-up in the backend's cache, no query) and with the
@@ -82,3 +83,8 @@ SQL
 bench_tps_table "$RESULTS" TPS 13 "place_notice/place_plain" " / " \
   "(ratio: per-round ratio of orders per second with and without the confirmation notice; last column: median)"
 echo "pgbench logs: $OUT"
+
+# The CPU time of one order in one backend, with and without the notice.
+echo
+echo "== CPU time per order, one backend, notice off and on alternately"
+psql_db -f "$(dirname "${BASH_SOURCE[0]}")/notices_cpu.sql"

@@ -44,6 +44,7 @@
 #define PROGNAME "ordermgmt-notify"
 #define WAKE_CHANNEL	"ordermgmt_events"
 #define OUTPUT_MAX		1024	/* of the command's output, kept as the error */
+#define RECHECK_MIN_MS	20		/* the shortest sleep after an empty claim */
 
 /* The due notifications, claimed for the lease. */
 static const char *const claim_sql =
@@ -486,6 +487,9 @@ run_session(PGconn *conn)
 		ms = sleep_time(conn, &lost);
 		if (lost)
 			goto ended;
+		/* Due yet not claimed: locked by someone else for a moment. */
+		if (rows == 0 && ms < RECHECK_MIN_MS)
+			ms = RECHECK_MIN_MS;
 		if (ms > 0 && PQnotifies(conn) == NULL &&
 			wait_for(PQsocket(conn), POLLIN, ms) && !PQconsumeInput(conn))
 		{

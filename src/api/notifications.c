@@ -13,6 +13,9 @@
 
 /* The most rows one claim takes. */
 #define CLAIM_MAX_ROWS	1000
+/* Bounds that keep every next_attempt_at a timestamp (backoff: 1024 times the delay at most). */
+#define LEASE_MAX_DAYS			7
+#define RETRY_DELAY_MAX_DAYS	1
 
 /* notification_template_check: BEFORE INSERT OR UPDATE ... FOR EACH ROW */
 PG_FUNCTION_INFO_V1(ordermgmt_notification_template_check);
@@ -43,22 +46,28 @@ ordermgmt_notification_template_check(PG_FUNCTION_ARGS)
 	return PointerGetDatum(tuple);
 }
 
+/* An interval argument, at least zero (or above it), at most max_days. */
 static Interval *
-interval_arg(FunctionCallInfo fcinfo, int argno, const char *what, bool allow_zero)
+interval_arg(FunctionCallInfo fcinfo, int argno, const char *what, bool allow_zero, int max_days)
 {
 	Interval   *i;
 	Interval	zero = {0};
+	Interval	max = {0};
 
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not be NULL", what)));
 	i = PG_GETARG_INTERVAL_P(argno);
+	max.day = max_days;
 	if (DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(i),
-										  IntervalPGetDatum(&zero))) < (allow_zero ? 0 : 1))
+										  IntervalPGetDatum(&zero))) < (allow_zero ? 0 : 1) ||
+		DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(i),
+										  IntervalPGetDatum(&max))) > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be %s", what, allow_zero ? "zero or more" : "positive")));
+				 errmsg("%s must be %s and at most %s", what, allow_zero ? "zero or more" : "positive",
+						max_days == 1 ? "1 day" : psprintf("%d days", max_days))));
 	return i;
 }
 
@@ -81,7 +90,7 @@ Datum
 ordermgmt_claim_notifications(PG_FUNCTION_ARGS)
 {
 	int32		max_rows = int32_arg(fcinfo, 0, "max_rows", 1, CLAIM_MAX_ROWS);
-	Interval   *lease = interval_arg(fcinfo, 1, "lease", false);
+	Interval   *lease = interval_arg(fcinfo, 1, "lease", false, LEASE_MAX_DAYS);
 
 	InitMaterializedSRF(fcinfo, 0);
 	om_claim_notifications(max_rows, lease, (ReturnSetInfo *) fcinfo->resultinfo);
@@ -100,7 +109,7 @@ ordermgmt_finish_notification(PG_FUNCTION_ARGS)
 	int32		attempt = int32_arg(fcinfo, 1, "attempt", 1, PG_INT32_MAX);
 	char	   *error = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	int32		max_attempts = int32_arg(fcinfo, 3, "max_attempts", 1, 1000);
-	Interval   *retry_delay = interval_arg(fcinfo, 4, "retry_delay", true);
+	Interval   *retry_delay = interval_arg(fcinfo, 4, "retry_delay", true, RETRY_DELAY_MAX_DAYS);
 	char	   *status;
 
 	status = om_finish_notification(notification_id, attempt, error, max_attempts, retry_delay);

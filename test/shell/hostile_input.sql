@@ -28,6 +28,9 @@ INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate, reor
     ('P4', 'Cable', 2.5, 0.4, 0, 0, true),
     ('SKU-ß-✓', 'Ünïcödé widget', 10, 4, 0.1, 0, true),
     ('OLD', 'Discontinued stool', 30, 12, 0.2, 0, false);
+-- Every notice to customers on: each event that causes one renders it
+-- from this data (a customer without an address included).
+UPDATE ordermgmt.notification_templates SET enabled = true;
 SELECT count(ordermgmt.receive_stock(sku, 'MAIN', 1000, unit_cost)) AS stocked
   FROM ordermgmt.products;
 SELECT ordermgmt.receive_stock('P1', 'EAST', 5);
@@ -163,7 +166,14 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.ship_orders(jsonb)', 1, 'jsonb', 'ship_batch'),
     ('ordermgmt.invoice_orders(bigint[],integer)', 1, 'bigint[]', 'invoice_batch'),
     ('ordermgmt.invoice_orders(bigint[],integer)', 2, 'integer', 'due_days'),
-    ('ordermgmt.record_payments(jsonb)', 1, 'jsonb', 'payment_batch');
+    ('ordermgmt.record_payments(jsonb)', 1, 'jsonb', 'payment_batch'),
+    ('ordermgmt.claim_notifications(integer,interval)', 1, 'integer', 'max_rows'),
+    ('ordermgmt.claim_notifications(integer,interval)', 2, 'interval', 'lease'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 1, 'bigint', 'notification'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 2, 'integer', 'attempt'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 3, 'text', 'optional_words'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 4, 'integer', 'max_attempts'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 5, 'interval', 'retry_delay');
 INSERT INTO hostile.generators (fn, argno, argtype, kind)
 SELECT DISTINCT fn, 0, '', 'function' FROM hostile.generators WHERE argno > 0;
 
@@ -580,6 +590,8 @@ BEGIN
                         ELSE hostile.missing_id('journal_entries', 'entry_id') END;
         WHEN 'event' THEN
             RETURN hostile.missing_id('events', 'event_id');
+        WHEN 'notification' THEN
+            RETURN hostile.missing_id('notifications', 'notification_id');
         WHEN 'customer' THEN
             RETURN hostile.pick(ARRAY[$q$'NOBODY'$q$, $q$'acme'$q$, $q$'ACME '$q$, $q$'ÜNÏ-😀 '$q$,
                                       $q$'UNI-😀'$q$, $q$'BLOCKED'$q$]);
@@ -692,6 +704,20 @@ BEGIN
         RETURN quote_literal(hostile.rint(1, 5));
     WHEN 'max_rows' THEN
         RETURN quote_literal(hostile.pick(ARRAY['1', '10', '1000']));
+    WHEN 'lease' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['1 second', '5 minutes', '1 day']));
+    WHEN 'notification' THEN
+        -- one being sent, or any (then its claim has lapsed: NULL)
+        RETURN coalesce(nullif(hostile.any_id('SELECT notification_id FROM ordermgmt.notifications
+                                                WHERE status = ''sending'''), 'NULL'),
+                        hostile.any_id('SELECT notification_id FROM ordermgmt.notifications'));
+    WHEN 'attempt' THEN
+        RETURN coalesce((SELECT quote_literal(attempts) FROM ordermgmt.notifications
+                          WHERE notification_id = ref AND attempts > 0), '''1''');
+    WHEN 'max_attempts' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['1', '5', '1000']));
+    WHEN 'retry_delay' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['0', '30 seconds', '1 hour']));
     WHEN 'delivered_at' THEN
         RETURN hostile.pick(ARRAY['''now''', 'now() + interval ''1 day''']);
     WHEN 'tick_at' THEN

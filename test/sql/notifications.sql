@@ -167,10 +167,12 @@ SELECT pg_temp.try('SELECT * FROM ordermgmt.claim_notifications(0)');
 SELECT pg_temp.try('SELECT * FROM ordermgmt.claim_notifications(1001)');
 SELECT pg_temp.try($$SELECT * FROM ordermgmt.claim_notifications(1, '0 seconds')$$);
 SELECT pg_temp.try($$SELECT * FROM ordermgmt.claim_notifications(1, NULL)$$);
+SELECT pg_temp.try($$SELECT * FROM ordermgmt.claim_notifications(1, '178000000 years')$$);
 SELECT pg_temp.try('SELECT ordermgmt.finish_notification(NULL, 1)');
 SELECT pg_temp.try('SELECT ordermgmt.finish_notification(1, 0)');
 SELECT pg_temp.try($$SELECT ordermgmt.finish_notification(1, 1, 'x', 0)$$);
 SELECT pg_temp.try($$SELECT ordermgmt.finish_notification(1, 1, 'x', 3, '-1 second')$$);
+SELECT pg_temp.try($$SELECT ordermgmt.finish_notification(1, 1, 'x', 3, '2147483647 days')$$);
 
 -- Privileges: the service claims; readers see nothing; admins edit templates.
 SELECT has_table_privilege('ordermgmt_reader', 'ordermgmt.notifications', 'SELECT') AS reader_reads,
