@@ -21,6 +21,7 @@ BEGIN
   END LOOP;
   INSERT INTO timing VALUES (variant, (pg_temp.cpu() - t0) * 1e4 / n);
 END $$;
+\o /dev/null
 SELECT FROM pg_temp.run('warmup', 300);
 UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
 SELECT FROM pg_temp.run('warmup', 300);
@@ -37,6 +38,7 @@ SELECT FROM pg_temp.run('plain', 2000);
 UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
 SELECT FROM pg_temp.run('notice', 2000);
 UPDATE ordermgmt.notification_templates SET enabled = false WHERE kind = 'order.confirmed';
+\o
 \set QUIET off
 \pset footer off
 SELECT variant, round(min(us_per_order)::numeric, 1) AS min_us_per_order,
