@@ -33,6 +33,8 @@ SELECT customer_id, c.name, c.role, c.email, true
                ('GLOBEX', 'Gus Grant', 'logistics', 'gus@globex.example'),
                ('UMBRELLA', 'Una Ward', 'office manager', 'una@umbrella.example')) AS c(code, name, role, email)
   JOIN ordermgmt.customers USING (code);
+\echo '--- the shop e-mails its customers when an order is confirmed (templates are installed disabled)'
+UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
 
 \echo '--- the people log in as themselves, each in their department: Sam in sales, Maria approves'
 DO $$ BEGIN
@@ -173,5 +175,8 @@ SELECT customer, orders, open_orders, lifetime_value, balance_due, average_ratin
   FROM ordermgmt.v_customer_history;
 \echo '--- interaction log'
 SELECT customer, kind, subject, contact FROM ordermgmt.v_customer_interactions;
+\echo '--- confirmation notices, written with the orders (ordermgmt-notify sends them)'
+SELECT c.code AS customer, n.recipient, n.subject, n.status
+  FROM ordermgmt.notifications n JOIN ordermgmt.customers c USING (customer_id) ORDER BY n.notification_id;
 \echo '--- the last events, as a listener catching up after a reconnect sees them'
 SELECT event_id, kind, order_id FROM ordermgmt.events_since((SELECT max(event_id) - 12 FROM ordermgmt.events), 12);

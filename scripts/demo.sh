@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: build and install ordermgmt, start a throwaway cluster with
 # the background worker, and play one business day (demo/demo.sql) while
-# ordermgmt-listen prints the alerts live as the worker relays them.
+# ordermgmt-listen prints the alerts live as the worker relays them; then
+# ordermgmt-notify delivers the confirmation notices to a local mailbox.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -29,6 +30,18 @@ if command -v ordermgmt-listen >/dev/null 2>&1; then
 fi
 
 psql -X -q -v ON_ERROR_STOP=1 -d shop -f demo/demo.sql </dev/null
+
+# The notices: ordermgmt-notify hands each to a command, here one that
+# appends it to a local mailbox file in mbox format.
+if command -v ordermgmt-notify >/dev/null 2>&1; then
+  mailbox=$OM_TMP/mailbox
+  ordermgmt-notify -d "dbname=shop" --once \
+    --command "{ echo \"From ordermgmt \$(date -u)\"; cat; echo; } >>'$mailbox'" </dev/null
+  echo
+  echo "=== ordermgmt-notify delivered $(grep -c '^From ordermgmt ' "$mailbox") notices; the first:"
+  awk '/^From ordermgmt /{n++} n==1' "$mailbox" | sed 's/^/      MAIL >> /'
+  psql -X -q -d shop -c "SELECT status, count(*) FROM ordermgmt.notifications GROUP BY status" </dev/null
+fi
 
 if [ -n "$listener_pid" ]; then
   sleep 0.5                      # the last relay batch

@@ -3033,6 +3033,130 @@ GRANT UPDATE (probability) ON ordermgmt.opportunity_stages TO ordermgmt_admin;
 GRANT DELETE ON ordermgmt.opportunities TO ordermgmt_admin;
 
 --------------------------------------------------------------------------
+-- Notices to customers
+--------------------------------------------------------------------------
+-- A template per kind of notice and channel.  The kinds are the business
+-- events a customer hears of (src/store/notices.c maps each to the event
+-- that causes it): order.confirmed, shipment.created, shipment.delivered,
+-- invoice.created, payment.overdue.  A C trigger refuses an unknown kind
+-- or placeholder when the template is saved.
+CREATE TABLE ordermgmt.notification_templates (
+    kind    text NOT NULL,
+    channel text NOT NULL DEFAULT 'email' CHECK (channel = 'email'),
+    subject text NOT NULL CHECK (subject <> ''),
+    body    text NOT NULL CHECK (body <> ''),
+    enabled boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (kind, channel)
+);
+COMMENT ON TABLE ordermgmt.notification_templates IS
+    'Templates of the notices to customers, one per kind and channel; an enabled template makes its event write a notification';
+COMMENT ON COLUMN ordermgmt.notification_templates.kind IS
+    'Kind of notice: order.confirmed, shipment.created, shipment.delivered, invoice.created or payment.overdue';
+COMMENT ON COLUMN ordermgmt.notification_templates.subject IS
+    'One line; {{name}} placeholders are replaced by the event''s values';
+COMMENT ON COLUMN ordermgmt.notification_templates.body IS
+    'Plain text; {{name}} placeholders are replaced by the event''s values, each on one line';
+
+-- Notices written in the transaction of the event that causes them, sent
+-- by ordermgmt-notify (claim_notifications, finish_notification).  No
+-- foreign keys, which would cost each notice a lookup: purge_history
+-- deletes old events, and the customer is the order's (whose key holds).
+CREATE TABLE ordermgmt.notifications (
+    notification_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id        bigint NOT NULL,
+    kind            text NOT NULL,
+    customer_id     bigint NOT NULL,
+    recipient       text,
+    channel         text NOT NULL,
+    subject         text NOT NULL,
+    body            text NOT NULL,
+    status          text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+    attempts        integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    last_error      text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    sent_at         timestamptz,
+    CHECK (recipient IS NOT NULL OR status = 'failed'),
+    CHECK ((status = 'sent') = (sent_at IS NOT NULL))
+);
+CREATE INDEX notifications_due_idx ON ordermgmt.notifications (next_attempt_at)
+    WHERE status IN ('queued', 'sending');
+CREATE INDEX notifications_customer_idx ON ordermgmt.notifications (customer_id);
+COMMENT ON TABLE ordermgmt.notifications IS
+    'Notices to customers, written with the event that causes them and sent by ordermgmt-notify';
+COMMENT ON COLUMN ordermgmt.notifications.recipient IS
+    'E-mail address: the primary contact''s, else the customer''s; NULL (and failed) when there is none';
+COMMENT ON COLUMN ordermgmt.notifications.status IS
+    'queued (waiting for next_attempt_at), sending (claimed until next_attempt_at), sent or failed';
+COMMENT ON COLUMN ordermgmt.notifications.attempts IS 'Times a notifier has claimed it';
+COMMENT ON COLUMN ordermgmt.notifications.next_attempt_at IS
+    'queued: when it may be sent (retries back off); sending: when the claim lapses and another notifier may take it';
+COMMENT ON COLUMN ordermgmt.notifications.last_error IS 'Why the last attempt failed, or why it was never sent';
+
+-- Notices to customers: templates checked when saved, cached by every
+-- backend; notifications claimed and marked by ordermgmt-notify.
+CREATE FUNCTION ordermgmt.notification_template_check() RETURNS trigger
+    LANGUAGE C SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_notification_template_check';
+COMMENT ON FUNCTION ordermgmt.notification_template_check() IS
+    'Refuses a template of an unknown kind, with an unknown or unterminated placeholder, or a subject of more than one line (22023)';
+CREATE TRIGGER notification_templates_check BEFORE INSERT OR UPDATE ON ordermgmt.notification_templates
+    FOR EACH ROW EXECUTE FUNCTION ordermgmt.notification_template_check();
+CREATE TRIGGER notification_templates_merge BEFORE INSERT ON ordermgmt.notification_templates
+    FOR EACH ROW EXECUTE FUNCTION ordermgmt.config_merge('kind', 'channel');
+CREATE TRIGGER notification_templates_cache_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON ordermgmt.notification_templates FOR EACH STATEMENT EXECUTE FUNCTION ordermgmt.config_changed();
+
+CREATE FUNCTION ordermgmt.claim_notifications(max_rows int DEFAULT 10, lease interval DEFAULT '5 minutes')
+    RETURNS TABLE (notification_id bigint, attempt integer, recipient text, subject text, body text,
+                   message_id text)
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_claim_notifications';
+COMMENT ON FUNCTION ordermgmt.claim_notifications(int, interval) IS
+    'Claims up to max_rows due notifications for lease (FOR UPDATE SKIP LOCKED: concurrent callers get different ones); a claim that lapses is taken again';
+CREATE FUNCTION ordermgmt.finish_notification(notification_id bigint, attempt integer, error text DEFAULT NULL,
+                                              max_attempts integer DEFAULT 5,
+                                              retry_delay interval DEFAULT '1 minute')
+    RETURNS text
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_finish_notification';
+COMMENT ON FUNCTION ordermgmt.finish_notification(bigint, integer, text, integer, interval) IS
+    'Marks a claimed notification sent (error NULL), queued again after retry_delay doubled per attempt, or failed after max_attempts; returns the status, NULL if the claim had lapsed';
+
+-- Disabled: a new installation writes no notification until an admin
+-- has read a template and enabled it.
+INSERT INTO ordermgmt.notification_templates (kind, subject, body) VALUES
+    ('order.confirmed', 'Order {{order_id}} confirmed',
+     E'Dear {{contact_name}},\n\nwe have confirmed your order {{order_id}} ({{order_net}} {{currency}} before tax).\n\nThank you for your order.\n'),
+    ('shipment.created', 'Order {{order_id}} shipped',
+     E'Dear {{contact_name}},\n\nyour order {{order_id}} has left our warehouse.\nCarrier: {{carrier}}\nTracking number: {{tracking}}\n'),
+    ('shipment.delivered', 'Order {{order_id}} delivered',
+     E'Dear {{contact_name}},\n\nshipment {{shipment_id}} of your order {{order_id}} was delivered on {{delivered_at}}.\n'),
+    ('invoice.created', 'Invoice {{invoice_id}} for order {{order_id}}',
+     E'Dear {{contact_name}},\n\nour invoice {{invoice_id}} for order {{order_id}} is {{invoice_total}} {{currency}}, due on {{due_at}}.\n'),
+    ('payment.overdue', 'Reminder: invoice {{invoice_id}} is overdue',
+     E'Dear {{contact_name}},\n\n{{amount_due}} {{currency}} of our invoice {{invoice_id}} (order {{order_id}}) were due on {{due_at}} and are still open.\nPlease disregard this reminder if you have paid in the meantime.\n');
+
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.notification_templates', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.notifications', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.notifications_notification_id_seq', '');
+REVOKE ALL ON ordermgmt.notification_templates, ordermgmt.notifications FROM PUBLIC;
+REVOKE ALL ON FUNCTION ordermgmt.claim_notifications(int, interval),
+                       ordermgmt.finish_notification(bigint, integer, text, integer, interval),
+                       ordermgmt.notification_template_check()
+  FROM PUBLIC;
+-- Notices to customers: admins write the templates, every department
+-- reads them; the notifier (a member of ordermgmt_service) claims and
+-- marks the notifications.  Readers see neither.
+GRANT SELECT ON ordermgmt.notification_templates
+   TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
+GRANT INSERT, UPDATE, DELETE ON ordermgmt.notification_templates TO ordermgmt_admin;
+GRANT SELECT ON ordermgmt.notifications TO ordermgmt_service;
+GRANT EXECUTE ON FUNCTION ordermgmt.claim_notifications(int, interval),
+                          ordermgmt.finish_notification(bigint, integer, text, integer, interval)
+   TO ordermgmt_service;
+
+--------------------------------------------------------------------------
 -- Ownership of what this update adds
 --------------------------------------------------------------------------
 -- As at install: ordermgmt_owner owns every table, view, sequence and

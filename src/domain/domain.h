@@ -228,6 +228,11 @@ extern void om_lock_for_shipping(const int64 *order_ids, int n);
 extern void om_lock_for_invoicing(const int64 *order_ids, int n);
 extern void om_lock_for_payments(const int64 *invoice_ids, int n);
 
+/* notice_queue.c: notifiers claim and mark the notices to customers */
+extern void om_claim_notifications(int32 max_rows, Interval *lease, ReturnSetInfo *rsinfo);
+extern char *om_finish_notification(int64 notification_id, int32 attempt, const char *error,
+									int32 max_attempts, Interval *retry_delay);
+
 /* config_rows.c: configuration rows kept through pg_restore */
 extern HeapTuple om_config_merge(TriggerData *trigdata);
 extern void om_refuse_builtin_delete(const char *table);

@@ -1,8 +1,9 @@
 /*
  * config_cache.c
  *		Per-backend caches of small configuration tables read on every order:
- *		the allowed transitions, the level-1 rules, the approval rules and
- *		the settings that bound every call's input.
+ *		the allowed transitions, the level-1 rules, the approval rules, the
+ *		settings that bound every call's input and the enabled notice
+ *		templates (so that an event without one costs no query).
  *
  * An admin's change to those tables fires config_changed, which queues a
  * relcache invalidation of the table; every backend (this one included)
@@ -36,6 +37,10 @@ static int	max_text_length;
 static bool approval_rules_valid = false;
 static OmApprovalRule *approval_rules = NULL;
 static int	napproval_rules = 0;
+static MemoryContext templates_cxt = NULL;
+static OmNoticeTemplate *templates = NULL;
+static int	ntemplates = 0;
+static bool templates_valid = false;
 
 static void
 config_relcache_callback(Datum arg pg_attribute_unused(), Oid relid pg_attribute_unused())
@@ -45,6 +50,7 @@ config_relcache_callback(Datum arg pg_attribute_unused(), Oid relid pg_attribute
 	l1_rules_valid = false;
 	max_text_length_valid = false;
 	approval_rules_valid = false;
+	templates_valid = false;
 }
 
 void
@@ -254,6 +260,55 @@ om_max_text_length(void)
 		max_text_length_valid = true;
 	}
 	return max_text_length;
+}
+
+static void
+load_templates(void)
+{
+	static OmPlan select_templates = OM_PLAN0(
+		"SELECT kind, subject, body FROM ordermgmt.notification_templates "
+		" WHERE enabled AND channel = 'email'");
+	/* Result columns of select_templates. */
+	enum
+	{
+		TEMPLATE_KIND = 1,
+		TEMPLATE_SUBJECT,
+		TEMPLATE_BODY
+	};
+	MemoryContext old;
+	int			n;
+	int			i;
+
+	n = om_exec(&select_templates, NULL, NULL, true, 0);
+	if (templates_cxt == NULL)
+		templates_cxt = AllocSetContextCreate(TopMemoryContext, "ordermgmt notice templates",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(templates_cxt);
+	old = MemoryContextSwitchTo(templates_cxt);
+	templates = palloc0(Max(n, 1) * sizeof(OmNoticeTemplate));
+	for (i = 0; i < n; i++)
+	{
+		templates[i].kind = om_gettext(i, TEMPLATE_KIND);
+		templates[i].subject = om_gettext(i, TEMPLATE_SUBJECT);
+		templates[i].body = om_gettext(i, TEMPLATE_BODY);
+	}
+	MemoryContextSwitchTo(old);
+	ntemplates = n;
+	templates_valid = true;
+}
+
+/* The enabled e-mail template of a kind of notice, or NULL. */
+const OmNoticeTemplate *
+om_notice_template(const char *kind)
+{
+	int			i;
+
+	if (!templates_valid)
+		load_templates();
+	for (i = 0; i < ntemplates; i++)
+		if (strcmp(templates[i].kind, kind) == 0)
+			return &templates[i];
+	return NULL;
 }
 
 /*

@@ -5,6 +5,8 @@
  * Every business event is a row of ordermgmt.events written in the caller's
  * transaction, so a rollback leaves no trace.  In "immediate" mode the same
  * transaction queues a NOTIFY, which PostgreSQL delivers only at commit.
+ * An event that causes a notice to a customer writes its notification in
+ * the same transaction too (notices.c).
  *
  * Catch-up without gaps.  Event ids come from a sequence before commit, so
  * transactions commit out of id order and a reader must never return an id
@@ -281,6 +283,7 @@ om_emit_event(const char *kind, int64 order_id, const char *payload_json)
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 	int64		event_id;
+	char	   *stored_payload;
 
 	take_writer_lock();
 
@@ -295,8 +298,10 @@ om_emit_event(const char *kind, int64 order_id, const char *payload_json)
 
 	om_exec(&insert_event, values, nulls, false, 1);
 	event_id = om_getint64(0, INSERT_EVENT_ID);
+	stored_payload = om_gettext(0, INSERT_EVENT_PAYLOAD);
 	if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
-		om_event_notify(event_id, kind, order_id, om_gettext(0, INSERT_EVENT_PAYLOAD));
+		om_event_notify(event_id, kind, order_id, stored_payload);
+	om_notices_for_event(event_id, kind, order_id, stored_payload);
 	return event_id;
 }
 
@@ -322,6 +327,9 @@ om_emit_event_pair(int64 order_id, const char *kind1, const char *payload1,
 		INSERT_EVENTS_PAYLOAD
 	};
 	Datum		values[5];
+	int64		ids[2];
+	char	   *kinds[2];
+	char	   *payloads[2];
 	int			n;
 	int			i;
 
@@ -332,12 +340,20 @@ om_emit_event_pair(int64 order_id, const char *kind1, const char *payload1,
 	values[3] = om_text_datum(kind2);
 	values[4] = om_text_datum(payload2);
 	n = om_exec(&insert_events, values, NULL, false, 0);
-	if (om_notify_mode != OM_NOTIFY_IMMEDIATE)
-		return;
+	/* Copied out: a notice's queries replace SPI_tuptable. */
+	for (i = 0; i < n && i < 2; i++)
+	{
+		ids[i] = om_getint64(i, INSERT_EVENTS_ID);
+		kinds[i] = om_gettext(i, INSERT_EVENTS_KIND);
+		payloads[i] = om_gettext(i, INSERT_EVENTS_PAYLOAD);
+	}
 	/* RETURNING gives the rows in insertion order, which is id order. */
-	for (i = 0; i < n; i++)
-		om_event_notify(om_getint64(i, INSERT_EVENTS_ID), om_gettext(i, INSERT_EVENTS_KIND), order_id,
-						om_gettext(i, INSERT_EVENTS_PAYLOAD));
+	for (i = 0; i < n && i < 2; i++)
+	{
+		if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
+			om_event_notify(ids[i], kinds[i], order_id, payloads[i]);
+		om_notices_for_event(ids[i], kinds[i], order_id, payloads[i]);
+	}
 }
 
 /*

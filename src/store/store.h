@@ -1,8 +1,8 @@
 /*
  * store/store.h
  *		The storage layer: kept SPI plans and result accessors, input checks,
- *		per-backend caches of configuration, the transactional outbox, and
- *		alert rows.  It calls nothing above it.
+ *		per-backend caches of configuration, the transactional outbox, the
+ *		notices it writes, and alert rows.  It calls nothing above it.
  */
 #ifndef OM_STORE_H
 #define OM_STORE_H
@@ -152,11 +152,25 @@ typedef struct OmApprovalRule
 	int			level;
 } OmApprovalRule;
 
+/* An enabled notice template (notices.c renders it). */
+typedef struct OmNoticeTemplate
+{
+	char	   *kind;
+	char	   *subject;
+	char	   *body;
+} OmNoticeTemplate;
+
 extern void om_cache_init(void);
 extern bool om_transition_allowed(const char *from, const char *to, bool *manual);
 extern void om_l1_rules(OmL1Rules *rules);
 extern const OmApprovalRule *om_approval_rules(int *nrules);
 extern int	om_max_text_length(void);
 extern void om_config_changed(Relation rel);
+extern const OmNoticeTemplate *om_notice_template(const char *kind);
+
+/* notices.c: notices to customers, written with the events that cause them */
+extern void om_notices_for_event(int64 event_id, const char *event_kind, int64 order_id,
+								 const char *payload_text);
+extern void om_notice_template_check(const char *kind, const char *subject, const char *body);
 
 #endif							/* OM_STORE_H */

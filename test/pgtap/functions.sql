@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(293);
+SELECT plan(311);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -22,6 +22,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     'post_entry', 'reverse_entry', 'rollup_ledger', 'monitor_tick',
     'rollup_reports', 'rebuild_report_totals',
     'acknowledge_alert', 'resolve_alert', 'events_since', 'purge_history',
+    -- notices to customers: what ordermgmt-notify calls
+    'claim_notifications', 'finish_notification',
     -- the self-audit
     'verify',
     -- helpers of constraints and views
@@ -30,7 +32,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     'orders_lifecycle', 'order_lines_guard', 'postings_balanced', 'ledger_immutable',
     'monitor_rules_changed', 'config_keep_builtin', 'config_merge', 'config_changed',
     'customer_logins_check',
-    'opportunities_stage', 'orders_opportunity_fate'
+    'opportunities_stage', 'orders_opportunity_fate',
+    'notification_template_check'
 ]::name[], 'schema ordermgmt has exactly the functions of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -105,6 +108,13 @@ INSERT INTO fn VALUES
     ('purge_history',     '{interval}',
      'older_than interval DEFAULT NULL::interval, OUT events bigint, OUT alerts bigint',
      'record', 'c', 'volatile', true),
+    -- notices to customers: C, SECURITY DEFINER
+    ('claim_notifications', '{integer,interval}',
+     'max_rows integer DEFAULT 10, lease interval DEFAULT ''00:05:00''::interval',
+     'setof record', 'c', 'volatile', true),
+    ('finish_notification', '{bigint,integer,text,integer,interval}',
+     'notification_id bigint, attempt integer, error text DEFAULT NULL::text, max_attempts integer DEFAULT 5, retry_delay interval DEFAULT ''00:01:00''::interval',
+     'text', 'c', 'volatile', true),
     -- the self-audit: SQL, STABLE (one snapshot), SECURITY DEFINER (reads every table)
     ('verify',            '{}', '', 'setof record', 'sql', 'stable', true),
     -- helpers of constraints and views: SQL, STABLE, run as the caller
@@ -123,7 +133,8 @@ INSERT INTO fn VALUES
     ('config_keep_builtin',   '{}', '', 'trigger', 'c', 'volatile', false),
     ('config_merge',          '{}', '', 'trigger', 'c', 'volatile', false),
     ('config_changed',        '{}', '', 'trigger', 'c', 'volatile', false),
-    ('customer_logins_check', '{}', '', 'trigger', 'c', 'volatile', false);
+    ('customer_logins_check', '{}', '', 'trigger', 'c', 'volatile', false),
+    ('notification_template_check', '{}', '', 'trigger', 'c', 'volatile', false);
 
 SELECT has_function('ordermgmt', name, args, format('%s(%s) exists', name, array_to_string(args, ', ')))
   FROM fn ORDER BY name;

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(1712);
+SELECT plan(1778);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -145,6 +145,11 @@ INSERT INTO relation_access VALUES
     -- deletes opportunities
     ('opportunity_stages',        '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
     ('opportunities',             '',      'arw',   'r',     'r',     'r',     '',      'arw',   'arwd',  'arwdDxt', '',      ''),
+    -- notices to customers: the templates are the admin's (every department
+    -- reads them); service (the notifier) reads the notifications and
+    -- changes them through functions
+    ('notification_templates',    '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
+    ('notifications',             '',      '',      '',      '',      'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
     -- customer logins: the admin's; each customer login reads its own
     ('customer_logins',           '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      'r'),
     ('order_approvals',           '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
@@ -286,6 +291,7 @@ SELECT seq, '', '', '', '', '', '', '', '', 'rwU', '', '' FROM unnest(ARRAY[
     'journal_entries_entry_id_seq',
     'order_status_history_history_id_seq',
     'opportunities_opportunity_id_seq',
+    'notifications_notification_id_seq',
     'orders_order_id_seq',
     'payments_payment_id_seq',
     'postings_posting_id_seq',
@@ -347,6 +353,9 @@ INSERT INTO function_access VALUES
     ('record_feedback',         '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '', 'X'),
     ('open_ticket',             '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '', 'X'),
     ('resolve_ticket',          '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '', ''),
+    -- the notifier (service): claims and marks the notices to customers
+    ('claim_notifications',     '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '',      ''),
+    ('finish_notification',     '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '',      ''),
     -- alerts: service and approver (the app through service)
     ('acknowledge_alert',       '',      '',      '',      '',      'X',     'X',     'X',     'X',     'X',     '', ''),
     ('resolve_alert',           '',      '',      '',      '',      'X',     'X',     'X',     'X',     'X',     '', ''),
@@ -377,6 +386,7 @@ INSERT INTO function_access VALUES
     ('config_changed',          '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('opportunities_stage',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     '',      ''),
     ('orders_opportunity_fate', '',      '',      '',      '',      '',      '',      '',      '',      'X',     '',      ''),
+    ('notification_template_check', '',      '',      '',      '',      '',      '',      '',      '',      'X',     '',      ''),
     ('customer_logins_check',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     '',      '');
 
 SELECT is_empty($$
@@ -445,7 +455,7 @@ SELECT unnest('{customers, products, warehouses, settings, order_transitions, ac
                 delivery_week_totals, order_figures, journal_entries, postings, ledger_totals, ledger_rollup,
                 alerts, deadlines, feedback, tickets, delivery_weeks, events, relay_state, purge_horizon,
                 customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins,
-                opportunity_stages, opportunities}'::text[]);
+                opportunity_stages, opportunities, notification_templates}'::text[]);
 INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_reader',   'SELECT',  'relation', '{v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -488,10 +498,13 @@ INSERT INTO direct_grants VALUES
                                                     "events_since(bigint, integer)"}'),
 
     ('ordermgmt_service',  'USAGE',   'schema',   '{ordermgmt}'),
-    ('ordermgmt_service',  'SELECT',  'relation', (SELECT array_agg(relation) FROM department_reads)),
+    ('ordermgmt_service',  'SELECT',  'relation', (SELECT array_agg(relation) || '{notifications}'::text[]
+                                                     FROM department_reads)),
     ('ordermgmt_service',  'EXECUTE', 'function', '{"return_items(bigint, jsonb, text)", "record_feedback(bigint, integer, text)",
                                                     "open_ticket(bigint, text, text)", "resolve_ticket(bigint, text)",
                                                     "acknowledge_alert(bigint, text)", "resolve_alert(bigint, text)",
+                                                    "claim_notifications(integer, interval)",
+                                                    "finish_notification(bigint, integer, text, integer, interval)",
                                                     "monitor_tick(timestamp with time zone)",
                                                     "events_since(bigint, integer)"}'),
 
@@ -507,12 +520,14 @@ INSERT INTO direct_grants VALUES
 
     ('ordermgmt_admin',    'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_admin',    'INSERT',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    accounts, posting_accounts, approval_rules, customer_logins}'),
+                                                    accounts, posting_accounts, approval_rules, customer_logins,
+                                                    notification_templates}'),
     ('ordermgmt_admin',    'UPDATE',  'relation', '{customers, products, warehouses, settings, order_transitions,
-                                                    accounts, posting_accounts, approval_rules, customer_logins}'),
+                                                    accounts, posting_accounts, approval_rules, customer_logins,
+                                                    notification_templates}'),
     ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     customer_contacts, customer_interactions, approval_rules,
-                                                    customer_logins, opportunities}'),
+                                                    customer_logins, opportunities, notification_templates}'),
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
                                                     monitor_rules.thresholds, monitor_rules.description,
                                                     opportunity_stages.probability}'),
@@ -634,6 +649,7 @@ SELECT is_empty($$
        AND c.relname IN ('stock', 'stock_moves', 'reservations',
                          'journal_entries', 'postings', 'ledger_totals', 'ledger_rollup',
                          'events', 'relay_state', 'purge_horizon', 'alerts', 'deadlines', 'order_status_history',
+                         'notifications',
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
                          'delivery_weeks', 'customer_exposure', 'order_day_totals', 'invoice_day_totals',

@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(320);
+SELECT plan(372);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -41,14 +41,16 @@ SELECT tables_are('ordermgmt', ARRAY[
     -- customer logins (row-level security)
     'customer_logins',
     -- the sales pipeline
-    'opportunity_stages', 'opportunities'
+    'opportunity_stages', 'opportunities',
+    -- notices to customers
+    'notification_templates', 'notifications'
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');
 
 SELECT sequences_are('ordermgmt', ARRAY[
     'accounts_account_id_seq', 'alerts_alert_id_seq', 'approval_rules_rule_id_seq', 'customer_contacts_contact_id_seq',
     'customer_interactions_interaction_id_seq', 'customers_customer_id_seq', 'delivery_changes_change_id_seq',
     'events_event_id_seq',
-    'feedback_feedback_id_seq', 'invoices_invoice_id_seq', 'journal_entries_entry_id_seq',
+    'feedback_feedback_id_seq', 'notifications_notification_id_seq', 'invoices_invoice_id_seq', 'journal_entries_entry_id_seq',
     'order_status_history_history_id_seq', 'orders_order_id_seq', 'payments_payment_id_seq',
     'postings_posting_id_seq', 'products_product_id_seq', 'returns_return_id_seq',
     'shipments_shipment_id_seq', 'stock_moves_move_id_seq', 'stock_stock_id_seq',
@@ -158,7 +160,23 @@ INSERT INTO contract_columns VALUES
     ('opportunities',   'expected_value',  'numeric(18,2)',            false),
     ('opportunities',   'probability',     'numeric(5,4)',             false),  -- a fraction, 0 to 1
     ('opportunities',   'expected_close',  'date',                     true),
-    ('opportunities',   'order_id',        'bigint',                   true);   -- the quotation, once quoted
+    ('opportunities',   'order_id',        'bigint',                   true),   -- the quotation, once quoted
+    ('notification_templates', 'kind',     'text',                     false),
+    ('notification_templates', 'channel',  'text',                     false),
+    ('notification_templates', 'subject',  'text',                     false),
+    ('notification_templates', 'body',     'text',                     false),
+    ('notification_templates', 'enabled',  'boolean',                  false),
+    ('notifications',   'notification_id', 'bigint',                   false),
+    ('notifications',   'event_id',        'bigint',                   false),
+    ('notifications',   'customer_id',     'bigint',                   false),
+    ('notifications',   'recipient',       'text',                     true),   -- NULL: none (failed)
+    ('notifications',   'channel',         'text',                     false),
+    ('notifications',   'subject',         'text',                     false),
+    ('notifications',   'body',            'text',                     false),
+    ('notifications',   'status',          'text',                     false),
+    ('notifications',   'attempts',        'integer',                  false),
+    ('notifications',   'next_attempt_at', 'timestamp with time zone', false),
+    ('notifications',   'last_error',      'text',                     true);
 
 SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
   FROM contract_columns ORDER BY tbl, col;
@@ -175,6 +193,10 @@ SELECT col_default_is('ordermgmt', 'customers', 'blocked', 'false'::text, 'custo
 SELECT col_default_is('ordermgmt', 'products', 'tax_rate', '0'::text, 'products.tax_rate defaults to 0');
 SELECT col_default_is('ordermgmt', 'products', 'reorder_point', '0'::text, 'products.reorder_point defaults to 0');
 SELECT col_default_is('ordermgmt', 'products', 'active', 'true'::text, 'products.active defaults to true');
+SELECT col_default_is('ordermgmt', 'notification_templates', 'enabled', 'false'::text,
+                      'notification_templates.enabled defaults to false');
+SELECT col_default_is('ordermgmt', 'notifications', 'status', 'queued'::text,
+                      'notifications.status defaults to queued');
 SELECT col_default_is('ordermgmt', 'customer_exposure', 'open_orders', '0'::text,
                       'customer_exposure.open_orders defaults to 0');
 SELECT col_default_is('ordermgmt', 'customer_exposure', 'receivables', '0'::text,
@@ -212,6 +234,10 @@ SELECT col_is_pk('ordermgmt', 'postings', ARRAY['posting_id']::name[], 'postings
 SELECT col_is_pk('ordermgmt', 'monitor_rules', ARRAY['rule_code']::name[], 'monitor_rules: primary key rule_code');
 SELECT col_is_pk('ordermgmt', 'alerts', ARRAY['alert_id']::name[], 'alerts: primary key alert_id');
 SELECT col_is_pk('ordermgmt', 'events', ARRAY['event_id']::name[], 'events: primary key event_id');
+SELECT col_is_pk('ordermgmt', 'notification_templates', ARRAY['kind', 'channel']::name[],
+                 'notification_templates: one per (kind, channel)');
+SELECT col_is_pk('ordermgmt', 'notifications', ARRAY['notification_id']::name[],
+                 'notifications: primary key notification_id');
 SELECT col_is_pk('ordermgmt', 'customer_exposure', ARRAY['customer_id', 'currency']::name[],
                  'customer_exposure: one row per (customer_id, currency)');
 

@@ -33,6 +33,8 @@ psql -X -q -d postgres -c "SET client_min_messages = warning" \
 # A business day, then a full cycle on one order, and changed configuration.
 psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" -f "$here/demo/demo.sql" >/dev/null 2>&1
 psql -X -q -v ON_ERROR_STOP=1 -d "$SRC" >/dev/null <<'SQL'
+UPDATE ordermgmt.notification_templates SET enabled = true, subject = 'Your order {{order_id}}'
+ WHERE kind IN ('order.confirmed', 'shipment.created');
 SELECT ordermgmt.create_order('ACME', '[{"sku": "LAMP-01", "qty": 5}]') AS o \gset
 SELECT ordermgmt.ship_order(:o, '[{"sku": "LAMP-01", "qty": 2}]');
 SELECT ordermgmt.invoice_order(:o) AS i \gset
@@ -66,6 +68,8 @@ SQL
 check "the source has rolled-up ledger totals and a tail" t \
   "$(q "$SRC" "SELECT (SELECT count(*) FROM ordermgmt.ledger_totals) > 0
                   AND (SELECT upto_posting_id FROM ordermgmt.ledger_rollup) < (SELECT max(posting_id) FROM ordermgmt.postings)")"
+check "the source has notifications" t \
+  "$(q "$SRC" "SELECT count(DISTINCT kind) = 2 FROM ordermgmt.notifications WHERE subject LIKE 'Your order %'")"
 check "the source has counted deliveries" t "$(q "$SRC" "SELECT count(*) > 0 FROM ordermgmt.delivery_weeks")"
 
 pg_dump -Fc -d "$SRC" -f "$work/db.dump" 2>"$work/dump.err" || { cat "$work/dump.err"; exit 1; }
@@ -93,5 +97,9 @@ check "new order in the copy gets the next id" \
   "$(q "$DST" "SELECT ordermgmt.create_order('GLOBEX', '[{\"sku\": \"LAMP-01\", \"qty\": 1}]')")"
 check "restored settings apply (auto_confirm off)" "pending" \
   "$(q "$DST" "SELECT status FROM ordermgmt.orders ORDER BY order_id DESC LIMIT 1")"
+check "the new order confirmed in the copy" "confirmed" \
+  "$(q "$DST" "SELECT ordermgmt.confirm_order(max(order_id)) FROM ordermgmt.orders")"
+check "restored templates apply (a confirmation notice)" "Your order $(q "$DST" "SELECT max(order_id) FROM ordermgmt.orders")" \
+  "$(q "$DST" "SELECT subject FROM ordermgmt.notifications ORDER BY notification_id DESC LIMIT 1")"
 
 [ "$failures" -eq 0 ] && echo "dump/restore: all checks passed" || { echo "dump/restore: $failures check(s) failed"; exit 1; }

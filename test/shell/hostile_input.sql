@@ -28,6 +28,9 @@ INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate, reor
     ('P4', 'Cable', 2.5, 0.4, 0, 0, true),
     ('SKU-ß-✓', 'Ünïcödé widget', 10, 4, 0.1, 0, true),
     ('OLD', 'Discontinued stool', 30, 12, 0.2, 0, false);
+-- Every notice to customers on: each event that causes one renders it
+-- from this data (a customer without an address included).
+UPDATE ordermgmt.notification_templates SET enabled = true;
 SELECT count(ordermgmt.receive_stock(sku, 'MAIN', 1000, unit_cost)) AS stocked
   FROM ordermgmt.products;
 SELECT ordermgmt.receive_stock('P1', 'EAST', 5);
@@ -174,7 +177,14 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.record_payments(jsonb)', 1, 'jsonb', 'payment_batch'),
     ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 1, 'bigint', 'opportunity'),
     ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 2, 'jsonb', 'order_lines'),
-    ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 3, 'jsonb', 'quote_options');
+    ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 3, 'jsonb', 'quote_options'),
+    ('ordermgmt.claim_notifications(integer,interval)', 1, 'integer', 'max_rows'),
+    ('ordermgmt.claim_notifications(integer,interval)', 2, 'interval', 'lease'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 1, 'bigint', 'notification'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 2, 'integer', 'attempt'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 3, 'text', 'optional_words'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 4, 'integer', 'max_attempts'),
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 5, 'interval', 'retry_delay');
 INSERT INTO hostile.generators (fn, argno, argtype, kind)
 SELECT DISTINCT fn, 0, '', 'function' FROM hostile.generators WHERE argno > 0;
 
@@ -605,7 +615,9 @@ BEGIN
                                                  OR EXISTS (SELECT 1 FROM ordermgmt.orders x
                                                              WHERE x.order_id = o.order_id
                                                                AND x.status IN (''draft'', ''pending'', ''on_hold''))')
-                        ELSE hostile.missing_id('opportunities', 'opportunity_id') END;
+                        ELSE hostile.missing_id('opportunities', 'opportunity_id') END,
+        WHEN 'notification' THEN
+            RETURN hostile.missing_id('notifications', 'notification_id');
         WHEN 'customer' THEN
             RETURN hostile.pick(ARRAY[$q$'NOBODY'$q$, $q$'acme'$q$, $q$'ACME '$q$, $q$'ÜNÏ-😀 '$q$,
                                       $q$'UNI-😀'$q$, $q$'BLOCKED'$q$]);
@@ -728,6 +740,20 @@ BEGIN
         RETURN quote_literal(hostile.rint(1, 5));
     WHEN 'max_rows' THEN
         RETURN quote_literal(hostile.pick(ARRAY['1', '10', '1000']));
+    WHEN 'lease' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['1 second', '5 minutes', '1 day']));
+    WHEN 'notification' THEN
+        -- one being sent, or any (then its claim has lapsed: NULL)
+        RETURN coalesce(nullif(hostile.any_id('SELECT notification_id FROM ordermgmt.notifications
+                                                WHERE status = ''sending'''), 'NULL'),
+                        hostile.any_id('SELECT notification_id FROM ordermgmt.notifications'));
+    WHEN 'attempt' THEN
+        RETURN coalesce((SELECT quote_literal(attempts) FROM ordermgmt.notifications
+                          WHERE notification_id = ref AND attempts > 0), '''1''');
+    WHEN 'max_attempts' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['1', '5', '1000']));
+    WHEN 'retry_delay' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['0', '30 seconds', '1 hour']));
     WHEN 'delivered_at' THEN
         RETURN hostile.pick(ARRAY['''now''', 'now() + interval ''1 day''']);
     WHEN 'tick_at' THEN

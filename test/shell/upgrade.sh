@@ -297,7 +297,8 @@ check "updated to the current version" "$current" "$(q "$OLD" "SELECT extversion
 
 # The updated database full of data: the same schema and configuration
 # as the fresh install (its sequences and other rows hold the data).
-config_tables=(settings order_transitions monitor_rules accounts posting_accounts approval_rules)
+config_tables=(settings order_transitions monitor_rules accounts posting_accounts approval_rules
+               notification_templates)
 { q "$OLD" "$structure"; rows "$OLD" "${config_tables[@]}"; } >"$work/updated.txt"
 { q "$NEW" "$structure"; rows "$NEW" "${config_tables[@]}"; } >"$work/fresh-config.txt"
 same "$work/fresh-config.txt" "$work/updated.txt" "updated schema equals a fresh install"

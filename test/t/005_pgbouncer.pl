@@ -4,7 +4,7 @@
 # another server connection.
 #
 #  1. the whole order-to-cash cycle, the after-sales calls, the alert
-#     calls and the admin functions, one call per transaction through the
+#     calls, a notice claimed and marked, and the admin functions, one call per transaction through the
 #     pooler (two server connections, so that consecutive calls land on
 #     different ones), and every reporting view read through it;
 #  2. 40 pgbench clients on 2 server connections run the order-to-cash
@@ -32,7 +32,8 @@ $node->safe_psql('postgres', "CREATE DATABASE $db");
 $node->safe_psql($db, q{
 CREATE EXTENSION ordermgmt;
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
-INSERT INTO ordermgmt.customers (code, name, credit_limit) VALUES ('ACME', 'Acme', NULL);
+INSERT INTO ordermgmt.customers (code, name, email, credit_limit) VALUES ('ACME', 'Acme', 'buyer@acme.example', NULL);
+UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
 INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate) VALUES ('A', 'Widget', 10, 4, 0.2);
 CREATE ROLE cfo LOGIN IN ROLE ordermgmt_approver;
 });
@@ -90,6 +91,9 @@ like($order, qr/^\d+$/, 'create_order (a draft) through the pooler') or diag($e1
 my @steps = (
 	[ 'receive_stock', q{SELECT ordermgmt.receive_stock('A', 'MAIN', 100) > 0} ],
 	[ 'submit_order', "SELECT ordermgmt.submit_order($order) = 'confirmed'" ],
+	# its confirmation notice, claimed and marked as ordermgmt-notify does
+	[ 'claim_notifications', "SELECT count(*) = 1 FROM ordermgmt.claim_notifications(10)" ],
+	[ 'finish_notification', "SELECT ordermgmt.finish_notification(notification_id, attempts) = 'sent' FROM ordermgmt.notifications WHERE status = 'sending'" ],
 	[ 'start_processing', "SELECT true FROM (SELECT ordermgmt.start_processing($order)) AS x" ],
 	[ 'ship_order', "SELECT ordermgmt.ship_order($order) > 0" ],
 	[ 'confirm_delivery', "SELECT true FROM (SELECT ordermgmt.confirm_delivery(max(shipment_id)) FROM ordermgmt.shipments WHERE order_id = $order) AS x" ],

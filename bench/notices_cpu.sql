@@ -1,0 +1,49 @@
+-- The CPU time one order costs this backend (user + system, from
+-- /proc/self/stat, which needs a superuser), with the confirmation notice
+-- off and on, alternately, 2,000 orders per run: less disturbed by other
+-- work on the machine than throughput.  Run by bench/notices.sh.
+\set QUIET on
+CREATE TEMP TABLE timing (variant text, us_per_order float8);
+-- this backend's CPU time (user + system) in clock ticks of 10 ms
+CREATE FUNCTION pg_temp.cpu() RETURNS bigint LANGUAGE sql AS $$
+  SELECT (f[14])::bigint + (f[15])::bigint
+    FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS g) x,
+         LATERAL (SELECT ARRAY['', ''] || g AS f) y $$;
+CREATE FUNCTION pg_temp.run(variant text, n int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE t0 bigint; i int;
+BEGIN
+  t0 := pg_temp.cpu();
+  FOR i IN 1..n LOOP
+    PERFORM ordermgmt.create_order('C-' || (i % 100 + 1),
+       jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (i % 1000 + 1), 'qty', 1),
+                         jsonb_build_object('sku', 'SKU-' || ((i + 300) % 1000 + 1), 'qty', 1),
+                         jsonb_build_object('sku', 'SKU-' || ((i + 600) % 1000 + 1), 'qty', 1)), '{}');
+  END LOOP;
+  INSERT INTO timing VALUES (variant, (pg_temp.cpu() - t0) * 1e4 / n);
+END $$;
+\o /dev/null
+SELECT FROM pg_temp.run('warmup', 300);
+UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
+SELECT FROM pg_temp.run('warmup', 300);
+UPDATE ordermgmt.notification_templates SET enabled = false WHERE kind = 'order.confirmed';
+SELECT FROM pg_temp.run('plain', 2000);
+UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
+SELECT FROM pg_temp.run('notice', 2000);
+UPDATE ordermgmt.notification_templates SET enabled = false WHERE kind = 'order.confirmed';
+SELECT FROM pg_temp.run('plain', 2000);
+UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
+SELECT FROM pg_temp.run('notice', 2000);
+UPDATE ordermgmt.notification_templates SET enabled = false WHERE kind = 'order.confirmed';
+SELECT FROM pg_temp.run('plain', 2000);
+UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
+SELECT FROM pg_temp.run('notice', 2000);
+UPDATE ordermgmt.notification_templates SET enabled = false WHERE kind = 'order.confirmed';
+\o
+\set QUIET off
+\pset footer off
+SELECT variant, round(min(us_per_order)::numeric, 1) AS min_us_per_order,
+       round(avg(us_per_order)::numeric, 1) AS avg_us_per_order
+  FROM timing WHERE variant <> 'warmup' GROUP BY 1 ORDER BY 1;
+SELECT round((SELECT avg(us_per_order) FROM timing WHERE variant = 'plain')::numeric
+             / (SELECT avg(us_per_order) FROM timing WHERE variant = 'notice')::numeric, 3)
+       AS orders_per_cpu_second_notice_over_plain;
