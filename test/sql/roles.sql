@@ -97,6 +97,85 @@ SELECT count(*) AS public_grants
 SELECT count(*) AS public_function_grants
   FROM information_schema.role_routine_grants WHERE routine_schema = 'ordermgmt' AND grantee = 'PUBLIC';
 
+-- Departments, approvers and customers: a login of each role, acting as
+-- itself (SET SESSION AUTHORIZATION), calls every API function with an id
+-- that does not exist, reads a table and a view and writes an order.  42501
+-- is PostgreSQL's refusal (no privilege); any other SQLSTATE is the
+-- function's own answer, past the privilege check.  The grid is the
+-- README's access matrix, probed.
+DROP ROLE IF EXISTS om_test_sales, om_test_warehouse, om_test_finance, om_test_service,
+                    om_test_approver, om_test_customer;
+CREATE ROLE om_test_sales LOGIN IN ROLE ordermgmt_sales;
+CREATE ROLE om_test_warehouse LOGIN IN ROLE ordermgmt_warehouse;
+CREATE ROLE om_test_finance LOGIN IN ROLE ordermgmt_finance;
+CREATE ROLE om_test_service LOGIN IN ROLE ordermgmt_service;
+CREATE ROLE om_test_approver LOGIN IN ROLE ordermgmt_approver;
+CREATE ROLE om_test_customer LOGIN IN ROLE ordermgmt_customer;
+INSERT INTO ordermgmt.customer_logins (role_name, customer_id)
+SELECT 'om_test_customer', customer_id FROM ordermgmt.customers WHERE code = 'ACME';
+CREATE TEMP TABLE dept_probes (ord int, q text);
+INSERT INTO dept_probes VALUES
+  (1,  'SELECT ordermgmt.create_order(''ACME'', ''[{"sku": "NOPE", "qty": 1}]'')'),
+  (2,  'SELECT ordermgmt.submit_order(-1)'),
+  (3,  'SELECT ordermgmt.confirm_order(-1)'),
+  (4,  'SELECT ordermgmt.hold_order(-1, ''x'')'),
+  (5,  'SELECT ordermgmt.cancel_order(-1, ''x'')'),
+  (6,  'SELECT ordermgmt.quote_opportunity(-1, ''[]'')'),
+  (7,  'SELECT ordermgmt.approve_order(-1)'),
+  (8,  'SELECT ordermgmt.receive_stock(''NOPE'', ''MAIN'', 1)'),
+  (9,  'SELECT ordermgmt.start_processing(-1)'),
+  (10, 'SELECT ordermgmt.ship_order(-1)'),
+  (11, 'SELECT ordermgmt.confirm_delivery(-1)'),
+  (12, 'SELECT ordermgmt.invoice_order(-1)'),
+  (13, 'SELECT ordermgmt.record_payment(-1, 1)'),
+  (14, 'SELECT ordermgmt.return_items(-1, ''[{"sku": "A", "qty": 1}]'', ''x'')'),
+  (15, 'SELECT ordermgmt.record_feedback(-1, 5)'),
+  (16, 'SELECT ordermgmt.open_ticket(-1, ''x'')'),
+  (17, 'SELECT ordermgmt.resolve_ticket(-1, ''x'')'),
+  (18, 'SELECT ordermgmt.acknowledge_alert(-1)'),
+  (19, 'SELECT ordermgmt.finish_notification(-1, 1)'),
+  (20, 'SELECT ordermgmt.post_entry(''x'', ''[]'')'),
+  (21, 'SELECT count(*) FROM ordermgmt.orders'),
+  (22, 'SELECT count(*) FROM ordermgmt.v_order_status'),
+  (23, 'SELECT count(*) FROM ordermgmt.v_my_orders'),
+  (24, 'INSERT INTO ordermgmt.orders (customer_id, warehouse_id) VALUES (-1, -1)');
+CREATE TEMP TABLE dept_results (login text, ord int, outcome text);
+GRANT SELECT ON dept_probes TO PUBLIC;
+GRANT INSERT ON dept_results TO PUBLIC;
+SET SESSION AUTHORIZATION om_test_reader;
+INSERT INTO dept_results SELECT 'reader', ord, split_part(pg_temp.try(q), ':', 1) FROM dept_probes;
+SET SESSION AUTHORIZATION om_test_sales;
+INSERT INTO dept_results SELECT 'sales', ord, split_part(pg_temp.try(q), ':', 1) FROM dept_probes;
+SET SESSION AUTHORIZATION om_test_warehouse;
+INSERT INTO dept_results SELECT 'warehouse', ord, split_part(pg_temp.try(q), ':', 1) FROM dept_probes;
+SET SESSION AUTHORIZATION om_test_finance;
+INSERT INTO dept_results SELECT 'finance', ord, split_part(pg_temp.try(q), ':', 1) FROM dept_probes;
+SET SESSION AUTHORIZATION om_test_service;
+INSERT INTO dept_results SELECT 'service', ord, split_part(pg_temp.try(q), ':', 1) FROM dept_probes;
+SET SESSION AUTHORIZATION om_test_approver;
+INSERT INTO dept_results SELECT 'approver', ord, split_part(pg_temp.try(q), ':', 1) FROM dept_probes;
+SET SESSION AUTHORIZATION om_test_app;
+INSERT INTO dept_results SELECT 'app', ord, split_part(pg_temp.try(q), ':', 1) FROM dept_probes;
+SET SESSION AUTHORIZATION om_test_admin;
+INSERT INTO dept_results SELECT 'admin', ord, split_part(pg_temp.try(q), ':', 1) FROM dept_probes;
+SET SESSION AUTHORIZATION om_test_customer;
+INSERT INTO dept_results SELECT 'customer', ord, split_part(pg_temp.try(q), ':', 1) FROM dept_probes;
+RESET SESSION AUTHORIZATION;
+SELECT p.ord, left(regexp_replace(p.q, '^SELECT (count\(\*\) FROM )?(ordermgmt\.)?', ''), 26) AS probe,
+       max(r.outcome) FILTER (WHERE r.login = 'reader') AS reader,
+       max(r.outcome) FILTER (WHERE r.login = 'sales') AS sales,
+       max(r.outcome) FILTER (WHERE r.login = 'warehouse') AS warehouse,
+       max(r.outcome) FILTER (WHERE r.login = 'finance') AS finance,
+       max(r.outcome) FILTER (WHERE r.login = 'service') AS service,
+       max(r.outcome) FILTER (WHERE r.login = 'approver') AS approver,
+       max(r.outcome) FILTER (WHERE r.login = 'app') AS app,
+       max(r.outcome) FILTER (WHERE r.login = 'admin') AS admin,
+       max(r.outcome) FILTER (WHERE r.login = 'customer') AS customer
+  FROM dept_probes p JOIN dept_results r USING (ord)
+ GROUP BY p.ord, p.q ORDER BY p.ord;
+DELETE FROM ordermgmt.customer_logins WHERE role_name = 'om_test_customer'::regrole;
+DROP ROLE om_test_sales, om_test_warehouse, om_test_finance, om_test_service, om_test_approver, om_test_customer;
+
 DROP SCHEMA evil CASCADE;
 DROP ROLE om_test_reader;
 DROP ROLE om_test_app;
