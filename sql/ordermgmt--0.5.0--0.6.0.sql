@@ -3157,6 +3157,49 @@ GRANT EXECUTE ON FUNCTION ordermgmt.claim_notifications(int, interval),
    TO ordermgmt_service;
 
 --------------------------------------------------------------------------
+-- Stock operations: transfers between warehouses and stock counts
+--------------------------------------------------------------------------
+ALTER TABLE ordermgmt.stock_moves DROP CONSTRAINT stock_moves_kind_check;
+ALTER TABLE ordermgmt.stock_moves ADD CONSTRAINT stock_moves_kind_check
+    CHECK (kind IN ('receipt', 'shipment', 'return', 'adjustment', 'transfer', 'count'));
+ALTER TABLE ordermgmt.stock_moves ADD COLUMN note text, ADD COLUMN paired_move_id bigint;
+COMMENT ON COLUMN ordermgmt.stock_moves.note IS 'A transfer''s reference or a count''s reason';
+COMMENT ON COLUMN ordermgmt.stock_moves.paired_move_id IS 'The other half of a transfer (the move into the receiving warehouse names the one out)';
+
+-- A count's difference is posted against stock adjustments.
+INSERT INTO ordermgmt.accounts (code, name, type, builtin) VALUES ('5100', 'Stock adjustments', 'expense', true);
+ALTER TABLE ordermgmt.posting_accounts DROP CONSTRAINT posting_accounts_event_check;
+ALTER TABLE ordermgmt.posting_accounts ADD CONSTRAINT posting_accounts_event_check
+    CHECK (event IN ('receipt', 'shipment', 'invoice', 'payment', 'return', 'count'));
+INSERT INTO ordermgmt.posting_accounts (event, role, account_id, builtin)
+SELECT m.event, m.role, a.account_id, true
+  FROM (VALUES ('count', 'inventory', '1200'), ('count', 'adjustments', '5100')) AS m(event, role, code)
+  JOIN ordermgmt.accounts a ON a.code = m.code;
+ALTER TABLE ordermgmt.journal_entries DROP CONSTRAINT journal_entries_source_type_check;
+ALTER TABLE ordermgmt.journal_entries ADD CONSTRAINT journal_entries_source_type_check
+    CHECK (source_type IN ('receipt', 'shipment', 'invoice', 'payment', 'return', 'manual', 'reversal', 'count'));
+
+CREATE FUNCTION ordermgmt.transfer_stock(sku text, from_warehouse text, to_warehouse text, qty numeric,
+                                         reference text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_transfer_stock';
+COMMENT ON FUNCTION ordermgmt.transfer_stock(text, text, text, numeric, text) IS
+    'Moves available (unreserved) stock between warehouses at its average cost: a move out and a move in; returns the move in';
+
+CREATE FUNCTION ordermgmt.count_stock(sku text, warehouse text, counted numeric, reason text)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_count_stock';
+COMMENT ON FUNCTION ordermgmt.count_stock(text, text, numeric, text) IS
+    'A stock count: the difference from on hand becomes a count move and a posting against stock adjustments (never below reserved); returns the move, NULL when nothing differs';
+REVOKE ALL ON FUNCTION ordermgmt.transfer_stock(text, text, text, numeric, text),
+                       ordermgmt.count_stock(text, text, numeric, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ordermgmt.transfer_stock(text, text, text, numeric, text),
+                          ordermgmt.count_stock(text, text, numeric, text)
+   TO ordermgmt_warehouse;
+
+--------------------------------------------------------------------------
 -- Ownership of what this update adds
 --------------------------------------------------------------------------
 -- As at install: ordermgmt_owner owns every table, view, sequence and

@@ -285,13 +285,17 @@ CREATE TABLE ordermgmt.stock_moves (
     warehouse_id bigint NOT NULL REFERENCES ordermgmt.warehouses,
     qty          numeric(18,4) NOT NULL CHECK (qty <> 0),
     unit_cost    numeric(18,4),
-    kind         text NOT NULL CHECK (kind IN ('receipt', 'shipment', 'return', 'adjustment')),
+    kind         text NOT NULL CHECK (kind IN ('receipt', 'shipment', 'return', 'adjustment', 'transfer', 'count')),
     order_id     bigint REFERENCES ordermgmt.orders,
     moved_at     timestamptz NOT NULL DEFAULT now(),
-    moved_by     text NOT NULL
+    moved_by     text NOT NULL,
+    note         text,
+    paired_move_id bigint
 );
 CREATE INDEX stock_moves_product_idx ON ordermgmt.stock_moves (product_id, warehouse_id);
 COMMENT ON TABLE ordermgmt.stock_moves IS 'Append-only journal of on-hand changes (signed qty); on_hand is their sum';
+COMMENT ON COLUMN ordermgmt.stock_moves.note IS 'A transfer''s reference or a count''s reason';
+COMMENT ON COLUMN ordermgmt.stock_moves.paired_move_id IS 'The other half of a transfer (the move into the receiving warehouse names the one out)';
 
 CREATE TABLE ordermgmt.reservations (
     order_id     bigint NOT NULL,
@@ -698,11 +702,12 @@ INSERT INTO ordermgmt.accounts (code, name, type, builtin) VALUES
     ('2100', 'Sales tax payable', 'liability', true),
     ('4000', 'Sales revenue', 'revenue', true),
     ('4100', 'Sales returns', 'revenue', true),
-    ('5000', 'Cost of goods sold', 'expense', true);
+    ('5000', 'Cost of goods sold', 'expense', true),
+    ('5100', 'Stock adjustments', 'expense', true);
 
 -- Which account each business event posts to, by role.  Editable by admins.
 CREATE TABLE ordermgmt.posting_accounts (
-    event      text NOT NULL CHECK (event IN ('receipt', 'shipment', 'invoice', 'payment', 'return')),
+    event      text NOT NULL CHECK (event IN ('receipt', 'shipment', 'invoice', 'payment', 'return', 'count')),
     role       text NOT NULL,
     account_id bigint NOT NULL REFERENCES ordermgmt.accounts,
     builtin    boolean NOT NULL DEFAULT false,
@@ -726,7 +731,9 @@ SELECT m.event, m.role, a.account_id, true
         ('return',   'tax_payable',    '2100'),
         ('return',   'receivable',     '1100'),
         ('return',   'inventory',      '1200'),
-        ('return',   'cogs',           '5000')) AS m(event, role, code)
+        ('return',   'cogs',           '5000'),
+        ('count',    'inventory',      '1200'),
+        ('count',    'adjustments',    '5100')) AS m(event, role, code)
   JOIN ordermgmt.accounts a ON a.code = m.code;
 
 CREATE TABLE ordermgmt.journal_entries (
@@ -734,7 +741,7 @@ CREATE TABLE ordermgmt.journal_entries (
     posted_at         timestamptz NOT NULL DEFAULT now(),
     memo              text NOT NULL,
     source_type       text NOT NULL CHECK (source_type IN ('receipt', 'shipment', 'invoice', 'payment',
-                                                           'return', 'manual', 'reversal')),
+                                                           'return', 'manual', 'reversal', 'count')),
     source_id         bigint,
     reverses_entry_id bigint UNIQUE,
     posted_by         text NOT NULL
@@ -2157,6 +2164,21 @@ CREATE FUNCTION ordermgmt.receive_stock(sku text, warehouse text, qty numeric, u
     AS 'MODULE_PATHNAME', 'ordermgmt_receive_stock';
 COMMENT ON FUNCTION ordermgmt.receive_stock(text, text, numeric, numeric) IS
     'Adds on-hand stock through a receipt move; returns the move id';
+
+CREATE FUNCTION ordermgmt.transfer_stock(sku text, from_warehouse text, to_warehouse text, qty numeric,
+                                         reference text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_transfer_stock';
+COMMENT ON FUNCTION ordermgmt.transfer_stock(text, text, text, numeric, text) IS
+    'Moves available (unreserved) stock between warehouses at its average cost: a move out and a move in; returns the move in';
+
+CREATE FUNCTION ordermgmt.count_stock(sku text, warehouse text, counted numeric, reason text)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_count_stock';
+COMMENT ON FUNCTION ordermgmt.count_stock(text, text, numeric, text) IS
+    'A stock count: the difference from on hand becomes a count move and a posting against stock adjustments (never below reserved); returns the move, NULL when nothing differs';
 
 CREATE FUNCTION ordermgmt.create_order(customer text, lines jsonb, options jsonb DEFAULT '{}')
     RETURNS bigint
@@ -4083,6 +4105,8 @@ GRANT EXECUTE ON FUNCTION
 -- Warehouse.
 GRANT EXECUTE ON FUNCTION
     ordermgmt.receive_stock(text, text, numeric, numeric),
+    ordermgmt.transfer_stock(text, text, text, numeric, text),
+    ordermgmt.count_stock(text, text, numeric, text),
     ordermgmt.start_processing(bigint),
     ordermgmt.ship_order(bigint, jsonb, text, text),
     ordermgmt.ship_orders(jsonb),

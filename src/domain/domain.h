@@ -61,6 +61,11 @@ extern void om_deadline_set(const char *rule_code, const char *subject_type, int
 extern int	om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject_id,
 							  const char *note);
 extern void om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n);
+
+/* stock_ops.c: transfers between warehouses, stock counts */
+extern int64 om_transfer_stock(const char *sku, const char *from, const char *to, Numeric qty,
+							   const char *reference);
+extern int64 om_count_stock(const char *sku, const char *warehouse, Numeric counted, const char *reason);
 extern int	om_monitor_tick(TimestampTz at);
 extern void om_reschedule_rule(const char *rule);
 

@@ -3,14 +3,14 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(311);
+SELECT plan(323);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
 --------------------------------------------------------------------------
 SELECT functions_are('ordermgmt', ARRAY[
     -- order API
-    'receive_stock', 'create_order', 'submit_order', 'confirm_order', 'approve_order',
+    'receive_stock', 'transfer_stock', 'count_stock', 'create_order', 'submit_order', 'confirm_order', 'approve_order',
     'hold_order', 'cancel_order', 'start_processing', 'ship_order', 'confirm_delivery',
     'invoice_order', 'record_payment', 'return_items', 'record_feedback',
     'open_ticket', 'resolve_ticket',
@@ -54,6 +54,12 @@ INSERT INTO fn VALUES
     -- order API: C, SECURITY DEFINER
     ('receive_stock',     '{text,text,numeric,numeric}',
      'sku text, warehouse text, qty numeric, unit_cost numeric DEFAULT NULL::numeric',
+     'bigint', 'c', 'volatile', true),
+    ('transfer_stock',    '{text,text,text,numeric,text}',
+     'sku text, from_warehouse text, to_warehouse text, qty numeric, reference text DEFAULT NULL::text',
+     'bigint', 'c', 'volatile', true),
+    ('count_stock',       '{text,text,numeric,text}',
+     'sku text, warehouse text, counted numeric, reason text',
      'bigint', 'c', 'volatile', true),
     ('create_order',      '{text,jsonb,jsonb}',
      'customer text, lines jsonb, options jsonb DEFAULT ''{}''::jsonb',

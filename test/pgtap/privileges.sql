@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(1778);
+SELECT plan(1800);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -339,6 +339,8 @@ INSERT INTO function_access VALUES
     ('quote_opportunity',       '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '',      ''),
     -- warehouse: stock received, processing, shipping, delivery
     ('receive_stock',           '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('transfer_stock',          '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('count_stock',             '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('start_processing',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('ship_order',              '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('ship_orders',             '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
@@ -485,6 +487,8 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_warehouse', 'USAGE',  'schema',   '{ordermgmt}'),
     ('ordermgmt_warehouse', 'SELECT', 'relation', (SELECT array_agg(relation) FROM department_reads)),
     ('ordermgmt_warehouse', 'EXECUTE', 'function', '{"receive_stock(text, text, numeric, numeric)",
+                                                    "transfer_stock(text, text, text, numeric, text)",
+                                                    "count_stock(text, text, numeric, text)",
                                                     "start_processing(bigint)", "ship_order(bigint, jsonb, text, text)",
                                                     "ship_orders(jsonb)", "confirm_delivery(bigint, timestamp with time zone)",
                                                     "monitor_tick(timestamp with time zone)",
@@ -698,7 +702,8 @@ $$, ARRAY['ordermgmt_approver', 'ordermgmt_owner'],
 SELECT is_empty($$
     SELECT d.role, f.fn
       FROM (VALUES ('ordermgmt_warehouse', '{record_payment, record_payments, invoice_order, invoice_orders}'::text[]),
-                   ('ordermgmt_finance', '{ship_order, ship_orders, receive_stock, confirm_delivery}'::text[]),
+                   ('ordermgmt_finance', '{ship_order, ship_orders, receive_stock, confirm_delivery,
+                                            transfer_stock, count_stock}'::text[]),
                    ('ordermgmt_sales', '{ship_order, ship_orders, invoice_order, record_payment, approve_order}'::text[]),
                    ('ordermgmt_service', '{create_order, ship_order, record_payment, approve_order}'::text[]))
            AS d(role, fns), unnest(d.fns) AS f(fn)
