@@ -1676,6 +1676,15 @@ SELECT 'orders.history_is_a_chain', o.k, o.s FROM always LEFT JOIN (
            ARRAY[h.order_id]
       FROM history h WHERE h.breaks > 0) o(k, s) ON true
 UNION ALL
+-- A customer login's mapping names a role that exists: a dropped role's
+-- OID could one day be a new role's, which would then act for the customer.
+SELECT 'customers.logins_name_existing_roles', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('customer_logins maps role OID %s, which no longer exists, to customer %s',
+                  l.role_name::oid, l.customer_id),
+           ARRAY[l.customer_id]
+      FROM ordermgmt.customer_logins l
+     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = l.role_name::oid)) o(k, s) ON true
+UNION ALL
 -- Nobody approved an order they entered, and an order that has approvals
 -- names its last approver.
 SELECT 'orders.approved_by_someone_else', o.k, o.s FROM always LEFT JOIN (

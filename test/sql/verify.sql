@@ -311,6 +311,16 @@ UPDATE ordermgmt.deadlines SET due_at = due_at + interval '1 day'
 SELECT * FROM pg_temp.failing();
 ROLLBACK;
 
+-- customer logins: a mapped login dropped (its mapping left behind)
+DROP ROLE IF EXISTS om_verify_gone;
+CREATE ROLE om_verify_gone LOGIN IN ROLE ordermgmt_customer;
+INSERT INTO ordermgmt.customer_logins (role_name, customer_id)
+SELECT 'om_verify_gone', min(customer_id) FROM ordermgmt.customers;
+SELECT 'om_verify_gone'::regrole::oid AS gone_oid \gset
+DROP ROLE om_verify_gone;
+SELECT check_name, regexp_replace(detail, 'OID \d+', 'OID <gone>') AS detail FROM pg_temp.failing();
+DELETE FROM ordermgmt.customer_logins WHERE role_name::oid = :gone_oid;
+
 -- approvals: the approver rewritten to the login that entered the order
 BEGIN;
 SET LOCAL session_replication_role = replica;
