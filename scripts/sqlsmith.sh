@@ -7,7 +7,8 @@
 # docs/sqlsmith.md.
 #
 # SQLsmith connects as a login role that is a member of ordermgmt_admin (and
-# so of ordermgmt_app and ordermgmt_reader), not as a superuser: it reaches
+# so of ordermgmt_app and ordermgmt_reader) and of ordermgmt_approver, not
+# as a superuser: it reaches
 # the API functions, the views and the triggers of orders and order_lines
 # exactly as an application or an administrator would, while functions such
 # as pg_terminate_backend cannot end the server's other sessions (the
@@ -121,7 +122,7 @@ om_cluster_restart "shared_preload_libraries = 'ordermgmt'" \
                    "ordermgmt.monitor_interval = '5s'"
 
 # The role SQLsmith runs as (see the header for why not a superuser).
-psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "CREATE ROLE $ROLE LOGIN IN ROLE ordermgmt_admin" </dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "CREATE ROLE $ROLE LOGIN IN ROLE ordermgmt_admin, ordermgmt_approver" </dev/null
 
 # Focus.  SQLsmith picks each function it calls at random among all of
 # pg_proc, about 3,000 built-in functions for a few dozen of ours, and most
