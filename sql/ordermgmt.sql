@@ -3915,9 +3915,6 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_figures', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.approval_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.approval_rules_rule_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_approvals', '');
-SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_lists', '');
-SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_lists_price_list_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_list_items', '');
 
 --------------------------------------------------------------------------
 -- Customers' own access (row-level security)
@@ -4072,6 +4069,10 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.opportunities_opportunity_
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.notification_templates', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.notifications', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.notifications_notification_id_seq', '');
+-- ... and the price lists
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_lists', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_lists_price_list_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_list_items', '');
 
 --------------------------------------------------------------------------
 -- Privileges: PUBLIC gets nothing; group roles get what they need
