@@ -42,14 +42,16 @@ psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $B
 psql_admin -c "CREATE DATABASE $BENCH_DB"
 bench_placement_setup "$BENCH_DB"
 # One list for customers C-51 to C-100: every product at 98 % of its list
-# price from 1 piece, 95 % from 5, 90 % from 10, and an expired item.
+# price from 1 piece, 95 % from 5, 90 % from 10 (since 2021; 50 % the
+# year before: an expired item).
 psql_db <<'SQL'
 INSERT INTO ordermgmt.price_lists (code, currency) VALUES ('CONTRACT', 'EUR');
 INSERT INTO ordermgmt.price_list_items (price_list_id, product_id, min_qty, unit_price, valid_from, valid_to)
 SELECT l.price_list_id, p.product_id, b.min_qty, round(p.list_price * b.factor, 2), b.valid_from, b.valid_to
   FROM ordermgmt.price_lists l, ordermgmt.products p,
-       (VALUES (1, 0.98, NULL::timestamptz, NULL::timestamptz), (5, 0.95, NULL, NULL), (10, 0.90, NULL, NULL),
-               (10, 0.50, '2020-01-01', '2021-01-01')) AS b(min_qty, factor, valid_from, valid_to)
+       (VALUES (1, 0.98, NULL::timestamptz, NULL::timestamptz), (5, 0.95, NULL, NULL),
+               (10, 0.90, '2021-01-01', NULL), (10, 0.50, '2020-01-01', '2021-01-01'))
+       AS b(min_qty, factor, valid_from, valid_to)
  WHERE l.code = 'CONTRACT';
 UPDATE ordermgmt.customers SET price_list_id = (SELECT price_list_id FROM ordermgmt.price_lists)
  WHERE customer_id > 50;

@@ -11,7 +11,7 @@
 \set p2 (:a + :b) % 1000 + 1
 \set p3 (:a + :b + :d) % 1000 + 1
 SELECT ordermgmt.create_order('C-' || :c::text,
-       jsonb_build_array(jsonb_build_object('sku', 'SKU-' || :p1::text, 'qty', :q, 'unit_price', 5 + :p1 % 97),
-                         jsonb_build_object('sku', 'SKU-' || :p2::text, 'qty', :q, 'unit_price', 5 + :p2 % 97),
-                         jsonb_build_object('sku', 'SKU-' || :p3::text, 'qty', :q, 'unit_price', 5 + :p3 % 97)),
+       jsonb_build_array(jsonb_build_object('sku', 'SKU-' || :p1::text, 'qty', :q::int, 'unit_price', 5 + :p1::int % 97),
+                         jsonb_build_object('sku', 'SKU-' || :p2::text, 'qty', :q::int, 'unit_price', 5 + :p2::int % 97),
+                         jsonb_build_object('sku', 'SKU-' || :p3::text, 'qty', :q::int, 'unit_price', 5 + :p3::int % 97)),
        '{}');

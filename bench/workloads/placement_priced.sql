@@ -10,7 +10,7 @@
 \set p2 (:a + :b) % 1000 + 1
 \set p3 (:a + :b + :d) % 1000 + 1
 SELECT ordermgmt.create_order('C-' || :c::text,
-       jsonb_build_array(jsonb_build_object('sku', 'SKU-' || :p1::text, 'qty', :q),
-                         jsonb_build_object('sku', 'SKU-' || :p2::text, 'qty', :q),
-                         jsonb_build_object('sku', 'SKU-' || :p3::text, 'qty', :q)),
+       jsonb_build_array(jsonb_build_object('sku', 'SKU-' || :p1::text, 'qty', :q::int),
+                         jsonb_build_object('sku', 'SKU-' || :p2::text, 'qty', :q::int),
+                         jsonb_build_object('sku', 'SKU-' || :p3::text, 'qty', :q::int)),
        '{}');
