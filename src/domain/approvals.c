@@ -63,7 +63,7 @@ om_approval_checks(OmCheckInput *in, OmCheckResult *res, bool *waive_price, bool
 	res->nwaiting = 0;
 }
 
-/* The largest discount off list price among the lines, in percent. */
+/* The largest discount off the expected price (level1.c) among the lines, in percent. */
 static Numeric
 largest_discount_pct(OmCheckInput *in)
 {
@@ -76,10 +76,12 @@ largest_discount_pct(OmCheckInput *in)
 		OmConfirmLine *l = &in->lines[i];
 		Numeric		pct;
 
-		if (om_numeric_cmp(l->list_price, zero) <= 0 || om_numeric_cmp(l->unit_price, l->list_price) >= 0)
+		if (om_numeric_cmp(l->expected_price, zero) <= 0 ||
+			om_numeric_cmp(l->unit_price, l->expected_price) >= 0)
 			continue;
-		pct = om_numeric_div(om_numeric_mul(om_numeric_sub(l->list_price, l->unit_price), int64_to_numeric(100)),
-							 l->list_price);
+		pct = om_numeric_div(om_numeric_mul(om_numeric_sub(l->expected_price, l->unit_price),
+											int64_to_numeric(100)),
+							 l->expected_price);
 		if (om_numeric_cmp(pct, largest) > 0)
 			largest = pct;
 	}

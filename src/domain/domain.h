@@ -133,7 +133,7 @@ typedef struct OmConfirmLine
 	Numeric		qty;
 	Numeric		open_qty;		/* still to bill: (qty - returned) - (invoiced - credited) */
 	Numeric		unit_price;
-	Numeric		list_price;
+	Numeric		expected_price; /* price_for's at entry: L1_PRICE_DEVIATION's reference */
 	Numeric		tax_rate;		/* the line's (recorded as the order left draft) */
 	bool		active;
 	bool		reserved;		/* already holds its stock */
@@ -200,6 +200,23 @@ extern int64 om_record_payment(int64 invoice_id, Numeric amount, const char *met
 /* fulfilment.c: shipping and delivery */
 extern int64 om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *tracking);
 extern void om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at);
+
+/*
+ * pricing.c: price lists.  SQL fragments shared by every statement that
+ * prices a line, so that price_for, create_order and the submission of a
+ * draft agree: is a list or item (alias l) in force at at, and the price
+ * of the best break of a list for a product and quantity (NULL: none).
+ */
+#define OM_IN_FORCE(l, at) \
+	"(" l ".valid_from IS NULL OR " l ".valid_from <= " at ") " \
+	"AND (" l ".valid_to IS NULL OR " at " < " l ".valid_to)"
+#define OM_BEST_BREAK(list, product, qty, at) \
+	"(SELECT i.unit_price FROM ordermgmt.price_list_items i " \
+	"  WHERE i.price_list_id = " list " AND i.product_id = " product \
+	"    AND i.min_qty <= " qty " AND " OM_IN_FORCE("i", at) \
+	"  ORDER BY i.min_qty DESC LIMIT 1)"
+
+extern Numeric om_price_for(const char *customer, const char *sku, Numeric qty, TimestampTz at);
 
 /* order_entry.c; by_customer: a customer login's order, which never confirms itself */
 extern int64 om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_customer);

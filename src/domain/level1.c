@@ -18,12 +18,18 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
-/* Does |price - list| exceed tolerance * list? */
+/*
+ * Does |price - expected| exceed tolerance * expected?  The expected price
+ * is the one the line would have taken without unit_price, recorded as it
+ * was entered (price_for: the customer's list, else list_price); lines
+ * entered before 0.6.0 have none and compare with the list_price.  The
+ * alert names it list_price, as it always has.
+ */
 static bool
 price_deviates(OmConfirmLine *l, Numeric tolerance)
 {
-	Numeric		diff = om_numeric_abs(om_numeric_sub(l->unit_price, l->list_price));
-	Numeric		allowed = om_numeric_mul(l->list_price, tolerance);
+	Numeric		diff = om_numeric_abs(om_numeric_sub(l->unit_price, l->expected_price));
+	Numeric		allowed = om_numeric_mul(l->expected_price, tolerance);
 
 	return om_numeric_cmp(diff, allowed) > 0;
 }
@@ -148,7 +154,7 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 			appendStringInfo(&res->deviations,
 							 "%s{\"line_no\": %d, \"sku\": %s, \"unit_price\": %s, \"list_price\": %s}",
 							 res->deviations.len ? ", " : "", l->line_no, om_json_quote(l->sku),
-							 om_numeric_out(l->unit_price), om_numeric_out(l->list_price));
+							 om_numeric_out(l->unit_price), om_numeric_out(l->expected_price));
 		if (l->reserved)
 			continue;
 		if (res->nneeds > 0 && res->needs[res->nneeds - 1].product_id == l->product_id)
@@ -294,7 +300,7 @@ om_confirm(int64 order_id)
 		LOCK_ORDER_CURRENCY
 	};
 	static OmPlan select_lines = OM_PLAN(
-		"SELECT l.line_no, l.product_id, l.qty, l.unit_price, p.list_price, p.active, "
+		"SELECT l.line_no, l.product_id, l.qty, l.unit_price, coalesce(l.expected_price, p.list_price), p.active, "
 		"       r.order_id IS NOT NULL, p.sku, l.tax_rate, "
 		"       (l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty) "
 		"  FROM ordermgmt.order_lines l "
@@ -309,7 +315,7 @@ om_confirm(int64 order_id)
 		LINE_PRODUCT_ID,
 		LINE_QTY,
 		LINE_UNIT_PRICE,
-		LINE_LIST_PRICE,
+		LINE_EXPECTED_PRICE,
 		LINE_ACTIVE,
 		LINE_RESERVED,
 		LINE_SKU,
@@ -361,7 +367,7 @@ om_confirm(int64 order_id)
 		l->product_id = om_getint64(i, LINE_PRODUCT_ID);
 		l->qty = DatumGetNumericCopy(om_getdatum(i, LINE_QTY, &isnull));
 		l->unit_price = DatumGetNumericCopy(om_getdatum(i, LINE_UNIT_PRICE, &isnull));
-		l->list_price = DatumGetNumericCopy(om_getdatum(i, LINE_LIST_PRICE, &isnull));
+		l->expected_price = DatumGetNumericCopy(om_getdatum(i, LINE_EXPECTED_PRICE, &isnull));
 		l->active = om_getbool(i, LINE_ACTIVE);
 		l->reserved = om_getbool(i, LINE_RESERVED);
 		l->sku = om_gettext(i, LINE_SKU);

@@ -107,13 +107,24 @@ order_lines_net(int64 order_id)
 /*
  * Record each line's tax rate, the product's, as the order leaves draft:
  * from then on the order's value (its credit exposure, exposure.c) no
- * longer follows the product's rate.
+ * longer follows the product's rate.  A line written into the draft by
+ * hand has no expected price yet (create_order's lines have theirs): it
+ * gets the one in force now, as price_for gives it, from the customer's
+ * list only when that is in the order's currency.
  */
 static void
 stamp_line_tax_rates(int64 order_id)
 {
 	static OmPlan stamp = OM_PLAN(
-		"UPDATE ordermgmt.order_lines l SET tax_rate = p.tax_rate "
+		"UPDATE ordermgmt.order_lines l SET tax_rate = p.tax_rate, "
+		"       expected_price = coalesce(l.expected_price, "
+		"         (SELECT " OM_BEST_BREAK("pl.price_list_id", "l.product_id", "l.qty", "now()")
+		"            FROM ordermgmt.orders o "
+		"            JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
+		"            JOIN ordermgmt.price_lists pl ON pl.price_list_id = c.price_list_id "
+		"                 AND pl.currency = o.currency AND " OM_IN_FORCE("pl", "now()")
+		"           WHERE o.order_id = $1), "
+		"         p.list_price) "
 		"  FROM ordermgmt.products p WHERE l.order_id = $1 AND p.product_id = l.product_id",
 		INT8OID);
 	Datum		v[1];
@@ -445,6 +456,23 @@ om_orders_lifecycle(TriggerData *trigdata)
 }
 
 /*
+ * A line a client changes loses its expected price: the submission prices
+ * it again (stamp_line_tax_rates) for what it has become.
+ */
+static HeapTuple
+forget_expected_price(HeapTuple tuple, TupleDesc desc)
+{
+	int			cols[1];
+	Datum		repl[1] = {(Datum) 0};
+	bool		replnull[1] = {true};
+
+	cols[0] = SPI_fnumber(desc, "expected_price");
+	if (cols[0] <= 0)
+		elog(ERROR, "ordermgmt: column order_lines.expected_price is missing");
+	return heap_modify_tuple_by_cols(tuple, desc, 1, cols, repl, replnull);
+}
+
+/*
  * order_lines_guard: lines change only while their order is a draft (or
  * from inside an API function building the order).  Locking the order row
  * FOR SHARE makes an edit wait for, and then see, a concurrent submission.
@@ -452,6 +480,8 @@ om_orders_lifecycle(TriggerData *trigdata)
 HeapTuple
 om_order_lines_guard(TriggerData *trigdata)
 {
+	static const char *const repriced[] = {"expected_price", NULL};
+
 	static OmPlan order_status = OM_PLAN(
 		"SELECT status::text FROM ordermgmt.orders WHERE order_id = $1 FOR SHARE",
 		INT8OID);
@@ -473,7 +503,10 @@ om_order_lines_guard(TriggerData *trigdata)
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		om_check_system_columns("order_lines", desc, NULL, rettuple, NULL);
 	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		om_check_system_columns("order_lines", desc, trigdata->tg_trigtuple, rettuple, NULL);
+	{
+		om_check_system_columns("order_lines", desc, trigdata->tg_trigtuple, rettuple, repriced);
+		rettuple = forget_expected_price(rettuple, desc);
+	}
 
 	ids[nids++] = tuple_int64(trigdata->tg_trigtuple, desc, "order_id");
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) &&

@@ -34,11 +34,12 @@ typedef struct OrderRequest
 	bool		submit;
 	bool		has_auto_confirm;
 	bool		auto_confirm;
+	Numeric		discount_pct;	/* off the lines without unit_price, or NULL */
 } OrderRequest;
 
 static const char *const line_keys[] = {"sku", "qty", "unit_price", NULL};
 static const char *const option_keys[] = {"warehouse", "promised_at", "external_ref", "submit",
-										  "auto_confirm", "currency", NULL};
+										  "auto_confirm", "currency", "discount_pct", NULL};
 
 static void
 parse_lines(Jsonb *lines, OrderRequest *req)
@@ -154,6 +155,17 @@ parse_options(Jsonb *options, OrderRequest *req)
 					 errmsg("options.promised_at must be a finite timestamp")));
 		req->has_promised_at = true;
 	}
+	if ((f = om_jsonb_get(options, "discount_pct")) != NULL && f->type != jbvNull)
+	{
+		Numeric		pct = om_check_quantity(om_jsonb_numeric(f, "options.discount_pct"),
+											"options.discount_pct", true);
+
+		if (om_numeric_cmp(pct, int64_to_numeric(100)) >= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("options.discount_pct must be below 100, got %s", om_numeric_out(pct))));
+		req->discount_pct = pct;
+	}
 	if ((f = om_jsonb_get(options, "submit")) != NULL)
 		req->submit = om_jsonb_bool(f, "options.submit");
 	if ((f = om_jsonb_get(options, "auto_confirm")) != NULL)
@@ -179,12 +191,60 @@ check_customer_request(const OrderRequest *req)
 					 errmsg("permission denied to set unit_price on line %d", i + 1),
 					 errdetail("A customer login's lines take the company's price."),
 					 errhint("Leave unit_price out.")));
+	if (req->discount_pct != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to give a discount"),
+				 errdetail("A customer login's lines take the company's price."),
+				 errhint("Leave options.discount_pct out.")));
 	if (req->has_auto_confirm && req->auto_confirm)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to auto-confirm an order"),
 				 errdetail("A customer login's order waits in pending for the company to confirm it."),
 				 errhint("Leave options.auto_confirm out.")));
+}
+
+/*
+ * The price of a line without unit_price: its expected price, less the
+ * order's discount (options.discount_pct) rounded to the lines' scale.
+ * The line still records the expected price, so that the price check and
+ * the discount_pct approval rule see the discount.
+ */
+static Datum
+line_price(Numeric expected, Numeric discount_pct)
+{
+	Numeric		price;
+
+	if (discount_pct == NULL)
+		return NumericGetDatum(expected);
+	price = om_numeric_div(om_numeric_mul(expected,
+										  om_numeric_sub(int64_to_numeric(100), discount_pct)),
+						   int64_to_numeric(100));
+	return DirectFunctionCall2(numeric_round, NumericGetDatum(price), Int32GetDatum(OM_QTY_SCALE));
+}
+
+/*
+ * The order's currency: options.currency, else the currency of the
+ * customer's price list in force (list_currency, NULL: none), else the
+ * currency setting.  A list's prices are in its currency: an order in
+ * another one cannot take them, nor be checked against them.
+ */
+static char *
+order_currency(const OrderRequest *req, char *setting, char *list_currency, const char *list_code,
+			   const char *customer)
+{
+	if (list_currency == NULL)
+		return req->currency ? req->currency : setting;
+	if (req->currency && strcmp(req->currency, list_currency) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("order currency %s differs from the currency %s of customer \"%s\"'s price list \"%s\"",
+						req->currency, list_currency, customer, list_code),
+				 errdetail("The customer's prices, and the price check of its orders, are in %s.", list_currency),
+				 errhint("Leave options.currency out (the order then takes the list's), "
+						 "or give the customer a price list in %s.", req->currency)));
+	return list_currency;
 }
 
 /*
@@ -207,8 +267,10 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = s.dw) "
 		"            ELSE (SELECT min(warehouse_id) FROM ordermgmt.warehouses HAVING count(*) = 1) END, "
 		"       coalesce(s.ac::boolean, true), coalesce(s.cur, 'EUR'), s.dw, "
-		"       c.blocked, c.credit_limit IS NOT NULL "
-		"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = $1",
+		"       c.blocked, c.credit_limit IS NOT NULL, pl.price_list_id, pl.currency::text, pl.code "
+		"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = $1 "
+		"  LEFT JOIN ordermgmt.price_lists pl "
+		"    ON pl.price_list_id = c.price_list_id AND " OM_IN_FORCE("pl", "now()"),
 		TEXTOID, TEXTOID);
 	/* Result columns of lookup_context. */
 	enum
@@ -219,7 +281,10 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		CONTEXT_CURRENCY,
 		CONTEXT_DEFAULT_WAREHOUSE,
 		CONTEXT_BLOCKED,
-		CONTEXT_HAS_LIMIT
+		CONTEXT_HAS_LIMIT,
+		CONTEXT_PRICE_LIST_ID,
+		CONTEXT_PRICE_LIST_CURRENCY,
+		CONTEXT_PRICE_LIST_CODE
 	};
 	static OmPlan find_by_ref = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.orders WHERE customer_id = $1 AND external_ref = $2",
@@ -229,17 +294,29 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	{
 		FIND_BY_REF_ORDER_ID = 1
 	};
+	/*
+	 * The products, and the price each line gets when it gives none: its
+	 * list_price, or (lookup_priced_products, for a customer with a price
+	 * list in force, $2) the list's best break for the line's quantity.
+	 */
 	static OmPlan lookup_products = OM_PLAN(
 		"SELECT p.product_id, p.list_price, u.sku, p.active, p.tax_rate "
 		"  FROM unnest($1::text[]) WITH ORDINALITY AS u(sku, ord) "
 		"  LEFT JOIN LATERAL (SELECT product_id, list_price, active, tax_rate FROM ordermgmt.products "
 		"                      WHERE sku = u.sku LIMIT 1) p ON true ORDER BY u.ord",
 		TEXTARRAYOID);
-	/* Result columns of lookup_products. */
+	static OmPlan lookup_priced_products = OM_PLAN(
+		"SELECT p.product_id, coalesce(" OM_BEST_BREAK("$2", "p.product_id", "u.qty", "now()") ", p.list_price), "
+		"       u.sku, p.active, p.tax_rate "
+		"  FROM unnest($1::text[], $3::numeric[]) WITH ORDINALITY AS u(sku, qty, ord) "
+		"  LEFT JOIN LATERAL (SELECT product_id, list_price, active, tax_rate FROM ordermgmt.products "
+		"                      WHERE sku = u.sku LIMIT 1) p ON true ORDER BY u.ord",
+		TEXTARRAYOID, INT8OID, NUMERICARRAYOID);
+	/* Result columns of lookup_products and lookup_priced_products. */
 	enum
 	{
 		PRODUCT_ID = 1,
-		PRODUCT_LIST_PRICE,
+		PRODUCT_EXPECTED_PRICE,
 		PRODUCT_SKU,
 		PRODUCT_ACTIVE,
 		PRODUCT_TAX_RATE
@@ -269,17 +346,24 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	{
 		INSERT_ORDER_ID = 1
 	};
-	/* $5, the products' tax rates, is NULL for a draft: its lines record none yet. */
+	/*
+	 * $5, the products' tax rates, is NULL for a draft: its lines record
+	 * none yet.  $6, the expected prices, are recorded for drafts too: a
+	 * line is priced as it is entered.
+	 */
 	static OmPlan insert_lines = OM_PLAN(
-		"INSERT INTO ordermgmt.order_lines (order_id, line_no, product_id, qty, unit_price, tax_rate) "
-		"SELECT $1, u.ord, u.p, u.q, u.price, u.rate "
-		"  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[]) WITH ORDINALITY "
-		"       AS u(p, q, price, rate, ord)",
-		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
+		"INSERT INTO ordermgmt.order_lines "
+		"  (order_id, line_no, product_id, qty, unit_price, tax_rate, expected_price) "
+		"SELECT $1, u.ord, u.p, u.q, u.price, u.rate, u.expected "
+		"  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[]) "
+		"       WITH ORDINALITY AS u(p, q, price, rate, expected, ord)",
+		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	OrderRequest req;
 	Datum		v[8];
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
+	bool		no_price_list;
+	Datum		price_list_id;
 	int64		customer_id;
 	int64		warehouse_id;
 	bool		auto_confirm;
@@ -287,6 +371,7 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	volatile int64 order_id;
 	Datum	   *product_ids;
 	Datum	   *tax_rates;
+	Datum	   *expected_prices;
 	Datum		qty_array;
 	Datum		price_array;
 	OmCheckInput in;
@@ -331,7 +416,10 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	}
 	auto_confirm = !by_customer &&
 		(req.has_auto_confirm ? req.auto_confirm : om_getbool(0, CONTEXT_AUTO_CONFIRM));
-	currency = req.currency ? req.currency : om_gettext(0, CONTEXT_CURRENCY);
+	currency = order_currency(&req, om_gettext(0, CONTEXT_CURRENCY),
+							  om_gettext(0, CONTEXT_PRICE_LIST_CURRENCY),
+							  om_gettext(0, CONTEXT_PRICE_LIST_CODE), customer);
+	price_list_id = om_getdatum(0, CONTEXT_PRICE_LIST_ID, &no_price_list);
 	memset(&in, 0, sizeof(in));
 	in.customer_id = customer_id;
 	in.warehouse_id = warehouse_id;
@@ -354,9 +442,18 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	}
 
 	v[0] = om_array(req.skus, req.nlines, TEXTOID);
-	om_exec(&lookup_products, v, NULL, true, 0);
+	qty_array = om_array(req.qtys, req.nlines, NUMERICOID);
+	if (no_price_list)
+		om_exec(&lookup_products, v, NULL, true, 0);
+	else
+	{
+		v[1] = price_list_id;
+		v[2] = qty_array;
+		om_exec(&lookup_priced_products, v, NULL, true, 0);
+	}
 	product_ids = palloc(req.nlines * sizeof(Datum));
 	tax_rates = palloc(req.nlines * sizeof(Datum));
+	expected_prices = palloc(req.nlines * sizeof(Datum));
 	in.nlines = req.nlines;
 	in.lines = palloc(req.nlines * sizeof(OmConfirmLine));
 	for (i = 0; i < req.nlines; i++)
@@ -368,15 +465,15 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 			ereport(ERROR,
 					(errcode(ERRCODE_OM_UNKNOWN),
 					 errmsg("unknown product \"%s\" on line %d", om_gettext(i, PRODUCT_SKU), i + 1)));
+		l->expected_price = DatumGetNumericCopy(om_getdatum(i, PRODUCT_EXPECTED_PRICE, &isnull));
+		expected_prices[i] = NumericGetDatum(l->expected_price);
 		if (req.price_null[i])
-			req.prices[i] =
-				NumericGetDatum(DatumGetNumericCopy(om_getdatum(i, PRODUCT_LIST_PRICE, &isnull)));
+			req.prices[i] = line_price(l->expected_price, req.discount_pct);
 		l->line_no = i + 1;
 		l->product_id = DatumGetInt64(product_ids[i]);
 		l->qty = DatumGetNumeric(req.qtys[i]);
 		l->open_qty = l->qty;
 		l->unit_price = DatumGetNumeric(req.prices[i]);
-		l->list_price = DatumGetNumericCopy(om_getdatum(i, PRODUCT_LIST_PRICE, &isnull));
 		l->sku = om_gettext(i, PRODUCT_SKU);
 		l->active = om_getbool(i, PRODUCT_ACTIVE);
 		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, PRODUCT_TAX_RATE, &isnull));
@@ -410,7 +507,6 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		v[5] = req.promised_at;
 	else
 		nulls[5] = 'n';
-	qty_array = om_array(req.qtys, req.nlines, NUMERICOID);
 	price_array = om_array(req.prices, req.nlines, NUMERICOID);
 	v[6] = qty_array;
 	v[7] = price_array;
@@ -438,6 +534,7 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		v[4] = om_array(tax_rates, req.nlines, NUMERICOID);
 	else
 		nulls[4] = 'n';
+	v[5] = om_array(expected_prices, req.nlines, NUMERICOID);
 	OM_API_BEGIN();
 	om_exec(&insert_lines, v, nulls, false, 0);
 	OM_API_END();

@@ -4,13 +4,16 @@
  *
  * The C code trusts these columns: approved_by says the order has
  * approvals, created_by who may not give them, shipped_qty decides what may be
- * invoiced, the timestamps drive the monitoring deadlines and the reports.
+ * invoiced, the timestamps drive the monitoring deadlines and the reports,
+ * a line's expected_price is what its price is checked against.
  * A plain INSERT, UPDATE or MERGE from a client (outside an API function)
  * may therefore not set them: an inserted row must carry their initial
  * value, an updated row must leave them as they are.  The lifecycle
  * triggers then stamp them as the rules say (status_changed_at,
- * confirmed_at, ordered_net, delivered_at, the lines' tax_rate).  Refused
- * writes raise OM001.  The line counters and tax rate are also what a
+ * confirmed_at, ordered_net, delivered_at, the lines' tax_rate and
+ * expected_price; a client's update of a draft's line sets the latter back
+ * to NULL, to be priced again as the draft is submitted).  Refused writes
+ * raise OM001.  The line counters and tax rate are also what a
  * customer's credit exposure is kept from (exposure.c).
  *
  * This list is the one place that names them; docs/security.md repeats it.
@@ -56,6 +59,8 @@ static const OmSystemColumn system_columns[] = {
 	{"order_lines", "invoiced_qty", OM_INITIAL_ZERO, "ordermgmt.invoice_order()"},
 	{"order_lines", "credited_qty", OM_INITIAL_ZERO, "ordermgmt.return_items(), as it credits an invoice"},
 	{"order_lines", "tax_rate", OM_INITIAL_NULL, "the lifecycle trigger, from the product, as the order leaves draft"},
+	{"order_lines", "expected_price", OM_INITIAL_NULL,
+	"ordermgmt.create_order(), or the lifecycle trigger as the order leaves draft"},
 };
 
 static bool

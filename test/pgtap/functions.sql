@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(323);
+SELECT plan(329);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -14,8 +14,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     'hold_order', 'cancel_order', 'start_processing', 'ship_order', 'confirm_delivery',
     'invoice_order', 'record_payment', 'return_items', 'record_feedback',
     'open_ticket', 'resolve_ticket',
-    -- the sales pipeline
-    'quote_opportunity',
+    -- the sales pipeline, prices
+    'quote_opportunity', 'price_for',
     -- batch entry points
     'create_orders', 'ship_orders', 'invoice_orders', 'record_payments',
     -- ledger, monitoring, events, housekeeping
@@ -93,6 +93,10 @@ INSERT INTO fn VALUES
     ('quote_opportunity', '{bigint,jsonb,jsonb}',
      'opportunity_id bigint, lines jsonb, options jsonb DEFAULT ''{}''::jsonb',
      'bigint', 'c', 'volatile', true),
+    -- price lists: C, STABLE (reads only), SECURITY DEFINER
+    ('price_for',         '{text,text,numeric,"timestamp with time zone"}',
+     'customer text, sku text, qty numeric, at timestamp with time zone DEFAULT now()',
+     'numeric', 'c', 'stable', true),
     -- batch entry points: C, SECURITY DEFINER, one row per item (see below)
     ('create_orders',     '{jsonb}', 'orders jsonb', 'setof record', 'c', 'volatile', true),
     ('ship_orders',       '{jsonb}', 'shipments jsonb', 'setof record', 'c', 'volatile', true),

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(1800);
+SELECT plan(1847);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -149,6 +149,9 @@ INSERT INTO relation_access VALUES
     -- reads them); service (the notifier) reads the notifications and
     -- changes them through functions
     ('notification_templates',    '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
+    -- price lists: master data, the admin's; every department reads them
+    ('price_lists',               '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
+    ('price_list_items',          '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
     ('notifications',             '',      '',      '',      '',      'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
     -- customer logins: the admin's; each customer login reads its own
     ('customer_logins',           '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      'r'),
@@ -295,6 +298,7 @@ SELECT seq, '', '', '', '', '', '', '', '', 'rwU', '', '' FROM unnest(ARRAY[
     'orders_order_id_seq',
     'payments_payment_id_seq',
     'postings_posting_id_seq',
+    'price_lists_price_list_id_seq',
     'products_product_id_seq',
     'returns_return_id_seq',
     'shipments_shipment_id_seq',
@@ -337,6 +341,7 @@ INSERT INTO function_access VALUES
     ('hold_order',              '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('cancel_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('quote_opportunity',       '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '',      ''),
+    ('price_for',               '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '',      ''),
     -- warehouse: stock received, processing, shipping, delivery
     ('receive_stock',           '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('transfer_stock',          '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
@@ -457,7 +462,8 @@ SELECT unnest('{customers, products, warehouses, settings, order_transitions, ac
                 delivery_week_totals, order_figures, journal_entries, postings, ledger_totals, ledger_rollup,
                 alerts, deadlines, feedback, tickets, delivery_weeks, events, relay_state, purge_horizon,
                 customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins,
-                opportunity_stages, opportunities, notification_templates}'::text[]);
+                opportunity_stages, opportunities, notification_templates, price_lists,
+                price_list_items}'::text[]);
 INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_reader',   'SELECT',  'relation', '{v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -481,6 +487,7 @@ INSERT INTO direct_grants VALUES
                                                     "submit_order(bigint)", "confirm_order(bigint)",
                                                     "hold_order(bigint, text)", "cancel_order(bigint, text)",
                                                     "quote_opportunity(bigint, jsonb, jsonb)",
+                                                    "price_for(text, text, numeric, timestamp with time zone)",
                                                     "monitor_tick(timestamp with time zone)",
                                                     "events_since(bigint, integer)"}'),
 
@@ -525,13 +532,14 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_admin',    'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_admin',    'INSERT',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     accounts, posting_accounts, approval_rules, customer_logins,
-                                                    notification_templates}'),
+                                                    notification_templates, price_lists, price_list_items}'),
     ('ordermgmt_admin',    'UPDATE',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     accounts, posting_accounts, approval_rules, customer_logins,
-                                                    notification_templates}'),
+                                                    notification_templates, price_lists, price_list_items}'),
     ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     customer_contacts, customer_interactions, approval_rules,
-                                                    customer_logins, opportunities, notification_templates}'),
+                                                    customer_logins, opportunities, notification_templates,
+                                                    price_lists, price_list_items}'),
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
                                                     monitor_rules.thresholds, monitor_rules.description,
                                                     opportunity_stages.probability}'),
@@ -785,8 +793,16 @@ SELECT throws_ok('UPDATE ordermgmt.opportunity_stages SET probability = 0.5', '4
                  'ordermgmt_app cannot change a stage''s probability');
 SELECT throws_ok($$SELECT ordermgmt.quote_opportunity(-1, '[]')$$, 'OM005', NULL,
                  'ordermgmt_app runs quote_opportunity');
+SELECT throws_ok($$INSERT INTO ordermgmt.price_lists (code, currency) VALUES ('X', 'EUR')$$, '42501', NULL,
+                 'ordermgmt_app cannot write a price list');
+RESET ROLE;
+SET LOCAL ROLE ordermgmt_sales;
+SELECT throws_ok($$SELECT ordermgmt.price_for('no such customer', 'X', 1)$$, 'OM005', NULL,
+                 'ordermgmt_sales runs price_for');
 RESET ROLE;
 SET LOCAL ROLE ordermgmt_warehouse;
+SELECT throws_ok($$SELECT ordermgmt.price_for('no such customer', 'X', 1)$$, '42501', NULL,
+                 'ordermgmt_warehouse cannot run price_for');
 SELECT throws_ok('SELECT ordermgmt.record_payment(-1, 1)', '42501', NULL,
                  'ordermgmt_warehouse cannot record a payment');
 SELECT throws_ok('SELECT ordermgmt.ship_order(-1)', 'OM005', NULL,

@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(372);
+SELECT plan(411);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -43,7 +43,9 @@ SELECT tables_are('ordermgmt', ARRAY[
     -- the sales pipeline
     'opportunity_stages', 'opportunities',
     -- notices to customers
-    'notification_templates', 'notifications'
+    'notification_templates', 'notifications',
+    -- price lists
+    'price_lists', 'price_list_items'
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');
 
 SELECT sequences_are('ordermgmt', ARRAY[
@@ -54,7 +56,8 @@ SELECT sequences_are('ordermgmt', ARRAY[
     'order_status_history_history_id_seq', 'orders_order_id_seq', 'payments_payment_id_seq',
     'postings_posting_id_seq', 'products_product_id_seq', 'returns_return_id_seq',
     'shipments_shipment_id_seq', 'stock_moves_move_id_seq', 'stock_stock_id_seq',
-    'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq', 'opportunities_opportunity_id_seq'
+    'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq', 'opportunities_opportunity_id_seq',
+    'price_lists_price_list_id_seq'
 ]::name[], 'schema ordermgmt has exactly the sequences behind the identity columns');
 
 --------------------------------------------------------------------------
@@ -77,6 +80,7 @@ INSERT INTO contract_columns VALUES
     ('customers',       'email',           'text',                     true),
     ('customers',       'credit_limit',    'numeric(18,2)',            true),   -- NULL: no limit
     ('customers',       'blocked',         'boolean',                  false),
+    ('customers',       'price_list_id',   'bigint',                   true),   -- NULL: list_price
     ('products',        'product_id',      'bigint',                   false),
     ('products',        'sku',             'text',                     false),
     ('products',        'name',            'text',                     false),
@@ -99,6 +103,7 @@ INSERT INTO contract_columns VALUES
     ('order_lines',     'qty',             'numeric(18,4)',            false),
     ('order_lines',     'unit_price',      'numeric(18,4)',            false),
     ('order_lines',     'tax_rate',        'numeric(7,6)',             true),   -- NULL while a draft
+    ('order_lines',     'expected_price',  'numeric(18,4)',            true),   -- NULL: entered before 0.6.0
     ('stock',           'product_id',      'bigint',                   false),
     ('stock',           'warehouse_id',    'bigint',                   false),
     ('stock',           'on_hand',         'numeric(18,4)',            false),
@@ -176,7 +181,16 @@ INSERT INTO contract_columns VALUES
     ('notifications',   'status',          'text',                     false),
     ('notifications',   'attempts',        'integer',                  false),
     ('notifications',   'next_attempt_at', 'timestamp with time zone', false),
-    ('notifications',   'last_error',      'text',                     true);
+    ('notifications',   'last_error',      'text',                     true),
+    ('price_lists',     'price_list_id',   'bigint',                   false),
+    ('price_lists',     'code',            'text',                     false),
+    ('price_lists',     'currency',        'character(3)',             false),
+    ('price_lists',     'valid_from',      'timestamp with time zone', true),   -- NULL: since always
+    ('price_lists',     'valid_to',        'timestamp with time zone', true),   -- NULL: for ever
+    ('price_list_items', 'price_list_id',  'bigint',                   false),
+    ('price_list_items', 'product_id',     'bigint',                   false),
+    ('price_list_items', 'min_qty',        'numeric(18,4)',            false),
+    ('price_list_items', 'unit_price',     'numeric(18,4)',            false);
 
 SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
   FROM contract_columns ORDER BY tbl, col;
@@ -245,6 +259,8 @@ SELECT col_is_unique('ordermgmt', 'customers', ARRAY['code']::name[], 'customers
 SELECT col_is_unique('ordermgmt', 'products', ARRAY['sku']::name[], 'products.sku is unique');
 SELECT col_is_unique('ordermgmt', 'warehouses', ARRAY['code']::name[], 'warehouses.code is unique');
 SELECT col_is_unique('ordermgmt', 'accounts', ARRAY['code']::name[], 'accounts.code is unique');
+SELECT col_is_pk('ordermgmt', 'price_lists', ARRAY['price_list_id']::name[], 'price_lists: primary key price_list_id');
+SELECT col_is_unique('ordermgmt', 'price_lists', ARRAY['code']::name[], 'price_lists.code is unique');
 
 SELECT fk_ok('ordermgmt', 'orders', ARRAY['customer_id']::name[], 'ordermgmt', 'customers', ARRAY['customer_id']::name[],
              'orders.customer_id references customers');
@@ -275,6 +291,20 @@ SELECT fk_ok('ordermgmt', 'opportunities', ARRAY['customer_id']::name[], 'orderm
              ARRAY['customer_id']::name[], 'opportunities.customer_id references customers');
 SELECT fk_ok('ordermgmt', 'opportunities', ARRAY['order_id']::name[], 'ordermgmt', 'orders',
              ARRAY['order_id']::name[], 'opportunities.order_id references orders');
+SELECT fk_ok('ordermgmt', 'customers', ARRAY['price_list_id']::name[], 'ordermgmt', 'price_lists',
+             ARRAY['price_list_id']::name[], 'customers.price_list_id references price_lists');
+SELECT fk_ok('ordermgmt', 'price_list_items', ARRAY['price_list_id']::name[], 'ordermgmt', 'price_lists',
+             ARRAY['price_list_id']::name[], 'price_list_items.price_list_id references price_lists');
+SELECT fk_ok('ordermgmt', 'price_list_items', ARRAY['product_id']::name[], 'ordermgmt', 'products',
+             ARRAY['product_id']::name[], 'price_list_items.product_id references products');
+-- Overlapping validity of one list's items is refused by a constraint: an
+-- exclusion constraint, over the list, the product, the break and the validity
+SELECT is((SELECT pg_catalog.pg_get_constraintdef(c.oid) FROM pg_catalog.pg_constraint c
+            WHERE c.conrelid = 'ordermgmt.price_list_items'::regclass AND c.contype = 'x'),
+          'EXCLUDE USING gist (int8range(price_list_id, price_list_id, ''[]''::text) WITH =, '
+          'int8range(product_id, product_id, ''[]''::text) WITH =, numrange(min_qty, min_qty, ''[]''::text) WITH =, '
+          'tstzrange(valid_from, valid_to) WITH &&)',
+          'price_list_items refuses two items of one list, product and break in force at once');
 
 -- 0 <= reserved <= on_hand is a constraint of the stock row itself (the
 -- columns in the order the constraint names them)

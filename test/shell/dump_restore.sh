@@ -56,6 +56,14 @@ SELECT customer_id, t.title, t.value, 'qualified' FROM ordermgmt.customers, (VAL
 SELECT ordermgmt.quote_opportunity(min(opportunity_id), '[{"sku": "LAMP-01", "qty": 8}]') FROM ordermgmt.opportunities;
 UPDATE ordermgmt.opportunities SET stage = 'lost' WHERE title = 'Desks';
 UPDATE ordermgmt.opportunity_stages SET probability = 0.5 WHERE stage = 'proposal';
+INSERT INTO ordermgmt.price_lists (code, currency) VALUES ('GLOBEX-2026', 'EUR');
+INSERT INTO ordermgmt.price_list_items (price_list_id, product_id, min_qty, unit_price, valid_from, valid_to)
+SELECT l.price_list_id, p.product_id, b.min_qty, b.price, b.valid_from, NULL
+  FROM ordermgmt.price_lists l, ordermgmt.products p,
+       (VALUES (1, 36, NULL::timestamptz), (10, 33.5, now() - interval '1 day')) AS b(min_qty, price, valid_from)
+ WHERE l.code = 'GLOBEX-2026' AND p.sku = 'LAMP-01';
+UPDATE ordermgmt.customers SET price_list_id = (SELECT price_list_id FROM ordermgmt.price_lists) WHERE code = 'GLOBEX';
+SELECT ordermgmt.create_order('GLOBEX', '[{"sku": "LAMP-01", "qty": 10}]');
 UPDATE ordermgmt.monitor_rules SET thresholds = '{"stall_time": "9 days"}', severity = 'critical' WHERE rule_code = 'L2_STALLED';
 UPDATE ordermgmt.monitor_rules SET enabled = false WHERE rule_code = 'L1_PRICE_DEVIATION';
 INSERT INTO ordermgmt.accounts (code, name, type) VALUES ('6000', 'Freight', 'expense');
@@ -71,6 +79,9 @@ check "the source has rolled-up ledger totals and a tail" t \
 check "the source has notifications" t \
   "$(q "$SRC" "SELECT count(DISTINCT kind) = 2 FROM ordermgmt.notifications WHERE subject LIKE 'Your order %'")"
 check "the source has counted deliveries" t "$(q "$SRC" "SELECT count(*) > 0 FROM ordermgmt.delivery_weeks")"
+check "the source has a line priced from a price list" 33.5000 \
+  "$(q "$SRC" "SELECT l.expected_price FROM ordermgmt.order_lines l JOIN ordermgmt.orders o USING (order_id)
+               JOIN ordermgmt.customers c USING (customer_id) WHERE c.code = 'GLOBEX' ORDER BY order_id DESC LIMIT 1")"
 
 pg_dump -Fc -d "$SRC" -f "$work/db.dump" 2>"$work/dump.err" || { cat "$work/dump.err"; exit 1; }
 pg_restore -d "$DST" "$work/db.dump" 2>"$work/restore.err"
@@ -95,6 +106,8 @@ check "verify() in the copy" "all hold" "$(q "$DST" "$invariants")"
 check "new order in the copy gets the next id" \
   "$(( $(q "$SRC" "SELECT last_value FROM ordermgmt.orders_order_id_seq") + 1 ))" \
   "$(q "$DST" "SELECT ordermgmt.create_order('GLOBEX', '[{\"sku\": \"LAMP-01\", \"qty\": 1}]')")"
+check "the restored price list prices a line (the first break)" "36.0000" \
+  "$(q "$DST" "SELECT unit_price FROM ordermgmt.order_lines WHERE order_id = (SELECT max(order_id) FROM ordermgmt.orders)")"
 check "restored settings apply (auto_confirm off)" "pending" \
   "$(q "$DST" "SELECT status FROM ordermgmt.orders ORDER BY order_id DESC LIMIT 1")"
 check "the new order confirmed in the copy" "confirmed" \

@@ -28,6 +28,18 @@ INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate, reor
     ('P4', 'Cable', 2.5, 0.4, 0, 0, true),
     ('SKU-ß-✓', 'Ünïcödé widget', 10, 4, 0.1, 0, true),
     ('OLD', 'Discontinued stool', 30, 12, 0.2, 0, false);
+-- A price list with quantity breaks, one item for a limited time, for
+-- the customer with the odd name (its orders then take the list's prices).
+INSERT INTO ordermgmt.price_lists (code, currency) VALUES ('UNI-EUR', 'EUR');
+INSERT INTO ordermgmt.price_list_items (price_list_id, product_id, min_qty, unit_price, valid_from, valid_to)
+SELECT l.price_list_id, p.product_id, b.min_qty, b.price, b.valid_from, b.valid_to
+  FROM ordermgmt.price_lists l, ordermgmt.products p
+  JOIN (VALUES ('SKU-ß-✓', 1, 9, NULL::timestamptz, NULL::timestamptz), ('SKU-ß-✓', 10, 8, NULL, NULL),
+               ('P4', 1, 2.25, now() - interval '1 day', now() + interval '30 days')) AS b(sku, min_qty, price, valid_from, valid_to)
+    ON b.sku = p.sku
+ WHERE l.code = 'UNI-EUR';
+UPDATE ordermgmt.customers SET price_list_id = (SELECT price_list_id FROM ordermgmt.price_lists)
+ WHERE code = 'ÜNÏ-😀';
 -- Every notice to customers on: each event that causes one renders it
 -- from this data (a customer without an address included).
 UPDATE ordermgmt.notification_templates SET enabled = true;
@@ -193,7 +205,11 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 2, 'integer', 'attempt'),
     ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 3, 'text', 'optional_words'),
     ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 4, 'integer', 'max_attempts'),
-    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 5, 'interval', 'retry_delay');
+    ('ordermgmt.finish_notification(bigint,integer,text,integer,interval)', 5, 'interval', 'retry_delay'),
+    ('ordermgmt.price_for(text,text,numeric,timestamp with time zone)', 1, 'text', 'customer'),
+    ('ordermgmt.price_for(text,text,numeric,timestamp with time zone)', 2, 'text', 'sku'),
+    ('ordermgmt.price_for(text,text,numeric,timestamp with time zone)', 3, 'numeric', 'qty'),
+    ('ordermgmt.price_for(text,text,numeric,timestamp with time zone)', 4, 'timestamp with time zone', 'tick_at');
 INSERT INTO hostile.generators (fn, argno, argtype, kind)
 SELECT DISTINCT fn, 0, '', 'function' FROM hostile.generators WHERE argno > 0;
 
