@@ -3974,9 +3974,6 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_interactions_inte
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.delivery_weeks', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_rollup', '');
-SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_month_totals', '');
-SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_closes', '');
-SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_closes_close_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_exposure', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purge_horizon', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_day_totals', '');
@@ -4147,6 +4144,10 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.opportunities_opportunity_
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.notification_templates', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.notifications', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.notifications_notification_id_seq', '');
+-- ... and the statements' month totals and the closed periods
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_month_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_closes', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_closes_close_id_seq', '');
 
 --------------------------------------------------------------------------
 -- Privileges: PUBLIC gets nothing; group roles get what they need

@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(372);
+SELECT plan(384);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -29,7 +29,7 @@ SELECT tables_are('ordermgmt', ARRAY[
     'customer_exposure',
     -- ledger
     'accounts', 'posting_accounts', 'journal_entries', 'postings',
-    'ledger_totals', 'ledger_rollup',
+    'ledger_totals', 'ledger_rollup', 'ledger_month_totals', 'ledger_closes',
     -- monitoring, after-sales, reporting summaries
     'monitor_rules', 'alerts', 'deadlines', 'feedback', 'tickets', 'delivery_weeks',
     -- approvals
@@ -54,7 +54,8 @@ SELECT sequences_are('ordermgmt', ARRAY[
     'order_status_history_history_id_seq', 'orders_order_id_seq', 'payments_payment_id_seq',
     'postings_posting_id_seq', 'products_product_id_seq', 'returns_return_id_seq',
     'shipments_shipment_id_seq', 'stock_moves_move_id_seq', 'stock_stock_id_seq',
-    'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq', 'opportunities_opportunity_id_seq'
+    'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq', 'opportunities_opportunity_id_seq',
+    'ledger_closes_close_id_seq'
 ]::name[], 'schema ordermgmt has exactly the sequences behind the identity columns');
 
 --------------------------------------------------------------------------
@@ -176,7 +177,11 @@ INSERT INTO contract_columns VALUES
     ('notifications',   'status',          'text',                     false),
     ('notifications',   'attempts',        'integer',                  false),
     ('notifications',   'next_attempt_at', 'timestamp with time zone', false),
-    ('notifications',   'last_error',      'text',                     true);
+    ('notifications',   'last_error',      'text',                     true),
+    ('ledger_closes',   'closed_through',  'date',                     false),
+    ('ledger_closes',   'closed_by',       'text',                     false),
+    ('ledger_closes',   'closed_at',       'timestamp with time zone', false),
+    ('return_lines',    'tax_rate',        'numeric(7,6)',             false);
 
 SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
   FROM contract_columns ORDER BY tbl, col;
