@@ -624,7 +624,7 @@ BEGIN
                                                  OR EXISTS (SELECT 1 FROM ordermgmt.orders x
                                                              WHERE x.order_id = o.order_id
                                                                AND x.status IN (''draft'', ''pending'', ''on_hold''))')
-                        ELSE hostile.missing_id('opportunities', 'opportunity_id') END,
+                        ELSE hostile.missing_id('opportunities', 'opportunity_id') END;
         WHEN 'notification' THEN
             RETURN hostile.missing_id('notifications', 'notification_id');
         WHEN 'customer' THEN
