@@ -1201,6 +1201,22 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.approval_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.approval_rules_rule_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_approvals', '');
 
+-- Sums of the postings up to ledger_rollup.upto_posting_id per UTC month of
+-- their entries' dates, rolled up with ledger_totals in the same statement:
+-- the monthly statements read a few rows per month instead of the postings.
+-- Part of "Statements and period close" below, created here because
+-- verify() reads it.
+CREATE TABLE ordermgmt.ledger_month_totals (
+    month      date NOT NULL,
+    account_id bigint NOT NULL REFERENCES ordermgmt.accounts,
+    currency   char(3) NOT NULL,
+    debit      numeric NOT NULL,
+    credit     numeric NOT NULL,
+    PRIMARY KEY (month, account_id, currency)
+);
+COMMENT ON TABLE ordermgmt.ledger_month_totals IS
+    'Sums of the postings up to ledger_rollup.upto_posting_id, per UTC month of their entries'' dates, account and currency';
+
 -- verify(): the self-audit (see docs/verify.md).
 --
 -- Every invariant of the data as one row: check_name, ok, and when a check
@@ -2015,6 +2031,24 @@ SELECT 'summaries.ledger_totals', o.k, o.s FROM always LEFT JOIN (
                    FROM ordermgmt.postings x
                   WHERE x.posting_id <= (SELECT coalesce(max(r.upto_posting_id), 0) FROM ordermgmt.ledger_rollup r)
                   GROUP BY x.account_id, x.currency) p USING (account_id, currency)
+      JOIN ordermgmt.accounts a USING (account_id)
+     CROSS JOIN (SELECT coalesce(max(r.upto_posting_id), 0) AS upto FROM ordermgmt.ledger_rollup r) u
+     WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit) o(k, s) ON true
+UNION ALL
+-- ledger_month_totals: the same postings per UTC month of their entries'
+-- dates, rolled up with ledger_totals by the same statement.
+SELECT 'summaries.ledger_month_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('%s account %s %s: totals %s / %s, postings up to %s: %s / %s', to_char(month, 'YYYY-MM'),
+                  a.code, currency, coalesce(t.debit::text, 'none'), coalesce(t.credit::text, 'none'), u.upto,
+                  coalesce(p.debit::text, 'none'), coalesce(p.credit::text, 'none')),
+           ARRAY[account_id]
+      FROM (SELECT x.month, x.account_id, x.currency::text AS currency, x.debit, x.credit
+              FROM ordermgmt.ledger_month_totals x) t
+      FULL JOIN (SELECT date_trunc('month', timezone('UTC', e.posted_at))::date AS month, x.account_id,
+                        x.currency::text AS currency, sum(x.debit) AS debit, sum(x.credit) AS credit
+                   FROM ordermgmt.postings x JOIN ordermgmt.journal_entries e USING (entry_id)
+                  WHERE x.posting_id <= (SELECT coalesce(max(r.upto_posting_id), 0) FROM ordermgmt.ledger_rollup r)
+                  GROUP BY 1, x.account_id, x.currency) p USING (month, account_id, currency)
       JOIN ordermgmt.accounts a USING (account_id)
      CROSS JOIN (SELECT coalesce(max(r.upto_posting_id), 0) AS upto FROM ordermgmt.ledger_rollup r) u
      WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit) o(k, s) ON true
@@ -3168,20 +3202,6 @@ UPDATE ordermgmt.return_lines rl SET tax_rate = p.tax_rate
 ALTER TABLE ordermgmt.return_lines ALTER COLUMN tax_rate SET NOT NULL;
 COMMENT ON COLUMN ordermgmt.return_lines.tax_rate IS
     'Tax rate the credit note charged back on the credited units (the product''s rate at the return)';
-
--- Sums of the postings up to ledger_rollup.upto_posting_id per UTC month of
--- their entries' dates, rolled up with ledger_totals in the same statement:
--- the monthly statements read a few rows per month instead of the postings.
-CREATE TABLE ordermgmt.ledger_month_totals (
-    month      date NOT NULL,
-    account_id bigint NOT NULL REFERENCES ordermgmt.accounts,
-    currency   char(3) NOT NULL,
-    debit      numeric NOT NULL,
-    credit     numeric NOT NULL,
-    PRIMARY KEY (month, account_id, currency)
-);
-COMMENT ON TABLE ordermgmt.ledger_month_totals IS
-    'Sums of the postings up to ledger_rollup.upto_posting_id, per UTC month of their entries'' dates, account and currency';
 
 -- Closed periods, one row per close_period; the latest closed_through is in
 -- force.  An entry is dated on the UTC day of its posted_at; an entry or a

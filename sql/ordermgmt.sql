@@ -3411,6 +3411,24 @@ SELECT 'summaries.ledger_totals', o.k, o.s FROM always LEFT JOIN (
       JOIN ordermgmt.accounts a USING (account_id)
      CROSS JOIN (SELECT coalesce(max(r.upto_posting_id), 0) AS upto FROM ordermgmt.ledger_rollup r) u
      WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit) o(k, s) ON true
+UNION ALL
+-- ledger_month_totals: the same postings per UTC month of their entries'
+-- dates, rolled up with ledger_totals by the same statement.
+SELECT 'summaries.ledger_month_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('%s account %s %s: totals %s / %s, postings up to %s: %s / %s', to_char(month, 'YYYY-MM'),
+                  a.code, currency, coalesce(t.debit::text, 'none'), coalesce(t.credit::text, 'none'), u.upto,
+                  coalesce(p.debit::text, 'none'), coalesce(p.credit::text, 'none')),
+           ARRAY[account_id]
+      FROM (SELECT x.month, x.account_id, x.currency::text AS currency, x.debit, x.credit
+              FROM ordermgmt.ledger_month_totals x) t
+      FULL JOIN (SELECT date_trunc('month', timezone('UTC', e.posted_at))::date AS month, x.account_id,
+                        x.currency::text AS currency, sum(x.debit) AS debit, sum(x.credit) AS credit
+                   FROM ordermgmt.postings x JOIN ordermgmt.journal_entries e USING (entry_id)
+                  WHERE x.posting_id <= (SELECT coalesce(max(r.upto_posting_id), 0) FROM ordermgmt.ledger_rollup r)
+                  GROUP BY 1, x.account_id, x.currency) p USING (month, account_id, currency)
+      JOIN ordermgmt.accounts a USING (account_id)
+     CROSS JOIN (SELECT coalesce(max(r.upto_posting_id), 0) AS upto FROM ordermgmt.ledger_rollup r) u
+     WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit) o(k, s) ON true
 
 ------------------------------------------------------------------ events
 -- An event is written by the transaction that makes its change, so both

@@ -166,6 +166,13 @@ SELECT (SELECT max(upto_posting_id) FROM ordermgmt.ledger_rollup) = (SELECT max(
 SELECT * FROM pg_temp.pnl;
 SELECT * FROM pg_temp.balanced;
 
+-- verify() recomputes the month totals from the postings and finds a
+-- change to them; every other check holds
+SELECT check_name, detail FROM ordermgmt.verify() WHERE NOT ok;
+UPDATE ordermgmt.ledger_month_totals SET debit = debit + 7, credit = credit + 7
+ WHERE month = '2020-01-01' AND account_id = (SELECT account_id FROM ordermgmt.accounts WHERE code = '6000');
+SELECT check_name, detail FROM ordermgmt.verify() WHERE NOT ok;
+
 -- a pg_restore-like raw load (a superuser's COPY) passes old rows through
 COPY ordermgmt.journal_entries (posted_at, memo, source_type, posted_by) FROM stdin;
 2020-01-05 10:00:00+00	restored	manual	test
