@@ -296,10 +296,12 @@ SELECT p.order_id, p.order_id, 'damaged in transit', a.credit_net, a.credit_tax,
   FROM public.bench_plan p
   JOIN public.bench_amounts a USING (order_id)
  WHERE p.returned;
-INSERT INTO ordermgmt.return_lines (return_id, order_id, line_no, qty, credited_qty, unit_cost)
-SELECT r.return_id, r.order_id, 1, 1, 1, a.line1_cost
+INSERT INTO ordermgmt.return_lines (return_id, order_id, line_no, qty, credited_qty, unit_cost, tax_rate)
+SELECT r.return_id, r.order_id, 1, 1, 1, a.line1_cost, pr.tax_rate
   FROM ordermgmt.returns r
-  JOIN public.bench_amounts a USING (order_id);
+  JOIN public.bench_amounts a USING (order_id)
+  JOIN ordermgmt.order_lines ol ON ol.order_id = r.order_id AND ol.line_no = 1
+  JOIN ordermgmt.products pr ON pr.product_id = ol.product_id;
 INSERT INTO ordermgmt.credit_applications (return_id, invoice_id, amount)
 SELECT r.return_id, r.order_id, r.credit_net + r.credit_tax
   FROM ordermgmt.returns r;
@@ -393,6 +395,12 @@ SELECT account_id, currency, sum(debit), sum(credit)
   FROM ordermgmt.postings
  WHERE posting_id <= (SELECT upto_posting_id FROM ordermgmt.ledger_rollup)
  GROUP BY account_id, currency;
+INSERT INTO ordermgmt.ledger_month_totals (month, account_id, currency, debit, credit)
+SELECT date_trunc('month', timezone('UTC', e.posted_at))::date, x.account_id, x.currency,
+       sum(x.debit), sum(x.credit)
+  FROM ordermgmt.postings x JOIN ordermgmt.journal_entries e USING (entry_id)
+ WHERE x.posting_id <= (SELECT upto_posting_id FROM ordermgmt.ledger_rollup)
+ GROUP BY 1, x.account_id, x.currency;
 
 -- ---------------------------------------------------------------------------
 -- Stock: what open orders hold, on hand above it (a few products run low)

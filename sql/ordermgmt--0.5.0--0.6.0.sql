@@ -1201,6 +1201,22 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.approval_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.approval_rules_rule_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_approvals', '');
 
+-- Sums of the postings up to ledger_rollup.upto_posting_id per UTC month of
+-- their entries' dates, rolled up with ledger_totals in the same statement:
+-- the monthly statements read a few rows per month instead of the postings.
+-- Part of "Statements and period close" below, created here because
+-- verify() reads it.
+CREATE TABLE ordermgmt.ledger_month_totals (
+    month      date NOT NULL,
+    account_id bigint NOT NULL REFERENCES ordermgmt.accounts,
+    currency   char(3) NOT NULL,
+    debit      numeric NOT NULL,
+    credit     numeric NOT NULL,
+    PRIMARY KEY (month, account_id, currency)
+);
+COMMENT ON TABLE ordermgmt.ledger_month_totals IS
+    'Sums of the postings up to ledger_rollup.upto_posting_id, per UTC month of their entries'' dates, account and currency';
+
 -- verify(): the self-audit (see docs/verify.md).
 --
 -- Every invariant of the data as one row: check_name, ok, and when a check
@@ -2024,6 +2040,24 @@ SELECT 'summaries.ledger_totals', o.k, o.s FROM always LEFT JOIN (
                    FROM ordermgmt.postings x
                   WHERE x.posting_id <= (SELECT coalesce(max(r.upto_posting_id), 0) FROM ordermgmt.ledger_rollup r)
                   GROUP BY x.account_id, x.currency) p USING (account_id, currency)
+      JOIN ordermgmt.accounts a USING (account_id)
+     CROSS JOIN (SELECT coalesce(max(r.upto_posting_id), 0) AS upto FROM ordermgmt.ledger_rollup r) u
+     WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit) o(k, s) ON true
+UNION ALL
+-- ledger_month_totals: the same postings per UTC month of their entries'
+-- dates, rolled up with ledger_totals by the same statement.
+SELECT 'summaries.ledger_month_totals', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('%s account %s %s: totals %s / %s, postings up to %s: %s / %s', to_char(month, 'YYYY-MM'),
+                  a.code, currency, coalesce(t.debit::text, 'none'), coalesce(t.credit::text, 'none'), u.upto,
+                  coalesce(p.debit::text, 'none'), coalesce(p.credit::text, 'none')),
+           ARRAY[account_id]
+      FROM (SELECT x.month, x.account_id, x.currency::text AS currency, x.debit, x.credit
+              FROM ordermgmt.ledger_month_totals x) t
+      FULL JOIN (SELECT date_trunc('month', timezone('UTC', e.posted_at))::date AS month, x.account_id,
+                        x.currency::text AS currency, sum(x.debit) AS debit, sum(x.credit) AS credit
+                   FROM ordermgmt.postings x JOIN ordermgmt.journal_entries e USING (entry_id)
+                  WHERE x.posting_id <= (SELECT coalesce(max(r.upto_posting_id), 0) FROM ordermgmt.ledger_rollup r)
+                  GROUP BY 1, x.account_id, x.currency) p USING (month, account_id, currency)
       JOIN ordermgmt.accounts a USING (account_id)
      CROSS JOIN (SELECT coalesce(max(r.upto_posting_id), 0) AS upto FROM ordermgmt.ledger_rollup r) u
      WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit) o(k, s) ON true
@@ -3295,6 +3329,172 @@ GRANT SELECT ON ordermgmt.price_lists, ordermgmt.price_list_items
    TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
 GRANT INSERT, UPDATE, DELETE ON ordermgmt.price_lists, ordermgmt.price_list_items TO ordermgmt_admin;
 GRANT EXECUTE ON FUNCTION ordermgmt.price_for(text, text, numeric, timestamptz) TO ordermgmt_sales;
+
+--------------------------------------------------------------------------
+-- Statements and period close
+--------------------------------------------------------------------------
+-- Credit notes record the tax rate they charged back; the returns before
+-- this version charged the product's rate, which is what they get.
+ALTER TABLE ordermgmt.return_lines ADD COLUMN tax_rate numeric(7,6);
+UPDATE ordermgmt.return_lines rl SET tax_rate = p.tax_rate
+  FROM ordermgmt.order_lines ol JOIN ordermgmt.products p USING (product_id)
+ WHERE ol.order_id = rl.order_id AND ol.line_no = rl.line_no;
+ALTER TABLE ordermgmt.return_lines ALTER COLUMN tax_rate SET NOT NULL;
+COMMENT ON COLUMN ordermgmt.return_lines.tax_rate IS
+    'Tax rate the credit note charged back on the credited units (the product''s rate at the return)';
+
+-- Closed periods, one row per close_period; the latest closed_through is in
+-- force.  An entry is dated on the UTC day of its posted_at; an entry or a
+-- posting dated on or before closed_through is refused (OM008) by the
+-- ledger_period_open triggers (src/domain/ledger_close.c).
+CREATE TABLE ordermgmt.ledger_closes (
+    close_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    closed_through date NOT NULL UNIQUE,
+    closed_by      text NOT NULL,
+    closed_at      timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE ordermgmt.ledger_closes IS
+    'Each close_period: the books closed through closed_through (the latest is in force), by whom and when';
+COMMENT ON COLUMN ordermgmt.ledger_closes.closed_through IS
+    'Last UTC day of the closed period: entries dated on or before it are refused (OM008)';
+COMMENT ON COLUMN ordermgmt.ledger_closes.closed_by IS 'Session user who closed the period';
+COMMENT ON COLUMN ordermgmt.ledger_closes.closed_at IS 'When the period was closed';
+
+-- The month totals of what is rolled up already.
+INSERT INTO ordermgmt.ledger_month_totals (month, account_id, currency, debit, credit)
+SELECT date_trunc('month', timezone('UTC', e.posted_at))::date, x.account_id, x.currency,
+       sum(x.debit), sum(x.credit)
+  FROM ordermgmt.postings x JOIN ordermgmt.journal_entries e USING (entry_id)
+ WHERE x.posting_id <= coalesce((SELECT r.upto_posting_id FROM ordermgmt.ledger_rollup r), 0)
+ GROUP BY 1, x.account_id, x.currency;
+COMMENT ON FUNCTION ordermgmt.rollup_ledger() IS
+    'Adds settled postings to ledger_totals and ledger_month_totals; returns how many it added.  The background worker runs it with each monitor tick';
+
+-- The statements, per currency: there are no exchange rates to convert
+-- with, so amounts of different currencies are never added together.
+-- The profit and loss per UTC month of the entries' dates: the revenue and
+-- expense accounts, amount = credit - debit.  ledger_month_totals up to the
+-- roll-up's horizon, the postings after it added as they stand.  The tail
+-- is walked id by id (generate_series), each posting and its entry read
+-- by key: "posting_id > horizon" is estimated at a third of the postings,
+-- for which the planner would hash every entry ever posted.
+CREATE VIEW ordermgmt.v_profit_and_loss AS
+SELECT t.month AS period, a.code AS account_code, a.name AS account_name,
+       sum(t.credit) - sum(t.debit) AS amount, t.currency
+  FROM (SELECT mt.month, mt.account_id, mt.currency, mt.debit, mt.credit FROM ordermgmt.ledger_month_totals mt
+        UNION ALL
+        SELECT date_trunc('month', timezone('UTC', e.posted_at))::date, p.account_id, p.currency, p.debit, p.credit
+          FROM generate_series(coalesce((SELECT r.upto_posting_id FROM ordermgmt.ledger_rollup r), 0) + 1,
+                               (SELECT max(x.posting_id) FROM ordermgmt.postings x)) AS g(id)
+          JOIN ordermgmt.postings p ON p.posting_id = g.id
+          JOIN ordermgmt.journal_entries e ON e.entry_id = p.entry_id) AS t
+  JOIN ordermgmt.accounts a USING (account_id)
+ WHERE a.type IN ('revenue', 'expense')
+ GROUP BY t.month, a.code, a.name, t.currency
+ ORDER BY t.month, a.code, t.currency;
+COMMENT ON VIEW ordermgmt.v_profit_and_loss IS
+    'Revenue and expense accounts per UTC month of the entries'' dates and currency; amount = credit - debit, so revenue is positive, expenses negative, and a month''s amounts sum to its result';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.period IS 'First day of the UTC month the entries are dated in';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.account_code IS 'Account code in the chart of accounts';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.account_name IS 'Account name';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.amount IS
+    'Credits - debits of the month: revenue positive, expenses negative, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.currency IS
+    'Currency of the postings (converted to the company currency once exchange rates exist)';
+
+-- The balance sheet: asset, liability and equity accounts with their
+-- balances to date, assets as debit - credit, liabilities and equity as
+-- credit - debit, plus one equity row without account code: the result to
+-- date (revenue - expenses, not yet closed into an equity account).  So the
+-- assets of a currency equal its liabilities and equity.
+CREATE VIEW ordermgmt.v_balance_sheet AS
+SELECT b.account_type, b.account_code, b.account_name, b.balance, b.currency
+  FROM (SELECT t.account_type, t.account_code, t.account_name,
+               CASE WHEN t.account_type = 'asset' THEN t.balance ELSE -t.balance END AS balance, t.currency
+          FROM ordermgmt.v_trial_balance t
+         WHERE t.account_type IN ('asset', 'liability', 'equity')
+        UNION ALL
+        SELECT 'equity', NULL, 'Result to date', -sum(t.balance), t.currency
+          FROM ordermgmt.v_trial_balance t
+         WHERE t.account_type IN ('revenue', 'expense')
+         GROUP BY t.currency) AS b
+ ORDER BY array_position(ARRAY['asset', 'liability', 'equity'], b.account_type), b.account_code NULLS LAST,
+          b.currency;
+COMMENT ON VIEW ordermgmt.v_balance_sheet IS
+    'Asset, liability and equity balances to date per currency, with the result to date as an equity row: assets = liabilities + equity';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.account_type IS 'asset, liability or equity';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.account_code IS
+    'Account code in the chart of accounts; NULL on the result-to-date row';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.account_name IS 'Account name, or ''Result to date''';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.balance IS
+    'Assets debit - credit, liabilities and equity credit - debit, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.currency IS
+    'Currency of the postings (converted to the company currency once exchange rates exist)';
+
+-- Sales tax per UTC month, currency and rate: what the invoices charged
+-- (invoice_lines, by issue date) less what the credit notes gave back
+-- (return_lines' credited units at the order line's price, by return
+-- date), each line rounded as the invoice or credit note rounded it.
+CREATE VIEW ordermgmt.v_tax_report AS
+SELECT x.period, x.currency, x.tax_rate,
+       sum(x.invoiced_net) AS invoiced_net, sum(x.invoiced_tax) AS invoiced_tax,
+       sum(x.credited_net) AS credited_net, sum(x.credited_tax) AS credited_tax,
+       sum(x.invoiced_net) - sum(x.credited_net) AS net, sum(x.invoiced_tax) - sum(x.credited_tax) AS tax
+  FROM (SELECT date_trunc('month', timezone('UTC', i.issued_at))::date AS period, i.currency, l.tax_rate,
+               l.net AS invoiced_net, l.tax AS invoiced_tax, 0 AS credited_net, 0 AS credited_tax
+          FROM ordermgmt.invoices i JOIN ordermgmt.invoice_lines l USING (invoice_id)
+        UNION ALL
+        SELECT date_trunc('month', timezone('UTC', r.returned_at))::date, o.currency, rl.tax_rate, 0, 0,
+               round(rl.credited_qty * ol.unit_price, 2),
+               round(round(rl.credited_qty * ol.unit_price, 2) * rl.tax_rate, 2)
+          FROM ordermgmt.returns r JOIN ordermgmt.return_lines rl USING (return_id)
+          JOIN ordermgmt.order_lines ol ON ol.order_id = rl.order_id AND ol.line_no = rl.line_no
+          JOIN ordermgmt.orders o ON o.order_id = r.order_id
+         WHERE rl.credited_qty > 0) AS x
+ GROUP BY x.period, x.currency, x.tax_rate
+ ORDER BY x.period, x.currency, x.tax_rate;
+COMMENT ON VIEW ordermgmt.v_tax_report IS
+    'Sales tax per UTC month, currency and tax rate: invoiced less credited; tax is what the month owes';
+COMMENT ON COLUMN ordermgmt.v_tax_report.period IS 'First day of the UTC month of issue (invoices) or return (credit notes)';
+COMMENT ON COLUMN ordermgmt.v_tax_report.currency IS 'Currency of the invoices and credit notes';
+COMMENT ON COLUMN ordermgmt.v_tax_report.tax_rate IS 'Tax rate as a fraction (0.2 = 20%), the same in every currency';
+COMMENT ON COLUMN ordermgmt.v_tax_report.invoiced_net IS 'Net of the invoice lines at this rate, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_tax_report.invoiced_tax IS 'Tax of the invoice lines at this rate, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_tax_report.credited_net IS 'Net of the credit notes'' lines at this rate, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_tax_report.credited_tax IS 'Tax of the credit notes'' lines at this rate, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_tax_report.net IS 'invoiced_net - credited_net, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_tax_report.tax IS 'invoiced_tax - credited_tax: the tax the month owes at this rate, in the row''s currency';
+
+CREATE FUNCTION ordermgmt.close_period(through date) RETURNS date
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_close_period';
+COMMENT ON FUNCTION ordermgmt.close_period(date) IS
+    'Closes the books through a past UTC day: entries and postings dated on or before it are refused from then on (OM008); never moves back; returns the date';
+
+CREATE FUNCTION ordermgmt.ledger_period_open() RETURNS trigger
+    LANGUAGE C SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_ledger_period_open';
+COMMENT ON FUNCTION ordermgmt.ledger_period_open() IS
+    'Nothing is posted into a closed period: an entry dated on or before the latest close, or a posting to one, is refused (OM008)';
+CREATE TRIGGER journal_entries_period_open BEFORE INSERT ON ordermgmt.journal_entries
+    FOR EACH ROW EXECUTE FUNCTION ordermgmt.ledger_period_open();
+CREATE TRIGGER postings_period_open BEFORE INSERT ON ordermgmt.postings
+    FOR EACH ROW EXECUTE FUNCTION ordermgmt.ledger_period_open();
+
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_month_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_closes', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.ledger_closes_close_id_seq', '');
+REVOKE ALL ON ordermgmt.ledger_month_totals, ordermgmt.ledger_closes, ordermgmt.v_profit_and_loss,
+              ordermgmt.v_balance_sheet, ordermgmt.v_tax_report FROM PUBLIC;
+REVOKE ALL ON FUNCTION ordermgmt.close_period(date), ordermgmt.ledger_period_open() FROM PUBLIC;
+-- Statements and period close: the statements are the readers', every
+-- department reads the month totals and the closes, finance closes the
+-- books.
+GRANT SELECT ON ordermgmt.v_profit_and_loss, ordermgmt.v_balance_sheet, ordermgmt.v_tax_report
+   TO ordermgmt_reader;
+GRANT SELECT ON ordermgmt.ledger_month_totals, ordermgmt.ledger_closes
+   TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
+GRANT EXECUTE ON FUNCTION ordermgmt.close_period(date) TO ordermgmt_finance;
 
 --------------------------------------------------------------------------
 -- Ownership of what this update adds

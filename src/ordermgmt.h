@@ -28,6 +28,7 @@
 #define ERRCODE_OM_UNKNOWN				MAKE_SQLSTATE('O','M','0','0','5')
 #define ERRCODE_OM_OVER_BILLING			MAKE_SQLSTATE('O','M','0','0','6')
 #define ERRCODE_OM_APPROVAL_REFUSED		MAKE_SQLSTATE('O','M','0','0','7')
+#define ERRCODE_OM_PERIOD_CLOSED		MAKE_SQLSTATE('O','M','0','0','8')
 
 /* Largest magnitude a numeric(18,4) column holds, and its scale. */
 #define OM_QTY_MAX_TEXT		"99999999999999.9999"

@@ -1,14 +1,16 @@
 /*
  * triggers.c
  *		The trigger functions: each checks how it was fired and hands the
- *		row to the domain (domain/lifecycle.c, ledger.c, config_rows.c,
- *		monitoring.c, customer_access.c) or the configuration cache.
+ *		row to the domain (domain/lifecycle.c, ledger.c, ledger_close.c,
+ *		config_rows.c, monitoring.c, customer_access.c) or the
+ *		configuration cache.
  */
 #include "api/api.h"
 
 #include "access/htup_details.h"
 #include "commands/trigger.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 /*
  * orders_lifecycle: BEFORE and AFTER row trigger on orders; every status
@@ -69,6 +71,48 @@ ordermgmt_postings_balanced(PG_FUNCTION_ARGS)
 											desc, &isnull));
 	om_check_entry_balanced(entry_id, posting_id);
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * ledger_period_open: BEFORE INSERT row trigger on journal_entries and on
+ * postings; nothing is posted into a closed period (OM008).
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_ledger_period_open);
+Datum
+ordermgmt_ledger_period_open(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	const char *relname;
+	bool		isnull;
+	Datum		entry_id;
+	Datum		posted_at;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("ledger_period_open must be fired as a BEFORE INSERT row trigger")));
+
+	desc = trigdata->tg_relation->rd_att;
+	relname = RelationGetRelationName(trigdata->tg_relation);
+	entry_id = heap_getattr(trigdata->tg_trigtuple, SPI_fnumber(desc, "entry_id"), desc, &isnull);
+	/* A NULL is the NOT NULL constraint's to refuse. */
+	if (isnull)
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	if (strcmp(relname, "journal_entries") == 0)
+	{
+		posted_at = heap_getattr(trigdata->tg_trigtuple, SPI_fnumber(desc, "posted_at"), desc, &isnull);
+		if (!isnull)
+			om_check_entry_open(DatumGetInt64(entry_id), DatumGetTimestampTz(posted_at));
+	}
+	else if (strcmp(relname, "postings") == 0)
+		om_check_posting_open(DatumGetInt64(entry_id));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("ledger_period_open must be fired on journal_entries or postings")));
+	return PointerGetDatum(trigdata->tg_trigtuple);
 }
 
 PG_FUNCTION_INFO_V1(ordermgmt_ledger_immutable);

@@ -12,6 +12,7 @@
 #include "store/store.h"
 
 #include "commands/trigger.h"
+#include "utils/date.h"
 
 /*
  * order_status.c: status changes the extension makes itself.
@@ -239,6 +240,11 @@ extern int64 om_return_items(int64 order_id, Jsonb *request, const char *reason)
 
 /* retention.c */
 extern void om_purge_history(Interval *keep, int64 *events, int64 *alerts);
+
+/* ledger_close.c: close_period and the closed-period guard */
+extern void om_check_entry_open(int64 entry_id, TimestampTz posted_at);
+extern void om_check_posting_open(int64 entry_id);
+extern DateADT om_close_period(DateADT through);
 
 /* ledger_rollup.c */
 extern int64 om_rollup_ledger(void);

@@ -1,8 +1,10 @@
 /*
  * ledger_rollup.c
- *		rollup_ledger: keep ledger_totals, the sums of the postings up to
- *		ledger_rollup.upto_posting_id, so that v_trial_balance adds only the
- *		postings after it instead of the whole history.
+ *		rollup_ledger: keep ledger_totals and ledger_month_totals, the sums
+ *		of the postings up to ledger_rollup.upto_posting_id (in all and per
+ *		month of their entries' dates), so that v_trial_balance and the
+ *		statements add only the postings after it instead of the whole
+ *		history.
  *
  * Postings never change once committed (OM004), so totals never need
  * correcting; the only care is not to roll past a posting id that a running
@@ -51,14 +53,26 @@ om_rollup_ledger(void)
 		LOCK_STATE_ARMED,
 		LOCK_STATE_SETTLED
 	};
+	/*
+	 * Per UTC month of the entry's date, then per account and currency.
+	 * The range is walked id by id, each posting and its entry read by
+	 * key: a join on the range could hash every entry ever posted to add a
+	 * tick's few.
+	 */
 	static OmPlan add_totals = OM_PLAN(
-		"WITH p AS (SELECT account_id, currency, sum(debit) AS debit, sum(credit) AS credit, "
+		"WITH p AS (SELECT date_trunc('month', timezone('UTC', e.posted_at))::date AS month, "
+		"                  x.account_id, x.currency, sum(x.debit) AS debit, sum(x.credit) AS credit, "
 		"                  count(*) AS n "
-		"             FROM ordermgmt.postings "
-		"            WHERE posting_id > $1 AND posting_id <= $2 "
-		"            GROUP BY account_id, currency), "
+		"             FROM generate_series($1 + 1, $2) AS g(id) "
+		"             JOIN ordermgmt.postings x ON x.posting_id = g.id "
+		"             JOIN ordermgmt.journal_entries e ON e.entry_id = x.entry_id "
+		"            GROUP BY 1, x.account_id, x.currency), "
+		"     m AS (INSERT INTO ordermgmt.ledger_month_totals AS mt (month, account_id, currency, debit, credit) "
+		"           SELECT month, account_id, currency, debit, credit FROM p "
+		"           ON CONFLICT (month, account_id, currency) DO UPDATE "
+		"              SET debit = mt.debit + excluded.debit, credit = mt.credit + excluded.credit), "
 		"     t AS (INSERT INTO ordermgmt.ledger_totals AS lt (account_id, currency, debit, credit) "
-		"           SELECT account_id, currency, debit, credit FROM p "
+		"           SELECT account_id, currency, sum(debit), sum(credit) FROM p GROUP BY account_id, currency "
 		"           ON CONFLICT (account_id, currency) DO UPDATE "
 		"              SET debit = lt.debit + excluded.debit, credit = lt.credit + excluded.credit) "
 		"SELECT coalesce(sum(n), 0)::bigint FROM p",

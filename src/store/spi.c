@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "tcop/pquery.h"
 #include "utils/portal.h"
+#include "utils/snapmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/acl.h"
@@ -57,6 +58,23 @@ om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount
 
 	if (rc < 0)
 		elog(ERROR, "ordermgmt: SPI_execute_plan failed (%s) for: %s",
+			 SPI_result_code_string(rc), p->sql);
+	return (int) SPI_processed;
+}
+
+/*
+ * Run a kept read-only plan with the latest snapshot instead of the
+ * transaction's: for a check that must see what committed while it waited
+ * for a lock, whatever the isolation level.
+ */
+int
+om_exec_latest(OmPlan *p, Datum *values, const char *nulls, long tcount)
+{
+	int			rc = SPI_execute_snapshot(om_plan(p), values, nulls, GetLatestSnapshot(),
+										  InvalidSnapshot, true, false, tcount);
+
+	if (rc < 0)
+		elog(ERROR, "ordermgmt: SPI_execute_snapshot failed (%s) for: %s",
 			 SPI_result_code_string(rc), p->sql);
 	return (int) SPI_processed;
 }

@@ -47,6 +47,7 @@ typedef struct OmPlan
 	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, true }
 
 extern int	om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount);
+extern int	om_exec_latest(OmPlan *p, Datum *values, const char *nulls, long tcount);
 extern Portal om_cursor_open(OmPlan *p, Datum *values, const char *nulls);
 extern Datum om_getdatum(int row, int col, bool *isnull);
 extern int64 om_getint64(int row, int col);

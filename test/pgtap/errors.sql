@@ -1,7 +1,7 @@
 -- Errors: the contract's SQLSTATEs for bad input and broken business
 -- rules, on a tiny dataset made inside this transaction.
 BEGIN;
-SELECT plan(18);
+SELECT plan(19);
 
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MAIN', 'Main');
 INSERT INTO ordermgmt.customers (code, name) VALUES ('ACME', 'Acme');
@@ -85,6 +85,14 @@ SELECT throws_ok(format('SELECT ordermgmt.record_payment(%s, 20.01)', :invoice_i
 SELECT ordermgmt.create_order('ACME', '[{"sku": "WID", "qty": 1, "unit_price": 1}]') AS held_id \gset
 SELECT throws_ok(format('SELECT ordermgmt.approve_order(%s)', :held_id),
                  'OM007', NULL, 'approving an order one entered (OM007)');
+
+--------------------------------------------------------------------------
+-- OM008: period closed (an entry dated on or before the books' close)
+--------------------------------------------------------------------------
+SELECT ordermgmt.close_period('2020-01-31') AS closed_through \gset
+SELECT throws_ok($$INSERT INTO ordermgmt.journal_entries (posted_at, memo, source_type, posted_by)
+                   VALUES ('2020-01-15', 'back-dated', 'manual', 'test')$$,
+                 'OM008', NULL, 'an entry dated in a closed period (OM008)');
 
 SELECT * FROM finish();
 ROLLBACK;

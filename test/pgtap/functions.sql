@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(329);
+SELECT plan(343);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -19,7 +19,7 @@ SELECT functions_are('ordermgmt', ARRAY[
     -- batch entry points
     'create_orders', 'ship_orders', 'invoice_orders', 'record_payments',
     -- ledger, monitoring, events, housekeeping
-    'post_entry', 'reverse_entry', 'rollup_ledger', 'monitor_tick',
+    'post_entry', 'reverse_entry', 'rollup_ledger', 'close_period', 'monitor_tick',
     'rollup_reports', 'rebuild_report_totals',
     'acknowledge_alert', 'resolve_alert', 'events_since', 'purge_history',
     -- notices to customers: what ordermgmt-notify calls
@@ -29,7 +29,7 @@ SELECT functions_are('ordermgmt', ARRAY[
     -- helpers of constraints and views
     'rule_delay', 'rule_thresholds_valid',
     -- trigger functions
-    'orders_lifecycle', 'order_lines_guard', 'postings_balanced', 'ledger_immutable',
+    'orders_lifecycle', 'order_lines_guard', 'postings_balanced', 'ledger_immutable', 'ledger_period_open',
     'monitor_rules_changed', 'config_keep_builtin', 'config_merge', 'config_changed',
     'customer_logins_check',
     'opportunities_stage', 'orders_opportunity_fate',
@@ -107,6 +107,7 @@ INSERT INTO fn VALUES
     ('post_entry',        '{text,jsonb}', 'memo text, lines jsonb', 'bigint', 'c', 'volatile', true),
     ('reverse_entry',     '{bigint,text}', 'entry_id bigint, memo text DEFAULT NULL::text', 'bigint', 'c', 'volatile', true),
     ('rollup_ledger',     '{}', '', 'bigint', 'c', 'volatile', true),
+    ('close_period',      '{date}', 'through date', 'date', 'c', 'volatile', true),
     ('rollup_reports',    '{}', '', 'bigint', 'c', 'volatile', true),
     ('rebuild_report_totals', '{}', '', 'void', 'sql', 'volatile', true),
     ('monitor_tick',      '{"timestamp with time zone"}', 'at timestamp with time zone DEFAULT now()',
@@ -140,6 +141,7 @@ INSERT INTO fn VALUES
     ('order_lines_guard',     '{}', '', 'trigger', 'c', 'volatile', false),
     ('postings_balanced',     '{}', '', 'trigger', 'c', 'volatile', false),
     ('ledger_immutable',      '{}', '', 'trigger', 'c', 'volatile', false),
+    ('ledger_period_open',    '{}', '', 'trigger', 'c', 'volatile', false),
     ('config_keep_builtin',   '{}', '', 'trigger', 'c', 'volatile', false),
     ('config_merge',          '{}', '', 'trigger', 'c', 'volatile', false),
     ('config_changed',        '{}', '', 'trigger', 'c', 'volatile', false),
@@ -245,6 +247,10 @@ SELECT trigger_is('ordermgmt', 'journal_entries', 'journal_entries_immutable', '
                   'journal_entries: no update or delete (ledger_immutable)');
 SELECT trigger_is('ordermgmt', 'journal_entries', 'journal_entries_no_truncate', 'ordermgmt', 'ledger_immutable',
                   'journal_entries: no truncate (ledger_immutable)');
+SELECT trigger_is('ordermgmt', 'journal_entries', 'journal_entries_period_open', 'ordermgmt', 'ledger_period_open',
+                  'journal_entries: nothing dated in a closed period (ledger_period_open)');
+SELECT trigger_is('ordermgmt', 'postings', 'postings_period_open', 'ordermgmt', 'ledger_period_open',
+                  'postings: nothing added to an entry of a closed period (ledger_period_open)');
 
 SELECT trigger_is('ordermgmt', 'opportunities', 'opportunities_stage_guard', 'ordermgmt', 'opportunities_stage',
                   'opportunities: every insert and update passes opportunities_stage (before)');

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(1847);
+SELECT plan(1935);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -180,6 +180,8 @@ INSERT INTO relation_access VALUES
     ('postings',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('ledger_totals',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('ledger_rollup',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('ledger_month_totals',       '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('ledger_closes',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('alerts',                    '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
     ('deadlines',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('feedback',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', 'r'),
@@ -209,6 +211,9 @@ INSERT INTO relation_access VALUES
     ('v_customer_history',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
     ('v_monitor_dashboard',       'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
     ('v_trial_balance',           'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_profit_and_loss',         'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_balance_sheet',           'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
+    ('v_tax_report',              'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
     ('v_feedback_summary',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
     ('v_tickets',                 'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
     ('v_settings',                'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
@@ -292,6 +297,7 @@ SELECT seq, '', '', '', '', '', '', '', '', 'rwU', '', '' FROM unnest(ARRAY[
     'feedback_feedback_id_seq',
     'invoices_invoice_id_seq',
     'journal_entries_entry_id_seq',
+    'ledger_closes_close_id_seq',
     'order_status_history_history_id_seq',
     'opportunities_opportunity_id_seq',
     'notifications_notification_id_seq',
@@ -355,6 +361,8 @@ INSERT INTO function_access VALUES
     ('invoice_orders',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
     ('record_payment',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
     ('record_payments',         '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
+    -- finance closes the books
+    ('close_period',            '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
     -- service: after-sales
     ('return_items',            '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '', ''),
     ('record_feedback',         '',      '',      '',      '',      'X',     '',      'X',     'X',     'X',     '', 'X'),
@@ -387,6 +395,7 @@ INSERT INTO function_access VALUES
     ('order_lines_guard',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('postings_balanced',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('ledger_immutable',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('ledger_period_open',      '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('monitor_rules_changed',   '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('config_keep_builtin',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('config_merge',            '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
@@ -460,6 +469,7 @@ SELECT unnest('{customers, products, warehouses, settings, order_transitions, ac
                 credit_applications, customer_exposure, order_day_totals, invoice_day_totals, customer_totals,
                 customer_months, report_rollup, fulfillment_histogram, fulfillment_weeks, delivery_changes,
                 delivery_week_totals, order_figures, journal_entries, postings, ledger_totals, ledger_rollup,
+                ledger_month_totals, ledger_closes,
                 alerts, deadlines, feedback, tickets, delivery_weeks, events, relay_state, purge_horizon,
                 customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins,
                 opportunity_stages, opportunities, notification_templates, price_lists,
@@ -473,7 +483,8 @@ INSERT INTO direct_grants VALUES
                                                     v_customer_interactions, report_day_changes, report_customer_changes,
                                                     report_fulfillment_changes, report_fulfillment_weeks,
                                                     report_order_figures, v_sales_pipeline, v_recommendations,
-                                                    v_reorder_due}'),
+                                                    v_reorder_due, v_profit_and_loss, v_balance_sheet,
+                                                    v_tax_report}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_sales',    'USAGE',   'schema',   '{ordermgmt}'),
@@ -505,6 +516,7 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_finance',  'SELECT',  'relation', (SELECT array_agg(relation) FROM department_reads)),
     ('ordermgmt_finance',  'EXECUTE', 'function', '{"invoice_order(bigint, integer)", "invoice_orders(bigint[], integer)",
                                                     "record_payment(bigint, numeric, text, text)", "record_payments(jsonb)",
+                                                    "close_period(date)",
                                                     "monitor_tick(timestamp with time zone)",
                                                     "events_since(bigint, integer)"}'),
 
@@ -660,6 +672,7 @@ SELECT is_empty($$
      WHERE c.relnamespace = 'ordermgmt'::regnamespace
        AND c.relname IN ('stock', 'stock_moves', 'reservations',
                          'journal_entries', 'postings', 'ledger_totals', 'ledger_rollup',
+                         'ledger_month_totals', 'ledger_closes',
                          'events', 'relay_state', 'purge_horizon', 'alerts', 'deadlines', 'order_status_history',
                          'notifications',
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',

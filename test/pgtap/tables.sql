@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(411);
+SELECT plan(423);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -29,7 +29,7 @@ SELECT tables_are('ordermgmt', ARRAY[
     'customer_exposure',
     -- ledger
     'accounts', 'posting_accounts', 'journal_entries', 'postings',
-    'ledger_totals', 'ledger_rollup',
+    'ledger_totals', 'ledger_rollup', 'ledger_month_totals', 'ledger_closes',
     -- monitoring, after-sales, reporting summaries
     'monitor_rules', 'alerts', 'deadlines', 'feedback', 'tickets', 'delivery_weeks',
     -- approvals
@@ -57,7 +57,8 @@ SELECT sequences_are('ordermgmt', ARRAY[
     'postings_posting_id_seq', 'products_product_id_seq', 'returns_return_id_seq',
     'shipments_shipment_id_seq', 'stock_moves_move_id_seq', 'stock_stock_id_seq',
     'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq', 'opportunities_opportunity_id_seq',
-    'price_lists_price_list_id_seq'
+    'price_lists_price_list_id_seq',
+    'ledger_closes_close_id_seq'
 ]::name[], 'schema ordermgmt has exactly the sequences behind the identity columns');
 
 --------------------------------------------------------------------------
@@ -190,7 +191,11 @@ INSERT INTO contract_columns VALUES
     ('price_list_items', 'price_list_id',  'bigint',                   false),
     ('price_list_items', 'product_id',     'bigint',                   false),
     ('price_list_items', 'min_qty',        'numeric(18,4)',            false),
-    ('price_list_items', 'unit_price',     'numeric(18,4)',            false);
+    ('price_list_items', 'unit_price',     'numeric(18,4)',            false),
+    ('ledger_closes',   'closed_through',  'date',                     false),
+    ('ledger_closes',   'closed_by',       'text',                     false),
+    ('ledger_closes',   'closed_at',       'timestamp with time zone', false),
+    ('return_lines',    'tax_rate',        'numeric(7,6)',             false);
 
 SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
   FROM contract_columns ORDER BY tbl, col;

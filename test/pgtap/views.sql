@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(93);
+SELECT plan(107);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -12,8 +12,11 @@ SELECT views_are('ordermgmt', ARRAY[
     'v_order_status', 'v_pipeline', 'v_daily_sales', 'v_fulfillment_times',
     'v_on_time_delivery', 'v_stock_availability', 'v_ar_aging', 'v_customer_history',
     'v_monitor_dashboard', 'v_trial_balance', 'v_feedback_summary', 'v_tickets',
+    'v_profit_and_loss', 'v_balance_sheet',
     -- the project's own
     'v_settings', 'v_order_milestones', 'v_customer_interactions',
+    -- the tax report
+    'v_tax_report',
     -- the sales pipeline
     'v_sales_pipeline', 'v_recommendations', 'v_reorder_due',
     -- what each logged change adds to the reporting summaries
@@ -34,6 +37,10 @@ INSERT INTO view_columns VALUES
     ('v_ar_aging',           '{customer, currency, not_due, overdue_1_30, overdue_31_60, overdue_61_90,
                                overdue_over_90, total_due}'),
     ('v_trial_balance',      '{account_code, account_name, account_type, currency, debit, credit, balance}'),
+    ('v_profit_and_loss',    '{period, account_code, account_name, amount, currency}'),
+    ('v_balance_sheet',      '{account_type, account_code, account_name, balance, currency}'),
+    ('v_tax_report',         '{period, currency, tax_rate, invoiced_net, invoiced_tax, credited_net, credited_tax,
+                               net, tax}'),
     ('v_order_status',       '{order_id, customer, status, hold_reason, currency, created_at, promised_at,
                                status_changed_at, age, time_in_status, net_amount, tax_amount, gross_amount,
                                open_alerts, shipped_net, invoiced_total, paid_total, due_total,
@@ -98,6 +105,14 @@ INSERT INTO contract_view_columns VALUES
     ('v_trial_balance',      'debit',           'numeric'),
     ('v_trial_balance',      'credit',          'numeric'),
     ('v_trial_balance',      'balance',         'numeric'),
+    ('v_profit_and_loss',    'period',          'date'),
+    ('v_profit_and_loss',    'account_code',    'text'),
+    ('v_profit_and_loss',    'account_name',    'text'),
+    ('v_profit_and_loss',    'amount',          'numeric'),
+    ('v_balance_sheet',      'account_type',    'text'),
+    ('v_balance_sheet',      'account_code',    'text'),
+    ('v_balance_sheet',      'account_name',    'text'),
+    ('v_balance_sheet',      'balance',         'numeric'),
     ('v_my_orders',          'order_id',        'bigint'),
     ('v_my_orders',          'status',          'ordermgmt.order_status'),
     ('v_my_orders',          'created_at',      'timestamp with time zone'),

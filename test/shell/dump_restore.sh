@@ -46,6 +46,15 @@ SELECT ordermgmt.monitor_tick(now() + interval '10 days');
 SELECT ordermgmt.rollup_ledger();   -- arms
 SELECT ordermgmt.rollup_ledger();   -- rolls the postings so far into ledger_totals
 SELECT ordermgmt.post_entry('after the roll-up', '[{"account": "1000", "debit": 5}, {"account": "2000", "credit": 5}]');
+-- January 2020 entered by hand, then closed: the copy loads the closed
+-- period's entry as it was saved and keeps the books closed
+WITH e AS (INSERT INTO ordermgmt.journal_entries (posted_at, memo, source_type, posted_by)
+           VALUES ('2020-01-15 12:00+00', 'January, before the close', 'manual', 'test') RETURNING entry_id)
+INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit)
+SELECT e.entry_id, a.account_id, 'EUR', CASE a.code WHEN '1000' THEN 7 ELSE 0 END,
+       CASE a.code WHEN '2000' THEN 7 ELSE 0 END
+  FROM e, ordermgmt.accounts a WHERE a.code IN ('1000', '2000');
+SELECT ordermgmt.close_period('2020-01-31');
 INSERT INTO ordermgmt.customer_contacts (customer_id, name, email, is_primary)
 SELECT customer_id, 'Al Accounts', 'al@acme.example', false FROM ordermgmt.customers WHERE code = 'ACME';
 INSERT INTO ordermgmt.customer_interactions (customer_id, kind, subject)
@@ -108,6 +117,14 @@ check "new order in the copy gets the next id" \
   "$(q "$DST" "SELECT ordermgmt.create_order('GLOBEX', '[{\"sku\": \"LAMP-01\", \"qty\": 1}]')")"
 check "the restored price list prices a line (the first break)" "36.0000" \
   "$(q "$DST" "SELECT unit_price FROM ordermgmt.order_lines WHERE order_id = (SELECT max(order_id) FROM ordermgmt.orders)")"
+late_entry="CREATE FUNCTION pg_temp.late() RETURNS text LANGUAGE plpgsql AS \$\$
+BEGIN
+  INSERT INTO ordermgmt.journal_entries (posted_at, memo, source_type, posted_by)
+  VALUES ('2020-01-20 12:00+00', 'late', 'manual', 'test');
+  RETURN 'inserted';
+EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE;
+END \$\$; SELECT pg_temp.late()"
+check "the books stay closed in the copy (OM008)" OM008 "$(q "$DST" "$late_entry")"
 check "restored settings apply (auto_confirm off)" "pending" \
   "$(q "$DST" "SELECT status FROM ordermgmt.orders ORDER BY order_id DESC LIMIT 1")"
 check "the new order confirmed in the copy" "confirmed" \

@@ -186,6 +186,7 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.reverse_entry(bigint,text)', 1, 'bigint', 'entry'),
     ('ordermgmt.reverse_entry(bigint,text)', 2, 'text', 'optional_words'),
     ('ordermgmt.purge_history(interval)', 1, 'interval', 'retention'),
+    ('ordermgmt.close_period(date)', 1, 'date', 'close_through'),
     ('ordermgmt.rule_delay(text,jsonb,text)', 1, 'text', 'rule_code'),
     ('ordermgmt.rule_delay(text,jsonb,text)', 2, 'jsonb', 'thresholds'),
     ('ordermgmt.rule_delay(text,jsonb,text)', 3, 'text', 'priority'),
@@ -393,6 +394,14 @@ SELECT hostile.pick(ARRAY[
     $$'294277-01-01 00:00:00+00'$$, $$'4714-11-23 00:00:00+00 BC'$$,   -- out of range
     $$'2000-02-30'$$, $$'2000-13-01'$$, $$'24:00:01'$$, $$'garbage'$$, $$''$$, $$'1e300'$$,
     $$'1900-01-01 00:00:00+14'$$, $$now() - interval '10 years'$$, $$now() + interval '100 years'$$
+]) $f$;
+
+CREATE FUNCTION hostile.bad_date() RETURNS text LANGUAGE sql AS $f$
+SELECT hostile.pick(ARRAY[
+    $$NULL$$, $$'infinity'$$, $$'-infinity'$$, $$'epoch'$$, $$'today'$$, $$'tomorrow'$$,
+    $$'4713-01-01 BC'$$, $$'5874897-12-31'$$, $$'5874898-01-01'$$,        -- the last out of range
+    $$'2000-02-30'$$, $$'2000-13-01'$$, $$'garbage'$$, $$''$$, $$'1e300'$$,
+    $$current_date + 1$$, $$current_date + 36500$$
 ]) $f$;
 
 CREATE FUNCTION hostile.bad_interval() RETURNS text LANGUAGE sql AS $f$
@@ -658,6 +667,10 @@ BEGIN
             RETURN hostile.pick(ARRAY[$q$'0.001'$q$, $q$'1000000'$q$, $q$'99999999999999.99'$q$]);
         WHEN 'delivered_at' THEN
             RETURN $q$now() - interval '30 days'$q$;   -- before the shipment left
+        WHEN 'close_through' THEN
+            -- today (not over yet), or before the books' current close
+            RETURN hostile.pick(ARRAY[$q$timezone('UTC', now())::date$q$,
+                                      $q$coalesce((SELECT max(closed_through) FROM ordermgmt.ledger_closes), current_date) - 1$q$]);
         ELSE
             IF kind IN ('order_lines', 'options', 'ship_lines', 'return_lines', 'entry_lines', 'thresholds') THEN
                 RETURN hostile.bad_lines(kind);
@@ -676,6 +689,7 @@ BEGIN
         WHEN 'jsonb' THEN hostile.bad_jsonb()
         WHEN 'timestamp with time zone' THEN hostile.bad_timestamptz()
         WHEN 'interval' THEN hostile.bad_interval()
+        WHEN 'date' THEN hostile.bad_date()
     END;
 END $$;
 
@@ -785,6 +799,9 @@ BEGIN
         RETURN format('now() + interval %L', hostile.rint(0, 240) || ' hours');
     WHEN 'retention' THEN
         RETURN hostile.pick(ARRAY['NULL', '''1 hour''', '''30 days''', '''0''']);
+    WHEN 'close_through' THEN
+        -- a day that is over; a later one than the current close closes more
+        RETURN format('timezone(''UTC'', now())::date - %s', hostile.rint(1, 4000));
     WHEN 'rule_code' THEN
         RETURN quote_literal((SELECT rule_code FROM ordermgmt.monitor_rules ORDER BY random() LIMIT 1));
     WHEN 'thresholds' THEN
