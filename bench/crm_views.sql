@@ -10,7 +10,8 @@
 -- the customer's orders and the best and median time in ms (planning
 -- included, as a client sees it), then the plans for the biggest
 -- customer: the filter on customer reaches customers_code_key and the
--- customer's orders through orders_customer_idx, never the whole history.
+-- customer's orders through orders_customer_external_ref_key (it leads with
+-- customer_id), never the whole history.
 -- See docs/benchmarks.md ("The sales pipeline's views").
 \set ON_ERROR_STOP 1
 SET jit = off;

@@ -2812,8 +2812,6 @@ GRANT EXECUTE ON FUNCTION
 ALTER TABLE ordermgmt.orders ADD COLUMN opportunity_id bigint;
 COMMENT ON COLUMN ordermgmt.orders.opportunity_id IS
     'The opportunity this order quotes (set by quote_opportunity); its fate wins or loses the opportunity';
--- One customer's orders (v_reorder_due, v_recommendations).
-CREATE INDEX orders_customer_idx ON ordermgmt.orders (customer_id);
 -- The latest orders of a product (v_recommendations).
 CREATE INDEX order_lines_product_idx ON ordermgmt.order_lines (product_id, order_id);
 
@@ -2907,7 +2905,8 @@ COMMENT ON COLUMN ordermgmt.v_sales_pipeline.position IS 'The stage''s place in 
 -- What to offer a customer: products bought in the same orders as the
 -- customer's products, which the customer has not bought yet.  Computed
 -- from the order history for each customer asked about (WHERE customer =
--- ... reads that customer's orders through orders_customer_idx), with a
+-- ... reads that customer's orders through the index that leads with
+-- customer_id, orders_customer_external_ref_key), with a
 -- bounded amount of work whatever the history's size: the customer's ten
 -- most often ordered products are the seeds, and for each seed the 300
 -- latest orders of other customers that hold it (order_lines_product_idx)
@@ -2979,7 +2978,8 @@ COMMENT ON COLUMN ordermgmt.v_recommendations.rank IS '1 = the best offer for th
 -- between those orders ((last - first) / (orders - 1)), and the product
 -- is due at the last order plus that interval.  Only what is due now or
 -- overdue is shown.  Computed from the customer's orders (a filter on
--- customer reads them through orders_customer_idx).
+-- customer reads them through orders_customer_external_ref_key, which
+-- leads with customer_id).
 CREATE VIEW ordermgmt.v_reorder_due AS
 SELECT c.code AS customer, p.sku,
        round(r.gap_seconds / 86400, 1) AS usual_interval_days,

@@ -243,8 +243,6 @@ CREATE TABLE ordermgmt.orders (
 CREATE UNIQUE INDEX orders_customer_external_ref_key
     ON ordermgmt.orders (customer_id, external_ref);
 CREATE INDEX orders_status_idx ON ordermgmt.orders (status);
--- One customer's orders (v_reorder_due, v_recommendations).
-CREATE INDEX orders_customer_idx ON ordermgmt.orders (customer_id);
 COMMENT ON TABLE ordermgmt.orders IS 'Sales orders; every status change goes through the C trigger orders_lifecycle';
 COMMENT ON COLUMN ordermgmt.orders.hold_reason IS 'Why the order is on hold (set exactly while status = on_hold)';
 COMMENT ON COLUMN ordermgmt.orders.cancel_reason IS 'Why the order was cancelled';
@@ -2233,7 +2231,8 @@ COMMENT ON COLUMN ordermgmt.v_sales_pipeline.position IS 'The stage''s place in 
 -- What to offer a customer: products bought in the same orders as the
 -- customer's products, which the customer has not bought yet.  Computed
 -- from the order history for each customer asked about (WHERE customer =
--- ... reads that customer's orders through orders_customer_idx), with a
+-- ... reads that customer's orders through the index that leads with
+-- customer_id, orders_customer_external_ref_key), with a
 -- bounded amount of work whatever the history's size: the customer's ten
 -- most often ordered products are the seeds, and for each seed the 300
 -- latest orders of other customers that hold it (order_lines_product_idx)
@@ -2305,7 +2304,8 @@ COMMENT ON COLUMN ordermgmt.v_recommendations.rank IS '1 = the best offer for th
 -- between those orders ((last - first) / (orders - 1)), and the product
 -- is due at the last order plus that interval.  Only what is due now or
 -- overdue is shown.  Computed from the customer's orders (a filter on
--- customer reads them through orders_customer_idx).
+-- customer reads them through orders_customer_external_ref_key, which
+-- leads with customer_id).
 CREATE VIEW ordermgmt.v_reorder_due AS
 SELECT c.code AS customer, p.sku,
        round(r.gap_seconds / 86400, 1) AS usual_interval_days,
