@@ -88,6 +88,16 @@ extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Dat
 extern void om_release_reservations(int64 order_id);
 extern int64 om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric unit_cost);
 
+/* backorders.c: partial allocation's waiting lines, filled as stock arrives */
+extern int	om_exec_on_lines(OmPlan *plan, Datum *v);
+extern Datum om_backorders_lock(int64 warehouse_id, Datum *product_ids, int nproducts, bool wait, int *n);
+extern int	om_backorders_fill(int64 warehouse_id, int64 product_id, Datum locked_orders, int nlocked);
+extern void om_backorders_fill_all(int64 warehouse_id, Datum *product_ids, int nproducts,
+								   Datum locked_orders, int nlocked);
+extern void om_backorders_fill_free(int64 warehouse_id, Datum *product_ids, int nproducts);
+extern void om_backorders_created(int64 order_id, const char *lines_json);
+extern void om_backorders_drop(int64 order_id);
+
 /* ledger.c: postings, manual entries and reversals, the ledger's guards */
 typedef struct OmPostLine
 {
@@ -167,6 +177,7 @@ typedef struct OmCheckInput
 	int			napproved;
 	bool		blocked;
 	bool		has_limit;
+	bool		partial;		/* allocation partial: short lines wait, not fail */
 	const char *customer_code;
 	OmConfirmLine *lines;
 	int			nlines;
