@@ -1345,7 +1345,7 @@ history AS MATERIALIZED (
 orders_seen AS MATERIALIZED (
     SELECT o.order_id, o.customer_id, o.warehouse_id, o.currency, o.status,
            o.created_at, o.status_changed_at, o.confirmed_at, o.promised_at,
-           o.delivered_at, o.ordered_net,
+           o.delivered_at, o.ordered_net, o.valid_until,
            round(coalesce(l.net, 0), 2) AS lines_net,
            coalesce(l.unshipped, false) AS unshipped, coalesce(l.any_shipped, false) AS any_shipped,
            coalesce(l.unbilled, false) AS unbilled,
@@ -2307,7 +2307,8 @@ SELECT 'deadlines.match_watched_subjects', o.k, o.s FROM always LEFT JOIN (
                         ('L2_STALLED', x.status IN ('pending', 'on_hold', 'confirmed', 'processing',
                                                     'partially_shipped', 'shipped')),
                         ('L3_DELIVERY_LATE', x.promised_at IS NOT NULL
-                                             AND x.status NOT IN ('draft', 'delivered', 'completed', 'cancelled')))
+                                             AND x.status NOT IN ('draft', 'delivered', 'completed', 'cancelled')),
+                        ('QUOTATION_EXPIRY', x.status = 'draft' AND x.valid_until IS NOT NULL))
                         AS w(rule_code, watched)
                   WHERE w.watched
                  UNION ALL
@@ -2327,7 +2328,9 @@ SELECT 'deadlines.anchored_where_they_watch_from', o.k, o.s FROM always LEFT JOI
        AND (d.order_id IS DISTINCT FROM x.order_id
             OR (d.rule_code = 'L2_STALLED' AND d.anchor_at <> x.status_changed_at)
             OR (d.rule_code = 'L3_DELIVERY_LATE' AND d.anchor_at <> x.promised_at)
-            OR (d.rule_code = 'L2_PROCESSING_OVERDUE' AND d.anchor_at > x.confirmed_at))) o(k, s) ON true
+            OR (d.rule_code = 'L2_PROCESSING_OVERDUE' AND d.anchor_at > x.confirmed_at)
+            OR (d.rule_code = 'QUOTATION_EXPIRY'
+                AND (d.anchor_at IS DISTINCT FROM x.valid_until OR d.due_at <> d.anchor_at)))) o(k, s) ON true
 UNION ALL
 SELECT 'deadlines.due_is_anchor_plus_delay', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s on %s %s: due %s, anchor %s + delay %s', d.rule_code, d.subject_type, d.subject_id,
@@ -3020,7 +3023,7 @@ CREATE FUNCTION ordermgmt.quote_opportunity(opportunity_id bigint, lines jsonb, 
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'ordermgmt_quote_opportunity';
 COMMENT ON FUNCTION ordermgmt.quote_opportunity(bigint, jsonb, jsonb) IS
-    'Creates the draft order (quotation) of an opportunity from a JSON array of {sku, qty, unit_price?}, links it and moves the opportunity to proposal; options: warehouse, promised_at; returns the order id';
+    'Creates the draft order (quotation) of an opportunity from a JSON array of {sku, qty, unit_price?}, links it and moves the opportunity to proposal; options: warehouse, promised_at, valid_until (its expiry); returns the order id';
 
 -- The sales pipeline: every stage change of an opportunity, by
 -- quote_opportunity, by its quotation's fate or by plain UPDATE, is
@@ -3320,7 +3323,7 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_lists', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_lists_price_list_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_list_items', '');
 COMMENT ON FUNCTION ordermgmt.create_order(text, jsonb, jsonb) IS
-    'Creates an order from a JSON array of {sku, qty, unit_price?} (a line without unit_price takes price_for''s price, less discount_pct); options: warehouse, promised_at, external_ref, submit, auto_confirm, currency, discount_pct';
+    'Creates an order from a JSON array of {sku, qty, unit_price?} (a line without unit_price takes price_for''s price, less discount_pct); options: warehouse, promised_at, external_ref, submit, auto_confirm, currency, discount_pct, valid_until (a draft''s expiry)';
 REVOKE ALL ON ordermgmt.price_lists, ordermgmt.price_list_items FROM PUBLIC;
 REVOKE ALL ON FUNCTION ordermgmt.price_for(text, text, numeric, timestamptz) FROM PUBLIC;
 -- Price lists: master data, written by admins and read by every
@@ -3495,6 +3498,16 @@ GRANT SELECT ON ordermgmt.v_profit_and_loss, ordermgmt.v_balance_sheet, ordermgm
 GRANT SELECT ON ordermgmt.ledger_month_totals, ordermgmt.ledger_closes
    TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
 GRANT EXECUTE ON FUNCTION ordermgmt.close_period(date) TO ordermgmt_finance;
+
+--------------------------------------------------------------------------
+-- Quotations that expire
+--------------------------------------------------------------------------
+-- A quotation's validity: a draft entered with create_order's option
+-- valid_until is cancelled as 'expired' by monitor_tick once it has passed
+-- (a QUOTATION_EXPIRY row of deadlines, src/domain/quotation_expiry.c).
+ALTER TABLE ordermgmt.orders ADD COLUMN valid_until timestamptz;
+COMMENT ON COLUMN ordermgmt.orders.valid_until IS
+    'A quotation''s validity (create_order option valid_until, drafts only): a draft not submitted by then is cancelled with cancel_reason ''expired'' by monitor_tick';
 
 --------------------------------------------------------------------------
 -- Ownership of what this update adds

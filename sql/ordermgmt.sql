@@ -238,6 +238,7 @@ CREATE TABLE ordermgmt.orders (
     ordered_net       numeric,
     created_by        text DEFAULT SESSION_USER,
     opportunity_id    bigint,
+    valid_until       timestamptz,
     CHECK ((status = 'on_hold') = (hold_reason IS NOT NULL))
 );
 CREATE UNIQUE INDEX orders_customer_external_ref_key
@@ -256,6 +257,8 @@ COMMENT ON COLUMN ordermgmt.orders.ordered_net IS
     'Net value of the lines (sum of qty * unit_price, rounded to cents); recorded as the order leaves draft, NULL for drafts';
 COMMENT ON COLUMN ordermgmt.orders.opportunity_id IS
     'The opportunity this order quotes (set by quote_opportunity); its fate wins or loses the opportunity';
+COMMENT ON COLUMN ordermgmt.orders.valid_until IS
+    'A quotation''s validity (create_order option valid_until, drafts only): a draft not submitted by then is cancelled with cancel_reason ''expired'' by monitor_tick';
 
 CREATE TABLE ordermgmt.order_lines (
     order_id   bigint NOT NULL REFERENCES ordermgmt.orders ON DELETE CASCADE,
@@ -2372,7 +2375,7 @@ CREATE FUNCTION ordermgmt.create_order(customer text, lines jsonb, options jsonb
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'ordermgmt_create_order';
 COMMENT ON FUNCTION ordermgmt.create_order(text, jsonb, jsonb) IS
-    'Creates an order from a JSON array of {sku, qty, unit_price?} (a line without unit_price takes price_for''s price, less discount_pct); options: warehouse, promised_at, external_ref, submit, auto_confirm, currency, discount_pct';
+    'Creates an order from a JSON array of {sku, qty, unit_price?} (a line without unit_price takes price_for''s price, less discount_pct); options: warehouse, promised_at, external_ref, submit, auto_confirm, currency, discount_pct, valid_until (a draft''s expiry)';
 
 CREATE FUNCTION ordermgmt.submit_order(order_id bigint) RETURNS text
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -2674,7 +2677,7 @@ CREATE FUNCTION ordermgmt.quote_opportunity(opportunity_id bigint, lines jsonb, 
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'ordermgmt_quote_opportunity';
 COMMENT ON FUNCTION ordermgmt.quote_opportunity(bigint, jsonb, jsonb) IS
-    'Creates the draft order (quotation) of an opportunity from a JSON array of {sku, qty, unit_price?}, links it and moves the opportunity to proposal; options: warehouse, promised_at; returns the order id';
+    'Creates the draft order (quotation) of an opportunity from a JSON array of {sku, qty, unit_price?}, links it and moves the opportunity to proposal; options: warehouse, promised_at, valid_until (its expiry); returns the order id';
 
 CREATE FUNCTION ordermgmt.price_for(customer text, sku text, qty numeric, at timestamptz DEFAULT now())
     RETURNS numeric
@@ -2814,7 +2817,7 @@ history AS MATERIALIZED (
 orders_seen AS MATERIALIZED (
     SELECT o.order_id, o.customer_id, o.warehouse_id, o.currency, o.status,
            o.created_at, o.status_changed_at, o.confirmed_at, o.promised_at,
-           o.delivered_at, o.ordered_net,
+           o.delivered_at, o.ordered_net, o.valid_until,
            round(coalesce(l.net, 0), 2) AS lines_net,
            coalesce(l.unshipped, false) AS unshipped, coalesce(l.any_shipped, false) AS any_shipped,
            coalesce(l.unbilled, false) AS unbilled,
@@ -3776,7 +3779,8 @@ SELECT 'deadlines.match_watched_subjects', o.k, o.s FROM always LEFT JOIN (
                         ('L2_STALLED', x.status IN ('pending', 'on_hold', 'confirmed', 'processing',
                                                     'partially_shipped', 'shipped')),
                         ('L3_DELIVERY_LATE', x.promised_at IS NOT NULL
-                                             AND x.status NOT IN ('draft', 'delivered', 'completed', 'cancelled')))
+                                             AND x.status NOT IN ('draft', 'delivered', 'completed', 'cancelled')),
+                        ('QUOTATION_EXPIRY', x.status = 'draft' AND x.valid_until IS NOT NULL))
                         AS w(rule_code, watched)
                   WHERE w.watched
                  UNION ALL
@@ -3796,7 +3800,9 @@ SELECT 'deadlines.anchored_where_they_watch_from', o.k, o.s FROM always LEFT JOI
        AND (d.order_id IS DISTINCT FROM x.order_id
             OR (d.rule_code = 'L2_STALLED' AND d.anchor_at <> x.status_changed_at)
             OR (d.rule_code = 'L3_DELIVERY_LATE' AND d.anchor_at <> x.promised_at)
-            OR (d.rule_code = 'L2_PROCESSING_OVERDUE' AND d.anchor_at > x.confirmed_at))) o(k, s) ON true
+            OR (d.rule_code = 'L2_PROCESSING_OVERDUE' AND d.anchor_at > x.confirmed_at)
+            OR (d.rule_code = 'QUOTATION_EXPIRY'
+                AND (d.anchor_at IS DISTINCT FROM x.valid_until OR d.due_at <> d.anchor_at)))) o(k, s) ON true
 UNION ALL
 SELECT 'deadlines.due_is_anchor_plus_delay', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s on %s %s: due %s, anchor %s + delay %s', d.rule_code, d.subject_type, d.subject_id,

@@ -235,6 +235,12 @@ extern void om_opportunity_order_fate(TriggerData *trigdata);
 /* quotation.c */
 extern int64 om_quote_opportunity(int64 opportunity_id, Jsonb *lines, Jsonb *options);
 
+/* quotation_expiry.c: drafts with options.valid_until, cancelled as 'expired' by the tick */
+#define OM_QUOTATION_EXPIRY "QUOTATION_EXPIRY"
+extern void om_quotation_expiry_set(int64 order_id, Datum valid_until);
+extern void om_quotation_expiry_clear(int64 order_id);
+extern int	om_expire_quotations(TimestampTz at);
+
 /* returns.c */
 extern int64 om_return_items(int64 order_id, Jsonb *request, const char *reason);
 
