@@ -134,6 +134,66 @@ om_invoice_order(int64 order_id, int32 due_days)
 }
 
 /*
+ * Pay amount of an invoice whose order and invoice rows the caller has
+ * locked, amount checked against what is due: the payments row, the
+ * invoice's paid, its overdue deadline, the customer's receivables, the
+ * journal entry (p->debit_role against receivable), the event and the
+ * order's completion.  record_payment and every allocation of a customer
+ * payment or of its credit (customer_payments.c) take this one path, so
+ * that they change the same things.  Returns the payment id.
+ */
+int64
+om_pay_invoice(const OmInvoicePayment *p)
+{
+	static OmPlan insert_payment = OM_PLAN(
+		"WITH pay AS (INSERT INTO ordermgmt.payments (invoice_id, amount, method, reference, recorded_by) "
+		"             VALUES ($1, $2, $3, $4, $5) RETURNING payment_id), "
+		"inv AS (UPDATE ordermgmt.invoices SET paid = paid + $2 WHERE invoice_id = $1 RETURNING due) "
+		"SELECT payment_id, (SELECT due = 0 FROM inv) FROM pay",
+		INT8OID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID);
+	/* Result columns of insert_payment. */
+	enum
+	{
+		PAYMENT_ID = 1,
+		PAYMENT_INVOICE_PAID
+	};
+	int64		payment_id;
+	Datum		v[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	v[0] = Int64GetDatum(p->invoice_id);
+	v[1] = NumericGetDatum(p->amount);
+	v[2] = om_text_datum(p->method);
+	if (p->reference)
+		v[3] = om_text_datum(p->reference);
+	else
+		nulls[3] = 'n';
+	v[4] = om_text_datum(om_session_user());
+	om_exec(&insert_payment, v, nulls, false, 1);
+	payment_id = om_getint64(0, PAYMENT_ID);
+	if (om_getbool(0, PAYMENT_INVOICE_PAID))
+		om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", p->invoice_id, "invoice paid");
+	/* The receivable falls by the payment (customer row, then exposure row). */
+	om_exposure_add(p->customer_id, p->currency, int64_to_numeric(0),
+					om_numeric_sub(int64_to_numeric(0), p->amount));
+
+	{
+		const char *roles[2] = {p->debit_role, "receivable"};
+		Numeric		debits[2] = {p->amount, NULL};
+		Numeric		credits[2] = {NULL, p->amount};
+
+		om_post("payment", "payment", payment_id,
+				psprintf("payment " INT64_FORMAT " on invoice " INT64_FORMAT, payment_id, p->invoice_id),
+				p->currency, 2, roles, debits, credits);
+	}
+	om_emit_event("payment.recorded", p->order_id,
+				  psprintf("{\"payment_id\": " INT64_FORMAT ", \"invoice_id\": " INT64_FORMAT ", \"amount\": %s}",
+						   payment_id, p->invoice_id, om_numeric_out(p->amount)));
+	om_maybe_complete(p->order_id);
+	return payment_id;
+}
+
+/*
  * A payment of an invoice: over-payment refused, a repeated reference
  * returns the first payment; returns the payment id.
  */
@@ -162,26 +222,12 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 		LOCK_INVOICE_PAYMENT_ID,
 		LOCK_INVOICE_CUSTOMER_ID
 	};
-	static OmPlan insert_payment = OM_PLAN(
-		"WITH pay AS (INSERT INTO ordermgmt.payments (invoice_id, amount, method, reference, recorded_by) "
-		"             VALUES ($1, $2, $3, $4, $5) RETURNING payment_id), "
-		"inv AS (UPDATE ordermgmt.invoices SET paid = paid + $2 WHERE invoice_id = $1 RETURNING due) "
-		"SELECT payment_id, (SELECT due = 0 FROM inv) FROM pay",
-		INT8OID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID);
-	/* Result columns of insert_payment. */
-	enum
-	{
-		PAYMENT_ID = 1,
-		PAYMENT_INVOICE_PAID
-	};
-	int64		order_id;
-	int64		customer_id;
+	OmInvoicePayment pay;
 	int64		payment_id;
 	Numeric		due;
-	char	   *currency;
 	bool		isnull;
-	Datum		v[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum		v[2];
+	char		nulls[2] = {' ', ' '};
 
 	if (om_numeric_cmp(amount, om_money_round(amount)) != 0)
 		ereport(ERROR,
@@ -196,18 +242,20 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("invoice " INT64_FORMAT " does not exist", invoice_id)));
-	order_id = om_getint64(0, FIND_INVOICE_ORDER_ID);
+	memset(&pay, 0, sizeof(pay));
+	pay.invoice_id = invoice_id;
+	pay.order_id = om_getint64(0, FIND_INVOICE_ORDER_ID);
 
 	/* The order row first, as on every path; then the invoice. */
-	(void) om_lock_order(order_id);
+	(void) om_lock_order(pay.order_id);
 	if (reference)
 		v[1] = om_text_datum(reference);
 	else
 		nulls[1] = 'n';
 	om_exec(&lock_invoice, v, nulls, false, 1);
 	due = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_DUE, &isnull));
-	currency = om_gettext(0, LOCK_INVOICE_CURRENCY);
-	customer_id = om_getint64(0, LOCK_INVOICE_CUSTOMER_ID);
+	pay.currency = om_gettext(0, LOCK_INVOICE_CURRENCY);
+	pay.customer_id = om_getint64(0, LOCK_INVOICE_CUSTOMER_ID);
 	payment_id = DatumGetInt64(om_getdatum(0, LOCK_INVOICE_PAYMENT_ID, &isnull));
 	if (!isnull)
 	{
@@ -221,32 +269,11 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 				 errmsg("payment of %s exceeds the %s still due on invoice " INT64_FORMAT,
 						om_numeric_out(amount), om_numeric_out(due), invoice_id)));
 
-	v[1] = NumericGetDatum(amount);
-	v[2] = om_text_datum(method);
-	v[3] = nulls[1] == 'n' ? (Datum) 0 : om_text_datum(reference);
-	nulls[3] = nulls[1];
-	nulls[1] = ' ';
-	v[4] = om_text_datum(om_session_user());
-	om_exec(&insert_payment, v, nulls, false, 1);
-	payment_id = om_getint64(0, PAYMENT_ID);
-	if (om_getbool(0, PAYMENT_INVOICE_PAID))
-		om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", invoice_id, "invoice paid");
-	/* The receivable falls by the payment (customer row, then exposure row). */
-	om_exposure_add(customer_id, currency, int64_to_numeric(0), om_numeric_sub(int64_to_numeric(0), amount));
-
-	{
-		const char *roles[2] = {"cash", "receivable"};
-		Numeric		debits[2] = {amount, NULL};
-		Numeric		credits[2] = {NULL, amount};
-
-		om_post("payment", "payment", payment_id,
-				psprintf("payment " INT64_FORMAT " on invoice " INT64_FORMAT, payment_id, invoice_id),
-				currency, 2, roles, debits, credits);
-	}
-	om_emit_event("payment.recorded", order_id,
-				  psprintf("{\"payment_id\": " INT64_FORMAT ", \"invoice_id\": " INT64_FORMAT ", \"amount\": %s}",
-						   payment_id, invoice_id, om_numeric_out(amount)));
-	om_maybe_complete(order_id);
+	pay.amount = amount;
+	pay.method = method;
+	pay.reference = reference;
+	pay.debit_role = "cash";
+	payment_id = om_pay_invoice(&pay);
 	SPI_finish();
 	return payment_id;
 }
