@@ -4652,12 +4652,14 @@ COMMENT ON VIEW ordermgmt.v_customer_balance IS
     'What each customer owes per currency: balance = invoiced - paid - credited - unapplied (negative: the company owes the customer)';
 COMMENT ON COLUMN ordermgmt.v_customer_balance.customer IS 'Customer code';
 COMMENT ON COLUMN ordermgmt.v_customer_balance.currency IS 'Currency of the invoices and credit';
-COMMENT ON COLUMN ordermgmt.v_customer_balance.invoiced IS 'Sum of the invoices'' totals';
-COMMENT ON COLUMN ordermgmt.v_customer_balance.paid IS 'Sum paid on the invoices (record_payment, allocations of receipts and credit)';
-COMMENT ON COLUMN ordermgmt.v_customer_balance.credited IS 'Sum of credit notes applied to the invoices';
-COMMENT ON COLUMN ordermgmt.v_customer_balance.unapplied IS 'Received and not allocated nor refunded (customer_credit)';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.invoiced IS 'Sum of the invoices'' totals, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.paid IS
+    'Sum paid on the invoices (record_payment, allocations of receipts and credit), in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.credited IS 'Sum of credit notes applied to the invoices, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.unapplied IS
+    'Received and not allocated nor refunded (customer_credit), in the row''s currency';
 COMMENT ON COLUMN ordermgmt.v_customer_balance.balance IS
-    'invoiced - paid - credited - unapplied: the open invoices net of the unapplied credit';
+    'invoiced - paid - credited - unapplied: the open invoices net of the unapplied credit, in the row''s currency';
 
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_payments', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_payments_customer_payment_id_seq', '');
