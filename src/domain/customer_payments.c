@@ -30,8 +30,6 @@
 
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
-#include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 
 /* Upper bound on allocations per receipt, as on lines per order. */
