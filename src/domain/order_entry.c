@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
@@ -31,6 +32,8 @@ typedef struct OrderRequest
 	char	   *currency;
 	Datum		promised_at;
 	bool		has_promised_at;
+	Datum		valid_until;	/* a quotation's validity (drafts only) */
+	bool		has_valid_until;
 	bool		submit;
 	bool		has_auto_confirm;
 	bool		auto_confirm;
@@ -39,7 +42,7 @@ typedef struct OrderRequest
 
 static const char *const line_keys[] = {"sku", "qty", "unit_price", NULL};
 static const char *const option_keys[] = {"warehouse", "promised_at", "external_ref", "submit",
-										  "auto_confirm", "currency", "discount_pct", NULL};
+										  "auto_confirm", "currency", "discount_pct", "valid_until", NULL};
 
 static void
 parse_lines(Jsonb *lines, OrderRequest *req)
@@ -116,6 +119,50 @@ parse_lines(Jsonb *lines, OrderRequest *req)
 	}
 }
 
+/*
+ * options.valid_until: how long a quotation (a draft, submit false) stands;
+ * monitor_tick cancels it as 'expired' after that.  Only for drafts, and
+ * in the future.
+ */
+static void
+parse_valid_until(JsonbValue *f, OrderRequest *req)
+{
+	char	   *s = om_jsonb_string(f, "options.valid_until");
+	TimestampTz at;
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	int			tz;
+	fsec_t		fsec;
+	struct pg_tm tt;
+	int			dterr;
+
+	/* Malformed is bad input (22023): parsed first, as timestamptz_in does. */
+	dterr = ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
+	if (dterr == 0)
+		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
+	if (dterr != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.valid_until must be a timestamp, got \"%s\"", s)));
+	req->valid_until = DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
+										   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	at = DatumGetTimestampTz(req->valid_until);
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.valid_until must be a finite timestamp")));
+	if (at <= GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.valid_until must be in the future"),
+				 errdetail("valid_until is %s.", timestamptz_to_str(at)),
+				 errhint("A quotation that has already expired is not entered.")));
+	req->has_valid_until = true;
+}
+
 static void
 parse_options(Jsonb *options, OrderRequest *req)
 {
@@ -168,6 +215,8 @@ parse_options(Jsonb *options, OrderRequest *req)
 	}
 	if ((f = om_jsonb_get(options, "submit")) != NULL)
 		req->submit = om_jsonb_bool(f, "options.submit");
+	if ((f = om_jsonb_get(options, "valid_until")) != NULL && f->type != jbvNull)
+		parse_valid_until(f, req);
 	if ((f = om_jsonb_get(options, "auto_confirm")) != NULL)
 	{
 		req->auto_confirm = om_jsonb_bool(f, "options.auto_confirm");
@@ -328,18 +377,21 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	 */
 #define OM_INSERT_ORDER_NET \
 		"INSERT INTO ordermgmt.orders " \
-		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at, ordered_net) " \
+		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at, ordered_net, " \
+		"   valid_until) " \
 		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6, " \
 		"        CASE WHEN $3 = 'confirmed' THEN now() END, " \
 		"        CASE WHEN $3 <> 'draft' THEN " \
 		"          (SELECT round(sum(u.q::numeric(18,4) * u.p::numeric(18,4)), 2) " \
-		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END) "
+		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END, $9) "
 	static OmPlan insert_order_net = OM_PLAN(
 		OM_INSERT_ORDER_NET "ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
-		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID);
+		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID,
+		TIMESTAMPTZOID);
 	static OmPlan insert_order_net_no_ref = OM_PLAN(
 		OM_INSERT_ORDER_NET "RETURNING order_id",
-		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID);
+		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID,
+		TIMESTAMPTZOID);
 #undef OM_INSERT_ORDER_NET
 	/* Result column of insert_order_net and insert_order_net_no_ref. */
 	enum
@@ -359,8 +411,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		"       WITH ORDINALITY AS u(p, q, price, rate, expected, ord)",
 		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	OrderRequest req;
-	Datum		v[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		v[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	bool		no_price_list;
 	Datum		price_list_id;
@@ -384,6 +436,12 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	memset(&req, 0, sizeof(req));
 	parse_lines(lines, &req);
 	parse_options(options, &req);
+	if (req.has_valid_until && req.submit)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.valid_until is for quotations only"),
+				 errdetail("An order that is submitted does not expire."),
+				 errhint("Pass \"submit\": false to enter a quotation, or leave options.valid_until out.")));
 	if (by_customer)
 		check_customer_request(&req);
 
@@ -510,6 +568,10 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	price_array = om_array(req.prices, req.nlines, NUMERICOID);
 	v[6] = qty_array;
 	v[7] = price_array;
+	if (req.has_valid_until)
+		v[8] = req.valid_until;
+	else
+		nulls[8] = 'n';
 	OM_API_BEGIN();
 	inserted = om_exec(req.external_ref ? &insert_order_net : &insert_order_net_no_ref,
 					   v, nulls, false, 1);
@@ -524,6 +586,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		return order_id;
 	}
 	order_id = om_getint64(0, INSERT_ORDER_ID);
+	if (req.has_valid_until)
+		om_quotation_expiry_set(order_id, req.valid_until);
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_array(product_ids, req.nlines, INT8OID);

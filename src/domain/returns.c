@@ -21,6 +21,37 @@
 #include "utils/builtins.h"
 
 /*
+ * What a return puts back must still fit its stock rows, as receive_stock
+ * checks for a receipt (22023), rather than overflow in the update.
+ */
+static void
+check_room(int64 warehouse_id, Datum *products, Datum *qtys, int n)
+{
+	static OmPlan overflowing = OM_PLAN(
+		"SELECT p.sku, (s.on_hand + sum(u.q))::text "
+		"  FROM unnest($2::bigint[], $3::numeric[]) AS u(p, q) "
+		"  JOIN ordermgmt.stock s ON s.product_id = u.p AND s.warehouse_id = $1 "
+		"  JOIN ordermgmt.products p ON p.product_id = u.p "
+		" GROUP BY p.sku, s.on_hand HAVING s.on_hand + sum(u.q) > " OM_QTY_MAX_TEXT " LIMIT 1",
+		INT8OID, INT8ARRAYOID, NUMERICARRAYOID);
+	/* Result columns of overflowing. */
+	enum
+	{
+		OVERFLOWING_SKU = 1,
+		OVERFLOWING_ON_HAND
+	};
+	Datum		v[3];
+
+	v[0] = Int64GetDatum(warehouse_id);
+	v[1] = om_array(products, n, INT8OID);
+	v[2] = om_array(qtys, n, NUMERICOID);
+	if (om_exec(&overflowing, v, NULL, false, 1) > 0)
+		(void) om_check_quantity(om_numeric_from_cstring(om_gettext(0, OVERFLOWING_ON_HAND)),
+								 psprintf("on-hand stock of \"%s\" after the return",
+										  om_gettext(0, OVERFLOWING_SKU)), false);
+}
+
+/*
  * Shipped units coming back ([{"sku", "qty"}]): restocked, with a credit
  * note against the order's invoices; returns the return id.
  */
@@ -196,6 +227,7 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	om_lock_customer(order.customer_id);
 	qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
 	om_lock_stock(warehouse_id, needs, nneeds);
+	check_room(warehouse_id, r_products, r_qtys, nret);
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_text_datum(reason);
