@@ -33,6 +33,7 @@ typedef struct OrderRequest
 	Datum		promised_at;
 	bool		has_promised_at;
 	Datum		valid_until;	/* a quotation's validity (drafts only) */
+	const char *allocation;		/* "complete", "partial", or NULL: the customer's */
 	bool		has_valid_until;
 	bool		submit;
 	bool		has_auto_confirm;
@@ -42,7 +43,7 @@ typedef struct OrderRequest
 
 static const char *const line_keys[] = {"sku", "qty", "unit_price", NULL};
 static const char *const option_keys[] = {"warehouse", "promised_at", "external_ref", "submit",
-										  "auto_confirm", "currency", "discount_pct", "valid_until", NULL};
+										  "auto_confirm", "currency", "discount_pct", "valid_until", "allocation", NULL};
 
 static void
 parse_lines(Jsonb *lines, OrderRequest *req)
@@ -217,6 +218,15 @@ parse_options(Jsonb *options, OrderRequest *req)
 		req->submit = om_jsonb_bool(f, "options.submit");
 	if ((f = om_jsonb_get(options, "valid_until")) != NULL && f->type != jbvNull)
 		parse_valid_until(f, req);
+	if ((f = om_jsonb_get(options, "allocation")) != NULL && f->type != jbvNull)
+	{
+		req->allocation = om_jsonb_string(f, "options.allocation");
+		if (strcmp(req->allocation, "complete") != 0 && strcmp(req->allocation, "partial") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("options.allocation must be \"complete\" or \"partial\", got \"%s\"",
+							req->allocation)));
+	}
 	if ((f = om_jsonb_get(options, "auto_confirm")) != NULL)
 	{
 		req->auto_confirm = om_jsonb_bool(f, "options.auto_confirm");
@@ -316,7 +326,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = s.dw) "
 		"            ELSE (SELECT min(warehouse_id) FROM ordermgmt.warehouses HAVING count(*) = 1) END, "
 		"       coalesce(s.ac::boolean, true), coalesce(s.cur, 'EUR'), s.dw, "
-		"       c.blocked, c.credit_limit IS NOT NULL, pl.price_list_id, pl.currency::text, pl.code "
+		"       c.blocked, c.credit_limit IS NOT NULL, pl.price_list_id, pl.currency::text, pl.code, "
+		"       coalesce(c.allocation, 'complete') "
 		"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = $1 "
 		"  LEFT JOIN ordermgmt.price_lists pl "
 		"    ON pl.price_list_id = c.price_list_id AND " OM_IN_FORCE("pl", "now()"),
@@ -333,7 +344,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		CONTEXT_HAS_LIMIT,
 		CONTEXT_PRICE_LIST_ID,
 		CONTEXT_PRICE_LIST_CURRENCY,
-		CONTEXT_PRICE_LIST_CODE
+		CONTEXT_PRICE_LIST_CODE,
+		CONTEXT_ALLOCATION
 	};
 	static OmPlan find_by_ref = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.orders WHERE customer_id = $1 AND external_ref = $2",
@@ -378,20 +390,20 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 #define OM_INSERT_ORDER_NET \
 		"INSERT INTO ordermgmt.orders " \
 		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at, ordered_net, " \
-		"   valid_until) " \
+		"   valid_until, allocation) " \
 		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6, " \
 		"        CASE WHEN $3 = 'confirmed' THEN now() END, " \
 		"        CASE WHEN $3 <> 'draft' THEN " \
 		"          (SELECT round(sum(u.q::numeric(18,4) * u.p::numeric(18,4)), 2) " \
-		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END, $9) "
+		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END, $9, $10) "
 	static OmPlan insert_order_net = OM_PLAN(
 		OM_INSERT_ORDER_NET "ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID,
-		TIMESTAMPTZOID);
+		TIMESTAMPTZOID, TEXTOID);
 	static OmPlan insert_order_net_no_ref = OM_PLAN(
 		OM_INSERT_ORDER_NET "RETURNING order_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID,
-		TIMESTAMPTZOID);
+		TIMESTAMPTZOID, TEXTOID);
 #undef OM_INSERT_ORDER_NET
 	/* Result column of insert_order_net and insert_order_net_no_ref. */
 	enum
@@ -411,8 +423,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		"       WITH ORDINALITY AS u(p, q, price, rate, expected, ord)",
 		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	OrderRequest req;
-	Datum		v[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		v[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	bool		no_price_list;
 	Datum		price_list_id;
@@ -485,6 +497,10 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	in.has_limit = om_getbool(0, CONTEXT_HAS_LIMIT);
 	in.customer_code = customer;
 	in.currency = currency;
+	/* The order's allocation: the option, else the customer's default. */
+	if (req.allocation == NULL)
+		req.allocation = om_gettext(0, CONTEXT_ALLOCATION);
+	in.partial = strcmp(req.allocation, "partial") == 0;
 
 	/* A repeated request returns the first order and writes nothing. */
 	if (req.external_ref)
@@ -572,6 +588,7 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		v[8] = req.valid_until;
 	else
 		nulls[8] = 'n';
+	v[9] = om_text_datum(req.allocation);
 	OM_API_BEGIN();
 	inserted = om_exec(req.external_ref ? &insert_order_net : &insert_order_net_no_ref,
 					   v, nulls, false, 1);

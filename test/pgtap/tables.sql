@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(451);
+SELECT plan(463);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -205,7 +205,11 @@ INSERT INTO contract_columns VALUES
     ('customers',       'credit_currency', 'character(3)',             true),   -- NULL: the company currency
     ('invoices',        'company_rate',    'numeric(18,10)',           false),
     ('postings',        'company_debit',   'numeric(18,2)',            false),
-    ('postings',        'company_credit',  'numeric(18,2)',            false);
+    ('postings',        'company_credit',  'numeric(18,2)',            false),
+    ('order_lines',     'reserved_qty',    'numeric(18,4)',            false),
+    ('order_lines',     'backordered_qty', 'numeric(18,4)',            false),
+    ('orders',          'allocation',      'text',                     false),
+    ('customers',       'allocation',      'text',                     true);   -- NULL: complete
 
 SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
   FROM contract_columns ORDER BY tbl, col;
