@@ -3030,12 +3030,13 @@ SELECT 'payments.allocations_within_receipt', o.k, o.s FROM always LEFT JOIN (
     SELECT format('receipt %s: %s %s, allocated %s', cp.customer_payment_id, cp.amount, cp.currency, a.amount),
            ARRAY[cp.customer_payment_id]
       FROM ordermgmt.customer_payments cp
-      JOIN (SELECT x.customer_payment_id, sum(x.amount) AS amount FROM ordermgmt.payment_allocations x
+      JOIN (SELECT x.customer_payment_id, sum(x.source_amount) AS amount FROM ordermgmt.payment_allocations x
              WHERE x.customer_payment_id IS NOT NULL GROUP BY x.customer_payment_id) a USING (customer_payment_id)
      WHERE cp.kind <> 'receipt' OR a.amount > cp.amount) o(k, s) ON true
 UNION ALL
 -- An allocation is its payments row, on an invoice of its customer and
--- currency, from a receipt of that customer and currency.
+-- currency, from a receipt of that customer in its source currency; in
+-- the invoice's currency it took what it paid.
 SELECT 'payments.allocations_match_their_payments', o.k, o.s FROM always LEFT JOIN (
     SELECT format('allocation of payment %s: %s', a.payment_id,
                   CASE WHEN p.payment_id IS NULL OR p.invoice_id <> a.invoice_id OR p.amount <> a.amount
@@ -3050,8 +3051,9 @@ SELECT 'payments.allocations_match_their_payments', o.k, o.s FROM always LEFT JO
       LEFT JOIN ordermgmt.customer_payments cp USING (customer_payment_id)
      WHERE p.payment_id IS NULL OR p.invoice_id <> a.invoice_id OR p.amount <> a.amount
         OR i.customer_id <> a.customer_id OR i.currency <> a.currency
+        OR (a.source_currency = a.currency AND a.source_amount <> a.amount)
         OR (cp.customer_payment_id IS NOT NULL
-            AND (cp.customer_id <> a.customer_id OR cp.currency <> a.currency))) o(k, s) ON true
+            AND (cp.customer_id <> a.customer_id OR cp.currency <> a.source_currency))) o(k, s) ON true
 UNION ALL
 -- The unapplied credit is what the receipts left: receipts - allocations
 -- - refunds, per customer and currency.
@@ -3065,7 +3067,8 @@ SELECT 'payments.customer_credit_is_recomputed', o.k, o.s FROM always LEFT JOIN 
                                 CASE cp.kind WHEN 'receipt' THEN cp.amount ELSE -cp.amount END AS amount
                            FROM ordermgmt.customer_payments cp
                          UNION ALL
-                         SELECT a.customer_id, a.currency, -a.amount FROM ordermgmt.payment_allocations a) x
+                         SELECT a.customer_id, a.source_currency, -a.source_amount
+                           FROM ordermgmt.payment_allocations a) x
                   GROUP BY x.customer_id, x.currency) r USING (customer_id, currency)
      WHERE coalesce(k.unapplied, 0) <> coalesce(r.unapplied, 0)) o(k, s) ON true
 UNION ALL
@@ -4728,6 +4731,8 @@ CREATE TABLE ordermgmt.payment_allocations (
     currency            char(3) NOT NULL,
     amount              numeric(18,2) NOT NULL CHECK (amount > 0),
     kind                text NOT NULL CHECK (kind IN ('receipt', 'credit')),
+    source_currency     char(3) NOT NULL,
+    source_amount       numeric(18,2) NOT NULL CHECK (source_amount > 0),
     CHECK ((kind = 'receipt') = (customer_payment_id IS NOT NULL))
 );
 CREATE INDEX payment_allocations_receipt_idx ON ordermgmt.payment_allocations (customer_payment_id);
@@ -4738,9 +4743,13 @@ COMMENT ON COLUMN ordermgmt.payment_allocations.payment_id IS 'The payments row 
 COMMENT ON COLUMN ordermgmt.payment_allocations.customer_payment_id IS 'The receipt allocated; NULL for credit applied by apply_credit';
 COMMENT ON COLUMN ordermgmt.payment_allocations.invoice_id IS 'The invoice paid';
 COMMENT ON COLUMN ordermgmt.payment_allocations.customer_id IS 'The customer, the invoice''s and the receipt''s';
-COMMENT ON COLUMN ordermgmt.payment_allocations.currency IS 'The invoice''s currency, the receipt''s too';
+COMMENT ON COLUMN ordermgmt.payment_allocations.currency IS 'The invoice''s currency';
 COMMENT ON COLUMN ordermgmt.payment_allocations.amount IS 'What the allocation paid (the payments row''s amount)';
 COMMENT ON COLUMN ordermgmt.payment_allocations.kind IS 'receipt (record_customer_payment) or credit (apply_credit)';
+COMMENT ON COLUMN ordermgmt.payment_allocations.source_currency IS
+    'The currency of the receipt or credit the allocation took from (another than the invoice''s: converted at the day''s rate)';
+COMMENT ON COLUMN ordermgmt.payment_allocations.source_amount IS
+    'What the allocation took from the receipt or credit, in source_currency (amount when the currencies are the same)';
 
 -- The unapplied credit of each customer per currency, kept by the C code
 -- under the customer's row lock: one row to read and change per call.

@@ -230,15 +230,29 @@ om_pay_invoice(const OmInvoicePayment *p)
 		 * The money at the day's rate, the receivable cleared at the
 		 * invoice's: what differs is an exchange difference.
 		 */
-		OmPostLine	lines[3] = {
+		OmPostLine	lines[5] = {
 			{p->debit_role, NULL, p->amount, NULL, NULL},
 			{"receivable", NULL, NULL, p->amount, om_numeric_sub(int64_to_numeric(0), cleared)},
 			{"exchange", NULL, NULL, NULL, NULL}
 		};
+		int			n = 3;
 
+		/*
+		 * Money in another currency is converted through the currency
+		 * exchange account: out of its currency, into the invoice's, so that
+		 * each currency balances on its own.
+		 */
+		if (p->from_currency)
+		{
+			lines[0].currency = p->from_currency;
+			lines[0].debit = p->from_amount;
+			lines[3] = (OmPostLine) {"conversion", p->from_currency, NULL, p->from_amount, NULL};
+			lines[4] = (OmPostLine) {"conversion", NULL, p->amount, NULL, NULL};
+			n = 5;
+		}
 		om_post_lines("payment", "payment", payment_id,
 					  psprintf("payment " INT64_FORMAT " on invoice " INT64_FORMAT, payment_id, p->invoice_id),
-					  p->currency, 3, lines);
+					  p->currency, n, lines);
 	}
 	om_emit_event("payment.recorded", p->order_id,
 				  psprintf("{\"payment_id\": " INT64_FORMAT ", \"invoice_id\": " INT64_FORMAT ", \"amount\": %s}",

@@ -169,11 +169,12 @@ om_record_allocation(int64 payment_id, int64 receipt_id, const OmInvoicePayment 
 {
 	static OmPlan insert_allocation = OM_PLAN(
 		"INSERT INTO ordermgmt.payment_allocations "
-		"  (payment_id, customer_payment_id, invoice_id, customer_id, currency, amount, kind) "
-		"VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $2 IS NULL THEN 'credit' ELSE 'receipt' END)",
-		INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, NUMERICOID);
-	Datum		v[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+		"  (payment_id, customer_payment_id, invoice_id, customer_id, currency, amount, kind, "
+		"   source_currency, source_amount) "
+		"VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $2 IS NULL THEN 'credit' ELSE 'receipt' END, $7, $8)",
+		INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, NUMERICOID, TEXTOID, NUMERICOID);
+	Datum		v[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
 	v[0] = Int64GetDatum(payment_id);
 	v[1] = Int64GetDatum(receipt_id);
@@ -183,6 +184,8 @@ om_record_allocation(int64 payment_id, int64 receipt_id, const OmInvoicePayment 
 	v[3] = Int64GetDatum(p->customer_id);
 	v[4] = om_text_datum(p->currency);
 	v[5] = NumericGetDatum(p->amount);
+	v[6] = om_text_datum(p->from_currency ? p->from_currency : p->currency);
+	v[7] = NumericGetDatum(p->from_currency ? p->from_amount : p->amount);
 	om_exec(&insert_allocation, v, nulls, false, 0);
 }
 

@@ -37,22 +37,17 @@
 
 /*
  * What an allocation of amount (in the receipt's currency) pays on an
- * invoice in invoice_currency.  The one place that decides it: for now
- * only the same currency (22023 otherwise); a conversion at the rate in
- * force, and its exchange difference, would go here.
+ * invoice in invoice_currency: the same amount, or converted at today's
+ * rates (a currency without a rate in force is refused, OM005).  The
+ * payment's posting converts through the currency exchange account and
+ * books the difference from the invoice's rate as an exchange difference
+ * (billing.c).
  */
 static Numeric
-amount_in_invoice_currency(int64 invoice_id, Numeric amount, const char *receipt_currency,
-						   const char *invoice_currency)
+amount_in_invoice_currency(int64 invoice_id pg_attribute_unused(), Numeric amount,
+						   const char *receipt_currency, const char *invoice_currency)
 {
-	if (strcmp(receipt_currency, invoice_currency) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invoice " INT64_FORMAT " is in %s, the payment in %s",
-						invoice_id, invoice_currency, receipt_currency),
-				 errdetail("A payment is allocated only to invoices in its own currency."),
-				 errhint("Record a separate payment in %s.", invoice_currency)));
-	return amount;
+	return om_convert(amount, receipt_currency, invoice_currency, om_entry_date());
 }
 
 /* The allocations a receipt asks for, parsed and checked. */
@@ -259,6 +254,7 @@ allocate(int64 receipt_id, int64 customer_id, const char *customer, Numeric amou
 		OmInvoicePayment pay;
 		Numeric		due;
 		Numeric		take;
+		Numeric		spent;
 
 		CHECK_FOR_INTERRUPTS();
 		memset(&pay, 0, sizeof(pay));
@@ -266,7 +262,8 @@ allocate(int64 receipt_id, int64 customer_id, const char *customer, Numeric amou
 		due = om_invoice_due(pay.invoice_id);
 		if (explicit)
 		{
-			take = amount_in_invoice_currency(pay.invoice_id, req->amounts[i], currency, pay.currency);
+			spent = req->amounts[i];
+			take = amount_in_invoice_currency(pay.invoice_id, spent, currency, pay.currency);
 			if (om_numeric_cmp(take, due) > 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_OM_OVER_BILLING),
@@ -275,18 +272,30 @@ allocate(int64 receipt_id, int64 customer_id, const char *customer, Numeric amou
 		}
 		else
 		{
+			spent = left;
 			take = amount_in_invoice_currency(pay.invoice_id, left, currency, pay.currency);
 			if (om_numeric_cmp(take, due) > 0)
+			{
+				/* What is due, and what it costs of the receipt. */
 				take = due;
+				spent = amount_in_invoice_currency(pay.invoice_id, due, pay.currency, currency);
+				if (om_numeric_cmp(spent, left) > 0)
+					spent = left;
+			}
 		}
-		if (om_numeric_cmp(take, zero) <= 0)
+		if (om_numeric_cmp(take, zero) <= 0 || om_numeric_cmp(spent, zero) <= 0)
 			continue;			/* paid meanwhile by another call */
 		pay.amount = take;
 		pay.method = method;
 		pay.reference = NULL;
 		pay.debit_role = "customer_credit";
+		if (strcmp(currency, pay.currency) != 0)
+		{
+			pay.from_currency = currency;
+			pay.from_amount = spent;
+		}
 		om_record_allocation(om_pay_invoice(&pay), receipt_id, &pay);
-		left = om_numeric_sub(left, take);
+		left = om_numeric_sub(left, spent);
 		if (!explicit && om_numeric_cmp(left, zero) <= 0)
 			break;
 	}
@@ -321,7 +330,7 @@ om_record_customer_payment(const char *customer, Numeric amount, const char *cur
 	customer_id = om_customer_id(customer);
 	if (allocations)
 	{
-		/* Every invoice named is the customer's, in the payment's currency. */
+		/* Every invoice named is the customer's, with a rate if in another currency. */
 		for (i = 0; i < req.n; i++)
 		{
 			OmInvoicePayment pay;

@@ -237,6 +237,8 @@ typedef struct OmInvoicePayment
 	const char *method;
 	const char *reference;		/* NULL: none */
 	const char *debit_role;		/* "cash", or "customer_credit" for allocated credit */
+	const char *from_currency;	/* the money's currency when not the invoice's, else NULL */
+	Numeric		from_amount;	/* the money taken, in from_currency */
 } OmInvoicePayment;
 
 extern int64 om_pay_invoice(const OmInvoicePayment *p);

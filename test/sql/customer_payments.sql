@@ -112,14 +112,14 @@ SELECT ordermgmt.refund_credit('ACME', 3.00, 'RF3', 'USD') > 0 AS refunded_usd;
 SELECT customer_id, kind, amount, currency, method, reference FROM ordermgmt.customer_payments
  ORDER BY customer_payment_id;
 
--- Over-allocation (OM006) and another customer's or currency's invoice.
+-- Over-allocation (OM006), another customer's invoice, a currency without a rate (OM005).
 SELECT pg_temp.inv('ACME', 10, 50) AS i7 \gset
 SELECT count(*) AS receipts_before FROM ordermgmt.customer_payments;
 SELECT pg_temp.try(format($$SELECT ordermgmt.record_customer_payment('ACME', 100, 'EUR', 'bank', 'X1', '[{"invoice_id": %s, "amount": 12.01}]')$$, :i7)) AS beyond_due;
 SELECT pg_temp.try(format($$SELECT ordermgmt.record_customer_payment('ACME', 10, 'EUR', 'bank', 'X1', '[{"invoice_id": %s, "amount": 10.01}]')$$, :i7)) AS beyond_receipt;
 SELECT pg_temp.try(format($$SELECT ordermgmt.record_customer_payment('ACME', 100, 'EUR', 'bank', 'X1', '[{"invoice_id": %s, "amount": 1}]')$$, :i1)) AS paid_invoice;
 SELECT pg_temp.try(format($$SELECT ordermgmt.record_customer_payment('ACME', 100, 'EUR', 'bank', 'X1', '[{"invoice_id": %s, "amount": 1}]')$$, :iother)) AS other_customers;
-SELECT pg_temp.try(format($$SELECT ordermgmt.record_customer_payment('ACME', 100, 'USD', 'bank', 'X1', '[{"invoice_id": %s, "amount": 1}]')$$, :i7)) AS other_currency;
+SELECT pg_temp.try(format($$SELECT ordermgmt.record_customer_payment('ACME', 100, 'GBP', 'bank', 'X1', '[{"invoice_id": %s, "amount": 1}]')$$, :i7)) AS other_currency_without_rate;
 SELECT pg_temp.try($$SELECT ordermgmt.record_customer_payment('ACME', 100, 'EUR', 'bank', 'X1', '[{"invoice_id": 999, "amount": 1}]')$$) AS unknown_invoice;
 -- Malformed allocations.
 SELECT pg_temp.try($$SELECT ordermgmt.record_customer_payment('ACME', 10, 'EUR', 'bank', 'X1', '{"invoice_id": 7, "amount": 1}')$$) AS not_an_array;
