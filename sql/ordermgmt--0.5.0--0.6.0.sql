@@ -1526,6 +1526,52 @@ SELECT 'stock.reservations_belong_to_open_lines', o.k, o.s FROM always LEFT JOIN
         OR x.status NOT IN ('confirmed', 'processing', 'partially_shipped', 'on_hold')
         OR l.product_id <> r.product_id OR x.warehouse_id <> r.warehouse_id) o(k, s) ON true
 
+-------------------------------------------------------------- purchasing
+UNION ALL
+-- A purchase line's received_qty is what its receipt lines brought.
+SELECT 'purchasing.received_is_sum_of_receipts', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('purchase order %s line %s: received_qty %s, receipts %s', l.po_id, l.line_no,
+                  trim_scale(l.received_qty), coalesce(trim_scale(r.q)::text, 'none')),
+           ARRAY[l.po_id, l.line_no]
+      FROM ordermgmt.purchase_lines l
+      LEFT JOIN (SELECT x.po_id, x.line_no, sum(x.qty) AS q FROM ordermgmt.purchase_receipt_lines x
+                  GROUP BY x.po_id, x.line_no) r USING (po_id, line_no)
+     WHERE l.received_qty <> coalesce(r.q, 0)) o(k, s) ON true
+UNION ALL
+-- Each receipt line is a receipt move of its quantity of the line's
+-- product, into the order's warehouse, at the line's cost, in a receipt of
+-- the line's order.
+SELECT 'purchasing.receipt_lines_are_their_moves', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('receipt %s line %s (purchase order %s): move %s is a %s of %s of product %s into warehouse %s at %s',
+                  x.receipt_id, x.line_no, x.po_id, m.move_id, m.kind, trim_scale(m.qty), m.product_id,
+                  m.warehouse_id, coalesce(trim_scale(m.unit_cost)::text, 'no cost')),
+           ARRAY[x.receipt_id, x.line_no]
+      FROM ordermgmt.purchase_receipt_lines x
+      JOIN ordermgmt.purchase_receipts r USING (receipt_id)
+      JOIN ordermgmt.purchase_lines l ON l.po_id = x.po_id AND l.line_no = x.line_no
+      JOIN ordermgmt.purchase_orders po ON po.po_id = x.po_id
+      JOIN ordermgmt.stock_moves m ON m.move_id = x.move_id
+     WHERE r.po_id <> x.po_id OR m.kind <> 'receipt' OR m.qty <> x.qty OR m.product_id <> l.product_id
+        OR m.warehouse_id <> po.warehouse_id OR m.unit_cost IS DISTINCT FROM l.unit_cost) o(k, s) ON true
+UNION ALL
+-- A purchase order's status says how much of it arrived: nothing while a
+-- draft or ordered, some but not all while partially received, all of
+-- every line once received (a cancelled one keeps what it received).
+SELECT 'purchasing.status_agrees_with_lines', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('purchase order %s is %s: %s lines, %s received in full, %s with something received',
+                  po.po_id, po.status, coalesce(l.lines, 0), coalesce(l.full, 0), coalesce(l.started, 0)),
+           ARRAY[po.po_id]
+      FROM ordermgmt.purchase_orders po
+      LEFT JOIN (SELECT x.po_id, count(*) AS lines, count(*) FILTER (WHERE x.received_qty = x.qty) AS full,
+                        count(*) FILTER (WHERE x.received_qty > 0) AS started
+                   FROM ordermgmt.purchase_lines x GROUP BY x.po_id) l USING (po_id)
+     WHERE CASE po.status
+             WHEN 'draft' THEN coalesce(l.started, 0) > 0
+             WHEN 'ordered' THEN l.lines IS NULL OR l.started > 0
+             WHEN 'partially_received' THEN l.lines IS NULL OR l.started = 0 OR l.full = l.lines
+             WHEN 'received' THEN l.lines IS NULL OR l.full < l.lines
+             ELSE false END) o(k, s) ON true
+
 ---------------------------------------------------------------- invoices
 UNION ALL
 SELECT 'invoices.paid_is_sum_of_payments', o.k, o.s FROM always LEFT JOIN (
@@ -2294,7 +2340,8 @@ SELECT 'alerts.subject_exists', o.k, o.s FROM always LEFT JOIN (
                  UNION ALL SELECT 'stock', x.stock_id, NULL FROM ordermgmt.stock x
                  UNION ALL SELECT 'invoice', x.invoice_id, x.order_id FROM invoice_sums x
                  UNION ALL SELECT 'ticket', x.ticket_id, x.order_id FROM ordermgmt.tickets x
-                 UNION ALL SELECT 'feedback', x.feedback_id, x.order_id FROM ordermgmt.feedback x) s
+                 UNION ALL SELECT 'feedback', x.feedback_id, x.order_id FROM ordermgmt.feedback x
+                 UNION ALL SELECT 'purchase_order', x.po_id, NULL FROM ordermgmt.purchase_orders x) s
              USING (subject_type, subject_id)
      WHERE s.subject_id IS NULL OR s.order_id IS DISTINCT FROM a.order_id) o(k, s) ON true
 UNION ALL
@@ -2324,7 +2371,8 @@ SELECT 'alerts.time_rules_have_their_fired_deadline', o.k, o.s FROM always LEFT 
       LEFT JOIN ordermgmt.deadlines d USING (rule_code, subject_type, subject_id)
      WHERE a.status <> 'resolved'
        AND a.rule_code IN ('L1_CONFIRMATION_OVERDUE', 'L2_PROCESSING_OVERDUE', 'L2_STALLED',
-                           'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE', 'L3_TICKET_OVERDUE')
+                           'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE', 'L3_TICKET_OVERDUE',
+                           'L2_PURCHASE_LATE')
        AND d.fired IS NOT TRUE) o(k, s) ON true
 
 --------------------------------------------------------------- deadlines
@@ -2352,7 +2400,10 @@ SELECT 'deadlines.match_watched_subjects', o.k, o.s FROM always LEFT JOIN (
                  SELECT 'L3_PAYMENT_OVERDUE', 'invoice', x.invoice_id FROM invoice_sums x WHERE x.due > 0
                  UNION ALL
                  SELECT 'L3_TICKET_OVERDUE', 'ticket', x.ticket_id FROM ordermgmt.tickets x
-                  WHERE x.status = 'open') w
+                  WHERE x.status = 'open'
+                 UNION ALL
+                 SELECT 'L2_PURCHASE_LATE', 'purchase_order', x.po_id FROM ordermgmt.purchase_orders x
+                  WHERE x.status IN ('ordered', 'partially_received')) w
              USING (rule_code, subject_type, subject_id)
      WHERE d.subject_id IS NULL OR w.subject_id IS NULL) o(k, s) ON true
 UNION ALL
@@ -2366,6 +2417,15 @@ SELECT 'deadlines.anchored_where_they_watch_from', o.k, o.s FROM always LEFT JOI
             OR (d.rule_code = 'L2_STALLED' AND d.anchor_at <> x.status_changed_at)
             OR (d.rule_code = 'L3_DELIVERY_LATE' AND d.anchor_at <> x.promised_at)
             OR (d.rule_code = 'L2_PROCESSING_OVERDUE' AND d.anchor_at > x.confirmed_at))) o(k, s) ON true
+UNION ALL
+-- A purchase order's lateness runs from its expected time.
+SELECT 'deadlines.purchase_late_from_expected_at', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('%s on purchase order %s: anchored at %s, expected at %s', d.rule_code, d.subject_id,
+                  d.anchor_at, po.expected_at),
+           ARRAY[d.subject_id]
+      FROM ordermgmt.deadlines d JOIN ordermgmt.purchase_orders po ON po.po_id = d.subject_id
+     WHERE d.subject_type = 'purchase_order'
+       AND (d.anchor_at <> po.expected_at OR d.order_id IS NOT NULL)) o(k, s) ON true
 UNION ALL
 SELECT 'deadlines.due_is_anchor_plus_delay', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s on %s %s: due %s, anchor %s + delay %s', d.rule_code, d.subject_type, d.subject_id,
