@@ -441,10 +441,12 @@ int64
 om_receive_purchase(int64 po_id, Jsonb *lines)
 {
 	static OmPlan open_lines = OM_PLAN(
-		"SELECT l.line_no, l.product_id, p.sku, l.qty - l.received_qty, l.unit_cost "
+		"SELECT l.line_no, l.product_id, p.sku, l.qty - l.received_qty, l.unit_cost, "
+		"       coalesce((SELECT s.on_hand FROM ordermgmt.stock s "
+		"                  WHERE s.product_id = l.product_id AND s.warehouse_id = $2), 0) "
 		"  FROM ordermgmt.purchase_lines l JOIN ordermgmt.products p USING (product_id) "
 		" WHERE l.po_id = $1 ORDER BY l.line_no",
-		INT8OID);
+		INT8OID, INT8OID);
 	/* Result columns of open_lines. */
 	enum
 	{
@@ -452,7 +454,8 @@ om_receive_purchase(int64 po_id, Jsonb *lines)
 		OPEN_PRODUCT_ID,
 		OPEN_SKU,
 		OPEN_QTY,
-		OPEN_UNIT_COST
+		OPEN_UNIT_COST,
+		OPEN_ON_HAND
 	};
 	static OmPlan insert_receipt = OM_PLAN(
 		"INSERT INTO ordermgmt.purchase_receipts (po_id, received_by) VALUES ($1, $2) RETURNING receipt_id",
@@ -489,6 +492,7 @@ om_receive_purchase(int64 po_id, Jsonb *lines)
 	int			nlines;
 	int			ntaken = 0;
 	char	  **skus;
+	Numeric    *on_hand;
 	Numeric    *open;
 	Numeric    *take;
 	ReceivedLine *all;
@@ -511,8 +515,10 @@ om_receive_purchase(int64 po_id, Jsonb *lines)
 						 "Only an ordered or partially received purchase order receives goods.")));
 
 	v[0] = Int64GetDatum(po_id);
+	v[1] = Int64GetDatum(warehouse_id);
 	nlines = om_exec(&open_lines, v, NULL, false, 0);
 	skus = palloc(Max(nlines, 1) * sizeof(char *));
+	on_hand = palloc(Max(nlines, 1) * sizeof(Numeric));
 	open = palloc(Max(nlines, 1) * sizeof(Numeric));
 	take = palloc(Max(nlines, 1) * sizeof(Numeric));
 	all = palloc(Max(nlines, 1) * sizeof(ReceivedLine));
@@ -523,6 +529,7 @@ om_receive_purchase(int64 po_id, Jsonb *lines)
 		all[i].sku = skus[i] = om_gettext(i, OPEN_SKU);
 		open[i] = DatumGetNumericCopy(om_getdatum(i, OPEN_QTY, &isnull));
 		all[i].unit_cost = DatumGetNumericCopy(om_getdatum(i, OPEN_UNIT_COST, &isnull));
+		on_hand[i] = DatumGetNumericCopy(om_getdatum(i, OPEN_ON_HAND, &isnull));
 	}
 	if (lines == NULL)
 		memcpy(take, open, Max(nlines, 1) * sizeof(Numeric));
@@ -534,6 +541,8 @@ om_receive_purchase(int64 po_id, Jsonb *lines)
 	for (i = 0; i < nlines; i++)
 		if (om_numeric_positive(take[i]))
 		{
+			/* What the receipt adds up to must still fit the stock row, checked before any write. */
+			(void) om_check_quantity(om_numeric_add(on_hand[i], take[i]), "on-hand stock after the receipt", false);
 			taken[ntaken] = all[i];
 			taken[ntaken++].qty = take[i];
 		}
