@@ -4756,6 +4756,48 @@ CREATE TABLE ordermgmt.purchase_receipt_lines (
 COMMENT ON TABLE ordermgmt.purchase_receipt_lines IS
     'What a receipt brought per purchase line, and the stock move (kind receipt) that brought it';
 
+-- One row per purchase order for the readers: what it ordered and
+-- received, their value in the company currency (the received value as it
+-- was posted, each receipt line rounded to the cent) and whether it is
+-- late.
+CREATE VIEW ordermgmt.v_purchase_orders AS
+SELECT po.po_id, s.code AS supplier, w.code AS warehouse, po.status, po.reference,
+       po.created_at, po.expected_at,
+       coalesce(l.lines, 0) AS lines, coalesce(l.ordered_qty, 0) AS ordered_qty,
+       coalesce(l.received_qty, 0) AS received_qty,
+       coalesce(l.ordered_value, 0.00) AS ordered_value, coalesce(r.received_value, 0.00) AS received_value,
+       po.status IN ('ordered', 'partially_received') AND po.expected_at < now() AS late
+  FROM ordermgmt.purchase_orders po
+  JOIN ordermgmt.suppliers s ON s.supplier_id = po.supplier_id
+  JOIN ordermgmt.warehouses w ON w.warehouse_id = po.warehouse_id
+  LEFT JOIN LATERAL (SELECT count(*) AS lines, sum(x.qty) AS ordered_qty, sum(x.received_qty) AS received_qty,
+                            round(sum(x.qty * x.unit_cost), 2) AS ordered_value
+                       FROM ordermgmt.purchase_lines x WHERE x.po_id = po.po_id) l ON true
+  LEFT JOIN LATERAL (SELECT sum(round(x.qty * pl.unit_cost, 2)) AS received_value
+                       FROM ordermgmt.purchase_receipt_lines x
+                       JOIN ordermgmt.purchase_lines pl ON pl.po_id = x.po_id AND pl.line_no = x.line_no
+                      WHERE x.po_id = po.po_id) r ON true;
+COMMENT ON VIEW ordermgmt.v_purchase_orders IS
+    'Purchase orders: supplier, warehouse, status, what was ordered and received and its value, late or not';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.po_id IS 'The purchase order';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.supplier IS 'Supplier code';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.warehouse IS 'Code of the warehouse it is received into';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.status IS 'draft, ordered, partially_received, received or cancelled';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.reference IS 'The buyer''s reference (unique per supplier), if any';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.created_at IS
+    'When it was entered; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.expected_at IS
+    'When the goods are expected; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.lines IS 'Number of lines (one per product)';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.ordered_qty IS 'Units ordered, all lines together';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.received_qty IS 'Units received so far, all lines together';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.ordered_value IS
+    'Sum of quantity times unit cost over the lines, in the company currency, rounded to the cent';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.received_value IS
+    'Value received so far as posted to inventory (each receipt line rounded to the cent), in the company currency';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.late IS
+    'Ordered or partially received, and past expected_at (L2_PURCHASE_LATE adds its grace)';
+
 CREATE FUNCTION ordermgmt.create_purchase_order(supplier text, warehouse text, lines jsonb, options jsonb DEFAULT '{}')
     RETURNS bigint
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -4808,8 +4850,8 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purchase_receipts_receipt_
 
 -- Purchasing is the warehouse's work: it places, receives and cancels
 -- purchase orders, and may place a draft or move expected_at by UPDATE
--- (the trigger guards it).  Every department reads the tables; admins
--- keep the suppliers and the transitions.
+-- (the trigger guards it).  Every department reads the tables, the
+-- readers v_purchase_orders; admins keep the suppliers and the transitions.
 REVOKE ALL ON FUNCTION ordermgmt.create_purchase_order(text, text, jsonb, jsonb),
                        ordermgmt.receive_purchase(bigint, jsonb),
                        ordermgmt.cancel_purchase_order(bigint, text),
@@ -4823,6 +4865,7 @@ GRANT EXECUTE ON FUNCTION ordermgmt.create_purchase_order(text, text, jsonb, jso
                           ordermgmt.cancel_purchase_order(bigint, text)
    TO ordermgmt_warehouse;
 GRANT INSERT, UPDATE, DELETE ON ordermgmt.suppliers, ordermgmt.purchase_transitions TO ordermgmt_admin;
+GRANT SELECT ON ordermgmt.v_purchase_orders TO ordermgmt_reader;
 
 --------------------------------------------------------------------------
 -- Definer rights without a superuser

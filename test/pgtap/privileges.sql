@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(2124);
+SELECT plan(2135);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -238,6 +238,7 @@ INSERT INTO relation_access VALUES
     ('v_sales_pipeline',          'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     ('v_recommendations',         'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     ('v_reorder_due',             'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
+    ('v_purchase_orders',         'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     -- the customers' own view (security_invoker): theirs alone
     ('v_my_orders',               '',      '',      '',      '',      '',      '',      '',      '',      'arwdDxt', '',      'r');
 
@@ -517,7 +518,7 @@ INSERT INTO direct_grants VALUES
                                                     report_fulfillment_changes, report_fulfillment_weeks,
                                                     report_order_figures, v_sales_pipeline, v_recommendations,
                                                     v_reorder_due, v_profit_and_loss, v_balance_sheet,
-                                                    v_tax_report}'),
+                                                    v_tax_report, v_purchase_orders}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_sales',    'USAGE',   'schema',   '{ordermgmt}'),

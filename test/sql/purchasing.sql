@@ -242,6 +242,13 @@ SELECT ordermgmt.create_purchase_order('FAST', 'MAIN', '[{"sku": "A", "qty": 1, 
 RESET SESSION AUTHORIZATION;
 SELECT moved_by, kind, qty, unit_cost FROM ordermgmt.stock_moves WHERE moved_by = 'om_pur_warehouse' ORDER BY move_id;
 
+-- the readers' view: ordered and received, their value as posted, late or not
+SET ROLE ordermgmt_reader;
+SELECT po_id, supplier, warehouse, status, reference, lines, ordered_qty, received_qty, ordered_value,
+       received_value, late
+  FROM ordermgmt.v_purchase_orders ORDER BY po_id;
+RESET ROLE;
+
 -- every invariant holds (received = receipts, status agrees with lines, deadlines, ledger, ...)
 SELECT check_name, detail FROM ordermgmt.verify() WHERE NOT ok;
 
