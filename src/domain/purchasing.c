@@ -546,8 +546,11 @@ om_receive_purchase(int64 po_id, Jsonb *lines)
 			taken[ntaken] = all[i];
 			taken[ntaken++].qty = take[i];
 		}
+	/* Only a purchase order without lines (written by hand) gets here. */
 	if (ntaken == 0)
-		elog(ERROR, "purchase order " INT64_FORMAT " is %s with nothing open", po_id, status);
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
+				 errmsg("purchase order " INT64_FORMAT " has nothing open to receive", po_id)));
 	qsort(taken, ntaken, sizeof(ReceivedLine), received_line_cmp);
 
 	v[1] = om_text_datum(om_session_user());
