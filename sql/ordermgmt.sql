@@ -971,6 +971,8 @@ SELECT CASE
            THEN coalesce((thresholds OPERATOR(pg_catalog.->>) 'grace')::pg_catalog.interval, '0')
          WHEN rule_code OPERATOR(pg_catalog.=) 'L3_TICKET_OVERDUE'
            THEN (thresholds OPERATOR(pg_catalog.->>) coalesce(variant, 'normal'))::pg_catalog.interval
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L2_PURCHASE_LATE'
+           THEN coalesce((thresholds OPERATOR(pg_catalog.->>) 'grace')::pg_catalog.interval, '0')
        END
 $$;
 COMMENT ON FUNCTION ordermgmt.rule_delay(text, jsonb, text) IS
@@ -985,7 +987,8 @@ SELECT coalesce(CASE
               (SELECT pg_catalog.bool_and(coalesce(ordermgmt.rule_delay(rule_code, thresholds, p) OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval, false))
                  FROM pg_catalog.unnest(ARRAY['low', 'normal', 'high', 'urgent']) AS p)
          WHEN rule_code IN ('L1_CONFIRMATION_OVERDUE', 'L2_PROCESSING_OVERDUE', 'L2_STALLED',
-                            'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE', 'L2_BACKORDER_AGED') THEN
+                            'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE', 'L2_BACKORDER_AGED',
+                            'L2_PURCHASE_LATE') THEN
               ordermgmt.rule_delay(rule_code, thresholds) OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval
          WHEN rule_code = 'L1_PRICE_DEVIATION' THEN
               (thresholds ->> 'tolerance')::pg_catalog.numeric OPERATOR(pg_catalog.>=) 0
@@ -1022,14 +1025,16 @@ INSERT INTO ordermgmt.monitor_rules (rule_code, level, severity, thresholds, des
     ('L3_DELIVERY_LATE',        3, 'critical', '{"grace": "0"}', 'An order is not delivered by its promised time (plus grace)', true),
     ('L3_NEGATIVE_FEEDBACK',    3, 'warning',  '{"max_rating": 2}', 'A rating of 2 or less', true),
     ('L3_TICKET_OVERDUE',       3, 'warning',  '{"low": "5 days", "normal": "2 days", "high": "1 day", "urgent": "4 hours"}', 'An after-sales ticket is unresolved past its deadline', true),
-    ('L3_PAYMENT_OVERDUE',      3, 'critical', '{"grace": "0"}', 'An invoice is unpaid past its due date (plus grace)', true);
+    ('L3_PAYMENT_OVERDUE',      3, 'critical', '{"grace": "0"}', 'An invoice is unpaid past its due date (plus grace)', true),
+    ('L2_PURCHASE_LATE',        2, 'warning',  '{"grace": "0"}', 'A purchase order is not fully received by its expected time (plus grace)', true);
 
 CREATE TABLE ordermgmt.alerts (
     alert_id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     rule_code       text NOT NULL REFERENCES ordermgmt.monitor_rules,
     level           smallint NOT NULL,
     severity        text NOT NULL,
-    subject_type    text NOT NULL CHECK (subject_type IN ('order', 'stock', 'ticket', 'invoice', 'feedback')),
+    subject_type    text NOT NULL CHECK (subject_type IN ('order', 'stock', 'ticket', 'invoice', 'feedback',
+                                                      'purchase_order')),
     subject_id      bigint NOT NULL,
     order_id        bigint REFERENCES ordermgmt.orders,
     status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'acknowledged', 'resolved')),
@@ -3148,6 +3153,52 @@ SELECT 'stock.reservations_belong_to_open_lines', o.k, o.s FROM always LEFT JOIN
         OR x.status NOT IN ('confirmed', 'processing', 'partially_shipped', 'on_hold')
         OR l.product_id <> r.product_id OR x.warehouse_id <> r.warehouse_id) o(k, s) ON true
 
+-------------------------------------------------------------- purchasing
+UNION ALL
+-- A purchase line's received_qty is what its receipt lines brought.
+SELECT 'purchasing.received_is_sum_of_receipts', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('purchase order %s line %s: received_qty %s, receipts %s', l.po_id, l.line_no,
+                  trim_scale(l.received_qty), coalesce(trim_scale(r.q)::text, 'none')),
+           ARRAY[l.po_id, l.line_no]
+      FROM ordermgmt.purchase_lines l
+      LEFT JOIN (SELECT x.po_id, x.line_no, sum(x.qty) AS q FROM ordermgmt.purchase_receipt_lines x
+                  GROUP BY x.po_id, x.line_no) r USING (po_id, line_no)
+     WHERE l.received_qty <> coalesce(r.q, 0)) o(k, s) ON true
+UNION ALL
+-- Each receipt line is a receipt move of its quantity of the line's
+-- product, into the order's warehouse, at the line's cost, in a receipt of
+-- the line's order.
+SELECT 'purchasing.receipt_lines_are_their_moves', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('receipt %s line %s (purchase order %s): move %s is a %s of %s of product %s into warehouse %s at %s',
+                  x.receipt_id, x.line_no, x.po_id, m.move_id, m.kind, trim_scale(m.qty), m.product_id,
+                  m.warehouse_id, coalesce(trim_scale(m.unit_cost)::text, 'no cost')),
+           ARRAY[x.receipt_id, x.line_no]
+      FROM ordermgmt.purchase_receipt_lines x
+      JOIN ordermgmt.purchase_receipts r USING (receipt_id)
+      JOIN ordermgmt.purchase_lines l ON l.po_id = x.po_id AND l.line_no = x.line_no
+      JOIN ordermgmt.purchase_orders po ON po.po_id = x.po_id
+      JOIN ordermgmt.stock_moves m ON m.move_id = x.move_id
+     WHERE r.po_id <> x.po_id OR m.kind <> 'receipt' OR m.qty <> x.qty OR m.product_id <> l.product_id
+        OR m.warehouse_id <> po.warehouse_id OR m.unit_cost IS DISTINCT FROM l.unit_cost) o(k, s) ON true
+UNION ALL
+-- A purchase order's status says how much of it arrived: nothing while a
+-- draft or ordered, some but not all while partially received, all of
+-- every line once received (a cancelled one keeps what it received).
+SELECT 'purchasing.status_agrees_with_lines', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('purchase order %s is %s: %s lines, %s received in full, %s with something received',
+                  po.po_id, po.status, coalesce(l.lines, 0), coalesce(l.full, 0), coalesce(l.started, 0)),
+           ARRAY[po.po_id]
+      FROM ordermgmt.purchase_orders po
+      LEFT JOIN (SELECT x.po_id, count(*) AS lines, count(*) FILTER (WHERE x.received_qty = x.qty) AS full,
+                        count(*) FILTER (WHERE x.received_qty > 0) AS started
+                   FROM ordermgmt.purchase_lines x GROUP BY x.po_id) l USING (po_id)
+     WHERE CASE po.status
+             WHEN 'draft' THEN coalesce(l.started, 0) > 0
+             WHEN 'ordered' THEN l.lines IS NULL OR l.started > 0
+             WHEN 'partially_received' THEN l.lines IS NULL OR l.started = 0 OR l.full = l.lines
+             WHEN 'received' THEN l.lines IS NULL OR l.full < l.lines
+             ELSE false END) o(k, s) ON true
+
 ---------------------------------------------------------------- invoices
 UNION ALL
 SELECT 'invoices.paid_is_sum_of_payments', o.k, o.s FROM always LEFT JOIN (
@@ -3916,7 +3967,8 @@ SELECT 'alerts.subject_exists', o.k, o.s FROM always LEFT JOIN (
                  UNION ALL SELECT 'stock', x.stock_id, NULL FROM ordermgmt.stock x
                  UNION ALL SELECT 'invoice', x.invoice_id, x.order_id FROM invoice_sums x
                  UNION ALL SELECT 'ticket', x.ticket_id, x.order_id FROM ordermgmt.tickets x
-                 UNION ALL SELECT 'feedback', x.feedback_id, x.order_id FROM ordermgmt.feedback x) s
+                 UNION ALL SELECT 'feedback', x.feedback_id, x.order_id FROM ordermgmt.feedback x
+                 UNION ALL SELECT 'purchase_order', x.po_id, NULL FROM ordermgmt.purchase_orders x) s
              USING (subject_type, subject_id)
      WHERE s.subject_id IS NULL OR s.order_id IS DISTINCT FROM a.order_id) o(k, s) ON true
 UNION ALL
@@ -3946,7 +3998,8 @@ SELECT 'alerts.time_rules_have_their_fired_deadline', o.k, o.s FROM always LEFT 
       LEFT JOIN ordermgmt.deadlines d USING (rule_code, subject_type, subject_id)
      WHERE a.status <> 'resolved'
        AND a.rule_code IN ('L1_CONFIRMATION_OVERDUE', 'L2_PROCESSING_OVERDUE', 'L2_STALLED',
-                           'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE', 'L3_TICKET_OVERDUE', 'L2_BACKORDER_AGED')
+                           'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE', 'L3_TICKET_OVERDUE', 'L2_BACKORDER_AGED',
+                           'L2_PURCHASE_LATE')
        AND d.fired IS NOT TRUE) o(k, s) ON true
 
 --------------------------------------------------------------- deadlines
@@ -3976,7 +4029,10 @@ SELECT 'deadlines.match_watched_subjects', o.k, o.s FROM always LEFT JOIN (
                  SELECT 'L3_PAYMENT_OVERDUE', 'invoice', x.invoice_id FROM invoice_sums x WHERE x.due > 0
                  UNION ALL
                  SELECT 'L3_TICKET_OVERDUE', 'ticket', x.ticket_id FROM ordermgmt.tickets x
-                  WHERE x.status = 'open') w
+                  WHERE x.status = 'open'
+                 UNION ALL
+                 SELECT 'L2_PURCHASE_LATE', 'purchase_order', x.po_id FROM ordermgmt.purchase_orders x
+                  WHERE x.status IN ('ordered', 'partially_received')) w
              USING (rule_code, subject_type, subject_id)
      WHERE d.subject_id IS NULL OR w.subject_id IS NULL) o(k, s) ON true
 UNION ALL
@@ -3992,6 +4048,15 @@ SELECT 'deadlines.anchored_where_they_watch_from', o.k, o.s FROM always LEFT JOI
             OR (d.rule_code = 'L2_PROCESSING_OVERDUE' AND d.anchor_at > x.confirmed_at)
             OR (d.rule_code = 'QUOTATION_EXPIRY'
                 AND (d.anchor_at IS DISTINCT FROM x.valid_until OR d.due_at <> d.anchor_at)))) o(k, s) ON true
+UNION ALL
+-- A purchase order's lateness runs from its expected time.
+SELECT 'deadlines.purchase_late_from_expected_at', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('%s on purchase order %s: anchored at %s, expected at %s', d.rule_code, d.subject_id,
+                  d.anchor_at, po.expected_at),
+           ARRAY[d.subject_id]
+      FROM ordermgmt.deadlines d JOIN ordermgmt.purchase_orders po ON po.po_id = d.subject_id
+     WHERE d.subject_type = 'purchase_order'
+       AND (d.anchor_at <> po.expected_at OR d.order_id IS NOT NULL)) o(k, s) ON true
 UNION ALL
 SELECT 'deadlines.due_is_anchor_plus_delay', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s on %s %s: due %s, anchor %s + delay %s', d.rule_code, d.subject_type, d.subject_id,
@@ -4834,6 +4899,229 @@ GRANT EXECUTE ON FUNCTION ordermgmt.record_customer_payment(text, numeric, text,
 GRANT SELECT ON ordermgmt.customer_payments, ordermgmt.payment_allocations, ordermgmt.customer_credit
    TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
 GRANT SELECT ON ordermgmt.v_customer_balance TO ordermgmt_reader;
+
+--------------------------------------------------------------------------
+-- Purchasing: suppliers, purchase orders, their receipts
+--------------------------------------------------------------------------
+-- Suppliers: master data, written by admins.  lead_time_days is how long
+-- an order takes to arrive: a purchase order without expected_at is
+-- expected that many days after it is placed.
+CREATE TABLE ordermgmt.suppliers (
+    supplier_id    bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    code           text NOT NULL UNIQUE CHECK (code <> ''),
+    name           text NOT NULL,
+    email          text,
+    lead_time_days integer NOT NULL DEFAULT 0 CHECK (lead_time_days >= 0)
+);
+COMMENT ON TABLE ordermgmt.suppliers IS 'Suppliers, named by their unique code; purchase orders are placed with them';
+COMMENT ON COLUMN ordermgmt.suppliers.lead_time_days IS
+    'Days from placing a purchase order to its arrival: the default expected_at';
+
+-- Allowed status changes of purchase orders, read (cached) by the
+-- purchase_orders trigger as order_transitions is by the orders trigger.
+CREATE TABLE ordermgmt.purchase_transitions (
+    from_status text NOT NULL CHECK (from_status IN ('draft', 'ordered', 'partially_received', 'received', 'cancelled')),
+    to_status   text NOT NULL CHECK (to_status IN ('draft', 'ordered', 'partially_received', 'received', 'cancelled')),
+    manual      boolean NOT NULL,
+    description text,
+    enabled     boolean NOT NULL DEFAULT true,
+    builtin     boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (from_status, to_status),
+    CHECK (from_status <> to_status)
+);
+COMMENT ON TABLE ordermgmt.purchase_transitions IS
+    'Allowed status changes of purchase orders, read by the purchase_orders trigger; manual = false means only the API function that performs the side effects may make it';
+COMMENT ON COLUMN ordermgmt.purchase_transitions.enabled IS 'false forbids the transition (built-in rows are disabled, not deleted)';
+COMMENT ON COLUMN ordermgmt.purchase_transitions.builtin IS 'Seeded by the extension: cannot be deleted';
+INSERT INTO ordermgmt.purchase_transitions (from_status, to_status, manual, description, builtin) VALUES
+    ('draft',              'ordered',            true,  'placed with the supplier (UPDATE ... SET status)', true),
+    ('draft',              'cancelled',          true,  'cancel_purchase_order', true),
+    ('ordered',            'partially_received', false, 'receive_purchase', true),
+    ('ordered',            'received',           false, 'receive_purchase', true),
+    ('ordered',            'cancelled',          true,  'cancel_purchase_order', true),
+    ('partially_received', 'received',           false, 'receive_purchase', true),
+    ('partially_received', 'cancelled',          true,  'cancel_purchase_order: the rest is not expected any more', true);
+
+-- A purchase order for one supplier, into one warehouse, in the company
+-- currency (stock is valued in it).  reference is the buyer's key:
+-- create_purchase_order with a reference the supplier already has returns
+-- that order and writes nothing.
+CREATE TABLE ordermgmt.purchase_orders (
+    po_id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    supplier_id       bigint NOT NULL REFERENCES ordermgmt.suppliers,
+    warehouse_id      bigint NOT NULL REFERENCES ordermgmt.warehouses,
+    status            text NOT NULL DEFAULT 'draft'
+                      CHECK (status IN ('draft', 'ordered', 'partially_received', 'received', 'cancelled')),
+    expected_at       timestamptz NOT NULL,
+    reference         text CHECK (reference <> ''),
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    created_by        text NOT NULL DEFAULT SESSION_USER,
+    status_changed_at timestamptz NOT NULL DEFAULT now(),
+    cancel_reason     text,
+    UNIQUE (supplier_id, reference),
+    CONSTRAINT purchase_orders_cancel_reason_check CHECK ((status = 'cancelled') = (cancel_reason IS NOT NULL))
+);
+CREATE INDEX purchase_orders_open_idx ON ordermgmt.purchase_orders (warehouse_id)
+    WHERE status IN ('ordered', 'partially_received');
+COMMENT ON TABLE ordermgmt.purchase_orders IS
+    'Purchase orders; every status change is checked against purchase_transitions by a trigger';
+COMMENT ON COLUMN ordermgmt.purchase_orders.expected_at IS
+    'When the goods are expected; L2_PURCHASE_LATE fires when an open order is not fully received by then (plus grace)';
+COMMENT ON COLUMN ordermgmt.purchase_orders.reference IS
+    'The buyer''s key, unique per supplier: a repeated create_purchase_order returns the first order';
+COMMENT ON COLUMN ordermgmt.purchase_orders.cancel_reason IS
+    'Why it was cancelled (required exactly when cancelled); what was received before stays received';
+
+CREATE TABLE ordermgmt.purchase_lines (
+    po_id        bigint NOT NULL REFERENCES ordermgmt.purchase_orders,
+    line_no      integer NOT NULL,
+    product_id   bigint NOT NULL REFERENCES ordermgmt.products,
+    qty          numeric(18,4) NOT NULL CHECK (qty > 0),
+    received_qty numeric(18,4) NOT NULL DEFAULT 0,
+    unit_cost    numeric(18,4) NOT NULL CHECK (unit_cost >= 0),
+    PRIMARY KEY (po_id, line_no),
+    UNIQUE (po_id, product_id),
+    CONSTRAINT purchase_lines_received_within_qty CHECK (0 <= received_qty AND received_qty <= qty)
+);
+CREATE INDEX purchase_lines_product_idx ON ordermgmt.purchase_lines (product_id);
+COMMENT ON TABLE ordermgmt.purchase_lines IS
+    'Lines of a purchase order, one per product; received_qty is the sum of its receipt lines';
+COMMENT ON COLUMN ordermgmt.purchase_lines.unit_cost IS
+    'Cost per unit in the company currency: the receipt values the stock at it (moving average)';
+
+-- A receipt of goods against a purchase order (receive_purchase); each of
+-- its lines is a receipt stock move into the order's warehouse.
+CREATE TABLE ordermgmt.purchase_receipts (
+    receipt_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    po_id       bigint NOT NULL REFERENCES ordermgmt.purchase_orders,
+    received_at timestamptz NOT NULL DEFAULT now(),
+    received_by text NOT NULL
+);
+CREATE INDEX purchase_receipts_po_idx ON ordermgmt.purchase_receipts (po_id);
+COMMENT ON TABLE ordermgmt.purchase_receipts IS 'Goods received against a purchase order, one row per receive_purchase';
+
+CREATE TABLE ordermgmt.purchase_receipt_lines (
+    receipt_id bigint NOT NULL REFERENCES ordermgmt.purchase_receipts,
+    po_id      bigint NOT NULL,
+    line_no    integer NOT NULL,
+    qty        numeric(18,4) NOT NULL CHECK (qty > 0),
+    move_id    bigint NOT NULL UNIQUE REFERENCES ordermgmt.stock_moves,
+    PRIMARY KEY (receipt_id, line_no),
+    FOREIGN KEY (po_id, line_no) REFERENCES ordermgmt.purchase_lines
+);
+COMMENT ON TABLE ordermgmt.purchase_receipt_lines IS
+    'What a receipt brought per purchase line, and the stock move (kind receipt) that brought it';
+
+-- One row per purchase order for the readers: what it ordered and
+-- received, their value in the company currency (the received value as it
+-- was posted, each receipt line rounded to the cent) and whether it is
+-- late.
+CREATE VIEW ordermgmt.v_purchase_orders AS
+SELECT po.po_id, s.code AS supplier, w.code AS warehouse, po.status, po.reference,
+       po.created_at, po.expected_at,
+       coalesce(l.lines, 0) AS lines, coalesce(l.ordered_qty, 0) AS ordered_qty,
+       coalesce(l.received_qty, 0) AS received_qty,
+       coalesce(l.ordered_value, 0.00) AS ordered_value, coalesce(r.received_value, 0.00) AS received_value,
+       po.status IN ('ordered', 'partially_received') AND po.expected_at < now() AS late
+  FROM ordermgmt.purchase_orders po
+  JOIN ordermgmt.suppliers s ON s.supplier_id = po.supplier_id
+  JOIN ordermgmt.warehouses w ON w.warehouse_id = po.warehouse_id
+  LEFT JOIN LATERAL (SELECT count(*) AS lines, sum(x.qty) AS ordered_qty, sum(x.received_qty) AS received_qty,
+                            round(sum(x.qty * x.unit_cost), 2) AS ordered_value
+                       FROM ordermgmt.purchase_lines x WHERE x.po_id = po.po_id) l ON true
+  LEFT JOIN LATERAL (SELECT sum(round(x.qty * pl.unit_cost, 2)) AS received_value
+                       FROM ordermgmt.purchase_receipt_lines x
+                       JOIN ordermgmt.purchase_lines pl ON pl.po_id = x.po_id AND pl.line_no = x.line_no
+                      WHERE x.po_id = po.po_id) r ON true;
+COMMENT ON VIEW ordermgmt.v_purchase_orders IS
+    'Purchase orders: supplier, warehouse, status, what was ordered and received and its value, late or not';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.po_id IS 'The purchase order';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.supplier IS 'Supplier code';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.warehouse IS 'Code of the warehouse it is received into';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.status IS 'draft, ordered, partially_received, received or cancelled';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.reference IS 'The buyer''s reference (unique per supplier), if any';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.created_at IS
+    'When it was entered; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.expected_at IS
+    'When the goods are expected; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.lines IS 'Number of lines (one per product)';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.ordered_qty IS 'Units ordered, all lines together';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.received_qty IS 'Units received so far, all lines together';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.ordered_value IS
+    'Sum of quantity times unit cost over the lines, in the company currency, rounded to the cent';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.received_value IS
+    'Value received so far as posted to inventory (each receipt line rounded to the cent), in the company currency';
+COMMENT ON COLUMN ordermgmt.v_purchase_orders.late IS
+    'Ordered or partially received, and past expected_at (L2_PURCHASE_LATE adds its grace)';
+
+CREATE FUNCTION ordermgmt.create_purchase_order(supplier text, warehouse text, lines jsonb, options jsonb DEFAULT '{}')
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_create_purchase_order';
+COMMENT ON FUNCTION ordermgmt.create_purchase_order(text, text, jsonb, jsonb) IS
+    'Places a purchase order from a JSON array of {sku, qty, unit_cost?} (cost: the product''s); options: expected_at (default now + the supplier''s lead time), reference, submit (false: a draft); returns its id, the first order''s for a repeated reference';
+
+CREATE FUNCTION ordermgmt.receive_purchase(po_id bigint, lines jsonb DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_receive_purchase';
+COMMENT ON FUNCTION ordermgmt.receive_purchase(bigint, jsonb) IS
+    'Receives goods of a purchase order ([{sku, qty}], NULL: everything still open) at its lines'' costs: stock moves, postings to inventory and goods received; returns the receipt id';
+
+CREATE FUNCTION ordermgmt.cancel_purchase_order(po_id bigint, reason text) RETURNS void
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_cancel_purchase_order';
+COMMENT ON FUNCTION ordermgmt.cancel_purchase_order(bigint, text) IS
+    'Cancels what a purchase order has not received yet (what was received stays); a reason is required';
+
+-- The purchase order lifecycle: every status change, by an API function or
+-- by plain UPDATE, is checked against purchase_transitions; the AFTER
+-- trigger writes the events and keeps the L2_PURCHASE_LATE deadline.
+CREATE FUNCTION ordermgmt.purchase_orders_lifecycle() RETURNS trigger
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_purchase_orders_lifecycle';
+COMMENT ON FUNCTION ordermgmt.purchase_orders_lifecycle() IS 'Guards every purchase order status change; events and the lateness deadline';
+CREATE TRIGGER purchase_orders_lifecycle_guard
+    BEFORE INSERT OR UPDATE OR DELETE ON ordermgmt.purchase_orders
+    FOR EACH ROW EXECUTE FUNCTION ordermgmt.purchase_orders_lifecycle();
+CREATE TRIGGER purchase_orders_lifecycle_record
+    AFTER INSERT OR UPDATE OF status, expected_at ON ordermgmt.purchase_orders
+    FOR EACH ROW EXECUTE FUNCTION ordermgmt.purchase_orders_lifecycle();
+CREATE TRIGGER purchase_transitions_keep_builtin BEFORE DELETE ON ordermgmt.purchase_transitions
+    FOR EACH ROW WHEN (OLD.builtin) EXECUTE FUNCTION ordermgmt.config_keep_builtin();
+CREATE TRIGGER purchase_transitions_merge BEFORE INSERT ON ordermgmt.purchase_transitions
+    FOR EACH ROW EXECUTE FUNCTION ordermgmt.config_merge('from_status', 'to_status');
+CREATE TRIGGER purchase_transitions_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON ordermgmt.purchase_transitions FOR EACH STATEMENT EXECUTE FUNCTION ordermgmt.config_changed();
+
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.suppliers', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purchase_transitions', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purchase_orders', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purchase_lines', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purchase_receipts', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purchase_receipt_lines', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.suppliers_supplier_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purchase_orders_po_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.purchase_receipts_receipt_id_seq', '');
+
+-- Purchasing is the warehouse's work: it places, receives and cancels
+-- purchase orders, and may place a draft or move expected_at by UPDATE
+-- (the trigger guards it).  Every department reads the tables, the
+-- readers v_purchase_orders; admins keep the suppliers and the transitions.
+REVOKE ALL ON FUNCTION ordermgmt.create_purchase_order(text, text, jsonb, jsonb),
+                       ordermgmt.receive_purchase(bigint, jsonb),
+                       ordermgmt.cancel_purchase_order(bigint, text),
+                       ordermgmt.purchase_orders_lifecycle() FROM PUBLIC;
+GRANT SELECT ON ordermgmt.suppliers, ordermgmt.purchase_transitions, ordermgmt.purchase_orders,
+                ordermgmt.purchase_lines, ordermgmt.purchase_receipts, ordermgmt.purchase_receipt_lines
+   TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
+GRANT UPDATE (status, expected_at, cancel_reason) ON ordermgmt.purchase_orders TO ordermgmt_warehouse;
+GRANT EXECUTE ON FUNCTION ordermgmt.create_purchase_order(text, text, jsonb, jsonb),
+                          ordermgmt.receive_purchase(bigint, jsonb),
+                          ordermgmt.cancel_purchase_order(bigint, text)
+   TO ordermgmt_warehouse;
+GRANT INSERT, UPDATE, DELETE ON ordermgmt.suppliers, ordermgmt.purchase_transitions TO ordermgmt_admin;
+GRANT SELECT ON ordermgmt.v_purchase_orders TO ordermgmt_reader;
 
 --------------------------------------------------------------------------
 -- Definer rights without a superuser

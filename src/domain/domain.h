@@ -87,6 +87,16 @@ extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Dat
 							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs);
 extern void om_release_reservations(int64 order_id);
 extern int64 om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric unit_cost);
+/* purchasing.c, purchase_lifecycle.c */
+extern int64 om_create_purchase_order(const char *supplier, const char *warehouse, Jsonb *lines,
+									  Jsonb *options);
+extern int64 om_receive_purchase(int64 po_id, Jsonb *lines);
+extern void om_cancel_purchase_order(int64 po_id, const char *reason);
+extern HeapTuple om_purchase_orders_lifecycle(TriggerData *trigdata);
+extern int64 om_stock_arrived(int64 product_id, int64 warehouse_id, Numeric qty, Numeric unit_cost,
+							  const char *memo, Datum waiting, int nwaiting);
+extern void om_check_cost_bound(const char *sku, Numeric unit_cost, Datum reference, bool no_reference,
+								Numeric factor);
 
 /* backorders.c: partial allocation's waiting lines, filled as stock arrives */
 extern int	om_exec_on_lines(OmPlan *plan, Datum *v);

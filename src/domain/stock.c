@@ -223,10 +223,11 @@ om_release_reservations(int64 order_id)
  * A receipt's unit_cost moves the moving-average cost of every later sale.
  * Without an admin it stays within max_cost_factor of the product's cost
  * (its master-data unit_cost, else the average on hand), either way; a
- * product with no cost yet takes any.
+ * product with no cost yet takes any.  Receipts and purchase order lines
+ * (purchasing.c) are checked alike.
  */
-static void
-check_cost_bound(const char *sku, Numeric unit_cost, Datum reference, bool no_reference, Numeric factor)
+void
+om_check_cost_bound(const char *sku, Numeric unit_cost, Datum reference, bool no_reference, Numeric factor)
 {
 	Numeric		ref;
 	Numeric		high;
@@ -244,6 +245,73 @@ check_cost_bound(const char *sku, Numeric unit_cost, Datum reference, bool no_re
 						om_numeric_out(unit_cost), sku, om_numeric_out(factor), om_numeric_out(ref)),
 				 errdetail("A receipt's cost moves the cost of goods of every later sale."),
 				 errhint("An ordermgmt_admin can receive at this cost, or update the product's unit_cost first.")));
+}
+
+/*
+ * Stock arrives: qty units of a product into a warehouse at unit_cost (in
+ * the company currency).  The one place where received goods become stock,
+ * for receive_stock and receive_purchase alike: on-hand and the moving
+ * average rise (the stock row is locked by the upsert), a receipt move is
+ * written and posted (inventory against goods received), and the low-stock
+ * alert is brought up to date; what arrived fills the backorders of the
+ * waiting orders first (backorders.c), which the caller locked before any
+ * stock row (om_backorders_lock).  Returns the move id.  The caller has
+ * checked qty and unit_cost, and holds the document rows it receives
+ * against (lock order: documents, then stock rows by product).
+ */
+int64
+om_stock_arrived(int64 product_id, int64 warehouse_id, Numeric qty, Numeric unit_cost, const char *memo,
+				 Datum waiting, int nwaiting)
+{
+	/* Moving-average cost: the value on hand plus the receipt, over the new quantity. */
+	static OmPlan add_on_hand = OM_PLAN(
+		"INSERT INTO ordermgmt.stock AS s (product_id, warehouse_id, on_hand, avg_cost) "
+		"VALUES ($1, $2, $3, $4) "
+		"ON CONFLICT (product_id, warehouse_id) DO UPDATE "
+		"   SET avg_cost = round((s.on_hand * s.avg_cost + EXCLUDED.on_hand * EXCLUDED.avg_cost) "
+		"                        / (s.on_hand + EXCLUDED.on_hand), 4), "
+		"       on_hand = s.on_hand + EXCLUDED.on_hand",
+		INT8OID, INT8OID, NUMERICOID, NUMERICOID);
+	static OmPlan insert_move = OM_PLAN(
+		"INSERT INTO ordermgmt.stock_moves (product_id, warehouse_id, qty, unit_cost, kind, moved_by) "
+		"VALUES ($1, $2, $3, $4, 'receipt', $5) RETURNING move_id, round($3 * $4, 2)",
+		INT8OID, INT8OID, NUMERICOID, NUMERICOID, TEXTOID);
+	/* Result columns of insert_move. */
+	enum
+	{
+		INSERT_MOVE_ID = 1,
+		INSERT_MOVE_VALUE
+	};
+	Datum		v[5];
+	bool		isnull;
+	int64		move_id;
+	Numeric		value;
+
+	v[0] = Int64GetDatum(product_id);
+	v[1] = Int64GetDatum(warehouse_id);
+	v[2] = NumericGetDatum(qty);
+	v[3] = NumericGetDatum(unit_cost);
+	om_exec(&add_on_hand, v, NULL, false, 0);
+
+	v[4] = om_text_datum(om_session_user());
+	om_exec(&insert_move, v, NULL, false, 1);
+	move_id = om_getint64(0, INSERT_MOVE_ID);
+	value = DatumGetNumericCopy(om_getdatum(0, INSERT_MOVE_VALUE, &isnull));
+
+	{
+		const char *roles[2] = {"inventory", "goods_received"};
+		Numeric		debits[2] = {value, NULL};
+		Numeric		credits[2] = {NULL, value};
+
+		om_post("receipt", "receipt", move_id, memo, om_company_currency(), 2, roles, debits, credits);
+	}
+	{
+		Datum		pid = Int64GetDatum(product_id);
+
+		om_backorders_fill_all(warehouse_id, &pid, 1, waiting, nwaiting);
+		om_low_stock_check(warehouse_id, &pid, 1);
+	}
+	return move_id;
 }
 
 /*
@@ -274,33 +342,13 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 		LOOKUP_REFERENCE_COST,
 		LOOKUP_MAX_COST_FACTOR
 	};
-	/* Moving-average cost: the value on hand plus the receipt, over the new quantity. */
-	static OmPlan add_on_hand = OM_PLAN(
-		"INSERT INTO ordermgmt.stock AS s (product_id, warehouse_id, on_hand, avg_cost) "
-		"VALUES ($1, $2, $3, $4) "
-		"ON CONFLICT (product_id, warehouse_id) DO UPDATE "
-		"   SET avg_cost = round((s.on_hand * s.avg_cost + EXCLUDED.on_hand * EXCLUDED.avg_cost) "
-		"                        / (s.on_hand + EXCLUDED.on_hand), 4), "
-		"       on_hand = s.on_hand + EXCLUDED.on_hand",
-		INT8OID, INT8OID, NUMERICOID, NUMERICOID);
-	static OmPlan insert_move = OM_PLAN(
-		"INSERT INTO ordermgmt.stock_moves (product_id, warehouse_id, qty, unit_cost, kind, moved_by) "
-		"VALUES ($1, $2, $3, $4, 'receipt', $5) RETURNING move_id, round($3 * $4, 2)",
-		INT8OID, INT8OID, NUMERICOID, NUMERICOID, TEXTOID);
-	/* Result columns of insert_move. */
-	enum
-	{
-		INSERT_MOVE_ID = 1,
-		INSERT_MOVE_VALUE
-	};
-	Datum		v[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum		v[3];
+	char		nulls[3] = {' ', ' ', ' '};
 	int64		product_id;
 	int64		warehouse_id;
 	int64		move_id;
 	Numeric		cost;
 	Numeric		on_hand;
-	Numeric		value;
 	bool		isnull;
 	Datum		pid;
 	Datum		waiting;
@@ -330,8 +378,8 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 		bool		no_reference;
 		Datum		reference = om_getdatum(0, LOOKUP_REFERENCE_COST, &no_reference);
 
-		check_cost_bound(sku, unit_cost, reference, no_reference,
-						 DatumGetNumeric(om_getdatum(0, LOOKUP_MAX_COST_FACTOR, &isnull)));
+		om_check_cost_bound(sku, unit_cost, reference, no_reference,
+							DatumGetNumeric(om_getdatum(0, LOOKUP_MAX_COST_FACTOR, &isnull)));
 	}
 	/* What the receipt adds up to must still fit the stock row and the ledger. */
 	on_hand = DatumGetNumeric(om_getdatum(0, LOOKUP_ON_HAND, &isnull));
@@ -341,30 +389,8 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 	/* The orders waiting for the product, before its stock row (backorders.c). */
 	pid = Int64GetDatum(product_id);
 	waiting = om_backorders_lock(warehouse_id, &pid, 1, true, &nwaiting);
-
-	v[0] = Int64GetDatum(product_id);
-	v[1] = Int64GetDatum(warehouse_id);
-	v[2] = NumericGetDatum(qty);
-	v[3] = NumericGetDatum(cost);
-	om_exec(&add_on_hand, v, NULL, false, 0);
-
-	v[4] = om_text_datum(om_session_user());
-	om_exec(&insert_move, v, NULL, false, 1);
-	move_id = om_getint64(0, INSERT_MOVE_ID);
-	value = DatumGetNumericCopy(om_getdatum(0, INSERT_MOVE_VALUE, &isnull));
-
-	{
-		const char *roles[2] = {"inventory", "goods_received"};
-		Numeric		debits[2] = {value, NULL};
-		Numeric		credits[2] = {NULL, value};
-
-		om_post("receipt", "receipt", move_id, psprintf("receipt of %s into %s", sku, warehouse),
-				om_company_currency(), 2, roles, debits, credits);
-	}
-	/* What arrived fills the backorders first, then is free. */
-	om_backorders_fill_all(warehouse_id, &pid, 1, waiting, nwaiting);
-	om_low_stock_check(warehouse_id, &pid, 1);
-
+	move_id = om_stock_arrived(product_id, warehouse_id, qty, cost,
+							   psprintf("receipt of %s into %s", sku, warehouse), waiting, nwaiting);
 	SPI_finish();
 	return move_id;
 }

@@ -1,7 +1,8 @@
 /*
  * config_cache.c
  *		Per-backend caches of small configuration tables read on every order:
- *		the allowed transitions, the level-1 rules, the approval rules, the
+ *		the allowed transitions (of orders and of purchase orders), the
+ *		level-1 rules, the approval rules, the
  *		settings that bound every call's input and the enabled notice
  *		templates (so that an event without one costs no query).
  *
@@ -20,8 +21,10 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+/* A transition of orders ('o', order_transitions) or purchase orders ('p'). */
 typedef struct CachedTransition
 {
+	char		table;
 	char		from[32];
 	char		to[32];
 	bool		manual;
@@ -65,13 +68,18 @@ om_cache_init(void)
 static void
 load_transitions(void)
 {
+	/* Both lifecycles' rules in one load: both tables are small. */
 	static OmPlan select_transitions = OM_PLAN0(
-		"SELECT from_status::text, to_status::text, manual FROM ordermgmt.order_transitions "
+		"SELECT 'o', from_status::text, to_status::text, manual FROM ordermgmt.order_transitions "
+		" WHERE enabled "
+		"UNION ALL "
+		"SELECT 'p', from_status, to_status, manual FROM ordermgmt.purchase_transitions "
 		" WHERE enabled");
 	/* Result columns of select_transitions. */
 	enum
 	{
-		TRANSITION_FROM = 1,
+		TRANSITION_TABLE = 1,
+		TRANSITION_FROM,
 		TRANSITION_TO,
 		TRANSITION_MANUAL
 	};
@@ -84,6 +92,7 @@ load_transitions(void)
 	transitions = MemoryContextAllocZero(TopMemoryContext, Max(n, 1) * sizeof(CachedTransition));
 	for (i = 0; i < n; i++)
 	{
+		transitions[i].table = om_gettext(i, TRANSITION_TABLE)[0];
 		strlcpy(transitions[i].from, om_gettext(i, TRANSITION_FROM), sizeof(transitions[i].from));
 		strlcpy(transitions[i].to, om_gettext(i, TRANSITION_TO), sizeof(transitions[i].to));
 		transitions[i].manual = om_getbool(i, TRANSITION_MANUAL);
@@ -92,21 +101,35 @@ load_transitions(void)
 	transitions_valid = true;
 }
 
-/* Is from -> to an enabled transition?  *manual says whether plain SQL may make it. */
-bool
-om_transition_allowed(const char *from, const char *to, bool *manual)
+static bool
+transition_allowed(char table, const char *from, const char *to, bool *manual)
 {
 	int			i;
 
 	if (!transitions_valid)
 		load_transitions();
 	for (i = 0; i < ntransitions; i++)
-		if (strcmp(transitions[i].from, from) == 0 && strcmp(transitions[i].to, to) == 0)
+		if (transitions[i].table == table &&
+			strcmp(transitions[i].from, from) == 0 && strcmp(transitions[i].to, to) == 0)
 		{
 			*manual = transitions[i].manual;
 			return true;
 		}
 	return false;
+}
+
+/* Is from -> to an enabled order transition?  *manual says whether plain SQL may make it. */
+bool
+om_transition_allowed(const char *from, const char *to, bool *manual)
+{
+	return transition_allowed('o', from, to, manual);
+}
+
+/* The same for purchase orders (purchase_transitions). */
+bool
+om_purchase_transition_allowed(const char *from, const char *to, bool *manual)
+{
+	return transition_allowed('p', from, to, manual);
 }
 
 /* The level-1 rules' switches and the price tolerance. */

@@ -164,6 +164,7 @@ typedef struct OmNoticeTemplate
 
 extern void om_cache_init(void);
 extern bool om_transition_allowed(const char *from, const char *to, bool *manual);
+extern bool om_purchase_transition_allowed(const char *from, const char *to, bool *manual);
 extern void om_l1_rules(OmL1Rules *rules);
 extern const OmApprovalRule *om_approval_rules(int *nrules);
 extern int	om_max_text_length(void);

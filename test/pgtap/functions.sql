@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(375);
+SELECT plan(401);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -16,6 +16,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     'open_ticket', 'resolve_ticket',
     -- customer payments and their unapplied credit
     'record_customer_payment', 'apply_credit', 'refund_credit',
+    -- purchasing
+    'create_purchase_order', 'receive_purchase', 'cancel_purchase_order',
     -- the sales pipeline, prices
     'quote_opportunity', 'price_for',
     -- batch entry points
@@ -35,7 +37,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     'monitor_rules_changed', 'config_keep_builtin', 'config_merge', 'config_changed',
     'customer_logins_check',
     'opportunities_stage', 'orders_opportunity_fate',
-    'notification_template_check', 'postings_company_amounts', 'exchange_rates_check'
+    'notification_template_check', 'postings_company_amounts', 'exchange_rates_check',
+    'purchase_orders_lifecycle'
 ]::name[], 'schema ordermgmt has exactly the functions of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -100,6 +103,13 @@ INSERT INTO fn VALUES
     ('open_ticket',       '{bigint,text,text}', 'order_id bigint, subject text, priority text DEFAULT ''normal''::text',
      'bigint', 'c', 'volatile', true),
     ('resolve_ticket',    '{bigint,text}', 'ticket_id bigint, resolution text', 'void', 'c', 'volatile', true),
+    -- purchasing: C, SECURITY DEFINER
+    ('create_purchase_order', '{text,text,jsonb,jsonb}',
+     'supplier text, warehouse text, lines jsonb, options jsonb DEFAULT ''{}''::jsonb',
+     'bigint', 'c', 'volatile', true),
+    ('receive_purchase',  '{bigint,jsonb}', 'po_id bigint, lines jsonb DEFAULT NULL::jsonb',
+     'bigint', 'c', 'volatile', true),
+    ('cancel_purchase_order', '{bigint,text}', 'po_id bigint, reason text', 'void', 'c', 'volatile', true),
     ('quote_opportunity', '{bigint,jsonb,jsonb}',
      'opportunity_id bigint, lines jsonb, options jsonb DEFAULT ''{}''::jsonb',
      'bigint', 'c', 'volatile', true),
@@ -145,6 +155,7 @@ INSERT INTO fn VALUES
      'boolean', 'sql', 'stable', false),
     -- trigger functions: C; those that write tables the caller cannot run as the owner
     ('orders_lifecycle',      '{}', '', 'trigger', 'c', 'volatile', true),
+    ('purchase_orders_lifecycle', '{}', '', 'trigger', 'c', 'volatile', true),
     ('opportunities_stage',   '{}', '', 'trigger', 'c', 'volatile', true),
     ('orders_opportunity_fate', '{}', '', 'trigger', 'c', 'volatile', true),
     ('monitor_rules_changed', '{}', '', 'trigger', 'c', 'volatile', true),
@@ -267,6 +278,12 @@ SELECT trigger_is('ordermgmt', 'postings', 'postings_company_amounts', 'ordermgm
                   'postings: company amounts left out are filled in (postings_company_amounts)');
 SELECT trigger_is('ordermgmt', 'exchange_rates', 'exchange_rates_check', 'ordermgmt', 'exchange_rates_check',
                   'exchange_rates: no rate for the company currency (exchange_rates_check)');
+SELECT trigger_is('ordermgmt', 'purchase_orders', 'purchase_orders_lifecycle_guard', 'ordermgmt',
+                  'purchase_orders_lifecycle',
+                  'purchase_orders: every insert, update and delete passes purchase_orders_lifecycle (before)');
+SELECT trigger_is('ordermgmt', 'purchase_orders', 'purchase_orders_lifecycle_record', 'ordermgmt',
+                  'purchase_orders_lifecycle',
+                  'purchase_orders: every status and expected time change is recorded by purchase_orders_lifecycle (after)');
 
 SELECT trigger_is('ordermgmt', 'opportunities', 'opportunities_stage_guard', 'ordermgmt', 'opportunities_stage',
                   'opportunities: every insert and update passes opportunities_stage (before)');

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(2057);
+SELECT plan(2223);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -155,6 +155,15 @@ INSERT INTO relation_access VALUES
     -- exchange rates: configuration, the admin's; every department reads them
     ('exchange_rates',            '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
     ('notifications',             '',      '',      '',      '',      'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
+    -- purchasing: suppliers and the transitions are the admin's; purchase
+    -- orders and their receipts are written by the API (the warehouse's),
+    -- which may also place a draft or move expected_at (columns, section 5)
+    ('suppliers',                 '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
+    ('purchase_transitions',      '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
+    ('purchase_orders',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
+    ('purchase_lines',            '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
+    ('purchase_receipts',         '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
+    ('purchase_receipt_lines',    '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
     -- customer logins: the admin's; each customer login reads its own
     ('customer_logins',           '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      'r'),
     ('order_approvals',           '',      'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '', ''),
@@ -234,6 +243,7 @@ INSERT INTO relation_access VALUES
     ('v_recommendations',         'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     ('v_reorder_due',             'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     ('v_customer_balance',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
+    ('v_purchase_orders',         'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     -- the customers' own view (security_invoker): theirs alone
     ('v_my_orders',               '',      '',      '',      '',      '',      '',      '',      '',      'arwdDxt', '',      'r');
 
@@ -272,6 +282,17 @@ SELECT column_privs_are('ordermgmt', 'monitor_rules', m.col, r.role, pg_temp.pri
                         format('%s on monitor_rules.%s: %s', r.role, m.col, pg_temp.said(pg_temp.privs(r.letters))))
   FROM column_access m
  CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_app', m.app), (2, 'ordermgmt_admin', m.admin)) AS r(ord, role, letters)
+ ORDER BY m.col, r.ord;
+
+-- The warehouse places a draft, moves expected_at or cancels by UPDATE of
+-- a purchase order's status, expected_at and cancel_reason (the trigger
+-- guards each change); nothing else of it, and no other department
+SELECT column_privs_are('ordermgmt', 'purchase_orders', m.col, r.role, pg_temp.privs(r.letters),
+                        format('%s on purchase_orders.%s: %s', r.role, m.col,
+                               pg_temp.said(pg_temp.privs(r.letters))))
+  FROM (VALUES ('po_id', 'r', 'r'), ('supplier_id', 'r', 'r'), ('status', 'rw', 'r'),
+               ('expected_at', 'rw', 'r'), ('cancel_reason', 'rw', 'r')) AS m(col, warehouse, sales)
+ CROSS JOIN LATERAL (VALUES (1, 'ordermgmt_warehouse', m.warehouse), (2, 'ordermgmt_sales', m.sales)) AS r(ord, role, letters)
  ORDER BY m.col, r.ord;
 
 -- ... and a stage's default probability, nothing else of it
@@ -314,10 +335,13 @@ SELECT seq, '', '', '', '', '', '', '', '', 'rwU', '', '' FROM unnest(ARRAY[
     'postings_posting_id_seq',
     'price_lists_price_list_id_seq',
     'products_product_id_seq',
+    'purchase_orders_po_id_seq',
+    'purchase_receipts_receipt_id_seq',
     'returns_return_id_seq',
     'shipments_shipment_id_seq',
     'stock_moves_move_id_seq',
     'stock_stock_id_seq',
+    'suppliers_supplier_id_seq',
     'tickets_ticket_id_seq',
     'warehouses_warehouse_id_seq']::name[]) AS seq;
 
@@ -364,6 +388,10 @@ INSERT INTO function_access VALUES
     ('ship_order',              '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('ship_orders',             '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('confirm_delivery',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
+    -- warehouse: purchasing
+    ('create_purchase_order',   '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('receive_purchase',        '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('cancel_purchase_order',   '',      '',      'X',     '',      '',      '',      'X',     'X',     'X',     '', ''),
     -- finance: invoices and payments
     ('invoice_order',           '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
     ('invoice_orders',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
@@ -403,6 +431,7 @@ INSERT INTO function_access VALUES
     ('rule_thresholds_valid',   'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     '', ''),
     -- trigger functions: nobody calls them
     ('orders_lifecycle',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('purchase_orders_lifecycle', '',    '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('order_lines_guard',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('postings_balanced',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('ledger_immutable',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
@@ -487,7 +516,8 @@ SELECT unnest('{customers, products, warehouses, settings, order_transitions, ac
                 customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins,
                 opportunity_stages, opportunities, notification_templates, price_lists,
                 price_list_items, exchange_rates, customer_payments, payment_allocations,
-                customer_credit}'::text[]);
+                customer_credit, suppliers, purchase_transitions, purchase_orders,
+                purchase_lines, purchase_receipts, purchase_receipt_lines}'::text[]);
 INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_reader',   'SELECT',  'relation', '{v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -498,7 +528,7 @@ INSERT INTO direct_grants VALUES
                                                     report_fulfillment_changes, report_fulfillment_weeks,
                                                     report_order_figures, v_sales_pipeline, v_recommendations,
                                                     v_reorder_due, v_profit_and_loss, v_balance_sheet,
-                                                    v_tax_report, v_customer_balance}'),
+                                                    v_tax_report, v_customer_balance, v_purchase_orders}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_sales',    'USAGE',   'schema',   '{ordermgmt}'),
@@ -523,8 +553,13 @@ INSERT INTO direct_grants VALUES
                                                     "count_stock(text, text, numeric, text)",
                                                     "start_processing(bigint)", "ship_order(bigint, jsonb, text, text)",
                                                     "ship_orders(jsonb)", "confirm_delivery(bigint, timestamp with time zone)",
+                                                    "create_purchase_order(text, text, jsonb, jsonb)",
+                                                    "receive_purchase(bigint, jsonb)",
+                                                    "cancel_purchase_order(bigint, text)",
                                                     "monitor_tick(timestamp with time zone)",
                                                     "events_since(bigint, integer)"}'),
+    ('ordermgmt_warehouse', 'UPDATE', 'column',   '{purchase_orders.status, purchase_orders.expected_at,
+                                                    purchase_orders.cancel_reason}'),
 
     ('ordermgmt_finance',  'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_finance',  'SELECT',  'relation', (SELECT array_agg(relation) FROM department_reads)),
@@ -562,15 +597,16 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_admin',    'INSERT',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     accounts, posting_accounts, approval_rules, customer_logins,
                                                     notification_templates, price_lists, price_list_items,
-                                                    exchange_rates}'),
+                                                    exchange_rates, suppliers, purchase_transitions}'),
     ('ordermgmt_admin',    'UPDATE',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     accounts, posting_accounts, approval_rules, customer_logins,
                                                     notification_templates, price_lists, price_list_items,
-                                                    exchange_rates}'),
+                                                    exchange_rates, suppliers, purchase_transitions}'),
     ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     customer_contacts, customer_interactions, approval_rules,
                                                     customer_logins, opportunities, notification_templates,
-                                                    price_lists, price_list_items, exchange_rates}'),
+                                                    price_lists, price_list_items, exchange_rates, suppliers,
+                                                    purchase_transitions}'),
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
                                                     monitor_rules.thresholds, monitor_rules.description,
                                                     opportunity_stages.probability}'),
@@ -699,7 +735,8 @@ SELECT is_empty($$
                          'delivery_weeks', 'customer_exposure', 'order_day_totals', 'invoice_day_totals',
                          'customer_totals', 'customer_months', 'report_rollup', 'fulfillment_histogram',
                          'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals', 'order_figures',
-                         'customer_payments', 'payment_allocations', 'customer_credit')
+                         'customer_payments', 'payment_allocations', 'customer_credit',
+                         'purchase_lines', 'purchase_receipts', 'purchase_receipt_lines')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 
@@ -745,8 +782,10 @@ SELECT is_empty($$
       FROM (VALUES ('ordermgmt_warehouse', '{record_payment, record_payments, invoice_order, invoice_orders,
                                               record_customer_payment, apply_credit, refund_credit}'::text[]),
                    ('ordermgmt_finance', '{ship_order, ship_orders, receive_stock, confirm_delivery,
-                                            transfer_stock, count_stock}'::text[]),
-                   ('ordermgmt_sales', '{ship_order, ship_orders, invoice_order, record_payment, approve_order}'::text[]),
+                                            transfer_stock, count_stock, create_purchase_order,
+                                            receive_purchase, cancel_purchase_order}'::text[]),
+                   ('ordermgmt_sales', '{ship_order, ship_orders, invoice_order, record_payment, approve_order,
+                                          create_purchase_order, receive_purchase}'::text[]),
                    ('ordermgmt_service', '{create_order, ship_order, record_payment, approve_order}'::text[]))
            AS d(role, fns), unnest(d.fns) AS f(fn)
      WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
@@ -843,10 +882,14 @@ SELECT throws_ok('SELECT ordermgmt.record_payment(-1, 1)', '42501', NULL,
                  'ordermgmt_warehouse cannot record a payment');
 SELECT throws_ok('SELECT ordermgmt.ship_order(-1)', 'OM005', NULL,
                  'ordermgmt_warehouse ships (past the privilege check)');
+SELECT throws_ok($$SELECT ordermgmt.create_purchase_order('NOBODY', 'X', '[{"sku": "X", "qty": 1}]')$$, 'OM005', NULL,
+                 'ordermgmt_warehouse buys (past the privilege check)');
 RESET ROLE;
 SET LOCAL ROLE ordermgmt_finance;
 SELECT throws_ok('SELECT ordermgmt.ship_order(-1)', '42501', NULL,
                  'ordermgmt_finance cannot ship');
+SELECT throws_ok('SELECT ordermgmt.receive_purchase(-1)', '42501', NULL,
+                 'ordermgmt_finance cannot receive a purchase order');
 SELECT throws_ok('SELECT ordermgmt.record_payment(-1, 1)', 'OM005', NULL,
                  'ordermgmt_finance records payments (past the privilege check)');
 RESET ROLE;

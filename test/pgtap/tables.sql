@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(463);
+SELECT plan(529);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -47,7 +47,10 @@ SELECT tables_are('ordermgmt', ARRAY[
     -- notices to customers
     'notification_templates', 'notifications',
     -- price lists
-    'price_lists', 'price_list_items'
+    'price_lists', 'price_list_items',
+    -- purchasing
+    'suppliers', 'purchase_transitions', 'purchase_orders', 'purchase_lines',
+    'purchase_receipts', 'purchase_receipt_lines'
 ]::name[], 'schema ordermgmt has exactly the tables of the contract and the project');
 
 SELECT sequences_are('ordermgmt', ARRAY[
@@ -60,7 +63,8 @@ SELECT sequences_are('ordermgmt', ARRAY[
     'shipments_shipment_id_seq', 'stock_moves_move_id_seq', 'stock_stock_id_seq',
     'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq', 'opportunities_opportunity_id_seq',
     'price_lists_price_list_id_seq',
-    'ledger_closes_close_id_seq', 'customer_payments_customer_payment_id_seq'
+    'ledger_closes_close_id_seq', 'customer_payments_customer_payment_id_seq',
+    'suppliers_supplier_id_seq', 'purchase_orders_po_id_seq', 'purchase_receipts_receipt_id_seq'
 ]::name[], 'schema ordermgmt has exactly the sequences behind the identity columns');
 
 --------------------------------------------------------------------------
@@ -209,7 +213,25 @@ INSERT INTO contract_columns VALUES
     ('order_lines',     'reserved_qty',    'numeric(18,4)',            false),
     ('order_lines',     'backordered_qty', 'numeric(18,4)',            false),
     ('orders',          'allocation',      'text',                     false),
-    ('customers',       'allocation',      'text',                     true);   -- NULL: complete
+    ('customers',       'allocation',      'text',                     true),   -- NULL: complete
+    ('suppliers',       'supplier_id',     'bigint',                   false),
+    ('suppliers',       'code',            'text',                     false),
+    ('suppliers',       'name',            'text',                     false),
+    ('suppliers',       'email',           'text',                     true),
+    ('suppliers',       'lead_time_days',  'integer',                  false),
+    ('purchase_orders', 'po_id',           'bigint',                   false),
+    ('purchase_orders', 'supplier_id',     'bigint',                   false),
+    ('purchase_orders', 'warehouse_id',    'bigint',                   false),
+    ('purchase_orders', 'status',          'text',                     false),
+    ('purchase_orders', 'expected_at',     'timestamp with time zone', false),
+    ('purchase_orders', 'reference',       'text',                     true),   -- NULL: no idempotency key
+    ('purchase_orders', 'cancel_reason',   'text',                     true),   -- set exactly when cancelled
+    ('purchase_lines',  'po_id',           'bigint',                   false),
+    ('purchase_lines',  'line_no',         'integer',                  false),
+    ('purchase_lines',  'product_id',      'bigint',                   false),
+    ('purchase_lines',  'qty',             'numeric(18,4)',            false),
+    ('purchase_lines',  'received_qty',    'numeric(18,4)',            false),
+    ('purchase_lines',  'unit_cost',       'numeric(18,4)',            false);
 
 SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
   FROM contract_columns ORDER BY tbl, col;
@@ -332,6 +354,29 @@ SELECT is((SELECT pg_catalog.pg_get_constraintdef(c.oid) FROM pg_catalog.pg_cons
           'int8range(product_id, product_id, ''[]''::text) WITH =, numrange(min_qty, min_qty, ''[]''::text) WITH =, '
           'tstzrange(valid_from, valid_to) WITH &&)',
           'price_list_items refuses two items of one list, product and break in force at once');
+
+SELECT col_is_pk('ordermgmt', 'suppliers', ARRAY['supplier_id']::name[], 'suppliers: primary key supplier_id');
+SELECT col_is_unique('ordermgmt', 'suppliers', ARRAY['code']::name[], 'suppliers.code is unique');
+SELECT col_is_pk('ordermgmt', 'purchase_orders', ARRAY['po_id']::name[], 'purchase_orders: primary key po_id');
+SELECT col_is_unique('ordermgmt', 'purchase_orders', ARRAY['supplier_id', 'reference']::name[],
+                     'purchase_orders.reference is unique per supplier');
+SELECT col_is_pk('ordermgmt', 'purchase_lines', ARRAY['po_id', 'line_no']::name[],
+                 'purchase_lines: primary key (po_id, line_no)');
+SELECT col_is_pk('ordermgmt', 'purchase_transitions', ARRAY['from_status', 'to_status']::name[],
+                 'purchase_transitions: primary key (from_status, to_status)');
+SELECT fk_ok('ordermgmt', 'purchase_orders', ARRAY['supplier_id']::name[], 'ordermgmt', 'suppliers',
+             ARRAY['supplier_id']::name[], 'purchase_orders.supplier_id references suppliers');
+SELECT fk_ok('ordermgmt', 'purchase_orders', ARRAY['warehouse_id']::name[], 'ordermgmt', 'warehouses',
+             ARRAY['warehouse_id']::name[], 'purchase_orders.warehouse_id references warehouses');
+SELECT fk_ok('ordermgmt', 'purchase_lines', ARRAY['po_id']::name[], 'ordermgmt', 'purchase_orders',
+             ARRAY['po_id']::name[], 'purchase_lines.po_id references purchase_orders');
+SELECT fk_ok('ordermgmt', 'purchase_lines', ARRAY['product_id']::name[], 'ordermgmt', 'products',
+             ARRAY['product_id']::name[], 'purchase_lines.product_id references products');
+SELECT fk_ok('ordermgmt', 'purchase_receipt_lines', ARRAY['move_id']::name[], 'ordermgmt', 'stock_moves',
+             ARRAY['move_id']::name[], 'purchase_receipt_lines.move_id references stock_moves');
+-- 0 <= received_qty <= qty is a constraint of the purchase line itself
+SELECT col_has_check('ordermgmt', 'purchase_lines', ARRAY['received_qty', 'qty']::name[],
+                     'purchase_lines has a check constraint over received_qty and qty');
 
 -- 0 <= reserved <= on_hand is a constraint of the stock row itself (the
 -- columns in the order the constraint names them)

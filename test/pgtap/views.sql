@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(116);
+SELECT plan(118);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -23,6 +23,8 @@ SELECT views_are('ordermgmt', ARRAY[
     'report_day_changes', 'report_customer_changes', 'report_fulfillment_changes', 'report_fulfillment_weeks',
     -- each order's figures, as order_figures stores them
     'report_order_figures',
+    -- purchasing
+    'v_purchase_orders',
     -- a customer login's own orders (security_invoker)
     'v_my_orders',
     -- what each customer owes per currency, net of its unapplied credit
@@ -81,7 +83,9 @@ INSERT INTO view_columns VALUES
                                open_alerts_level2, open_alerts_level3}'),
     ('v_my_orders',          '{order_id, status, created_at, promised_at, expected_delivery, carrier, tracking,
                                total, due, currency}'),
-    ('v_customer_balance',   '{customer, currency, invoiced, paid, credited, unapplied, balance}');
+    ('v_customer_balance',   '{customer, currency, invoiced, paid, credited, unapplied, balance}'),
+    ('v_purchase_orders',    '{po_id, supplier, warehouse, status, reference, created_at, expected_at, lines,
+                               ordered_qty, received_qty, ordered_value, received_value, late}');
 
 SELECT columns_are('ordermgmt', view, cols, format('%I has exactly its columns', view))
   FROM view_columns ORDER BY view;

@@ -80,6 +80,16 @@ UPDATE ordermgmt.posting_accounts SET account_id = (SELECT account_id FROM order
  WHERE event = 'shipment' AND role = 'cogs';
 INSERT INTO ordermgmt.settings VALUES ('auto_confirm', 'false');
 UPDATE ordermgmt.order_transitions SET enabled = false WHERE from_status = 'confirmed' AND to_status = 'on_hold';
+-- purchasing: an order received in part and late, one cancelled, a
+-- disabled purchase transition
+INSERT INTO ordermgmt.suppliers (code, name, lead_time_days) VALUES ('LIGHTCO', 'Light Co', 5);
+SELECT ordermgmt.create_purchase_order('LIGHTCO', 'MAIN', '[{"sku": "LAMP-01", "qty": 20, "unit_cost": 11}]',
+                                       '{"reference": "PO-1", "expected_at": "2020-02-01"}') AS po \gset
+SELECT ordermgmt.receive_purchase(:po, '[{"sku": "LAMP-01", "qty": 5}]');
+SELECT ordermgmt.cancel_purchase_order(ordermgmt.create_purchase_order('LIGHTCO', 'MAIN', '[{"sku": "LAMP-01", "qty": 1}]'),
+                                       'ordered twice');
+SELECT ordermgmt.monitor_tick();
+UPDATE ordermgmt.purchase_transitions SET enabled = false WHERE from_status = 'draft' AND to_status = 'cancelled';
 SQL
 
 check "the source has rolled-up ledger totals and a tail" t \
@@ -88,6 +98,10 @@ check "the source has rolled-up ledger totals and a tail" t \
 check "the source has notifications" t \
   "$(q "$SRC" "SELECT count(DISTINCT kind) = 2 FROM ordermgmt.notifications WHERE subject LIKE 'Your order %'")"
 check "the source has counted deliveries" t "$(q "$SRC" "SELECT count(*) > 0 FROM ordermgmt.delivery_weeks")"
+check "the source has a late purchase order received in part" "partially_received open" \
+  "$(q "$SRC" "SELECT po.status || ' ' || a.status FROM ordermgmt.purchase_orders po
+               JOIN ordermgmt.alerts a ON a.subject_type = 'purchase_order' AND a.subject_id = po.po_id
+              WHERE po.reference = 'PO-1'")"
 check "the source has a line priced from a price list" 33.5000 \
   "$(q "$SRC" "SELECT l.expected_price FROM ordermgmt.order_lines l JOIN ordermgmt.orders o USING (order_id)
                JOIN ordermgmt.customers c USING (customer_id) WHERE c.code = 'GLOBEX' ORDER BY order_id DESC LIMIT 1")"
@@ -129,6 +143,19 @@ check "restored settings apply (auto_confirm off)" "pending" \
   "$(q "$DST" "SELECT status FROM ordermgmt.orders ORDER BY order_id DESC LIMIT 1")"
 check "the new order confirmed in the copy" "confirmed" \
   "$(q "$DST" "SELECT ordermgmt.confirm_order(max(order_id)) FROM ordermgmt.orders")"
+q "$DST" "SELECT ordermgmt.receive_purchase(po_id) FROM ordermgmt.purchase_orders WHERE reference = 'PO-1'" >/dev/null
+check "the restored purchase order receives the rest; its alert resolves" "received resolved" \
+  "$(q "$DST" "SELECT po.status || ' ' || a.status FROM ordermgmt.purchase_orders po
+                 JOIN ordermgmt.alerts a ON a.subject_type = 'purchase_order' AND a.subject_id = po.po_id
+                WHERE po.reference = 'PO-1'")"
+check "the restored purchase transitions apply (a draft cannot be cancelled)" OM001 \
+  "$(q "$DST" "CREATE FUNCTION pg_temp.c() RETURNS text LANGUAGE plpgsql AS \$\$
+BEGIN
+  PERFORM ordermgmt.cancel_purchase_order(ordermgmt.create_purchase_order('LIGHTCO', 'MAIN',
+            '[{\"sku\": \"LAMP-01\", \"qty\": 1}]', '{\"submit\": false}'), 'x');
+  RETURN 'cancelled';
+EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE;
+END \$\$; SELECT pg_temp.c()")"
 check "restored templates apply (a confirmation notice)" "Your order $(q "$DST" "SELECT max(order_id) FROM ordermgmt.orders")" \
   "$(q "$DST" "SELECT subject FROM ordermgmt.notifications ORDER BY notification_id DESC LIMIT 1")"
 

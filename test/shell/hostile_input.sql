@@ -46,6 +46,14 @@ UPDATE ordermgmt.notification_templates SET enabled = true;
 SELECT count(ordermgmt.receive_stock(sku, 'MAIN', 1000, unit_cost)) AS stocked
   FROM ordermgmt.products;
 SELECT ordermgmt.receive_stock('P1', 'EAST', 5);
+-- Suppliers, and purchase orders ordered, received in part and drafted.
+INSERT INTO ordermgmt.suppliers (code, name, email, lead_time_days) VALUES
+    ('ACME-SUP', 'Acme Supply', 'sales@supply.example', 5), ('FAST-SUP', 'Fast Parts ✓', NULL, 0);
+SELECT ordermgmt.create_purchase_order('ACME-SUP', 'MAIN', '[{"sku": "P1", "qty": 10}, {"sku": "P3", "qty": 50}]') > 0 AS ordered;
+SELECT ordermgmt.receive_purchase(ordermgmt.create_purchase_order('FAST-SUP', 'EAST',
+           '[{"sku": "P2", "qty": 4}, {"sku": "P4", "qty": 100, "unit_cost": 0.5}]'),
+       '[{"sku": "P4", "qty": 40}]') > 0 AS received_in_part;
+SELECT ordermgmt.create_purchase_order('ACME-SUP', 'MAIN', '[{"sku": "P2", "qty": 1}]', '{"submit": false}') > 0 AS drafted;
 
 DO $seed$
 DECLARE
@@ -139,6 +147,14 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.count_stock(text,text,numeric,text)', 3, 'numeric', 'qty'),
     ('ordermgmt.count_stock(text,text,numeric,text)', 4, 'text', 'words'),
     ('ordermgmt.receive_stock(text,text,numeric,numeric)', 4, 'numeric', 'cost'),
+    ('ordermgmt.create_purchase_order(text,text,jsonb,jsonb)', 1, 'text', 'supplier'),
+    ('ordermgmt.create_purchase_order(text,text,jsonb,jsonb)', 2, 'text', 'warehouse'),
+    ('ordermgmt.create_purchase_order(text,text,jsonb,jsonb)', 3, 'jsonb', 'purchase_lines'),
+    ('ordermgmt.create_purchase_order(text,text,jsonb,jsonb)', 4, 'jsonb', 'purchase_options'),
+    ('ordermgmt.receive_purchase(bigint,jsonb)', 1, 'bigint', 'purchase:ordered,partially_received'),
+    ('ordermgmt.receive_purchase(bigint,jsonb)', 2, 'jsonb', 'receive_lines'),
+    ('ordermgmt.cancel_purchase_order(bigint,text)', 1, 'bigint', 'purchase:draft,ordered,partially_received'),
+    ('ordermgmt.cancel_purchase_order(bigint,text)', 2, 'text', 'words'),
     ('ordermgmt.create_order(text,jsonb,jsonb)', 1, 'text', 'customer'),
     ('ordermgmt.create_order(text,jsonb,jsonb)', 2, 'jsonb', 'order_lines'),
     ('ordermgmt.create_order(text,jsonb,jsonb)', 3, 'jsonb', 'options'),
@@ -620,6 +636,28 @@ SELECT hostile.pick(CASE kind
         "low": "", "normal": " ", "high": "1 fortnight", "urgent": "P1X", "tolerance": -1, "max_rating": 1e300}'$$,
     $$'{"deadline": -1}'$$, $$'{"grace": "178000000 years"}'$$, $$'{"tolerance": "abc"}'$$,
     $$'{"max_rating": "x"}'$$, $$'{"normal": null}'$$, $$'{"processing_time": ["2 days"]}'$$]
+  WHEN 'purchase_lines' THEN ARRAY[
+    $$'[{"sku": 1, "qty": 1}]'$$, $$'[{"sku": "", "qty": 1}]'$$, $$'[{"sku": "NOPE", "qty": 1}]'$$,
+    $$'[{"sku": "P1"}]'$$, $$'[{"qty": 1}]'$$, $$'[{"sku": "P1", "qty": "1"}]'$$, $$'[{"sku": "P1", "qty": 0}]'$$,
+    $$'[{"sku": "P1", "qty": -1}]'$$, $$'[{"sku": "P1", "qty": 1e300}]'$$, $$'[{"sku": "P1", "qty": 0.00001}]'$$,
+    $$'[{"sku": "P1", "qty": 99999999999999.9999}]'$$, $$'[{"sku": "P1", "qty": 1, "unit_cost": -1}]'$$,
+    $$'[{"sku": "P1", "qty": 1, "unit_cost": "80"}]'$$, $$'[{"sku": "P1", "qty": 1, "unit_cost": 1e300}]'$$,
+    $$'[{"sku": "P1", "qty": 1, "unit_cost": 80000}]'$$, $$'[{"sku": "P1", "qty": 1, "unit_cost": 0.00001}]'$$,
+    $$'[{"sku": "P4", "qty": 99999999999999, "unit_cost": 99999999}]'$$,
+    $$'[{"sku": "P1", "qty": 1, "unit_price": 3}]'$$, $$'[{"sku": "P1", "qty": 1}, {"sku": "P1", "qty": 2}]'$$,
+    $$'[{"sku": "P1", "qty": 1}, 7]'$$, $$'{"sku": "P1", "qty": 1}'$$,
+    $$(SELECT jsonb_agg(jsonb_build_object('sku', 'P4', 'qty', 1)) FROM generate_series(1, 10001))$$]
+  WHEN 'purchase_options' THEN ARRAY[
+    $$'[]'$$, $$'"PO-1"'$$, $$'{"reference": ""}'$$, $$'{"reference": 5}'$$, $$'{"reference": ["a"]}'$$,
+    $$jsonb_build_object('reference', repeat('R', 1000000))$$, $$'{"submit": "no"}'$$, $$'{"submit": null}'$$,
+    $$'{"expected_at": "soon"}'$$, $$'{"expected_at": "infinity"}'$$, $$'{"expected_at": "-infinity"}'$$,
+    $$'{"expected_at": 12}'$$, $$'{"expected_at": "294277-01-01"}'$$, $$'{"expected_at": ""}'$$,
+    $$'{"warehouse": "MAIN"}'$$, $$'{"refrence": "PO-1"}'$$]
+  WHEN 'receive_lines' THEN ARRAY[
+    $$'{"sku": "P1", "qty": 1}'$$, $$'[]'$$, $$'[{"sku": "P1", "qty": 1e300}]'$$, $$'[{"sku": "P1", "qty": 0}]'$$,
+    $$'[{"sku": "P1", "qty": -1}]'$$, $$'[{"sku": "P1", "qty": 100000}]'$$, $$'[{"sku": "P1"}]'$$,
+    $$'[{"sku": "NOPE", "qty": 1}]'$$, $$'[{"sku": "P1", "qty": 1, "unit_cost": 1}]'$$,
+    $$'[{"sku": "P4", "qty": 1}, {"sku": "P4", "qty": 1000}]'$$, $$'[{"sku": "P1", "qty": 0.00001}]'$$]
   ELSE ARRAY[  -- return_lines
     $$'{"sku": "P1", "qty": 1}'$$, $$'[{"sku": "P1", "qty": 1e300}]'$$, $$'[{"sku": "P1", "qty": 0}]'$$,
     $$'[{"sku": "P1", "qty": -1}]'$$, $$'[{"sku": "P1", "qty": 1000}]'$$, $$'[{"sku": "P1"}]'$$,
@@ -642,6 +680,15 @@ BEGIN
                     'SELECT order_id FROM ordermgmt.orders WHERE NOT (status::text = ANY (%L))', states));
             END IF;
             RETURN hostile.missing_id('orders', 'order_id');
+        END IF;
+        IF kind LIKE 'purchase:%' THEN
+            -- an existing purchase order in a status the call does not accept, or none
+            states := string_to_array(split_part(kind, ':', 2), ',');
+            IF random() < 0.5 THEN
+                RETURN hostile.any_id(format(
+                    'SELECT po_id FROM ordermgmt.purchase_orders WHERE NOT (status = ANY (%L))', states));
+            END IF;
+            RETURN hostile.missing_id('purchase_orders', 'po_id');
         END IF;
         CASE kind
         WHEN 'shipment' THEN
@@ -694,6 +741,8 @@ BEGIN
                                       $q$'UNI-😀'$q$, $q$'BLOCKED'$q$]);
         WHEN 'sku' THEN
             RETURN hostile.pick(ARRAY[$q$'NOPE'$q$, $q$'p1'$q$, $q$'P1 '$q$, $q$'OLD'$q$, $q$'SKU-SS-✓'$q$]);
+        WHEN 'supplier' THEN
+            RETURN hostile.pick(ARRAY[$q$'NOPE'$q$, $q$'acme-sup'$q$, $q$'ACME-SUP '$q$, $q$'ACME'$q$]);
         WHEN 'warehouse' THEN
             RETURN hostile.pick(ARRAY[$q$'NOWHERE'$q$, $q$'main'$q$, $q$' MAIN'$q$]);
         WHEN 'priority' THEN
@@ -710,7 +759,7 @@ BEGIN
                                       $q$coalesce((SELECT max(closed_through) FROM ordermgmt.ledger_closes), current_date) - 1$q$]);
         ELSE
             IF kind IN ('order_lines', 'options', 'ship_lines', 'return_lines', 'entry_lines', 'thresholds',
-                        'allocations') THEN
+                        'allocations', 'purchase_lines', 'purchase_options', 'receive_lines') THEN
                 RETURN hostile.bad_lines(kind);
             END IF;
             IF kind IN ('order_batch', 'ship_batch', 'invoice_batch', 'payment_batch') THEN
@@ -749,6 +798,12 @@ BEGIN
                    states, states = '{any}')), 'NULL'),
                hostile.any_id('SELECT order_id FROM ordermgmt.orders'));
     END IF;
+    IF kind LIKE 'purchase:%' THEN
+        states := string_to_array(split_part(kind, ':', 2), ',');
+        RETURN coalesce(nullif(hostile.any_id(format(
+                   'SELECT po_id FROM ordermgmt.purchase_orders WHERE status = ANY (%L)', states)), 'NULL'),
+               hostile.any_id('SELECT po_id FROM ordermgmt.purchase_orders'));
+    END IF;
     CASE kind
     WHEN 'customer' THEN
         RETURN quote_literal(hostile.pick(ARRAY['ACME', 'ACME', 'LIMITED', 'BLOCKED', 'ÜNÏ-😀']));
@@ -756,6 +811,31 @@ BEGIN
         RETURN quote_literal(hostile.pick(ARRAY['P1', 'P2', 'P3', 'P4', 'SKU-ß-✓', 'OLD']));
     WHEN 'warehouse' THEN
         RETURN quote_literal(hostile.pick(ARRAY['MAIN', 'MAIN', 'EAST']));
+    WHEN 'supplier' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['ACME-SUP', 'FAST-SUP']));
+    WHEN 'purchase_lines' THEN
+        -- distinct products, now and then at a cost of their own (near theirs)
+        SELECT jsonb_agg(CASE WHEN random() < 0.3
+                              THEN jsonb_build_object('sku', sku, 'qty', q, 'unit_cost', round(coalesce(unit_cost, 1) * 1.1, 2))
+                              ELSE jsonb_build_object('sku', sku, 'qty', q) END)
+          INTO j
+          FROM (SELECT sku, unit_cost, hostile.rint(1, 50) AS q
+                  FROM ordermgmt.products ORDER BY random() LIMIT hostile.rint(1, 3)) p;
+        RETURN hostile.jlit(j);
+    WHEN 'purchase_options' THEN
+        RETURN hostile.pick(ARRAY[
+            '''{}''', '''{"submit": false}''', '''{"expected_at": "2030-01-01T12:00:00Z"}''',
+            '''{"expected_at": "2001-01-01"}''',
+            format('%L', jsonb_build_object('reference', 'PO-' || hostile.rint(1, 20)))]);
+    WHEN 'receive_lines' THEN
+        IF random() < 0.4 OR ref IS NULL THEN
+            RETURN 'NULL';    -- everything still open
+        END IF;
+        SELECT jsonb_agg(jsonb_build_object('sku', p.sku, 'qty', least(l.qty - l.received_qty, hostile.rint(1, 10))))
+          INTO j
+          FROM ordermgmt.purchase_lines l JOIN ordermgmt.products p USING (product_id)
+         WHERE l.po_id = ref AND l.received_qty < l.qty;
+        RETURN coalesce(hostile.jlit(j), 'NULL');
     WHEN 'shipment' THEN
         RETURN hostile.any_id('SELECT shipment_id FROM ordermgmt.shipments WHERE delivered_at IS NULL');
     WHEN 'invoice' THEN
@@ -1140,9 +1220,10 @@ SELECT CASE
     -- thresholds with the types' own input functions
     WHEN c.fn IN ('ordermgmt.rule_delay(text,jsonb,text)', 'ordermgmt.rule_thresholds_valid(text,jsonb)')
         THEN c.outcome LIKE '22___'
-    -- options.promised_at is text in JSON, converted by the timestamp type's
-    -- own input function (as test/sql/bad_input.sql records)
-    WHEN c.fn IN ('ordermgmt.create_order(text,jsonb,jsonb)', 'ordermgmt.quote_opportunity(bigint,jsonb,jsonb)')
+    -- options.promised_at (expected_at) is text in JSON, converted by the
+    -- timestamp type's own input function (as test/sql/bad_input.sql records)
+    WHEN c.fn IN ('ordermgmt.create_order(text,jsonb,jsonb)', 'ordermgmt.quote_opportunity(bigint,jsonb,jsonb)',
+                  'ordermgmt.create_purchase_order(text,text,jsonb,jsonb)')
          AND c.outcome IN ('22007', '22008') THEN true
     -- the API functions: the spec's business errors and malformed arguments
     ELSE c.outcome IN ('OM001', 'OM002', 'OM003', 'OM004', 'OM005', 'OM006', 'OM007', '22023')

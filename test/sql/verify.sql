@@ -81,6 +81,12 @@ SELECT ordermgmt.confirm_delivery(ordermgmt.ship_order(:o7));
 UPDATE ordermgmt.orders SET promised_at = now() + interval '1 day' WHERE order_id = :o7;
 SELECT week IS NOT NULL AS counted, delivered, on_time FROM ordermgmt.delivery_weeks;
 
+-- purchasing: an order received in part, at its own cost, still open
+INSERT INTO ordermgmt.suppliers (code, name, lead_time_days) VALUES ('SUP', 'Supplier', 2);
+INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost) VALUES ('P', 'Part', 8, 3);
+SELECT ordermgmt.create_purchase_order('SUP', 'MAIN', '[{"sku": "P", "qty": 5, "unit_cost": 3.5}]') AS po1 \gset
+SELECT ordermgmt.receive_purchase(:po1, '[{"sku": "P", "qty": 2}]') > 0 AS part_received;
+
 -- ten days later: every time-based rule fires; one alert acknowledged, one
 -- resolved by hand (its deadline stays fired)
 SELECT ordermgmt.monitor_tick(now() + interval '10 days') > 0 AS raised;
@@ -142,6 +148,28 @@ BEGIN;
 SET LOCAL session_replication_role = replica;
 UPDATE ordermgmt.stock SET on_hand = on_hand + 1
  WHERE product_id = (SELECT product_id FROM ordermgmt.products WHERE sku = 'B');
+SELECT * FROM pg_temp.failing();
+ROLLBACK;
+
+-- purchasing: a line says more received than its receipts
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE ordermgmt.purchase_lines SET received_qty = received_qty + 1 WHERE po_id = :po1;
+SELECT * FROM pg_temp.failing();
+ROLLBACK;
+
+-- purchasing: a receipt line that is not its move
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE ordermgmt.purchase_receipt_lines SET qty = qty + 1 WHERE po_id = :po1;
+UPDATE ordermgmt.purchase_lines SET received_qty = received_qty + 1 WHERE po_id = :po1;
+SELECT * FROM pg_temp.failing();
+ROLLBACK;
+
+-- purchasing: received in part, marked received; its deadline stays
+BEGIN;
+SET LOCAL session_replication_role = replica;
+UPDATE ordermgmt.purchase_orders SET status = 'received' WHERE po_id = :po1;
 SELECT * FROM pg_temp.failing();
 ROLLBACK;
 

@@ -21,6 +21,8 @@ SELECT 'SKU' || lpad(i::text, 2, '0'), 'Mixed item ' || i, 5 + i, (5 + i) * 0.6,
 -- SKU17 is scarce: partial orders wait for it, receipts fill them
 SELECT count(ordermgmt.receive_stock(sku, 'MIX', CASE WHEN sku = 'SKU17' THEN 40 ELSE 50000 END))
        AS skus_stocked FROM ordermgmt.products;
+-- The supplier the purchase orders go to (purchase.sql, receive_purchase.sql).
+INSERT INTO ordermgmt.suppliers (code, name, lead_time_days) VALUES ('MIXSUP', 'Mixed supplier', 2);
 -- One order in four is in USD; rate.sql moves today's rate while invoices
 -- and payments convert with it.
 INSERT INTO ordermgmt.exchange_rates VALUES ('USD', '2000-01-01', 0.9);

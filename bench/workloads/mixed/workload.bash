@@ -36,6 +36,12 @@
 #   rate (1)            today's USD rate to the company currency moves
 #                       between 0.85 and 0.95: payments and credit notes of
 #                       dollar invoices post exchange differences
+#   purchase (2)        create_purchase_order of 1-2 SKUs with the supplier
+#                       MIXSUP, one in four expected already (late)
+#   receive_purchase (2) receive_purchase of a random open purchase order:
+#                       everything open, or a few units of one line (more
+#                       than is open: OM002); one in ten is cancelled
+#                       instead (logged as cancel_purchase)
 # and, with wl_tick_args, tick: monitor_tick at a simulated time running
 # faster than the real one.  Targets are picked at random among the rows in
 # the right state, so clients often race for the same document; the losing
@@ -49,7 +55,8 @@ WL_INVARIANTS=$WL_DIR/../../../test/invariants.sql
 WL_SKUS=20
 WL_CUSTOMERS=20
 WL_MIX=(place@30 ship@10 partial_ship@6 deliver@8 invoice@8 pay@10 customer_pay@4 apply_credit@2 return@4 cancel@4
-        process@3 approve@2 receive@3 feedback@2 ticket@2 resolve_ticket@2 acknowledge@1 rate@1)
+        process@3 approve@2 receive@3 feedback@2 ticket@2 resolve_ticket@2 acknowledge@1 rate@1
+        purchase@2 receive_purchase@2)
 WL_FAILURES=0
 
 # wl_check NAME EXPECTED ACTUAL: one PASS or FAIL line, counted in
@@ -130,6 +137,7 @@ wl_report() {
                count(*) FILTER (WHERE outcome = 'none') AS nothing_to_do
           FROM mix_log GROUP BY action ORDER BY action" \
     -c "SELECT status, count(*) FROM ordermgmt.orders GROUP BY status ORDER BY status" \
+    -c "SELECT status AS purchase_status, count(*) FROM ordermgmt.purchase_orders GROUP BY status ORDER BY status" \
     -c "SELECT (SELECT count(*) FROM ordermgmt.shipments) AS shipments,
                (SELECT count(*) FROM ordermgmt.invoices) AS invoices,
                (SELECT count(*) FROM ordermgmt.payments) AS payments,
@@ -146,7 +154,7 @@ wl_report() {
 wl_check_actions() {
   local names=() s
   for s in "${WL_MIX[@]}"; do
-    case ${s%@*} in place|receive) ;; *) names+=("'${s%@*}'") ;; esac
+    case ${s%@*} in place|receive|purchase) ;; *) names+=("'${s%@*}'") ;; esac
   done
   wl_check "actions that never succeeded" none \
     "$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "
