@@ -86,7 +86,7 @@ credit_exceeded(OmCheckInput *in, Numeric limit, Numeric order_value, StringInfo
 	bool		exceeded;
 
 	if (in->counted)
-		exposure = om_numeric_sub(exposure, order_value);
+		exposure = om_numeric_sub(exposure, in->counted_value ? in->counted_value : order_value);
 	open_value = om_money_round(exposure);
 	order_value = om_money_round(order_value);
 	exceeded = om_numeric_cmp(om_numeric_add(open_value, order_value), limit) > 0;
@@ -243,9 +243,12 @@ om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 	om_reserve_lines(order_id, in->warehouse_id, n, line_nos, products, qtys, res->nneeds, res->needs);
 }
 
-/* Some check failed: one alert per failed rule, clear the others, hold. */
-static void
-hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res)
+/*
+ * Some check failed: one alert per failed rule, clear the others, hold
+ * (confirmation, and an amendment of a confirmed order: amendment.c).
+ */
+void
+om_hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 {
 	if (in->blocked && res->rules.customer_blocked)
 		om_raise_alert("L1_CUSTOMER_BLOCKED", "order", order_id, order_id,
@@ -381,7 +384,7 @@ om_confirm(int64 order_id)
 
 	if (!om_level1_checks(&in, &res))
 	{
-		hold_for_checks(order_id, &in, &res);
+		om_hold_for_checks(order_id, &in, &res);
 		return "on_hold";
 	}
 	om_reserve_checked(order_id, &in, &res);
