@@ -1721,12 +1721,40 @@ SELECT 'orders.approved_by_someone_else', o.k, o.s FROM always LEFT JOIN (
              WHERE a.approved_by IS NOT NULL
              GROUP BY a.order_id, o.created_by, o.approved_by) x
      WHERE x.self_approved OR x.approved_by IS NULL) o(k, s) ON true
+UNION ALL
+-- order_amendments: an order's revisions are numbered 1, 2, ... without a
+-- gap, and the latest one says what the order's lines (number, quantity,
+-- price) and ordered_net are now: once an order is confirmed only a
+-- revision (amend_order, short_close) changes them.
+SELECT 'orders.revisions_numbered_from_one', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('order %s: revisions %s', a.order_id, array_agg(a.revision ORDER BY a.revision)::text),
+           ARRAY[a.order_id]
+      FROM ordermgmt.order_amendments a
+     GROUP BY a.order_id
+    HAVING min(a.revision) <> 1 OR max(a.revision) <> count(*)) o(k, s) ON true
+UNION ALL
+SELECT 'orders.latest_revision_is_the_order', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('order %s revision %s: net_after %s, ordered_net %s%s', a.order_id, a.revision, a.net_after,
+                  coalesce(x.ordered_net::text, 'NULL'), CASE WHEN c.lines_agree THEN '' ELSE ', lines differ' END),
+           ARRAY[a.order_id]
+      FROM (SELECT DISTINCT ON (y.order_id) y.order_id, y.revision, y.net_after, y.lines_after
+              FROM ordermgmt.order_amendments y ORDER BY y.order_id, y.revision DESC) a
+      JOIN orders_seen x USING (order_id)
+     CROSS JOIN LATERAL (
+            SELECT (SELECT coalesce(jsonb_agg(jsonb_build_array(l.line_no, l.qty, l.unit_price) ORDER BY l.line_no),
+                                    '[]')
+                      FROM ordermgmt.order_lines l WHERE l.order_id = a.order_id)
+                   = (SELECT coalesce(jsonb_agg(jsonb_build_array(e -> 'line_no', e -> 'qty', e -> 'unit_price')
+                                                ORDER BY (e ->> 'line_no')::integer), '[]')
+                        FROM jsonb_array_elements(a.lines_after) e) AS lines_agree) c
+     WHERE a.net_after IS DISTINCT FROM x.ordered_net OR NOT c.lines_agree) o(k, s) ON true
 
 --------------------------------------------------------------- summaries
 -- Kept figures equal their recomputation from the rows they summarize.
 UNION ALL
 -- orders.ordered_net: the lines' net value as the order left draft
--- (lines are fixed from then on); NULL for a draft.
+-- (lines are fixed from then on, but for a revision, which records it
+-- again); NULL for a draft.
 SELECT 'summaries.ordered_net', o.k, o.s FROM always LEFT JOIN (
     SELECT format('order %s (%s): ordered_net %s, lines %s', x.order_id, x.status,
                   coalesce(x.ordered_net::text, 'NULL'),

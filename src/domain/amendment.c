@@ -51,6 +51,13 @@ compare_cstring(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* A quantity or price at the lines' scale, as they will store and show it. */
+static Numeric
+stored(Numeric n)
+{
+	return DatumGetNumeric(DirectFunctionCall2(numeric_round, NumericGetDatum(n), Int32GetDatum(OM_QTY_SCALE)));
+}
+
 /* Check changes' shape before anything is read or written (22023). */
 static void
 parse_changes(Jsonb *changes, AmendChanges *c)
@@ -108,12 +115,12 @@ parse_changes(Jsonb *changes, AmendChanges *c)
 					 errmsg("change %d has no qty", i + 1),
 					 errhint("qty is the SKU's new quantity on the order; 0 removes it.")));
 		snprintf(what, sizeof(what), "change %d qty", i + 1);
-		c->qtys[i] = om_check_quantity(om_jsonb_numeric(f, what), what, true);
+		c->qtys[i] = stored(om_check_quantity(om_jsonb_numeric(f, what), what, true));
 		f = om_jsonb_get(change, "unit_price");
 		if (f != NULL && f->type != jbvNull)
 		{
 			snprintf(what, sizeof(what), "change %d unit_price", i + 1);
-			c->prices[i] = om_check_quantity(om_jsonb_numeric(f, what), what, true);
+			c->prices[i] = stored(om_check_quantity(om_jsonb_numeric(f, what), what, true));
 		}
 		i++;
 	}
