@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(423);
+SELECT plan(442);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -19,7 +19,7 @@ SELECT tables_are('ordermgmt', ARRAY[
     'customers', 'products', 'warehouses', 'settings', 'order_transitions',
     'customer_contacts', 'customer_interactions',
     -- orders and their history
-    'orders', 'order_lines', 'order_status_history',
+    'orders', 'order_lines', 'order_status_history', 'order_amendments',
     -- stock
     'stock', 'stock_moves', 'reservations',
     -- fulfilment and billing documents
@@ -195,7 +195,13 @@ INSERT INTO contract_columns VALUES
     ('ledger_closes',   'closed_through',  'date',                     false),
     ('ledger_closes',   'closed_by',       'text',                     false),
     ('ledger_closes',   'closed_at',       'timestamp with time zone', false),
-    ('return_lines',    'tax_rate',        'numeric(7,6)',             false);
+    ('return_lines',    'tax_rate',        'numeric(7,6)',             false),
+    ('order_amendments', 'order_id',       'bigint',                   false),
+    ('order_amendments', 'revision',       'integer',                  false),
+    ('order_amendments', 'amended_at',     'timestamp with time zone', false),
+    ('order_amendments', 'amended_by',     'text',                     false),
+    ('order_amendments', 'lines_before',   'jsonb',                    false),
+    ('order_amendments', 'lines_after',    'jsonb',                    false);
 
 SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
   FROM contract_columns ORDER BY tbl, col;
@@ -259,6 +265,8 @@ SELECT col_is_pk('ordermgmt', 'notifications', ARRAY['notification_id']::name[],
                  'notifications: primary key notification_id');
 SELECT col_is_pk('ordermgmt', 'customer_exposure', ARRAY['customer_id', 'currency']::name[],
                  'customer_exposure: one row per (customer_id, currency)');
+SELECT col_is_pk('ordermgmt', 'order_amendments', ARRAY['order_id', 'revision']::name[],
+                 'order_amendments: one row per (order_id, revision)');
 
 SELECT col_is_unique('ordermgmt', 'customers', ARRAY['code']::name[], 'customers.code is unique');
 SELECT col_is_unique('ordermgmt', 'products', ARRAY['sku']::name[], 'products.sku is unique');
