@@ -21,6 +21,42 @@
 #include "utils/builtins.h"
 
 /*
+ * A return puts goods back on hand: the stock rows (locked) must still
+ * hold them, as a receipt's must (stock.c); refused with 22023 otherwise.
+ */
+static void
+check_restock_fits(OmStockNeed *needs, int nneeds)
+{
+	static OmPlan too_much = OM_PLAN(
+		"SELECT p.sku FROM ordermgmt.stock s JOIN ordermgmt.products p ON p.product_id = s.product_id "
+		" WHERE s.ctid = ANY ($1::tid[]) "
+		"   AND s.on_hand + ($2::numeric[])[array_position($1::tid[], s.ctid)] > " OM_QTY_MAX_TEXT " "
+		" LIMIT 1",
+		TIDARRAYOID, NUMERICARRAYOID);
+	OmStockNeed *found = palloc(Max(nneeds, 1) * sizeof(OmStockNeed));
+	Datum	   *qtys = palloc(Max(nneeds, 1) * sizeof(Datum));
+	Datum		v[2];
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < nneeds; i++)
+		if (needs[i].found)
+		{
+			found[n] = needs[i];
+			qtys[n++] = NumericGetDatum(needs[i].qty);
+		}
+	if (n == 0)
+		return;
+	v[0] = om_stock_tids(found, n);
+	v[1] = om_array(qtys, n, NUMERICOID);
+	if (om_exec(&too_much, v, NULL, true, 1) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("on-hand stock of \"%s\" after the return is out of range", om_gettext(0, 1)),
+				 errdetail("The largest quantity a stock row holds is %s.", OM_QTY_MAX_TEXT)));
+}
+
+/*
  * Shipped units coming back ([{"sku", "qty"}]): restocked, with a credit
  * note against the order's invoices; returns the return id.
  */
@@ -190,6 +226,7 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	om_lock_customer(order.customer_id);
 	qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
 	om_lock_stock(warehouse_id, needs, nneeds);
+	check_restock_fits(needs, nneeds);
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_text_datum(reason);

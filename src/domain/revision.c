@@ -33,9 +33,7 @@ om_revision_load(int64 order_id, OmRevision *r)
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT o.status::text, o.customer_id, o.warehouse_id, o.currency::text, o.approved_by IS NOT NULL, "
 		"       c.blocked, c.credit_limit IS NOT NULL, c.code, coalesce(o.ordered_net, 0), "
-		"       timezone('UTC', o.created_at)::date, "
-		"       (SELECT coalesce(max(a.revision), 0) FROM ordermgmt.order_amendments a "
-		"         WHERE a.order_id = o.order_id) "
+		"       timezone('UTC', o.created_at)::date "
 		"  FROM ordermgmt.orders o JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
 		" WHERE o.order_id = $1 FOR NO KEY UPDATE OF o",
 		INT8OID);
@@ -51,9 +49,16 @@ om_revision_load(int64 order_id, OmRevision *r)
 		ORDER_HAS_LIMIT,
 		ORDER_CUSTOMER_CODE,
 		ORDER_NET,
-		ORDER_DAY,
-		ORDER_REVISION
+		ORDER_DAY
 	};
+	/*
+	 * Read after the lock, in a statement of its own: a READ COMMITTED
+	 * snapshot taken with the lock query would miss the revision of an
+	 * amendment it waited for.
+	 */
+	static OmPlan last_revision = OM_PLAN(
+		"SELECT coalesce(max(revision), 0) FROM ordermgmt.order_amendments WHERE order_id = $1",
+		INT8OID);
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, p.sku, l.qty, l.unit_price, coalesce(l.expected_price, p.list_price), "
 		"       coalesce(l.tax_rate, p.tax_rate), l.shipped_qty, l.returned_qty + l.invoiced_qty - l.credited_qty, "
@@ -99,7 +104,8 @@ om_revision_load(int64 order_id, OmRevision *r)
 	r->customer_code = om_gettext(0, ORDER_CUSTOMER_CODE);
 	r->net_before = DatumGetNumericCopy(om_getdatum(0, ORDER_NET, &isnull));
 	r->day = om_getdatum(0, ORDER_DAY, &isnull);
-	r->revision = DatumGetInt32(om_getdatum(0, ORDER_REVISION, &isnull));
+	om_exec(&last_revision, v, NULL, false, 1);
+	r->revision = DatumGetInt32(om_getdatum(0, 1, &isnull));
 
 	r->nlines = om_exec(&select_lines, v, NULL, false, 0);
 	r->lines = palloc(Max(r->nlines, 1) * sizeof(OmRevisionLine));
