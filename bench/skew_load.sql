@@ -123,10 +123,11 @@ SELECT order_id, order_id, 1, 'DHL', 'TRK' || order_id, created_at + interval '1
        created_at + interval '3 days', 'warehouse'
   FROM public.bench_skew ORDER BY order_id;
 
-INSERT INTO ordermgmt.invoices (invoice_id, order_id, customer_id, currency, issued_at, due_at, net, tax, total, paid)
+INSERT INTO ordermgmt.invoices (invoice_id, order_id, customer_id, currency, issued_at, due_at, net, tax, total, paid,
+                                company_rate)
 OVERRIDING SYSTEM VALUE
 SELECT b.order_id, b.order_id, :skew_id, 'EUR', b.created_at + interval '1 day', b.created_at + interval '61 days',
-       a.net, a.tax, a.net + a.tax, CASE WHEN b.open THEN 0 ELSE a.net + a.tax END
+       a.net, a.tax, a.net + a.tax, CASE WHEN b.open THEN 0 ELSE a.net + a.tax END, 1
   FROM public.bench_skew b JOIN public.bench_skew_amounts a USING (order_id)
  ORDER BY b.order_id;
 
@@ -156,8 +157,8 @@ SELECT e.* FROM (
       FROM public.bench_skew b WHERE NOT b.open) AS e
  ORDER BY e.entry_id;
 
-INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit)
-SELECT x.entry_id, pa.account_id, 'EUR', x.debit, x.credit
+INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit, company_debit, company_credit)
+SELECT x.entry_id, pa.account_id, 'EUR', x.debit, x.credit, x.debit, x.credit
   FROM (
     SELECT :first_entry_id + 4 * b.i AS entry_id, v.ord, v.event, v.role, v.debit, v.credit
       FROM public.bench_skew b JOIN public.bench_skew_amounts a USING (order_id),

@@ -267,14 +267,14 @@ SELECT order_id, order_id, warehouse_id, (ARRAY['DHL', 'UPS', 'DPD'])[(1 + order
  ORDER BY order_id;
 
 INSERT INTO ordermgmt.invoices (invoice_id, order_id, customer_id, currency, issued_at, due_at,
-                                net, tax, total, paid, credited)
+                                net, tax, total, paid, credited, company_rate)
 OVERRIDING SYSTEM VALUE
 SELECT p.order_id, p.order_id, p.customer_id, 'EUR', p.shipped_at, p.shipped_at + interval '30 days',
        a.net, a.tax, a.net + a.tax,
        CASE WHEN p.status = 'completed' THEN a.net + a.tax - (a.credit_net + a.credit_tax)
             WHEN p.paid_at IS NOT NULL THEN round((a.net + a.tax) * 0.5, 2)
             ELSE 0 END,
-       a.credit_net + a.credit_tax
+       a.credit_net + a.credit_tax, 1
   FROM public.bench_plan p
   JOIN public.bench_amounts a USING (order_id)
  WHERE p.invoiced
@@ -350,8 +350,8 @@ SELECT e.* FROM (
       FROM public.bench_receipts rc) AS e
  ORDER BY e.entry_id;
 
-INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit)
-SELECT x.entry_id, a.account_id, 'EUR', x.debit, x.credit
+INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit, company_debit, company_credit)
+SELECT x.entry_id, a.account_id, 'EUR', x.debit, x.credit, x.debit, x.credit
   FROM (
     SELECT 4 * p.order_id AS entry_id, v.ord, v.k, v.debit, v.credit
       FROM public.bench_plan p JOIN public.bench_amounts am USING (order_id),

@@ -1386,9 +1386,12 @@ ev AS MATERIALIZED (
 
 -- Debits and credits of every journal entry, per currency.
 entry_sums AS MATERIALIZED (
-    SELECT p.entry_id, p.currency::text AS currency, sum(p.debit) AS debit, sum(p.credit) AS credit
+    SELECT p.entry_id, p.currency::text AS currency, sum(p.debit) AS debit, sum(p.credit) AS credit,
+           sum(p.company_debit) AS company_debit, sum(p.company_credit) AS company_credit
       FROM ordermgmt.postings p
      GROUP BY p.entry_id, p.currency),
+company AS (
+    SELECT v.value AS currency FROM ordermgmt.v_settings v WHERE v.key = 'company_currency'),
 
 --------------------------------------------------------------------------
 -- The checks: name, then the rows that break the invariant
@@ -1396,30 +1399,51 @@ entry_sums AS MATERIALIZED (
 offenders (check_name, k, s) AS (
 
 ------------------------------------------------------------------ ledger
--- Every journal entry balances per currency (postings_balanced at commit).
+-- Every journal entry balances per currency and in the company currency
+-- (postings_balanced at commit).
 SELECT 'ledger.entries_balance', o.k, o.s FROM always LEFT JOIN (
     SELECT format('entry %s: %s debit %s, credit %s', x.entry_id, x.currency, x.debit, x.credit),
            ARRAY[x.entry_id]
-      FROM entry_sums x WHERE x.debit <> x.credit) o(k, s) ON true
+      FROM entry_sums x WHERE x.debit <> x.credit
+    UNION ALL
+    SELECT format('entry %s: in the company currency debit %s, credit %s', x.entry_id,
+                  sum(x.company_debit), sum(x.company_credit)),
+           ARRAY[x.entry_id]
+      FROM entry_sums x GROUP BY x.entry_id HAVING sum(x.company_debit) <> sum(x.company_credit)) o(k, s) ON true
 UNION ALL
--- The trial balance of each currency sums to zero.
+-- The trial balance of each currency sums to zero, and so do all its
+-- company-currency balances.
 SELECT 'ledger.trial_balance_is_zero', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s: balances sum to %s', t.currency, sum(t.balance)), ARRAY[]::bigint[]
-      FROM ordermgmt.v_trial_balance t GROUP BY t.currency HAVING sum(t.balance) <> 0) o(k, s) ON true
+      FROM ordermgmt.v_trial_balance t GROUP BY t.currency HAVING sum(t.balance) <> 0
+    UNION ALL
+    SELECT format('company currency: balances sum to %s', sum(t.company_balance)), ARRAY[]::bigint[]
+      FROM ordermgmt.v_trial_balance t HAVING sum(t.company_balance) <> 0) o(k, s) ON true
+UNION ALL
+-- A posting in the company currency has its own amounts as company amounts.
+SELECT 'ledger.company_amounts', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('posting %s of entry %s: %s %s / %s, company %s / %s', p.posting_id, p.entry_id, p.currency,
+                  p.debit, p.credit, p.company_debit, p.company_credit),
+           ARRAY[p.posting_id]
+      FROM ordermgmt.postings p, company c
+     WHERE p.currency = c.currency::bpchar
+       AND (p.company_debit <> p.debit OR p.company_credit <> p.credit)) o(k, s) ON true
 UNION ALL
 -- Every invoice, payment and return has exactly one journal entry of its
--- own (source_type, source_id), in its currency, debiting what the
--- document says (invoice: total; payment: amount; return: the credit note
--- plus the cost of the goods taken back); none when that is zero.  Per
+-- own (source_type, source_id), debiting in its currency what the
+-- document says (invoice: total; payment: amount; return: the credit note,
+-- plus the cost of the goods taken back when the order is in the company
+-- currency, the currency stock is valued in); none when that is zero.  Per
 -- document, not per account: manual entries to cash or receivables, a
 -- reversal, or a changed posting_accounts map are the accountants' to make.
 SELECT 'ledger.documents_posted', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s %s: %s', coalesce(d.kind, e.kind), coalesce(d.id, e.id),
                   CASE WHEN d.id IS NULL THEN 'journal entry without its document'
                        WHEN e.id IS NULL THEN format('no journal entry for %s %s', d.amount, d.currency)
-                       WHEN e.entries > 1 THEN format('%s journal entries (or currencies)', e.entries)
+                       WHEN e.entries > 1 THEN format('%s journal entries', e.entries)
                        ELSE format('posts %s %s, the document says %s %s',
-                                   e.debit, e.currency, d.amount, d.currency) END),
+                                   coalesce(e.debits[array_position(e.currencies, d.currency)], 0), d.currency,
+                                   d.amount, d.currency) END),
            ARRAY[CASE coalesce(d.kind, e.kind) WHEN 'invoice' THEN 1 WHEN 'payment' THEN 2 ELSE 3 END,
                  coalesce(d.id, e.id)]
       FROM (SELECT 'invoice' AS kind, i.invoice_id AS id, i.currency::text AS currency, i.total AS amount
@@ -1428,19 +1452,23 @@ SELECT 'ledger.documents_posted', o.k, o.s FROM always LEFT JOIN (
             SELECT 'payment', p.payment_id, i.currency::text, p.amount
               FROM ordermgmt.payments p JOIN ordermgmt.invoices i USING (invoice_id)
             UNION ALL
-            SELECT 'return', r.return_id, o.currency::text, r.credit_net + r.credit_tax + coalesce(c.cost, 0)
+            SELECT 'return', r.return_id, o.currency::text,
+                   r.credit_net + r.credit_tax
+                   + CASE WHEN o.currency = (SELECT k.currency FROM company k)::bpchar THEN coalesce(c.cost, 0) ELSE 0 END
               FROM ordermgmt.returns r
               JOIN ordermgmt.orders o USING (order_id)
               LEFT JOIN (SELECT rl.return_id, sum(round(rl.qty * rl.unit_cost, 2)) AS cost
                            FROM ordermgmt.return_lines rl GROUP BY rl.return_id) c USING (return_id)) d
-      FULL JOIN (SELECT j.source_type AS kind, j.source_id AS id, count(*) AS entries,
-                        min(x.currency) AS currency, sum(x.debit) AS debit
+      FULL JOIN (SELECT j.source_type AS kind, j.source_id AS id, count(DISTINCT j.entry_id) AS entries,
+                        array_agg(x.currency ORDER BY x.currency) AS currencies,
+                        array_agg(x.debit ORDER BY x.currency) AS debits
                    FROM ordermgmt.journal_entries j JOIN entry_sums x USING (entry_id)
                   WHERE j.source_type IN ('invoice', 'payment', 'return')
                   GROUP BY j.source_type, j.source_id) e USING (kind, id)
      WHERE d.id IS NULL
         OR (e.id IS NULL AND d.amount <> 0)
-        OR e.entries > 1 OR e.debit <> d.amount OR e.currency <> d.currency) o(k, s) ON true
+        OR e.entries > 1
+        OR coalesce(e.debits[array_position(e.currencies, d.currency)], 0) <> d.amount) o(k, s) ON true
 
 ------------------------------------------------------------------- stock
 UNION ALL
@@ -2064,20 +2092,26 @@ UNION ALL
 -- so every posting up to a committed horizon is committed, in this
 -- snapshot as in the roll-up's (see src/domain/ledger_rollup.c).
 SELECT 'summaries.ledger_totals', o.k, o.s FROM always LEFT JOIN (
-    SELECT format('account %s %s: totals %s / %s, postings up to %s: %s / %s', a.code, currency,
-                  coalesce(t.debit::text, 'none'), coalesce(t.credit::text, 'none'), u.upto,
-                  coalesce(p.debit::text, 'none'), coalesce(p.credit::text, 'none')),
+    SELECT format('account %s %s: totals %s / %s (company %s / %s), postings up to %s: %s / %s (company %s / %s)',
+                  a.code, currency,
+                  coalesce(t.debit::text, 'none'), coalesce(t.credit::text, 'none'),
+                  coalesce(t.company_debit::text, 'none'), coalesce(t.company_credit::text, 'none'), u.upto,
+                  coalesce(p.debit::text, 'none'), coalesce(p.credit::text, 'none'),
+                  coalesce(p.company_debit::text, 'none'), coalesce(p.company_credit::text, 'none')),
            ARRAY[account_id]
-      FROM (SELECT x.account_id, x.currency::text AS currency, x.debit, x.credit
+      FROM (SELECT x.account_id, x.currency::text AS currency, x.debit, x.credit, x.company_debit, x.company_credit
               FROM ordermgmt.ledger_totals x) t
       FULL JOIN (SELECT x.account_id, x.currency::text AS currency, sum(x.debit) AS debit,
-                        sum(x.credit) AS credit
+                        sum(x.credit) AS credit, sum(x.company_debit) AS company_debit,
+                        sum(x.company_credit) AS company_credit
                    FROM ordermgmt.postings x
                   WHERE x.posting_id <= (SELECT coalesce(max(r.upto_posting_id), 0) FROM ordermgmt.ledger_rollup r)
                   GROUP BY x.account_id, x.currency) p USING (account_id, currency)
       JOIN ordermgmt.accounts a USING (account_id)
      CROSS JOIN (SELECT coalesce(max(r.upto_posting_id), 0) AS upto FROM ordermgmt.ledger_rollup r) u
-     WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit) o(k, s) ON true
+     WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit
+        OR t.company_debit IS DISTINCT FROM p.company_debit
+        OR t.company_credit IS DISTINCT FROM p.company_credit) o(k, s) ON true
 UNION ALL
 -- ledger_month_totals: the same postings per UTC month of their entries'
 -- dates, rolled up with ledger_totals by the same statement.
@@ -2086,16 +2120,20 @@ SELECT 'summaries.ledger_month_totals', o.k, o.s FROM always LEFT JOIN (
                   a.code, currency, coalesce(t.debit::text, 'none'), coalesce(t.credit::text, 'none'), u.upto,
                   coalesce(p.debit::text, 'none'), coalesce(p.credit::text, 'none')),
            ARRAY[account_id]
-      FROM (SELECT x.month, x.account_id, x.currency::text AS currency, x.debit, x.credit
+      FROM (SELECT x.month, x.account_id, x.currency::text AS currency, x.debit, x.credit,
+                   x.company_debit, x.company_credit
               FROM ordermgmt.ledger_month_totals x) t
       FULL JOIN (SELECT date_trunc('month', timezone('UTC', e.posted_at))::date AS month, x.account_id,
-                        x.currency::text AS currency, sum(x.debit) AS debit, sum(x.credit) AS credit
+                        x.currency::text AS currency, sum(x.debit) AS debit, sum(x.credit) AS credit,
+                        sum(x.company_debit) AS company_debit, sum(x.company_credit) AS company_credit
                    FROM ordermgmt.postings x JOIN ordermgmt.journal_entries e USING (entry_id)
                   WHERE x.posting_id <= (SELECT coalesce(max(r.upto_posting_id), 0) FROM ordermgmt.ledger_rollup r)
                   GROUP BY 1, x.account_id, x.currency) p USING (month, account_id, currency)
       JOIN ordermgmt.accounts a USING (account_id)
      CROSS JOIN (SELECT coalesce(max(r.upto_posting_id), 0) AS upto FROM ordermgmt.ledger_rollup r) u
-     WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit) o(k, s) ON true
+     WHERE t.debit IS DISTINCT FROM p.debit OR t.credit IS DISTINCT FROM p.credit
+        OR t.company_debit IS DISTINCT FROM p.company_debit
+        OR t.company_credit IS DISTINCT FROM p.company_credit) o(k, s) ON true
 
 ------------------------------------------------------------------ events
 -- An event is written by the transaction that makes its change, so both
@@ -3530,6 +3568,236 @@ GRANT SELECT ON ordermgmt.v_profit_and_loss, ordermgmt.v_balance_sheet, ordermgm
 GRANT SELECT ON ordermgmt.ledger_month_totals, ordermgmt.ledger_closes
    TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
 GRANT EXECUTE ON FUNCTION ordermgmt.close_period(date) TO ordermgmt_finance;
+
+--------------------------------------------------------------------------
+-- Currencies: exchange rates to the company currency, company amounts on
+-- every posting, invoices carried at their issue date's rate, exchange
+-- differences, stock valued and statements drawn in the company currency,
+-- credit limits converted
+--------------------------------------------------------------------------
+ALTER TABLE ordermgmt.customers ADD COLUMN credit_currency char(3) CHECK (credit_currency ~ '^[A-Z]{3}$');
+COMMENT ON COLUMN ordermgmt.customers.credit_limit IS
+    'Maximum open receivables plus open order value (customer_exposure) of every currency, converted with the rates in force into credit_currency; NULL means no limit';
+COMMENT ON COLUMN ordermgmt.customers.credit_currency IS
+    'Currency of credit_limit; NULL: the company currency (setting company_currency)';
+
+ALTER TABLE ordermgmt.settings DROP CONSTRAINT settings_key_check;
+ALTER TABLE ordermgmt.settings ADD CONSTRAINT settings_key_check
+    CHECK (key IN ('default_warehouse', 'auto_confirm', 'currency', 'event_retention',
+                   'max_text_length', 'max_cost_factor', 'company_currency'));
+ALTER TABLE ordermgmt.settings ADD CONSTRAINT settings_company_currency_check
+    CHECK (key <> 'company_currency' OR value ~ '^[A-Z]{3}$');
+CREATE OR REPLACE VIEW ordermgmt.v_settings AS
+SELECT d.key, coalesce(s.value, d.default_value) AS value, d.default_value, d.description
+  FROM (VALUES
+        ('default_warehouse', NULL, 'Warehouse code used when an order names none (NULL: the only warehouse)'),
+        ('auto_confirm', 'true', 'Submitted orders run their level-1 confirmation at once'),
+        ('currency', 'EUR', 'Currency of new orders unless options.currency says otherwise'),
+        ('event_retention', '30 days', 'How long events and resolved alerts are kept by purge_history'),
+        ('max_text_length', '4096', 'Longest free text (reasons, notes, subjects, memos, carrier, tracking) in characters'),
+        ('max_cost_factor', '10', 'A receipt''s unit_cost stays within this factor of the product''s cost unless an admin receives it'),
+        ('company_currency', 'EUR', 'Currency of the books: every posting''s company amount, the statements, stock values and credit limits; set it before the first posting'))
+       AS d(key, default_value, description)
+  LEFT JOIN ordermgmt.settings s USING (key);
+COMMENT ON VIEW ordermgmt.v_settings IS
+    'Effective configuration: the override from settings, else the built-in default; one row per known key';
+COMMENT ON COLUMN ordermgmt.v_settings.key IS 'Setting name';
+COMMENT ON COLUMN ordermgmt.v_settings.value IS
+    'Value in force: the settings row if there is one, else default_value (NULL for an unset default_warehouse: the only warehouse is used)';
+COMMENT ON COLUMN ordermgmt.v_settings.default_value IS
+    'Built-in default, used while settings has no row for the key';
+COMMENT ON COLUMN ordermgmt.v_settings.description IS 'What the setting controls';
+
+-- Invoices issued before exchange rates existed are carried at 1.
+ALTER TABLE ordermgmt.invoices ADD COLUMN company_rate numeric(18,10) NOT NULL DEFAULT 1 CHECK (company_rate > 0);
+ALTER TABLE ordermgmt.invoices ALTER COLUMN company_rate DROP DEFAULT;
+COMMENT ON COLUMN ordermgmt.invoices.company_rate IS
+    'Exchange rate of the invoice''s currency on its issue date (1 in the company currency): its receivable is carried, and cleared by payments and credit notes, at this rate';
+
+INSERT INTO ordermgmt.accounts (code, name, type, builtin) VALUES
+    ('1900', 'Currency exchange', 'asset', true),
+    ('7900', 'Exchange differences', 'expense', true);
+INSERT INTO ordermgmt.posting_accounts (event, role, account_id, builtin)
+SELECT m.event, m.role, a.account_id, true
+  FROM (VALUES ('payment', 'exchange', '7900'), ('payment', 'conversion', '1900'),
+               ('return', 'exchange', '7900')) AS m(event, role, code)
+  JOIN ordermgmt.accounts a ON a.code = m.code;
+
+-- Postings made before exchange rates existed keep their amounts as their
+-- company amounts: the books were kept in one currency.  The rewrite by
+-- ALTER COLUMN TYPE fills them without an UPDATE, which the ledger's
+-- immutability trigger would refuse.
+ALTER TABLE ordermgmt.postings ADD COLUMN company_debit numeric(18,2), ADD COLUMN company_credit numeric(18,2);
+ALTER TABLE ordermgmt.postings
+    ALTER COLUMN company_debit TYPE numeric(18,2) USING debit,
+    ALTER COLUMN company_credit TYPE numeric(18,2) USING credit;
+ALTER TABLE ordermgmt.postings
+    ALTER COLUMN company_debit SET NOT NULL,
+    ALTER COLUMN company_credit SET NOT NULL,
+    ADD CONSTRAINT postings_company_debit_check CHECK (company_debit >= 0),
+    ADD CONSTRAINT postings_company_credit_check CHECK (company_credit >= 0),
+    DROP CONSTRAINT postings_check,
+    ADD CONSTRAINT postings_check CHECK ((debit > 0) <> (credit > 0)
+                                         OR (debit = 0 AND credit = 0 AND (company_debit > 0) <> (company_credit > 0)));
+COMMENT ON TABLE ordermgmt.postings IS
+    'Journal lines; at commit each entry balances per currency and in the company currency';
+COMMENT ON COLUMN ordermgmt.postings.company_debit IS
+    'The debit in the company currency: at the rate of the entry''s date unless the posting fixes it (a receivable cleared at its invoice''s rate); filled in by the trigger postings_company_amounts when left out';
+COMMENT ON COLUMN ordermgmt.postings.company_credit IS
+    'The credit in the company currency, as company_debit';
+
+ALTER TABLE ordermgmt.ledger_totals
+    ADD COLUMN company_debit numeric NOT NULL DEFAULT 0, ADD COLUMN company_credit numeric NOT NULL DEFAULT 0;
+UPDATE ordermgmt.ledger_totals SET company_debit = debit, company_credit = credit;
+ALTER TABLE ordermgmt.ledger_month_totals
+    ADD COLUMN company_debit numeric NOT NULL DEFAULT 0, ADD COLUMN company_credit numeric NOT NULL DEFAULT 0;
+UPDATE ordermgmt.ledger_month_totals SET company_debit = debit, company_credit = credit;
+
+-- Exchange rates to the company currency (setting company_currency).  The
+-- rate in force on a day is the row with the latest valid_from on or
+-- before it.  Postings take the rate of their entry's date; the credit
+-- check converts with today's.  A row for the company currency itself is
+-- refused: its rate is 1.
+CREATE TABLE ordermgmt.exchange_rates (
+    currency   char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    valid_from date NOT NULL,
+    rate       numeric(18,10) NOT NULL CHECK (rate > 0),
+    PRIMARY KEY (currency, valid_from)
+);
+COMMENT ON TABLE ordermgmt.exchange_rates IS
+    'Exchange rates to the company currency; a rate is in force from valid_from (a UTC day) until the currency''s next row';
+COMMENT ON COLUMN ordermgmt.exchange_rates.currency IS 'ISO 4217 code of the foreign currency';
+COMMENT ON COLUMN ordermgmt.exchange_rates.valid_from IS 'First UTC day the rate is in force';
+COMMENT ON COLUMN ordermgmt.exchange_rates.rate IS 'Units of the company currency for one unit of currency';
+
+-- A posting written without its company amounts (plain SQL) gets them at
+-- the rate of its entry's date; the API writes them itself.
+CREATE FUNCTION ordermgmt.postings_company_amounts() RETURNS trigger
+    LANGUAGE C SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_postings_company_amounts';
+COMMENT ON FUNCTION ordermgmt.postings_company_amounts() IS
+    'Fills in a posting''s company_debit and company_credit, left out, at the exchange rate of its entry''s date';
+CREATE TRIGGER postings_company_amounts BEFORE INSERT ON ordermgmt.postings
+    FOR EACH ROW EXECUTE FUNCTION ordermgmt.postings_company_amounts();
+
+-- No rate for the company currency: its rate is 1 by definition.
+CREATE FUNCTION ordermgmt.exchange_rates_check() RETURNS trigger
+    LANGUAGE C SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_exchange_rates_check';
+COMMENT ON FUNCTION ordermgmt.exchange_rates_check() IS 'Refuses an exchange rate for the company currency (22023)';
+CREATE TRIGGER exchange_rates_check BEFORE INSERT OR UPDATE ON ordermgmt.exchange_rates
+    FOR EACH ROW EXECUTE FUNCTION ordermgmt.exchange_rates_check();
+
+-- ledger_totals holds the sums up to ledger_rollup.upto_posting_id; the
+-- postings after it are added as they stand, so the view is exact whether
+-- or not the roll-up ran.
+CREATE OR REPLACE VIEW ordermgmt.v_trial_balance AS
+SELECT a.code AS account_code, a.name AS account_name, a.type AS account_type, t.currency,
+       sum(t.debit) AS debit, sum(t.credit) AS credit, sum(t.debit) - sum(t.credit) AS balance,
+       sum(t.company_debit) AS company_debit, sum(t.company_credit) AS company_credit,
+       sum(t.company_debit) - sum(t.company_credit) AS company_balance
+  FROM (SELECT lt.account_id, lt.currency, lt.debit, lt.credit, lt.company_debit, lt.company_credit
+          FROM ordermgmt.ledger_totals lt
+        UNION ALL
+        SELECT p.account_id, p.currency, p.debit, p.credit, p.company_debit, p.company_credit
+          FROM ordermgmt.postings p
+         WHERE p.posting_id > coalesce((SELECT r.upto_posting_id FROM ordermgmt.ledger_rollup r), 0)) AS t
+  JOIN ordermgmt.accounts a USING (account_id)
+ GROUP BY a.code, a.name, a.type, t.currency
+ ORDER BY a.code, t.currency;
+COMMENT ON VIEW ordermgmt.v_trial_balance IS
+    'Debits, credits and balance per account and currency (accounts with postings only), with their company-currency amounts; the balances of a currency sum to zero, and so do all the company balances';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.account_code IS 'Account code in the chart of accounts';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.account_name IS 'Account name';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.account_type IS 'asset, liability, equity, revenue or expense';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.currency IS 'Currency of the postings';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.debit IS
+    'Sum of the debits posted to the account in the currency';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.credit IS
+    'Sum of the credits posted to the account in the currency';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.balance IS
+    'debit - credit, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.company_debit IS
+    'The same debits in the company currency, as posted (postings.company_debit)';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.company_credit IS
+    'The same credits in the company currency, as posted (postings.company_credit)';
+COMMENT ON COLUMN ordermgmt.v_trial_balance.company_balance IS
+    'company_debit - company_credit, in the company currency';
+
+-- The statements are in the company currency: the postings' company
+-- amounts, converted as they were posted, never amounts of different
+-- currencies added as they stand.
+-- The profit and loss per UTC month of the entries' dates: the revenue and
+-- expense accounts, amount = credit - debit.  ledger_month_totals up to the
+-- roll-up's horizon, the postings after it added as they stand.  The tail
+-- is walked id by id (generate_series), each posting and its entry read
+-- by key: "posting_id > horizon" is estimated at a third of the postings,
+-- for which the planner would hash every entry ever posted.
+CREATE OR REPLACE VIEW ordermgmt.v_profit_and_loss AS
+SELECT t.month AS period, a.code AS account_code, a.name AS account_name,
+       sum(t.company_credit) - sum(t.company_debit) AS amount,
+       (SELECT v.value FROM ordermgmt.v_settings v WHERE v.key = 'company_currency')::char(3) AS currency
+  FROM (SELECT mt.month, mt.account_id, mt.company_debit, mt.company_credit FROM ordermgmt.ledger_month_totals mt
+        UNION ALL
+        SELECT date_trunc('month', timezone('UTC', e.posted_at))::date, p.account_id, p.company_debit, p.company_credit
+          FROM generate_series(coalesce((SELECT r.upto_posting_id FROM ordermgmt.ledger_rollup r), 0) + 1,
+                               (SELECT max(x.posting_id) FROM ordermgmt.postings x)) AS g(id)
+          JOIN ordermgmt.postings p ON p.posting_id = g.id
+          JOIN ordermgmt.journal_entries e ON e.entry_id = p.entry_id) AS t
+  JOIN ordermgmt.accounts a USING (account_id)
+ WHERE a.type IN ('revenue', 'expense')
+ GROUP BY t.month, a.code, a.name
+ ORDER BY t.month, a.code;
+COMMENT ON VIEW ordermgmt.v_profit_and_loss IS
+    'Revenue and expense accounts per UTC month of the entries'' dates, in the company currency; amount = credit - debit, so revenue is positive, expenses negative, and a month''s amounts sum to its result';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.period IS 'First day of the UTC month the entries are dated in';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.account_code IS 'Account code in the chart of accounts';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.account_name IS 'Account name';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.amount IS
+    'Credits - debits of the month in the company currency (the postings'' company amounts): revenue positive, expenses negative';
+COMMENT ON COLUMN ordermgmt.v_profit_and_loss.currency IS
+    'The company currency (setting company_currency)';
+
+-- The balance sheet: asset, liability and equity accounts with their
+-- balances to date, assets as debit - credit, liabilities and equity as
+-- credit - debit, plus one equity row without account code: the result to
+-- date (revenue - expenses, not yet closed into an equity account).  So the
+-- assets equal the liabilities and equity.  In the company currency.
+CREATE OR REPLACE VIEW ordermgmt.v_balance_sheet AS
+SELECT b.account_type, b.account_code, b.account_name, b.balance,
+       (SELECT v.value FROM ordermgmt.v_settings v WHERE v.key = 'company_currency')::char(3) AS currency
+  FROM (SELECT t.account_type, t.account_code, t.account_name,
+               sum(CASE WHEN t.account_type = 'asset' THEN t.company_balance ELSE -t.company_balance END) AS balance
+          FROM ordermgmt.v_trial_balance t
+         WHERE t.account_type IN ('asset', 'liability', 'equity')
+         GROUP BY t.account_type, t.account_code, t.account_name
+        UNION ALL
+        SELECT 'equity', NULL, 'Result to date', -sum(t.company_balance)
+          FROM ordermgmt.v_trial_balance t
+         WHERE t.account_type IN ('revenue', 'expense')
+        HAVING count(*) > 0) AS b
+ ORDER BY array_position(ARRAY['asset', 'liability', 'equity'], b.account_type), b.account_code NULLS LAST;
+COMMENT ON VIEW ordermgmt.v_balance_sheet IS
+    'Asset, liability and equity balances to date in the company currency, with the result to date as an equity row: assets = liabilities + equity';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.account_type IS 'asset, liability or equity';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.account_code IS
+    'Account code in the chart of accounts; NULL on the result-to-date row';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.account_name IS 'Account name, or ''Result to date''';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.balance IS
+    'Assets debit - credit, liabilities and equity credit - debit, in the company currency (the postings'' company amounts)';
+COMMENT ON COLUMN ordermgmt.v_balance_sheet.currency IS
+    'The company currency (setting company_currency)';
+
+COMMENT ON FUNCTION ordermgmt.post_entry(text, jsonb) IS
+    'A manual journal entry of [{account, debit?, credit?, currency?}] (currency: the company currency); must balance per currency (OM003); its company amounts are at today''s rates';
+
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.exchange_rates', '');
+REVOKE ALL ON ordermgmt.exchange_rates FROM PUBLIC;
+REVOKE ALL ON FUNCTION ordermgmt.postings_company_amounts(), ordermgmt.exchange_rates_check() FROM PUBLIC;
+-- Exchange rates: configuration, kept by admins, read by every department.
+GRANT SELECT ON ordermgmt.exchange_rates
+   TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
+GRANT INSERT, UPDATE, DELETE ON ordermgmt.exchange_rates TO ordermgmt_admin;
 
 --------------------------------------------------------------------------
 -- Order amendments and short close

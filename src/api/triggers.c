@@ -9,6 +9,7 @@
 
 #include "access/htup_details.h"
 #include "commands/trigger.h"
+#include "utils/builtins.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -229,5 +230,49 @@ ordermgmt_customer_logins_check(PG_FUNCTION_ARGS)
 	/* NOT NULL says the rest */
 	if (!role_null && !customer_null)
 		om_customer_login_check(DatumGetObjectId(role), DatumGetInt64(customer_id));
+	return PointerGetDatum(tuple);
+}
+
+/*
+ * postings_company_amounts: BEFORE INSERT row trigger on postings; fills
+ * in the company amounts a plain INSERT leaves out (domain/currency.c).
+ */
+PG_FUNCTION_INFO_V1(ordermgmt_postings_company_amounts);
+Datum
+ordermgmt_postings_company_amounts(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("postings_company_amounts must be fired as a BEFORE INSERT row trigger")));
+	return PointerGetDatum(om_posting_company_amounts(trigdata->tg_trigtuple,
+													  trigdata->tg_relation->rd_att));
+}
+
+/* exchange_rates_check: BEFORE INSERT OR UPDATE row trigger on exchange_rates. */
+PG_FUNCTION_INFO_V1(ordermgmt_exchange_rates_check);
+Datum
+ordermgmt_exchange_rates_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		currency;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("exchange_rates_check must be fired as a BEFORE INSERT OR UPDATE row trigger")));
+	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	desc = trigdata->tg_relation->rd_att;
+	currency = heap_getattr(tuple, SPI_fnumber(desc, "currency"), desc, &isnull);
+	if (!isnull)
+		om_exchange_rate_check(TextDatumGetCString(currency));
 	return PointerGetDatum(tuple);
 }

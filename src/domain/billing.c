@@ -8,6 +8,13 @@
  * (receivable = revenue + tax) balance exactly.
  * Lock order (exposure.c): the order row, then its invoices, then the
  * customer row and its exposure row in the order's currency.
+ *
+ * In the company currency, an invoice's receivable is its net and its tax
+ * each converted at the rate of its issue date (invoices.company_rate).
+ * Payments and credit notes clear it at that
+ * rate, cumulatively (om_receivable_cleared), so that an invoice settled in
+ * full has cleared exactly what it posted; the difference from what the
+ * money is worth at the day's rate is an exchange difference.
  */
 #include "domain/domain.h"
 
@@ -28,6 +35,22 @@ om_check_due_days(int32 due_days)
 }
 
 /*
+ * What a settlement of an invoice (payment or credit) that takes its
+ * settled amount (paid + credited) from settled_before to settled_after
+ * clears of its receivable in the company currency: the company total in
+ * proportion, rounded cumulatively so that the settlements of an invoice
+ * add up to its company total.
+ */
+Numeric
+om_receivable_cleared(Numeric company_total, Numeric total, Numeric settled_before, Numeric settled_after)
+{
+	if (!om_numeric_positive(total))
+		return int64_to_numeric(0);
+	return om_numeric_sub(om_money_round(om_numeric_div(om_numeric_mul(company_total, settled_after), total)),
+						  om_money_round(om_numeric_div(om_numeric_mul(company_total, settled_before), total)));
+}
+
+/*
  * Invoice what an order shipped and has not billed yet, due in due_days;
  * returns the invoice id.
  */
@@ -42,8 +65,8 @@ om_invoice_order(int64 order_id, int32 due_days)
 		"            WHERE l.order_id = $1), "
 		"c AS (SELECT line_no, q, unit_price, tax_rate, line_tax_rate, round(q * unit_price, 2) AS net, "
 		"             round(round(q * unit_price, 2) * tax_rate, 2) AS tax FROM b WHERE q > 0), "
-		"inv AS (INSERT INTO ordermgmt.invoices (order_id, customer_id, currency, due_at, net, tax, total) "
-		"        SELECT $1, $2, $3, now() + make_interval(days => $4), sum(net), sum(tax), sum(net) + sum(tax) "
+		"inv AS (INSERT INTO ordermgmt.invoices (order_id, customer_id, currency, due_at, net, tax, total, company_rate) "
+		"        SELECT $1, $2, $3, now() + make_interval(days => $4), sum(net), sum(tax), sum(net) + sum(tax), $5 "
 		"          FROM c HAVING count(*) > 0 "
 		"        RETURNING invoice_id, net, tax, total, due_at), "
 		"il AS (INSERT INTO ordermgmt.invoice_lines (invoice_id, order_id, line_no, qty, unit_price, tax_rate, net, tax) "
@@ -52,7 +75,7 @@ om_invoice_order(int64 order_id, int32 due_days)
 		"        WHERE l.order_id = $1 AND l.line_no = c.line_no AND EXISTS (SELECT 1 FROM inv)) "
 		"SELECT invoice_id, net, tax, total, due_at, "
 		"       (SELECT sum(q * unit_price * (1 + line_tax_rate)) FROM c) FROM inv",
-		INT8OID, INT8OID, TEXTOID, INT4OID);
+		INT8OID, INT8OID, TEXTOID, INT4OID, NUMERICOID);
 	/* Result columns of create_invoice. */
 	enum
 	{
@@ -72,8 +95,9 @@ om_invoice_order(int64 order_id, int32 due_days)
 	Datum		due_at;
 	Datum		billed;
 	Numeric		billed_value;
+	Numeric		rate;
 	bool		isnull;
-	Datum		v[4];
+	Datum		v[5];
 	OmOrder		order;
 
 	om_check_due_days(due_days);
@@ -87,6 +111,9 @@ om_invoice_order(int64 order_id, int32 due_days)
 	v[1] = Int64GetDatum(customer_id);
 	v[2] = om_text_datum(currency);
 	v[3] = Int32GetDatum(due_days);
+	/* The rate of the issue date, refused before anything is written if missing. */
+	rate = om_exchange_rate(currency, om_entry_date());
+	v[4] = NumericGetDatum(rate);
 	OM_API_BEGIN();
 	if (om_exec(&create_invoice, v, NULL, false, 0) == 0)
 		ereport(ERROR,
@@ -115,13 +142,17 @@ om_invoice_order(int64 order_id, int32 due_days)
 					total);
 
 	{
-		const char *roles[3] = {"receivable", "revenue", "tax_payable"};
-		Numeric		debits[3] = {total, NULL, NULL};
-		Numeric		credits[3] = {NULL, net, tax};
+		Numeric		company_net = om_money_round(om_numeric_mul(net, rate));
+		Numeric		company_tax = om_money_round(om_numeric_mul(tax, rate));
+		OmPostLine	lines[3] = {
+			{"receivable", NULL, total, NULL, om_numeric_add(company_net, company_tax)},
+			{"revenue", NULL, NULL, net, om_numeric_sub(int64_to_numeric(0), company_net)},
+			{"tax_payable", NULL, NULL, tax, om_numeric_sub(int64_to_numeric(0), company_tax)}
+		};
 
-		om_post("invoice", "invoice", invoice_id,
-				psprintf("invoice " INT64_FORMAT " for order " INT64_FORMAT, invoice_id, order_id),
-				currency, 3, roles, debits, credits);
+		om_post_lines("invoice", "invoice", invoice_id,
+					  psprintf("invoice " INT64_FORMAT " for order " INT64_FORMAT, invoice_id, order_id),
+					  currency, 3, lines);
 	}
 	if (om_numeric_positive(total))
 		om_deadline_set("L3_PAYMENT_OVERDUE", "invoice", invoice_id, order_id, NULL, due_at);
@@ -151,7 +182,8 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	static OmPlan lock_invoice = OM_PLAN(
 		"SELECT due, currency::text, "
 		"       (SELECT payment_id FROM ordermgmt.payments p WHERE p.invoice_id = i.invoice_id AND p.reference = $2), "
-		"       customer_id "
+		"       customer_id, total, paid + credited, "
+		"       round(net * company_rate, 2) + round(tax * company_rate, 2) "
 		"  FROM ordermgmt.invoices i WHERE invoice_id = $1 FOR NO KEY UPDATE",
 		INT8OID, TEXTOID);
 	/* Result columns of lock_invoice. */
@@ -160,7 +192,10 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 		LOCK_INVOICE_DUE = 1,
 		LOCK_INVOICE_CURRENCY,
 		LOCK_INVOICE_PAYMENT_ID,
-		LOCK_INVOICE_CUSTOMER_ID
+		LOCK_INVOICE_CUSTOMER_ID,
+		LOCK_INVOICE_TOTAL,
+		LOCK_INVOICE_SETTLED,
+		LOCK_INVOICE_COMPANY_TOTAL
 	};
 	static OmPlan insert_payment = OM_PLAN(
 		"WITH pay AS (INSERT INTO ordermgmt.payments (invoice_id, amount, method, reference, recorded_by) "
@@ -178,6 +213,9 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	int64		customer_id;
 	int64		payment_id;
 	Numeric		due;
+	Numeric		total;
+	Numeric		settled;
+	Numeric		company_total;
 	char	   *currency;
 	bool		isnull;
 	Datum		v[5];
@@ -208,6 +246,9 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	due = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_DUE, &isnull));
 	currency = om_gettext(0, LOCK_INVOICE_CURRENCY);
 	customer_id = om_getint64(0, LOCK_INVOICE_CUSTOMER_ID);
+	total = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_TOTAL, &isnull));
+	settled = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_SETTLED, &isnull));
+	company_total = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_COMPANY_TOTAL, &isnull));
 	payment_id = DatumGetInt64(om_getdatum(0, LOCK_INVOICE_PAYMENT_ID, &isnull));
 	if (!isnull)
 	{
@@ -235,13 +276,21 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	om_exposure_add(customer_id, currency, int64_to_numeric(0), om_numeric_sub(int64_to_numeric(0), amount));
 
 	{
-		const char *roles[2] = {"cash", "receivable"};
-		Numeric		debits[2] = {amount, NULL};
-		Numeric		credits[2] = {NULL, amount};
+		/*
+		 * Cash at the day's rate, the receivable cleared at the invoice's:
+		 * what differs is an exchange difference.
+		 */
+		Numeric		cleared = om_receivable_cleared(company_total, total, settled,
+													om_numeric_add(settled, amount));
+		OmPostLine	lines[3] = {
+			{"cash", NULL, amount, NULL, NULL},
+			{"receivable", NULL, NULL, amount, om_numeric_sub(int64_to_numeric(0), cleared)},
+			{"exchange", NULL, NULL, NULL, NULL}
+		};
 
-		om_post("payment", "payment", payment_id,
-				psprintf("payment " INT64_FORMAT " on invoice " INT64_FORMAT, payment_id, invoice_id),
-				currency, 2, roles, debits, credits);
+		om_post_lines("payment", "payment", payment_id,
+					  psprintf("payment " INT64_FORMAT " on invoice " INT64_FORMAT, payment_id, invoice_id),
+					  currency, 3, lines);
 	}
 	om_emit_event("payment.recorded", order_id,
 				  psprintf("{\"payment_id\": " INT64_FORMAT ", \"invoice_id\": " INT64_FORMAT ", \"amount\": %s}",

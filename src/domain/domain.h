@@ -89,12 +89,25 @@ extern void om_release_reservations(int64 order_id);
 extern int64 om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric unit_cost);
 
 /* ledger.c: postings, manual entries and reversals, the ledger's guards */
+typedef struct OmPostLine
+{
+	const char *role;			/* posting_accounts role; "exchange": the difference */
+	const char *currency;		/* NULL: the entry's currency */
+	Numeric		debit;			/* NULL or 0: none */
+	Numeric		credit;
+	Numeric		company;		/* fixed company amount, debit positive; NULL: at the day's rate */
+} OmPostLine;
+
+extern int64 om_post_lines(const char *event, const char *source_type, int64 source_id, const char *memo,
+						   const char *currency, int n, const OmPostLine *lines);
 extern int64 om_post(const char *event, const char *source_type, int64 source_id, const char *memo,
 					 const char *currency, int n, const char **roles, Numeric *debits, Numeric *credits);
 extern void om_check_entry_balanced(int64 entry_id, int64 posting_id);
 extern void om_refuse_ledger_change(const char *relname);
 extern int64 om_post_entry(const char *memo, Jsonb *lines);
 extern int64 om_reverse_entry(int64 entry_id, const char *memo);
+extern HeapTuple om_posting_company_amounts(HeapTuple tuple, TupleDesc desc);
+extern void om_exchange_rate_check(const char *currency);
 
 /* report_totals.c: the reporting summaries the BI views read, rolled up */
 extern int64 om_rollup_reports(void);
@@ -105,6 +118,8 @@ extern void om_lock_customer(int64 customer_id);
 extern void om_exposure_add(int64 customer_id, const char *currency, Numeric open_orders,
 							Numeric receivables);
 extern void om_exposure_order_moved(int64 order_id, int64 customer_id, const char *currency, int sign);
+extern Numeric om_exposure_elsewhere(int64 customer_id, const char *currency, const char *limit_currency,
+									 DateADT day);
 extern Numeric om_exposure_read(int64 customer_id, const char *currency);
 
 /*
@@ -249,6 +264,8 @@ extern int64 om_open_ticket(int64 order_id, const char *subject, const char *pri
 extern void om_resolve_ticket(int64 ticket_id, const char *resolution);
 
 /* billing.c: invoices and payments */
+extern Numeric om_receivable_cleared(Numeric company_total, Numeric total, Numeric settled_before,
+									 Numeric settled_after);
 extern void om_check_due_days(int32 due_days);
 extern int64 om_invoice_order(int64 order_id, int32 due_days);
 extern int64 om_record_payment(int64 invoice_id, Numeric amount, const char *method, const char *reference);

@@ -198,3 +198,47 @@ om_exposure_read(int64 customer_id, const char *currency)
 	om_exec(&read, v, NULL, false, 1);
 	return DatumGetNumericCopy(om_getdatum(0, READ_EXPOSURE, &isnull));
 }
+
+/*
+ * The credit check's read of the customer's exposure in the currencies
+ * other than currency, converted into limit_currency at the rates of day
+ * and added up.  The customer row is locked, so no exposure row changes
+ * meanwhile; a customer in one currency has no other row to read.
+ */
+Numeric
+om_exposure_elsewhere(int64 customer_id, const char *currency, const char *limit_currency, DateADT day)
+{
+	static OmPlan elsewhere = OM_PLAN(
+		"SELECT e.currency::text, round(e.open_orders + e.receivables, 2) "
+		"  FROM ordermgmt.customer_exposure e "
+		" WHERE e.customer_id = $1 AND e.currency <> $2::bpchar AND round(e.open_orders + e.receivables, 2) <> 0",
+		INT8OID, TEXTOID);
+	/* Result columns of elsewhere. */
+	enum
+	{
+		ELSEWHERE_CURRENCY = 1,
+		ELSEWHERE_AMOUNT
+	};
+	Numeric		sum = int64_to_numeric(0);
+	Datum		v[2];
+	char	  **currencies;
+	Numeric    *amounts;
+	int			n;
+	int			i;
+	bool		isnull;
+
+	v[0] = Int64GetDatum(customer_id);
+	v[1] = om_text_datum(currency);
+	n = om_exec(&elsewhere, v, NULL, false, 0);
+	/* Copied out: the conversions below run queries of their own. */
+	currencies = palloc(Max(n, 1) * sizeof(char *));
+	amounts = palloc(Max(n, 1) * sizeof(Numeric));
+	for (i = 0; i < n; i++)
+	{
+		currencies[i] = om_gettext(i, ELSEWHERE_CURRENCY);
+		amounts[i] = DatumGetNumericCopy(om_getdatum(i, ELSEWHERE_AMOUNT, &isnull));
+	}
+	for (i = 0; i < n; i++)
+		sum = om_numeric_add(sum, om_convert(amounts[i], currencies[i], limit_currency, day));
+	return sum;
+}

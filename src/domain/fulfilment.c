@@ -86,7 +86,6 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 	};
 	char	   *status;
 	int64		warehouse_id;
-	char	   *currency;
 	int			nlines;
 	int			i;
 	char	  **skus;
@@ -113,7 +112,6 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 	om_load_order(order_id, &order);
 	status = order.status;
 	warehouse_id = order.warehouse_id;
-	currency = order.currency;
 	v[0] = Int64GetDatum(order_id);
 	om_require_transition(order_id, status, "shipped", "ship");
 
@@ -189,7 +187,7 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 
 		om_post("shipment", "shipment", shipment_id,
 				psprintf("shipment " INT64_FORMAT " of order " INT64_FORMAT, shipment_id, order_id),
-				currency, 2, roles, debits, credits);
+				om_company_currency(), 2, roles, debits, credits);
 	}
 
 	v[0] = Int64GetDatum(order_id);

@@ -33,66 +33,201 @@ numeric_array(Numeric *elems, int n)
 }
 
 /*
- * Post one journal entry for a business event.  roles name the accounts
- * through posting_accounts(event, role); amounts are rounded to cents by
- * the caller so that they balance as stored.  Lines of zero are left out,
- * and an entry with no line at all is not written.  Returns the entry id.
+ * Company amounts of lines in their own currencies, at the rates of day:
+ * each rounded to cents, then, per currency whose lines balance, the
+ * rounding difference moved onto its largest line, so that an entry that
+ * balances in each currency balances in the company currency too.  Lines
+ * with fixed[i] keep the company amounts they have.
+ */
+static void
+company_amounts(int n, const char **currencies, Numeric *debits, Numeric *credits,
+				Numeric *cdebits, Numeric *ccredits, const bool *fixed, DateADT day)
+{
+	Numeric		zero = int64_to_numeric(0);
+	bool	   *done = palloc0(n * sizeof(bool));
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (fixed && fixed[i])
+			continue;
+		cdebits[i] = debits[i] ? om_to_company(debits[i], currencies[i], day) : zero;
+		ccredits[i] = credits[i] ? om_to_company(credits[i], currencies[i], day) : zero;
+	}
+	for (i = 0; i < n; i++)
+	{
+		Numeric		d = zero,
+					c = zero,
+					cd = zero,
+					cc = zero,
+					diff;
+		int			largest = -1;
+		Numeric		largest_amount = zero;
+		bool		all_computed = true;
+		int			j;
+
+		if (done[i] || om_is_company_currency(currencies[i]))
+			continue;
+		for (j = i; j < n; j++)
+		{
+			Numeric		amount;
+
+			if (done[j] || strcmp(currencies[j], currencies[i]) != 0)
+				continue;
+			done[j] = true;
+			if (fixed && fixed[j])
+				all_computed = false;
+			if (debits[j])
+				d = om_numeric_add(d, debits[j]);
+			if (credits[j])
+				c = om_numeric_add(c, credits[j]);
+			cd = om_numeric_add(cd, cdebits[j]);
+			cc = om_numeric_add(cc, ccredits[j]);
+			amount = om_numeric_add(debits[j] ? debits[j] : zero, credits[j] ? credits[j] : zero);
+			if (om_numeric_cmp(amount, largest_amount) > 0)
+			{
+				largest = j;
+				largest_amount = amount;
+			}
+		}
+		diff = om_numeric_sub(cd, cc);
+		if (!all_computed || largest < 0 || om_numeric_cmp(d, c) != 0 || om_numeric_cmp(diff, zero) == 0)
+			continue;
+		if (debits[largest] && om_numeric_positive(debits[largest]))
+			cdebits[largest] = om_numeric_sub(cdebits[largest], diff);
+		else
+			ccredits[largest] = om_numeric_add(ccredits[largest], diff);
+	}
+}
+
+/*
+ * Post one journal entry for a business event.  Each line names its
+ * account by role through posting_accounts(event, role); amounts are
+ * rounded to cents by the caller so that they balance as stored.  A line
+ * in no currency of its own is in currency; one without a fixed company
+ * amount is converted at the rate of the entry's date.  A line of role
+ * "exchange" carries no amount of its own: it is the difference that
+ * leaves the entry balanced in the company currency (left out when
+ * there is none).  Lines of zero are left out, and an entry with no line
+ * at all is not written.  Returns the entry id.
  */
 int64
-om_post(const char *event, const char *source_type, int64 source_id, const char *memo,
-		const char *currency, int n, const char **roles, Numeric *debits, Numeric *credits)
+om_post_lines(const char *event, const char *source_type, int64 source_id, const char *memo,
+			  const char *currency, int n, const OmPostLine *lines)
 {
 	static OmPlan insert_entry = OM_PLAN(
 		"WITH lines AS ("
-		"  SELECT pa.account_id, u.d, u.c, u.ord "
-		"    FROM unnest($6::text[], $7::numeric[], $8::numeric[]) WITH ORDINALITY AS u(role, d, c, ord) "
-		"    JOIN ordermgmt.posting_accounts pa ON pa.event = $5 AND pa.role = u.role "
-		"   WHERE u.d <> 0 OR u.c <> 0), "
+		"  SELECT pa.account_id, u.cur, u.d, u.c, u.cd, u.cc, u.ord "
+		"    FROM unnest($6::text[], $7::text[], $8::numeric[], $9::numeric[], $10::numeric[], $11::numeric[]) "
+		"         WITH ORDINALITY AS u(role, cur, d, c, cd, cc, ord) "
+		"    JOIN ordermgmt.posting_accounts pa ON pa.event = $5 AND pa.role = u.role), "
 		"entry AS ("
 		"  INSERT INTO ordermgmt.journal_entries (memo, source_type, source_id, posted_by) "
 		"  SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM lines) RETURNING entry_id) "
-		"INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit) "
-		"SELECT entry.entry_id, lines.account_id, $9, lines.d, lines.c "
+		"INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit, company_debit, company_credit) "
+		"SELECT entry.entry_id, lines.account_id, lines.cur, lines.d, lines.c, lines.cd, lines.cc "
 		"  FROM entry, lines ORDER BY lines.ord RETURNING entry_id",
-		TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, NUMERICARRAYOID,
-		NUMERICARRAYOID, TEXTOID);
+		TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, NUMERICARRAYOID,
+		NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	/* Result column of insert_entry. */
 	enum
 	{
 		POST_ENTRY_ID = 1
 	};
-	Datum		v[9];
-	int			expected = 0;
-	int			got;
+	Numeric		zero = int64_to_numeric(0);
+	const char **roles = palloc(n * sizeof(char *));
+	const char **currencies = palloc(n * sizeof(char *));
+	Numeric    *debits = palloc(n * sizeof(Numeric));
+	Numeric    *credits = palloc(n * sizeof(Numeric));
+	Numeric    *cdebits = palloc(n * sizeof(Numeric));
+	Numeric    *ccredits = palloc(n * sizeof(Numeric));
+	bool	   *fixed = palloc(n * sizeof(bool));
+	Numeric		balance = zero;
+	int			exchange = -1;
+	int			m = 0;
 	int			i;
+	Datum		v[11];
 
+	/* The lines that post something, the exchange difference last. */
 	for (i = 0; i < n; i++)
 	{
-		Numeric		zero = int64_to_numeric(0);
+		const OmPostLine *l = &lines[i];
+		bool		has_debit = l->debit && om_numeric_cmp(l->debit, zero) != 0;
+		bool		has_credit = l->credit && om_numeric_cmp(l->credit, zero) != 0;
 
-		if ((debits[i] && om_numeric_cmp(debits[i], zero) != 0) ||
-			(credits[i] && om_numeric_cmp(credits[i], zero) != 0))
-			expected++;
+		if (strcmp(l->role, "exchange") == 0)
+		{
+			exchange = i;
+			continue;
+		}
+		if (!has_debit && !has_credit)
+			continue;
+		roles[m] = l->role;
+		currencies[m] = l->currency ? l->currency : currency;
+		debits[m] = has_debit ? l->debit : zero;
+		credits[m] = has_credit ? l->credit : zero;
+		fixed[m] = l->company != NULL;
+		if (fixed[m])
+		{
+			bool		debit_side = om_numeric_cmp(l->company, zero) >= 0;
+
+			cdebits[m] = debit_side ? l->company : zero;
+			ccredits[m] = debit_side ? zero : om_numeric_abs(l->company);
+		}
+		m++;
 	}
-	if (expected == 0)
+	if (m == 0)
 		return 0;
+	company_amounts(m, currencies, debits, credits, cdebits, ccredits, fixed, om_entry_date());
+	for (i = 0; i < m; i++)
+		balance = om_numeric_add(balance, om_numeric_sub(cdebits[i], ccredits[i]));
+	if (exchange >= 0 && om_numeric_cmp(balance, zero) != 0)
+	{
+		bool		gain = om_numeric_positive(balance);
+
+		roles[m] = "exchange";
+		currencies[m] = lines[exchange].currency ? lines[exchange].currency : currency;
+		debits[m] = zero;
+		credits[m] = zero;
+		cdebits[m] = gain ? zero : om_numeric_abs(balance);
+		ccredits[m] = gain ? balance : zero;
+		m++;
+	}
 
 	v[0] = om_text_datum(memo);
 	v[1] = om_text_datum(source_type);
 	v[2] = Int64GetDatum(source_id);
 	v[3] = om_text_datum(om_session_user());
 	v[4] = om_text_datum(event);
-	v[5] = om_cstring_array(roles, n);
-	v[6] = numeric_array(debits, n);
-	v[7] = numeric_array(credits, n);
-	v[8] = om_text_datum(currency);
-	got = om_exec(&insert_entry, v, NULL, false, 0);
-	if (got != expected)
+	v[5] = om_cstring_array(roles, m);
+	v[6] = om_cstring_array(currencies, m);
+	v[7] = numeric_array(debits, m);
+	v[8] = numeric_array(credits, m);
+	v[9] = numeric_array(cdebits, m);
+	v[10] = numeric_array(ccredits, m);
+	if (om_exec(&insert_entry, v, NULL, false, 0) != m)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNBALANCED),
 				 errmsg("no account is configured for every role of a %s posting", event),
 				 errhint("Check ordermgmt.posting_accounts for event '%s'.", event)));
 	return om_getint64(0, POST_ENTRY_ID);
+}
+
+/* om_post_lines for an entry whose lines are all in one currency. */
+int64
+om_post(const char *event, const char *source_type, int64 source_id, const char *memo,
+		const char *currency, int n, const char **roles, Numeric *debits, Numeric *credits)
+{
+	OmPostLine *lines = palloc0(n * sizeof(OmPostLine));
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		lines[i].role = roles[i];
+		lines[i].debit = debits[i];
+		lines[i].credit = credits[i];
+	}
+	return om_post_lines(event, source_type, source_id, memo, currency, n, lines);
 }
 
 /*
@@ -111,16 +246,21 @@ static int64 balanced_upto;
 
 /*
  * The commit-time check of the posting posting_id of entry entry_id: its
- * entry balances per currency (OM003).
+ * entry balances per currency and in the company currency (OM003).
  */
 void
 om_check_entry_balanced(int64 entry_id, int64 posting_id)
 {
-	/* The entry's first unbalanced currency, else any; and its last posting. */
+	/*
+	 * The entry's first unbalanced currency, else any; its company-currency
+	 * totals; and its last posting.
+	 */
 	static OmPlan imbalance = OM_PLAN(
-		"SELECT c.currency, c.debit::text, c.credit::text, c.upto, c.debit = c.credit "
+		"SELECT c.currency, c.debit::text, c.credit::text, c.upto, c.debit = c.credit, "
+		"       c.cdebit::text, c.ccredit::text, c.cdebit = c.ccredit "
 		"  FROM (SELECT currency::text, sum(debit) AS debit, sum(credit) AS credit, "
-		"               max(max(posting_id)) OVER () AS upto "
+		"               max(max(posting_id)) OVER () AS upto, "
+		"               sum(sum(company_debit)) OVER () AS cdebit, sum(sum(company_credit)) OVER () AS ccredit "
 		"          FROM ordermgmt.postings WHERE entry_id = $1 GROUP BY currency) c "
 		" ORDER BY c.debit = c.credit, c.currency LIMIT 1",
 		INT8OID);
@@ -131,7 +271,10 @@ om_check_entry_balanced(int64 entry_id, int64 posting_id)
 		IMBALANCE_DEBIT,
 		IMBALANCE_CREDIT,
 		IMBALANCE_UPTO,
-		IMBALANCE_BALANCED
+		IMBALANCE_BALANCED,
+		IMBALANCE_COMPANY_DEBIT,
+		IMBALANCE_COMPANY_CREDIT,
+		IMBALANCE_COMPANY_BALANCED
 	};
 	Datum		v[1];
 
@@ -144,14 +287,25 @@ om_check_entry_balanced(int64 entry_id, int64 posting_id)
 	SPI_connect();
 	v[0] = Int64GetDatum(entry_id);
 	/* Not read-only: the check must see the rows of the statement that fired it. */
-	if (om_exec(&imbalance, v, NULL, false, 1) > 0 && !om_getbool(0, IMBALANCE_BALANCED))
-		ereport(ERROR,
-				(errcode(ERRCODE_OM_UNBALANCED),
-				 errmsg("journal entry " INT64_FORMAT " does not balance", entry_id),
-				 errdetail("In %s, debits total %s and credits total %s.",
-						   om_gettext(0, IMBALANCE_CURRENCY), om_gettext(0, IMBALANCE_DEBIT),
-						   om_gettext(0, IMBALANCE_CREDIT)),
-				 errhint("Every entry must balance per currency; correct it with more postings before commit.")));
+	if (om_exec(&imbalance, v, NULL, false, 1) > 0)
+	{
+		if (!om_getbool(0, IMBALANCE_BALANCED))
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_UNBALANCED),
+					 errmsg("journal entry " INT64_FORMAT " does not balance", entry_id),
+					 errdetail("In %s, debits total %s and credits total %s.",
+							   om_gettext(0, IMBALANCE_CURRENCY), om_gettext(0, IMBALANCE_DEBIT),
+							   om_gettext(0, IMBALANCE_CREDIT)),
+					 errhint("Every entry must balance per currency; correct it with more postings before commit.")));
+		if (!om_getbool(0, IMBALANCE_COMPANY_BALANCED))
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_UNBALANCED),
+					 errmsg("journal entry " INT64_FORMAT " does not balance in the company currency", entry_id),
+					 errdetail("In %s, debits total %s and credits total %s.",
+							   om_company_currency(), om_gettext(0, IMBALANCE_COMPANY_DEBIT),
+							   om_gettext(0, IMBALANCE_COMPANY_CREDIT)),
+					 errhint("Give the postings company_debit and company_credit that balance, or post the difference to the exchange differences account.")));
+	}
 	if (SPI_processed > 0)
 	{
 		balanced_lxid = MyProc->lxid;
@@ -192,19 +346,13 @@ money_field(Jsonb *line, const char *key, const char *what)
 
 /*
  * A manual journal entry of lines [{"account": code, "debit"?, "credit"?,
- * "currency"?}, ...]; returns the entry id.
+ * "currency"?}, ...] (currency: the company currency); each currency
+ * balances, and the company amounts at today's rates; returns the entry
+ * id.
  */
 int64
 om_post_entry(const char *memo, Jsonb *lines)
 {
-	static OmPlan default_currency = OM_PLAN(
-		"SELECT coalesce((SELECT value FROM ordermgmt.settings WHERE key = $1), 'EUR')",
-		TEXTOID);
-	/* Result column of default_currency. */
-	enum
-	{
-		DEFAULT_CURRENCY_CODE = 1
-	};
 	static OmPlan unknown_accounts = OM_PLAN(
 		"SELECT string_agg(DISTINCT u.code, ', ') FROM unnest($1::text[]) AS u(code) "
 		" WHERE NOT EXISTS (SELECT 1 FROM ordermgmt.accounts a WHERE a.code = u.code)",
@@ -229,12 +377,13 @@ om_post_entry(const char *memo, Jsonb *lines)
 	static OmPlan insert_entry = OM_PLAN(
 		"WITH entry AS (INSERT INTO ordermgmt.journal_entries (memo, source_type, posted_by) "
 		"               VALUES ($1, 'manual', $2) RETURNING entry_id) "
-		"INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit) "
-		"SELECT entry.entry_id, a.account_id, u.cur, u.d, u.c "
-		"  FROM entry, unnest($3::text[], $4::text[], $5::numeric[], $6::numeric[]) "
-		"       WITH ORDINALITY AS u(code, cur, d, c, ord) "
+		"INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit, company_debit, company_credit) "
+		"SELECT entry.entry_id, a.account_id, u.cur, u.d, u.c, u.cd, u.cc "
+		"  FROM entry, unnest($3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[]) "
+		"       WITH ORDINALITY AS u(code, cur, d, c, cd, cc, ord) "
 		"  JOIN ordermgmt.accounts a ON a.code = u.code ORDER BY u.ord RETURNING entry_id",
-		TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
+		TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID,
+		NUMERICARRAYOID, NUMERICARRAYOID);
 	/* Result column of insert_entry. */
 	enum
 	{
@@ -249,9 +398,11 @@ om_post_entry(const char *memo, Jsonb *lines)
 	const char **currencies;
 	Numeric    *debits;
 	Numeric    *credits;
+	Numeric    *cdebits;
+	Numeric    *ccredits;
 	char	   *currency;
 	char	   *unknown;
-	Datum		v[6];
+	Datum		v[8];
 	int64		entry_id;
 
 	if (!JB_ROOT_IS_ARRAY(lines) || JB_ROOT_IS_SCALAR(lines))
@@ -269,9 +420,8 @@ om_post_entry(const char *memo, Jsonb *lines)
 				 errmsg("a journal entry has at most 10000 lines")));
 
 	SPI_connect();
-	v[0] = om_text_datum("currency");
-	om_exec(&default_currency, v, NULL, true, 1);
-	currency = om_gettext(0, DEFAULT_CURRENCY_CODE);
+	/* A line in no currency of its own is in the currency of the books. */
+	currency = pstrdup(om_company_currency());
 
 	codes = palloc(n * sizeof(char *));
 	currencies = palloc(n * sizeof(char *));
@@ -344,12 +494,19 @@ om_post_entry(const char *memo, Jsonb *lines)
 						   om_gettext(0, UNBALANCED_CURRENCY), om_gettext(0, UNBALANCED_DEBIT),
 						   om_gettext(0, UNBALANCED_CREDIT))));
 
+	/* Each currency balances: so do the company amounts, rounded per currency. */
+	cdebits = palloc(n * sizeof(Numeric));
+	ccredits = palloc(n * sizeof(Numeric));
+	company_amounts(n, currencies, debits, credits, cdebits, ccredits, NULL, om_entry_date());
+
 	v[0] = om_text_datum(memo);
 	v[1] = om_text_datum(om_session_user());
 	v[2] = om_cstring_array(codes, n);
 	v[3] = om_cstring_array(currencies, n);
 	v[4] = numeric_array(debits, n);
 	v[5] = numeric_array(credits, n);
+	v[6] = numeric_array(cdebits, n);
+	v[7] = numeric_array(ccredits, n);
 	om_exec(&insert_entry, v, NULL, false, 0);
 	entry_id = om_getint64(0, MANUAL_ENTRY_ID);
 	SPI_finish();
@@ -377,8 +534,8 @@ om_reverse_entry(int64 entry_id, const char *memo)
 		"WITH entry AS (INSERT INTO ordermgmt.journal_entries "
 		"                 (memo, source_type, source_id, reverses_entry_id, posted_by) "
 		"               VALUES ($2, 'reversal', $1, $1, $3) RETURNING entry_id) "
-		"INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit) "
-		"SELECT entry.entry_id, p.account_id, p.currency, p.credit, p.debit "
+		"INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit, company_debit, company_credit) "
+		"SELECT entry.entry_id, p.account_id, p.currency, p.credit, p.debit, p.company_credit, p.company_debit "
 		"  FROM entry, ordermgmt.postings p WHERE p.entry_id = $1 ORDER BY p.posting_id "
 		"RETURNING entry_id",
 		INT8OID, TEXTOID, TEXTOID);

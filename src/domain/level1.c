@@ -44,20 +44,22 @@ price_deviates(OmConfirmLine *l, Numeric tolerance)
  * order against, or NULL when there is none to check.
  */
 static Numeric
-lock_customer(int64 customer_id, bool check_credit)
+lock_customer(int64 customer_id, bool check_credit, char **limit_currency)
 {
 	static OmPlan lock_for_credit = OM_PLAN(
 		"UPDATE ordermgmt.customers SET credit_limit = credit_limit WHERE customer_id = $1 "
-		"RETURNING credit_limit",
+		"RETURNING credit_limit, credit_currency::text",
 		INT8OID);
-	/* Result column of lock_for_credit. */
+	/* Result columns of lock_for_credit. */
 	enum
 	{
-		LOCK_FOR_CREDIT_LIMIT = 1
+		LOCK_FOR_CREDIT_LIMIT = 1,
+		LOCK_FOR_CREDIT_CURRENCY
 	};
 	Datum		v[1];
 	bool		isnull;
 	Datum		limit;
+	char	   *currency;
 
 	if (!check_credit)
 	{
@@ -67,33 +69,46 @@ lock_customer(int64 customer_id, bool check_credit)
 	v[0] = Int64GetDatum(customer_id);
 	om_exec(&lock_for_credit, v, NULL, false, 1);
 	limit = om_getdatum(0, LOCK_FOR_CREDIT_LIMIT, &isnull);
-	return isnull ? NULL : DatumGetNumericCopy(limit);
+	if (isnull)
+		return NULL;
+	currency = om_gettext(0, LOCK_FOR_CREDIT_CURRENCY);
+	*limit_currency = pstrdup(currency ? currency : om_company_currency());
+	return DatumGetNumericCopy(limit);
 }
 
 /*
- * The customer's exposure in the order's currency (open receivables, and
- * what its open orders will still bill: one row of customer_exposure) plus
- * this order's value, against its credit limit.  The limit applies to each
- * currency on its own until there are exchange rates.  An order that is
- * counted in the exposure already (confirmed again from an open status) is
- * taken out of it first, so that it is counted once.
+ * The customer's exposure (open receivables, and what its open orders will
+ * still bill: a row of customer_exposure per currency) plus this order's
+ * value, against its credit limit, all in the limit's currency: amounts in
+ * other currencies converted at today's rates (a missing rate is refused,
+ * OM005).  An order that is counted in the exposure already (confirmed
+ * again from an open status) is taken out of it first, so that it is
+ * counted once.
  */
 static bool
-credit_exceeded(OmCheckInput *in, Numeric limit, Numeric order_value, StringInfo details)
+credit_exceeded(OmCheckInput *in, Numeric limit, const char *limit_currency, Numeric order_value,
+				StringInfo details)
 {
+	DateADT		today = om_entry_date();
 	Numeric		exposure = om_exposure_read(in->customer_id, in->currency);
 	Numeric		open_value;
 	bool		exceeded;
 
 	if (in->counted)
 		exposure = om_numeric_sub(exposure, in->counted_value ? in->counted_value : order_value);
-	open_value = om_money_round(exposure);
-	order_value = om_money_round(order_value);
+	open_value = om_numeric_add(om_convert(om_money_round(exposure), in->currency, limit_currency, today),
+								om_exposure_elsewhere(in->customer_id, in->currency, limit_currency, today));
+	order_value = om_convert(om_money_round(order_value), in->currency, limit_currency, today);
 	exceeded = om_numeric_cmp(om_numeric_add(open_value, order_value), limit) > 0;
-	if (exceeded)
+	if (exceeded && strcmp(limit_currency, in->currency) == 0)
 		appendStringInfo(details,
 						 "{\"credit_limit\": %s, \"open_value\": %s, \"order_value\": %s}",
 						 om_numeric_out(limit), om_numeric_out(open_value), om_numeric_out(order_value));
+	else if (exceeded)
+		appendStringInfo(details,
+						 "{\"credit_limit\": %s, \"open_value\": %s, \"order_value\": %s, \"currency\": %s}",
+						 om_numeric_out(limit), om_numeric_out(open_value), om_numeric_out(order_value),
+						 om_json_quote(limit_currency));
 	return exceeded;
 }
 
@@ -120,6 +135,7 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 	OmConfirmLine **sorted = palloc(in->nlines * sizeof(OmConfirmLine *));
 	Numeric		order_value = int64_to_numeric(0);
 	Numeric		limit;
+	char	   *limit_currency = NULL;
 	bool		waive_price;
 	bool		waive_credit;
 	int			i;
@@ -168,7 +184,7 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 	}
 
 	limit = lock_customer(in->customer_id,
-						  res->rules.credit_limit && in->has_limit && !waive_credit);
+						  res->rules.credit_limit && in->has_limit && !waive_credit, &limit_currency);
 
 	/* Stock: lock the rows in product order, then compare. */
 	if (res->nneeds > 0)
@@ -198,7 +214,7 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 
 	/* Credit, last: the exposure row comes after the stock rows. */
 	if (limit != NULL)
-		(void) credit_exceeded(in, limit, order_value, &res->credit);
+		(void) credit_exceeded(in, limit, limit_currency, order_value, &res->credit);
 
 	/* Which approval rules the order trips and waits for. */
 	om_approvals_tripped(in, res);

@@ -148,20 +148,25 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		"                 (ORDER BY invoice_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS amount "
 		"            FROM open), "
 		"upd AS (UPDATE ordermgmt.invoices i SET credited = i.credited + a.amount FROM alloc a "
-		"         WHERE i.invoice_id = a.invoice_id AND a.amount > 0 RETURNING i.invoice_id, i.due, a.amount), "
+		"         WHERE i.invoice_id = a.invoice_id AND a.amount > 0 "
+		"        RETURNING i.invoice_id, i.due, a.amount, i.total, i.paid + i.credited AS settled, "
+		"                  round(i.net * i.company_rate, 2) + round(i.tax * i.company_rate, 2) AS company_total), "
 		"ins AS (INSERT INTO ordermgmt.credit_applications (return_id, invoice_id, amount) "
 		"        SELECT $1, invoice_id, amount FROM alloc WHERE amount > 0 "
 		"        UNION ALL "
 		"        SELECT $1, NULL, $3 - coalesce((SELECT sum(amount) FROM alloc), 0) "
 		"         WHERE $3 - coalesce((SELECT sum(amount) FROM alloc), 0) > 0) "
-		"SELECT invoice_id, due = 0, amount FROM upd",
+		"SELECT invoice_id, due = 0, amount, "
+		"       round(company_total * settled / total, 2) - round(company_total * (settled - amount) / total, 2) "
+		"  FROM upd",
 		INT8OID, INT8OID, NUMERICOID);
 	/* Result columns of apply_credit: one row per invoice credited. */
 	enum
 	{
 		APPLY_CREDIT_INVOICE_ID = 1,
 		APPLY_CREDIT_SETTLED,
-		APPLY_CREDIT_AMOUNT
+		APPLY_CREDIT_AMOUNT,
+		APPLY_CREDIT_CLEARED	/* of the receivable, in the company currency */
 	};
 	int64		warehouse_id;
 	char	   *currency;
@@ -191,6 +196,7 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	int			nsettled;
 	Numeric		open_value;
 	Numeric		applied = int64_to_numeric(0);
+	Numeric		cleared = int64_to_numeric(0);
 
 	SPI_connect();
 	v[0] = Int64GetDatum(order_id);
@@ -255,16 +261,6 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	 */
 	open_value = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_OPEN_VALUE, &isnull));
 
-	{
-		const char *roles[5] = {"inventory", "cogs", "sales_returns", "tax_payable", "receivable"};
-		Numeric		debits[5] = {cost, NULL, credit_net, credit_tax, NULL};
-		Numeric		credits[5] = {NULL, cost, NULL, NULL, credit_total};
-
-		om_post("return", "return", return_id,
-				psprintf("return " INT64_FORMAT " of order " INT64_FORMAT, return_id, order_id),
-				currency, 5, roles, debits, credits);
-	}
-
 	om_low_stock_check(warehouse_id, r_products, nret);
 
 	if (om_numeric_positive(credit_total))
@@ -282,11 +278,38 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		{
 			applied = om_numeric_add(applied,
 									 DatumGetNumeric(om_getdatum(i, APPLY_CREDIT_AMOUNT, &isnull)));
+			cleared = om_numeric_add(cleared,
+									 DatumGetNumeric(om_getdatum(i, APPLY_CREDIT_CLEARED, &isnull)));
 			if (om_getbool(i, APPLY_CREDIT_SETTLED))
 				settled[nsettled++] = om_getint64(i, APPLY_CREDIT_INVOICE_ID);
 		}
 		for (i = 0; i < nsettled; i++)
 			om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", settled[i], "invoice settled by credit");
+	}
+
+	/*
+	 * The goods come back at their cost, in the company currency; the
+	 * credit note is in the order's, its receivable cleared at the rates of
+	 * the invoices it credits (billing.c) and the credit left to the
+	 * customer at the day's rate.
+	 */
+	{
+		Numeric		zero = int64_to_numeric(0);
+		Numeric		receivable = om_numeric_add(cleared,
+												om_to_company(om_numeric_sub(credit_total, applied),
+															  currency, om_entry_date()));
+		OmPostLine	lines[6] = {
+			{"inventory", om_company_currency(), cost, NULL, NULL},
+			{"cogs", om_company_currency(), NULL, cost, NULL},
+			{"sales_returns", NULL, credit_net, NULL, NULL},
+			{"tax_payable", NULL, credit_tax, NULL, NULL},
+			{"receivable", NULL, NULL, credit_total, om_numeric_sub(zero, receivable)},
+			{"exchange", NULL, NULL, NULL, NULL}
+		};
+
+		om_post_lines("return", "return", return_id,
+					  psprintf("return " INT64_FORMAT " of order " INT64_FORMAT, return_id, order_id),
+					  currency, 6, lines);
 	}
 
 	/*

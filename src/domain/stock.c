@@ -245,7 +245,7 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 {
 	static OmPlan lookup = OM_PLAN(
 		"SELECT p.product_id, w.warehouse_id, coalesce($3, p.unit_cost, s.avg_cost, 0), "
-		"       (SELECT value FROM ordermgmt.settings WHERE key = 'currency'), coalesce(s.on_hand, 0), "
+		"       coalesce(s.on_hand, 0), "
 		"       coalesce(nullif(p.unit_cost, 0), nullif(s.avg_cost, 0)), "
 		"       coalesce((SELECT value::numeric FROM ordermgmt.settings WHERE key = 'max_cost_factor'), "
 		OM_MAX_COST_FACTOR_DEFAULT ") "
@@ -260,7 +260,6 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 		LOOKUP_PRODUCT_ID = 1,
 		LOOKUP_WAREHOUSE_ID,
 		LOOKUP_UNIT_COST,
-		LOOKUP_CURRENCY,
 		LOOKUP_ON_HAND,
 		LOOKUP_REFERENCE_COST,
 		LOOKUP_MAX_COST_FACTOR
@@ -292,7 +291,6 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 	Numeric		cost;
 	Numeric		on_hand;
 	Numeric		value;
-	char	   *currency;
 	bool		isnull;
 
 	SPI_connect();
@@ -314,7 +312,6 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("unknown warehouse \"%s\"", warehouse)));
 	cost = DatumGetNumericCopy(om_getdatum(0, LOOKUP_UNIT_COST, &isnull));
-	currency = om_gettext(0, LOOKUP_CURRENCY);
 	if (unit_cost)
 	{
 		bool		no_reference;
@@ -345,7 +342,7 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 		Numeric		credits[2] = {NULL, value};
 
 		om_post("receipt", "receipt", move_id, psprintf("receipt of %s into %s", sku, warehouse),
-				currency ? currency : "EUR", 2, roles, debits, credits);
+				om_company_currency(), 2, roles, debits, credits);
 	}
 	{
 		Datum		pid = Int64GetDatum(product_id);

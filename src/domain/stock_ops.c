@@ -195,8 +195,7 @@ int64
 om_count_stock(const char *sku, const char *warehouse, Numeric counted, const char *reason)
 {
 	static OmPlan lock_row = OM_PLAN(
-		"SELECT s.on_hand, s.reserved, s.avg_cost, "
-		"       (SELECT value FROM ordermgmt.settings WHERE key = 'currency') "
+		"SELECT s.on_hand, s.reserved, s.avg_cost "
 		"  FROM ordermgmt.stock s WHERE s.product_id = $1 AND s.warehouse_id = $2 FOR NO KEY UPDATE",
 		INT8OID, INT8OID);
 	/* Result columns of lock_row. */
@@ -204,8 +203,7 @@ om_count_stock(const char *sku, const char *warehouse, Numeric counted, const ch
 	{
 		LOCKED_ON_HAND = 1,
 		LOCKED_RESERVED,
-		LOCKED_AVG_COST,
-		LOCKED_CURRENCY
+		LOCKED_AVG_COST
 	};
 	/* A product never stocked here: its row, at the product's cost. */
 	static OmPlan new_row = OM_PLAN(
@@ -235,7 +233,6 @@ om_count_stock(const char *sku, const char *warehouse, Numeric counted, const ch
 	Numeric		cost;
 	Numeric		diff;
 	Numeric		value;
-	char	   *currency;
 	Datum		v[6];
 	bool		isnull;
 	Datum		pid;
@@ -252,7 +249,6 @@ om_count_stock(const char *sku, const char *warehouse, Numeric counted, const ch
 	on_hand = DatumGetNumericCopy(om_getdatum(0, LOCKED_ON_HAND, &isnull));
 	reserved = DatumGetNumericCopy(om_getdatum(0, LOCKED_RESERVED, &isnull));
 	cost = DatumGetNumericCopy(om_getdatum(0, LOCKED_AVG_COST, &isnull));
-	currency = om_gettext(0, LOCKED_CURRENCY);
 	if (om_numeric_cmp(counted, reserved) < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_STOCK),
@@ -285,7 +281,7 @@ om_count_stock(const char *sku, const char *warehouse, Numeric counted, const ch
 
 		om_post("count", "count", move_id,
 				psprintf("count of %s in %s: %s (%s)", sku, warehouse, om_numeric_out(counted), reason),
-				currency ? currency : "EUR", 2, roles, debits, credits);
+				om_company_currency(), 2, roles, debits, credits);
 	}
 	pid = Int64GetDatum(product_id);
 	om_low_stock_check(warehouse_id, &pid, 1);

@@ -34,6 +34,8 @@ static bool l1_rules_valid = false;
 static OmL1Rules l1_rules;
 static bool max_text_length_valid = false;
 static int	max_text_length;
+static bool company_currency_valid = false;
+static char company_currency[4];
 static bool approval_rules_valid = false;
 static OmApprovalRule *approval_rules = NULL;
 static int	napproval_rules = 0;
@@ -49,6 +51,7 @@ config_relcache_callback(Datum arg pg_attribute_unused(), Oid relid pg_attribute
 	transitions_valid = false;
 	l1_rules_valid = false;
 	max_text_length_valid = false;
+	company_currency_valid = false;
 	approval_rules_valid = false;
 	templates_valid = false;
 }
@@ -260,6 +263,34 @@ om_max_text_length(void)
 		max_text_length_valid = true;
 	}
 	return max_text_length;
+}
+
+/*
+ * Setting company_currency: the currency of the books.  The caller is
+ * connected to SPI.
+ */
+const char *
+om_company_currency(void)
+{
+	static OmPlan select_setting = OM_PLAN(
+		"SELECT coalesce((SELECT value FROM ordermgmt.settings WHERE key = $1), 'EUR')",
+		TEXTOID);
+	/* Result column of select_setting. */
+	enum
+	{
+		SETTING_COMPANY_CURRENCY = 1
+	};
+
+	if (!company_currency_valid)
+	{
+		Datum		v[1];
+
+		v[0] = om_text_datum("company_currency");
+		om_exec(&select_setting, v, NULL, true, 1);
+		strlcpy(company_currency, om_gettext(0, SETTING_COMPANY_CURRENCY), sizeof(company_currency));
+		company_currency_valid = true;
+	}
+	return company_currency;
 }
 
 static void

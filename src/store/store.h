@@ -10,6 +10,7 @@
 #include "ordermgmt.h"
 
 #include "nodes/execnodes.h"
+#include "utils/date.h"
 #include "utils/relcache.h"
 
 /* outbox.c: how committed events reach LISTEN clients (GUC ordermgmt.notify) */
@@ -166,8 +167,17 @@ extern bool om_transition_allowed(const char *from, const char *to, bool *manual
 extern void om_l1_rules(OmL1Rules *rules);
 extern const OmApprovalRule *om_approval_rules(int *nrules);
 extern int	om_max_text_length(void);
+extern const char *om_company_currency(void);
 extern void om_config_changed(Relation rel);
 extern const OmNoticeTemplate *om_notice_template(const char *kind);
+
+/* exchange_rates.c: the rates to the company currency and conversions */
+extern DateADT om_utc_date(TimestampTz ts);
+extern DateADT om_entry_date(void);
+extern bool om_is_company_currency(const char *currency);
+extern Numeric om_exchange_rate(const char *currency, DateADT day);
+extern Numeric om_to_company(Numeric amount, const char *currency, DateADT day);
+extern Numeric om_convert(Numeric amount, const char *from, const char *to, DateADT day);
 
 /* notices.c: notices to customers, written with the events that cause them */
 extern void om_notices_for_event(int64 event_id, const char *event_kind, int64 order_id,

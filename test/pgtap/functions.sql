@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(355);
+SELECT plan(369);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -34,7 +34,7 @@ SELECT functions_are('ordermgmt', ARRAY[
     'monitor_rules_changed', 'config_keep_builtin', 'config_merge', 'config_changed',
     'customer_logins_check',
     'opportunities_stage', 'orders_opportunity_fate',
-    'notification_template_check'
+    'notification_template_check', 'postings_company_amounts', 'exchange_rates_check'
 ]::name[], 'schema ordermgmt has exactly the functions of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -149,7 +149,9 @@ INSERT INTO fn VALUES
     ('config_merge',          '{}', '', 'trigger', 'c', 'volatile', false),
     ('config_changed',        '{}', '', 'trigger', 'c', 'volatile', false),
     ('customer_logins_check', '{}', '', 'trigger', 'c', 'volatile', false),
-    ('notification_template_check', '{}', '', 'trigger', 'c', 'volatile', false);
+    ('notification_template_check', '{}', '', 'trigger', 'c', 'volatile', false),
+    ('postings_company_amounts', '{}', '', 'trigger', 'c', 'volatile', false),
+    ('exchange_rates_check',  '{}', '', 'trigger', 'c', 'volatile', false);
 
 SELECT has_function('ordermgmt', name, args, format('%s(%s) exists', name, array_to_string(args, ', ')))
   FROM fn ORDER BY name;
@@ -254,6 +256,10 @@ SELECT trigger_is('ordermgmt', 'journal_entries', 'journal_entries_period_open',
                   'journal_entries: nothing dated in a closed period (ledger_period_open)');
 SELECT trigger_is('ordermgmt', 'postings', 'postings_period_open', 'ordermgmt', 'ledger_period_open',
                   'postings: nothing added to an entry of a closed period (ledger_period_open)');
+SELECT trigger_is('ordermgmt', 'postings', 'postings_company_amounts', 'ordermgmt', 'postings_company_amounts',
+                  'postings: company amounts left out are filled in (postings_company_amounts)');
+SELECT trigger_is('ordermgmt', 'exchange_rates', 'exchange_rates_check', 'ordermgmt', 'exchange_rates_check',
+                  'exchange_rates: no rate for the company currency (exchange_rates_check)');
 
 SELECT trigger_is('ordermgmt', 'opportunities', 'opportunities_stage_guard', 'ordermgmt', 'opportunities_stage',
                   'opportunities: every insert and update passes opportunities_stage (before)');

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(1968);
+SELECT plan(2002);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -152,6 +152,8 @@ INSERT INTO relation_access VALUES
     -- price lists: master data, the admin's; every department reads them
     ('price_lists',               '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
     ('price_list_items',          '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
+    -- exchange rates: configuration, the admin's; every department reads them
+    ('exchange_rates',            '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      ''),
     ('notifications',             '',      '',      '',      '',      'r',     '',      'r',     'r',     'arwdDxt', '',      ''),
     -- customer logins: the admin's; each customer login reads its own
     ('customer_logins',           '',      'r',     'r',     'r',     'r',     '',      'r',     'arwd',  'arwdDxt', '',      'r'),
@@ -399,6 +401,8 @@ INSERT INTO function_access VALUES
     ('postings_balanced',       '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('ledger_immutable',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('ledger_period_open',      '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('postings_company_amounts', '',     '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
+    ('exchange_rates_check',    '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('monitor_rules_changed',   '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('config_keep_builtin',     '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('config_merge',            '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
@@ -476,7 +480,7 @@ SELECT unnest('{customers, products, warehouses, settings, order_transitions, ac
                 alerts, deadlines, feedback, tickets, delivery_weeks, events, relay_state, purge_horizon,
                 customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins,
                 opportunity_stages, opportunities, notification_templates, price_lists,
-                price_list_items, order_amendments}'::text[]);
+                price_list_items, exchange_rates, order_amendments}'::text[]);
 INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_reader',   'SELECT',  'relation', '{v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -548,14 +552,16 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_admin',    'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_admin',    'INSERT',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     accounts, posting_accounts, approval_rules, customer_logins,
-                                                    notification_templates, price_lists, price_list_items}'),
+                                                    notification_templates, price_lists, price_list_items,
+                                                    exchange_rates}'),
     ('ordermgmt_admin',    'UPDATE',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     accounts, posting_accounts, approval_rules, customer_logins,
-                                                    notification_templates, price_lists, price_list_items}'),
+                                                    notification_templates, price_lists, price_list_items,
+                                                    exchange_rates}'),
     ('ordermgmt_admin',    'DELETE',  'relation', '{customers, products, warehouses, settings, order_transitions,
                                                     customer_contacts, customer_interactions, approval_rules,
                                                     customer_logins, opportunities, notification_templates,
-                                                    price_lists, price_list_items}'),
+                                                    price_lists, price_list_items, exchange_rates}'),
     ('ordermgmt_admin',    'UPDATE',  'column',   '{monitor_rules.severity, monitor_rules.enabled,
                                                     monitor_rules.thresholds, monitor_rules.description,
                                                     opportunity_stages.probability}'),
@@ -813,6 +819,8 @@ SELECT throws_ok($$SELECT ordermgmt.quote_opportunity(-1, '[]')$$, 'OM005', NULL
                  'ordermgmt_app runs quote_opportunity');
 SELECT throws_ok($$INSERT INTO ordermgmt.price_lists (code, currency) VALUES ('X', 'EUR')$$, '42501', NULL,
                  'ordermgmt_app cannot write a price list');
+SELECT throws_ok($$INSERT INTO ordermgmt.exchange_rates VALUES ('USD', '2000-01-01', 1)$$, '42501', NULL,
+                 'ordermgmt_app cannot write an exchange rate');
 RESET ROLE;
 SET LOCAL ROLE ordermgmt_sales;
 SELECT throws_ok($$SELECT ordermgmt.price_for('no such customer', 'X', 1)$$, 'OM005', NULL,

@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(442);
+SELECT plan(463);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -29,7 +29,7 @@ SELECT tables_are('ordermgmt', ARRAY[
     'customer_exposure',
     -- ledger
     'accounts', 'posting_accounts', 'journal_entries', 'postings',
-    'ledger_totals', 'ledger_rollup', 'ledger_month_totals', 'ledger_closes',
+    'ledger_totals', 'ledger_rollup', 'ledger_month_totals', 'ledger_closes', 'exchange_rates',
     -- monitoring, after-sales, reporting summaries
     'monitor_rules', 'alerts', 'deadlines', 'feedback', 'tickets', 'delivery_weeks',
     -- approvals
@@ -196,6 +196,13 @@ INSERT INTO contract_columns VALUES
     ('ledger_closes',   'closed_by',       'text',                     false),
     ('ledger_closes',   'closed_at',       'timestamp with time zone', false),
     ('return_lines',    'tax_rate',        'numeric(7,6)',             false),
+    ('exchange_rates',  'currency',        'character(3)',             false),
+    ('exchange_rates',  'valid_from',      'date',                     false),
+    ('exchange_rates',  'rate',            'numeric(18,10)',           false),
+    ('customers',       'credit_currency', 'character(3)',             true),   -- NULL: the company currency
+    ('invoices',        'company_rate',    'numeric(18,10)',           false),
+    ('postings',        'company_debit',   'numeric(18,2)',            false),
+    ('postings',        'company_credit',  'numeric(18,2)',            false),
     ('order_amendments', 'order_id',       'bigint',                   false),
     ('order_amendments', 'revision',       'integer',                  false),
     ('order_amendments', 'amended_at',     'timestamp with time zone', false),

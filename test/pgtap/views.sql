@@ -36,7 +36,7 @@ INSERT INTO view_columns VALUES
     ('v_stock_availability', '{sku, warehouse, on_hand, reserved, available, reorder_point}'),
     ('v_ar_aging',           '{customer, currency, not_due, overdue_1_30, overdue_31_60, overdue_61_90,
                                overdue_over_90, total_due}'),
-    ('v_trial_balance',      '{account_code, account_name, account_type, currency, debit, credit, balance}'),
+    ('v_trial_balance',      '{account_code, account_name, account_type, currency, debit, credit, balance, company_debit, company_credit, company_balance}'),
     ('v_profit_and_loss',    '{period, account_code, account_name, amount, currency}'),
     ('v_balance_sheet',      '{account_type, account_code, account_name, balance, currency}'),
     ('v_tax_report',         '{period, currency, tax_rate, invoiced_net, invoiced_tax, credited_net, credited_tax,

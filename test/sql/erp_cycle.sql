@@ -148,7 +148,9 @@ SELECT ordermgmt.reverse_entry(:e1) AS rev \gset
 SELECT a.code, p.debit, p.credit FROM ordermgmt.postings p JOIN ordermgmt.accounts a USING (account_id)
  WHERE p.entry_id = :rev ORDER BY p.posting_id;
 SELECT pg_temp.try(format('SELECT ordermgmt.reverse_entry(%s)', :e1));
--- an entry balanced per currency is fine
+-- an entry balanced per currency is fine (with a rate for USD, its
+-- company amounts balance too)
+INSERT INTO ordermgmt.exchange_rates VALUES ('USD', '2000-01-01', 0.9);
 SELECT ordermgmt.post_entry('two currencies', '[{"account": "1000", "debit": 5, "currency": "USD"}, {"account": "4000", "credit": 5, "currency": "USD"}, {"account": "1000", "debit": 7}, {"account": "4000", "credit": 7}]') > 0 AS posted;
 
 -- rows written by hand must balance by commit, however they were written

@@ -89,10 +89,15 @@ SELECT ordermgmt.create_order('CUST', '[{"sku": "A", "qty": 10}]') AS o3 \gset
 SELECT status, hold_reason FROM ordermgmt.orders WHERE order_id = :o3;
 SELECT details FROM ordermgmt.alerts WHERE order_id = :o3 AND rule_code = 'L1_CREDIT_LIMIT';
 SELECT count(*) AS reserved_lines FROM ordermgmt.reservations WHERE order_id = :o3;
--- o4 in USD: 30 A = 375 against the USD exposure alone (0), not 420 + 375
+-- The limit is in the company currency (EUR); other currencies are
+-- converted at the rate in force, never added as they stand.
+-- o4 in USD at 0.9 EUR per USD: 30 A = 375 USD = 337.50 EUR, and
+-- 420 + 337.50 = 757.50 is over 500: held
+INSERT INTO ordermgmt.exchange_rates VALUES ('USD', '2000-01-01', 0.9);
 SELECT ordermgmt.create_order('CUST', '[{"sku": "A", "qty": 30}]', '{"currency": "USD"}') AS o4 \gset
 SELECT status FROM ordermgmt.orders WHERE order_id = :o4;
--- o5 in USD: 12 A = 150; 375 + 150 = 525 is held, open_value counts USD only
+SELECT details FROM ordermgmt.alerts WHERE order_id = :o4 AND rule_code = 'L1_CREDIT_LIMIT';
+-- o5 in USD: 12 A = 150 USD = 135 EUR; 420 + 135 = 555: held too
 SELECT ordermgmt.create_order('CUST', '[{"sku": "A", "qty": 12}]', '{"currency": "USD"}') AS o5 \gset
 SELECT status FROM ordermgmt.orders WHERE order_id = :o5;
 SELECT details FROM ordermgmt.alerts WHERE order_id = :o5 AND rule_code = 'L1_CREDIT_LIMIT';
@@ -113,7 +118,7 @@ SELECT ordermgmt.start_processing(:o3);
 SELECT ordermgmt.confirm_order(:o3);
 SELECT * FROM pg_temp.exposure WHERE customer = 'CUST';
 DELETE FROM ordermgmt.order_transitions WHERE from_status = 'processing' AND to_status = 'confirmed';
--- an approval overrides the limit: o5 counts in USD (375 + 150 = 525)
+-- an approval overrides the limit: o5 counts in USD (150), kept in USD
 SET SESSION AUTHORIZATION om_test_approver;
 SELECT ordermgmt.approve_order(:o5, 'known customer');
 RESET SESSION AUTHORIZATION;

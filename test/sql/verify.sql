@@ -159,10 +159,10 @@ BEGIN;
 SET LOCAL session_replication_role = replica;
 SELECT ordermgmt.post_entry('a', '[{"account": "1000", "debit": 1}, {"account": "4000", "credit": 1}]') AS ea \gset
 SELECT ordermgmt.post_entry('b', '[{"account": "1000", "debit": 1}, {"account": "4000", "credit": 1}]') AS eb \gset
-INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit)
-SELECT :ea, account_id, 'EUR', 5, 0 FROM ordermgmt.accounts WHERE code = '1000'
+INSERT INTO ordermgmt.postings (entry_id, account_id, currency, debit, credit, company_debit, company_credit)
+SELECT :ea, account_id, 'EUR', 5, 0, 5, 0 FROM ordermgmt.accounts WHERE code = '1000'
 UNION ALL
-SELECT :eb, account_id, 'EUR', 0, 5 FROM ordermgmt.accounts WHERE code = '4000';
+SELECT :eb, account_id, 'EUR', 0, 5, 0, 5 FROM ordermgmt.accounts WHERE code = '4000';
 SELECT * FROM pg_temp.failing();
 ROLLBACK;
 

@@ -17,6 +17,9 @@ SELECT 'SKU' || lpad(i::text, 2, '0'), 'Mixed item ' || i, 5 + i, (5 + i) * 0.6,
        (i % 3) * 0.1, CASE WHEN i > :skus - 3 THEN 49980 ELSE 0 END
   FROM generate_series(1, :skus) AS i;
 SELECT count(ordermgmt.receive_stock(sku, 'MIX', 50000)) AS skus_stocked FROM ordermgmt.products;
+-- One order in four is in USD; rate.sql moves today's rate while invoices
+-- and payments convert with it.
+INSERT INTO ordermgmt.exchange_rates VALUES ('USD', '2000-01-01', 0.9);
 
 -- Test helpers (not part of the extension).
 -- What each workload step did: 'ok', the SQLSTATE of a business refusal,

@@ -8,7 +8,8 @@
 #   place (30)          create_order: 1-3 distinct SKUs, 1-5 units each, for
 #                       one of 20 customers; C01-C05 have a credit limit, so
 #                       some of their orders go on hold; one order in three
-#                       has a promised time (some already past)
+#                       has a promised time (some already past), one in four
+#                       is in USD (converted for the credit check)
 #   ship (10)           ship_order: everything still reserved of a random order
 #   partial_ship (6)    ship_order: one unit of one reserved line
 #   deliver (8)         confirm_delivery of a random undelivered shipment
@@ -28,6 +29,9 @@
 #   ticket (2)          open_ticket of a random priority for a shipped order
 #   resolve_ticket (2)  resolve_ticket of a random open ticket
 #   acknowledge (1)     acknowledge_alert of a random open alert
+#   rate (1)            today's USD rate to the company currency moves
+#                       between 0.85 and 0.95: payments and credit notes of
+#                       dollar invoices post exchange differences
 # and, with wl_tick_args, tick: monitor_tick at a simulated time running
 # faster than the real one.  Targets are picked at random among the rows in
 # the right state, so clients often race for the same document; the losing
@@ -42,7 +46,7 @@ WL_SKUS=20
 WL_CUSTOMERS=20
 WL_MIX=(place@30 ship@10 partial_ship@6 deliver@8 invoice@8 pay@10 return@4 cancel@4
         amend@4 short_close@1
-        process@3 approve@2 receive@3 feedback@2 ticket@2 resolve_ticket@2 acknowledge@1)
+        process@3 approve@2 receive@3 feedback@2 ticket@2 resolve_ticket@2 acknowledge@1 rate@1)
 WL_FAILURES=0
 
 # wl_check NAME EXPECTED ACTUAL: one PASS or FAIL line, counted in
