@@ -1302,7 +1302,7 @@ lines AS MATERIALIZED (
            l.shipped_qty, l.returned_qty, l.invoiced_qty, l.credited_qty,
            coalesce(s.qty, 0) AS doc_shipped, coalesce(r.qty, 0) AS doc_returned,
            coalesce(r.credited, 0) AS doc_credited, coalesce(i.qty, 0) AS doc_invoiced,
-           coalesce(v.qty, 0) AS reserved
+           coalesce(v.qty, 0) AS reserved, l.reserved_qty, l.backordered_qty
       FROM ordermgmt.order_lines l
       LEFT JOIN (SELECT sl.order_id, sl.line_no, sum(sl.qty) AS qty
                    FROM ordermgmt.shipment_lines sl GROUP BY sl.order_id, sl.line_no) s
@@ -1355,7 +1355,8 @@ orders_seen AS MATERIALIZED (
            o.delivered_at, o.ordered_net,
            round(coalesce(l.net, 0), 2) AS lines_net,
            coalesce(l.unshipped, false) AS unshipped, coalesce(l.any_shipped, false) AS any_shipped,
-           coalesce(l.unbilled, false) AS unbilled,
+           coalesce(l.unbilled, false) AS unbilled, coalesce(l.backordered, false) AS backordered,
+           o.allocation,
            coalesce(s.shipments, 0) AS shipments, coalesce(s.undelivered, 0) AS undelivered,
            s.last_delivered_at, coalesce(i.open_due, false) AS open_due,
            coalesce(h.starts, 0) AS starts, h.first_status, h.last_status, h.last_changed_at
@@ -1363,7 +1364,8 @@ orders_seen AS MATERIALIZED (
       LEFT JOIN (SELECT x.order_id, sum(x.qty * x.unit_price) AS net,
                         bool_or(x.shipped_qty < x.qty) AS unshipped,
                         bool_or(x.shipped_qty > 0) AS any_shipped,
-                        bool_or(x.shipped_qty - x.returned_qty <> x.invoiced_qty - x.credited_qty) AS unbilled
+                        bool_or(x.shipped_qty - x.returned_qty <> x.invoiced_qty - x.credited_qty) AS unbilled,
+                        bool_or(x.backordered_qty > 0) AS backordered
                    FROM ordermgmt.order_lines x GROUP BY x.order_id) l USING (order_id)
       LEFT JOIN (SELECT x.order_id, count(*) AS shipments,
                         count(*) FILTER (WHERE x.delivered_at IS NULL) AS undelivered,
@@ -1506,13 +1508,20 @@ SELECT 'stock.reserved_within_on_hand', o.k, o.s FROM always LEFT JOIN (
      WHERE s.reserved < 0 OR s.reserved > s.on_hand) o(k, s) ON true
 UNION ALL
 -- A line of an order that may ship holds what it has not shipped yet.
+-- What it does not hold it waits for (backordered_qty), only under
+-- allocation partial; reserved_qty is its reservation.
 SELECT 'stock.reservations_match_lines', o.k, o.s FROM always LEFT JOIN (
-    SELECT format('order %s line %s (%s): qty %s, shipped %s, reserved %s', l.order_id, l.line_no, x.status,
-                  trim_scale(l.qty), trim_scale(l.shipped_qty), trim_scale(l.reserved)),
+    SELECT format('order %s line %s (%s, %s): qty %s, shipped %s, reservation %s, reserved_qty %s, backordered %s',
+                  l.order_id, l.line_no, x.status, x.allocation, trim_scale(l.qty), trim_scale(l.shipped_qty),
+                  trim_scale(l.reserved), trim_scale(l.reserved_qty), trim_scale(l.backordered_qty)),
            ARRAY[l.order_id, l.line_no]
       FROM lines l JOIN orders_seen x USING (order_id)
-     WHERE x.status IN ('confirmed', 'processing', 'partially_shipped')
-       AND l.reserved <> l.qty - l.shipped_qty) o(k, s) ON true
+     WHERE l.reserved_qty <> l.reserved
+        OR (x.status IN ('confirmed', 'processing', 'partially_shipped')
+            AND l.reserved + l.backordered_qty <> l.qty - l.shipped_qty)
+        OR (l.backordered_qty > 0
+            AND (x.allocation <> 'partial' OR x.status NOT IN ('confirmed', 'processing', 'partially_shipped', 'on_hold'))))
+    o(k, s) ON true
 UNION ALL
 -- A reservation belongs to an order that may still ship (or is held with
 -- its stock), to one of its lines, for that line's product, in the
@@ -2359,7 +2368,7 @@ SELECT 'alerts.time_rules_have_their_fired_deadline', o.k, o.s FROM always LEFT 
       LEFT JOIN ordermgmt.deadlines d USING (rule_code, subject_type, subject_id)
      WHERE a.status <> 'resolved'
        AND a.rule_code IN ('L1_CONFIRMATION_OVERDUE', 'L2_PROCESSING_OVERDUE', 'L2_STALLED',
-                           'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE', 'L3_TICKET_OVERDUE')
+                           'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE', 'L3_TICKET_OVERDUE', 'L2_BACKORDER_AGED')
        AND d.fired IS NOT TRUE) o(k, s) ON true
 
 --------------------------------------------------------------- deadlines
@@ -2380,7 +2389,8 @@ SELECT 'deadlines.match_watched_subjects', o.k, o.s FROM always LEFT JOIN (
                         ('L2_STALLED', x.status IN ('pending', 'on_hold', 'confirmed', 'processing',
                                                     'partially_shipped', 'shipped')),
                         ('L3_DELIVERY_LATE', x.promised_at IS NOT NULL
-                                             AND x.status NOT IN ('draft', 'delivered', 'completed', 'cancelled')))
+                                             AND x.status NOT IN ('draft', 'delivered', 'completed', 'cancelled')),
+                        ('L2_BACKORDER_AGED', x.backordered))
                         AS w(rule_code, watched)
                   WHERE w.watched
                  UNION ALL
@@ -3798,6 +3808,76 @@ REVOKE ALL ON FUNCTION ordermgmt.postings_company_amounts(), ordermgmt.exchange_
 GRANT SELECT ON ordermgmt.exchange_rates
    TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
 GRANT INSERT, UPDATE, DELETE ON ordermgmt.exchange_rates TO ordermgmt_admin;
+
+--------------------------------------------------------------------------
+-- Partial allocation and backorders: orders.allocation (customers'
+-- default), what each line holds and waits for, L2_BACKORDER_AGED
+--------------------------------------------------------------------------
+ALTER TABLE ordermgmt.customers ADD COLUMN allocation text CHECK (allocation IN ('complete', 'partial'));
+COMMENT ON COLUMN ordermgmt.customers.allocation IS
+    'The customer''s default allocation of new orders (create_order option allocation): complete or partial; NULL: complete';
+ALTER TABLE ordermgmt.orders
+    ADD COLUMN allocation text NOT NULL DEFAULT 'complete' CHECK (allocation IN ('complete', 'partial'));
+COMMENT ON COLUMN ordermgmt.orders.allocation IS
+    'complete: confirmation reserves every line or holds the order (L1_STOCK_SHORTAGE); partial: it reserves what is available and backorders the rest, filled first-in first-out as stock arrives';
+-- The lines' reservations become their reserved_qty; nothing waits yet.
+ALTER TABLE ordermgmt.order_lines
+    ADD COLUMN reserved_qty numeric(18,4) NOT NULL DEFAULT 0 CHECK (reserved_qty >= 0),
+    ADD COLUMN backordered_qty numeric(18,4) NOT NULL DEFAULT 0 CHECK (backordered_qty >= 0);
+ALTER TABLE ordermgmt.order_lines DISABLE TRIGGER USER;
+UPDATE ordermgmt.order_lines l SET reserved_qty = r.qty
+  FROM ordermgmt.reservations r WHERE r.order_id = l.order_id AND r.line_no = l.line_no AND r.qty <> 0;
+ALTER TABLE ordermgmt.order_lines ENABLE TRIGGER USER;
+ALTER TABLE ordermgmt.order_lines
+    ADD CONSTRAINT order_lines_allocation_check CHECK (reserved_qty + backordered_qty <= qty - shipped_qty);
+CREATE INDEX order_lines_backordered_idx ON ordermgmt.order_lines (product_id, order_id)
+    WHERE backordered_qty > 0;
+COMMENT ON COLUMN ordermgmt.order_lines.reserved_qty IS
+    'What the line holds in its order''s warehouse (its reservation), maintained by confirmation, shipping, backorder fills and cancellation';
+COMMENT ON COLUMN ordermgmt.order_lines.backordered_qty IS
+    'What the line still waits for (allocation partial): filled first-in first-out, by promised_at then order id, as stock arrives';
+
+CREATE OR REPLACE FUNCTION ordermgmt.rule_delay(rule_code text, thresholds jsonb, variant text DEFAULT NULL)
+    RETURNS interval LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+SELECT CASE
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L1_CONFIRMATION_OVERDUE'
+           THEN (thresholds OPERATOR(pg_catalog.->>) 'deadline')::pg_catalog.interval
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L2_PROCESSING_OVERDUE'
+           THEN (thresholds OPERATOR(pg_catalog.->>) 'processing_time')::pg_catalog.interval
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L2_STALLED'
+           THEN (thresholds OPERATOR(pg_catalog.->>) 'stall_time')::pg_catalog.interval
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L2_BACKORDER_AGED'
+           THEN (thresholds OPERATOR(pg_catalog.->>) 'age')::pg_catalog.interval
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L3_DELIVERY_LATE'
+           THEN coalesce((thresholds OPERATOR(pg_catalog.->>) 'grace')::pg_catalog.interval, '0')
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L3_PAYMENT_OVERDUE'
+           THEN coalesce((thresholds OPERATOR(pg_catalog.->>) 'grace')::pg_catalog.interval, '0')
+         WHEN rule_code OPERATOR(pg_catalog.=) 'L3_TICKET_OVERDUE'
+           THEN (thresholds OPERATOR(pg_catalog.->>) coalesce(variant, 'normal'))::pg_catalog.interval
+       END
+$$;
+
+CREATE OR REPLACE FUNCTION ordermgmt.rule_thresholds_valid(rule_code text, thresholds jsonb)
+    RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+    AS $$
+SELECT coalesce(CASE
+         WHEN rule_code = 'L3_TICKET_OVERDUE' THEN
+              (SELECT pg_catalog.bool_and(coalesce(ordermgmt.rule_delay(rule_code, thresholds, p) OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval, false))
+                 FROM pg_catalog.unnest(ARRAY['low', 'normal', 'high', 'urgent']) AS p)
+         WHEN rule_code IN ('L1_CONFIRMATION_OVERDUE', 'L2_PROCESSING_OVERDUE', 'L2_STALLED',
+                            'L3_DELIVERY_LATE', 'L3_PAYMENT_OVERDUE', 'L2_BACKORDER_AGED') THEN
+              ordermgmt.rule_delay(rule_code, thresholds) OPERATOR(pg_catalog.>=) '0'::pg_catalog.interval
+         WHEN rule_code = 'L1_PRICE_DEVIATION' THEN
+              (thresholds ->> 'tolerance')::pg_catalog.numeric OPERATOR(pg_catalog.>=) 0
+         WHEN rule_code = 'L3_NEGATIVE_FEEDBACK' THEN
+              (thresholds ->> 'max_rating')::pg_catalog.int4 BETWEEN 0 AND 5
+         ELSE true
+       END, false)
+$$;
+
+INSERT INTO ordermgmt.monitor_rules (rule_code, level, severity, thresholds, description, builtin) VALUES
+    ('L2_BACKORDER_AGED',       2, 'warning',  '{"age": "7 days"}', 'An order has waited for backordered stock longer than age', true);
 
 --------------------------------------------------------------------------
 -- Order amendments and short close

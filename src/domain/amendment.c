@@ -8,8 +8,12 @@
  * An amendment is judged as a confirmation would judge the order as it
  * becomes: every level-1 check runs again on the new lines (the approvals
  * the order has still waive what they cover, as approve_order's
- * confirmation does).  Stock is all or nothing and never overridden: a
- * shortage refuses the amendment (OM002) and nothing changes.  Any other
+ * confirmation does).  Stock is never overridden: under the default
+ * allocation (complete) it is all or nothing, and a shortage refuses the
+ * amendment (OM002) with nothing changed; under allocation partial what
+ * is not available waits as a backorder, as at confirmation (a cut comes
+ * off what a line waits for first; a raise of a line that already waits
+ * waits behind it).  Any other
  * failed check does not refuse it: the amendment is made, its stock
  * re-reserved, and the order goes on hold with one alert per failed rule
  * and the approvals it waits for, exactly as a confirmation that fails;
@@ -285,7 +289,7 @@ apply_changes(OmRevision *r, AmendChanges *c)
 		l->line_no = ++next_line_no;
 		l->product_id = product_ids[i];
 		l->sku = c->skus[i];
-		l->qty = l->shipped = l->billed = l->reserved = int64_to_numeric(0);
+		l->qty = l->shipped = l->billed = l->reserved = l->backordered = int64_to_numeric(0);
 		l->new_qty = c->qtys[i];
 		l->expected_price = expected[i];
 		l->unit_price = l->new_price = c->prices[i] ? c->prices[i] : expected[i];
@@ -318,6 +322,7 @@ run_checks(OmRevision *r, OmCheckInput *in, OmCheckResult *res)
 	in->counted_value = r->value_before;
 	in->blocked = r->blocked;
 	in->has_limit = r->has_limit;
+	in->partial = r->partial;
 	in->customer_code = r->customer_code;
 	if (r->approved)
 		in->approved_rules = om_order_approved_rules(r->order_id, &in->napproved);
@@ -345,6 +350,42 @@ run_checks(OmRevision *r, OmCheckInput *in, OmCheckResult *res)
 	}
 	in->nlines = n;
 	return om_level1_checks(in, res);
+}
+
+/*
+ * Allocation partial: what the stock rows (locked by the checks) cannot
+ * give of a product waits instead, taken off the raises of its lines from
+ * the last line up; each need then asks only for what is available.
+ */
+static void
+backorder_shortfall(OmRevision *r, OmStockNeed *needs, int nneeds)
+{
+	Numeric		zero = int64_to_numeric(0);
+	int			k;
+	int			i;
+
+	for (k = 0; k < nneeds; k++)
+	{
+		Numeric		avail = needs[k].found ? needs[k].available : zero;
+		Numeric		missing = om_numeric_sub(needs[k].qty, avail);
+
+		if (!om_numeric_positive(missing))
+			continue;
+		for (i = r->nlines - 1; i >= 0 && om_numeric_positive(missing); i--)
+		{
+			OmRevisionLine *l = &r->lines[i];
+			Numeric		raise = om_numeric_sub(l->new_reserved, l->reserved);
+			Numeric		part;
+
+			if (l->product_id != needs[k].product_id || !om_numeric_positive(raise))
+				continue;
+			part = om_numeric_cmp(missing, raise) < 0 ? missing : raise;
+			l->new_reserved = om_numeric_sub(l->new_reserved, part);
+			l->new_backordered = om_numeric_add(l->new_backordered, part);
+			missing = om_numeric_sub(missing, part);
+		}
+		needs[k].qty = avail;
+	}
 }
 
 /* amend_order: returns the new revision, or the current one when nothing changes. */
@@ -389,9 +430,12 @@ om_amend_order(int64 order_id, Jsonb *changes)
 				 errmsg("cannot amend order " INT64_FORMAT ": the changes remove every line", order_id),
 				 errhint("Cancel the order with ordermgmt.cancel_order() instead.")));
 
+	om_revision_plan_lines(&r);
 	memset(&in, 0, sizeof(in));
 	passed = run_checks(&r, &in, &res);
-	if (res.shortage.len > 0)
+	if (r.partial)
+		backorder_shortfall(&r, res.needs, res.nneeds);
+	else if (res.shortage.len > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_STOCK),
 				 errmsg("cannot amend order " INT64_FORMAT ": not enough stock", order_id),
@@ -450,14 +494,16 @@ om_short_close(int64 order_id, const char *reason)
 	}
 	om_require_transition(order_id, r.status, "shipped", "short-close");
 
-	/* Every line to what it shipped; the stock it still holds goes back. */
+	/* Every line to what it shipped; what it holds goes back, what it waits for is dropped. */
+	for (i = 0; i < r.nlines; i++)
+		r.lines[i].new_qty = r.lines[i].shipped;
+	om_revision_plan_lines(&r);
 	needs = palloc(r.nlines * sizeof(OmStockNeed));
 	for (i = 0; i < r.nlines; i++)
 	{
 		Numeric		change;
 		int			j;
 
-		r.lines[i].new_qty = r.lines[i].shipped;
 		change = om_revision_reserve_change(&r.lines[i]);
 		if (om_numeric_cmp(change, int64_to_numeric(0)) == 0)
 			continue;

@@ -88,6 +88,16 @@ extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Dat
 extern void om_release_reservations(int64 order_id);
 extern int64 om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric unit_cost);
 
+/* backorders.c: partial allocation's waiting lines, filled as stock arrives */
+extern int	om_exec_on_lines(OmPlan *plan, Datum *v);
+extern Datum om_backorders_lock(int64 warehouse_id, Datum *product_ids, int nproducts, bool wait, int *n);
+extern int	om_backorders_fill(int64 warehouse_id, int64 product_id, Datum locked_orders, int nlocked);
+extern void om_backorders_fill_all(int64 warehouse_id, Datum *product_ids, int nproducts,
+								   Datum locked_orders, int nlocked);
+extern void om_backorders_fill_free(int64 warehouse_id, Datum *product_ids, int nproducts);
+extern void om_backorders_created(int64 order_id, const char *lines_json);
+extern void om_backorders_drop(int64 order_id);
+
 /* ledger.c: postings, manual entries and reversals, the ledger's guards */
 typedef struct OmPostLine
 {
@@ -140,6 +150,9 @@ typedef struct OmRevisionLine
 	Numeric		shipped;
 	Numeric		billed;			/* returned + invoiced - credited: left out of the open quantity */
 	Numeric		reserved;		/* its reservation now */
+	Numeric		backordered;	/* what it waits for now (allocation partial) */
+	Numeric		new_reserved;	/* after (om_revision_plan_lines, then the stock) */
+	Numeric		new_backordered;
 	bool		active;
 	bool		added;
 } OmRevisionLine;
@@ -155,6 +168,7 @@ typedef struct OmRevision
 	bool		blocked;
 	bool		has_limit;
 	bool		approved;		/* has approvals (orders.approved_by) */
+	bool		partial;		/* allocation partial: what cannot be reserved waits */
 	Datum		day;			/* UTC day of entry: the order's row of order_day_totals */
 	Numeric		net_before;		/* orders.ordered_net */
 	Numeric		net_after;		/* set by om_revision_write */
@@ -166,6 +180,7 @@ typedef struct OmRevision
 } OmRevision;
 
 extern void om_revision_load(int64 order_id, OmRevision *r);
+extern void om_revision_plan_lines(OmRevision *r);
 extern Numeric om_revision_reserve_change(const OmRevisionLine *l);
 extern bool om_revision_changes_anything(const OmRevision *r);
 extern int32 om_revision_write(OmRevision *r, OmStockNeed *needs, int nneeds, const char *kind,
@@ -221,6 +236,7 @@ typedef struct OmCheckInput
 	int			napproved;
 	bool		blocked;
 	bool		has_limit;
+	bool		partial;		/* allocation partial: short lines wait, not fail */
 	const char *customer_code;
 	OmConfirmLine *lines;
 	int			nlines;

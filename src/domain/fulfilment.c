@@ -66,7 +66,8 @@ om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *t
 		"       SELECT v.p, $6, -v.q, v.avg_cost, 'shipment', $2, $7 FROM v), "
 		"rs AS (UPDATE ordermgmt.reservations r SET qty = r.qty - v.q FROM v "
 		"        WHERE r.order_id = $2 AND r.line_no = v.l), "
-		"ol AS (UPDATE ordermgmt.order_lines l SET shipped_qty = l.shipped_qty + v.q FROM v "
+		"ol AS (UPDATE ordermgmt.order_lines l "
+		"          SET shipped_qty = l.shipped_qty + v.q, reserved_qty = l.reserved_qty - v.q FROM v "
 		"        WHERE l.order_id = $2 AND l.line_no = v.l) "
 		"SELECT coalesce(sum(round(v.q * v.avg_cost, 2)), 0) FROM v",
 		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID, TEXTOID);

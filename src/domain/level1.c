@@ -195,7 +195,8 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 			OmStockNeed *need = &res->needs[i];
 			Numeric		avail = need->found ? need->available : int64_to_numeric(0);
 
-			if (om_numeric_cmp(avail, need->qty) < 0)
+			/* Under partial allocation a short line waits instead (backorders.c). */
+			if (om_numeric_cmp(avail, need->qty) < 0 && !in->partial)
 			{
 				int			j;
 				char	   *sku = "";
@@ -237,26 +238,100 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 	return res->failed.len == 0;
 }
 
-/* All checks passed: reserve every unreserved line (stock rows are locked). */
+/*
+ * All checks passed: reserve every unreserved line (stock rows are
+ * locked).  Under allocation partial each product's available stock goes
+ * to its lines in line order, and what a line cannot get waits as its
+ * backorder.
+ */
 void
 om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 {
+	static OmPlan set_backorders = OM_PLAN(
+		"UPDATE ordermgmt.order_lines l SET backordered_qty = u.b "
+		"  FROM unnest($2::int[], $3::numeric[]) AS u(l, b) "
+		" WHERE l.order_id = $1 AND l.line_no = u.l",
+		INT8OID, INT4ARRAYOID, NUMERICARRAYOID);
+	Numeric		zero = int64_to_numeric(0);
 	Datum	   *line_nos = palloc(in->nlines * sizeof(Datum));
 	Datum	   *products = palloc(in->nlines * sizeof(Datum));
 	Datum	   *qtys = palloc(in->nlines * sizeof(Datum));
+	Datum	   *short_lines = palloc(in->nlines * sizeof(Datum));
+	Datum	   *short_qtys = palloc(in->nlines * sizeof(Datum));
+	Numeric    *can = palloc(Max(res->nneeds, 1) * sizeof(Numeric));
+	Numeric    *left = palloc(Max(res->nneeds, 1) * sizeof(Numeric));
+	OmStockNeed *taken = palloc(Max(res->nneeds, 1) * sizeof(OmStockNeed));
+	StringInfoData backordered;
+	int			ntaken = 0;
+	int			nshort = 0;
 	int			n = 0;
 	int			i;
+	int			k;
 
+	/* What each product can give: all it needs, or (partial) what is available. */
+	for (k = 0; k < res->nneeds; k++)
+	{
+		OmStockNeed *need = &res->needs[k];
+		Numeric		avail = need->found ? need->available : zero;
+
+		can[k] = (in->partial && om_numeric_cmp(avail, need->qty) < 0) ? avail : need->qty;
+		left[k] = can[k];
+	}
+	initStringInfo(&backordered);
 	for (i = 0; i < in->nlines; i++)
 	{
-		if (in->lines[i].reserved)
+		OmConfirmLine *l = &in->lines[i];
+		Numeric		take = l->qty;
+
+		if (l->reserved)
 			continue;
-		line_nos[n] = Int32GetDatum(in->lines[i].line_no);
-		products[n] = Int64GetDatum(in->lines[i].product_id);
-		qtys[n] = NumericGetDatum(in->lines[i].qty);
-		n++;
+		for (k = 0; k < res->nneeds && res->needs[k].product_id != l->product_id; k++)
+			;
+		if (k < res->nneeds && om_numeric_cmp(left[k], take) < 0)
+			take = left[k];
+		if (k < res->nneeds)
+			left[k] = om_numeric_sub(left[k], take);
+		if (om_numeric_positive(take))
+		{
+			line_nos[n] = Int32GetDatum(l->line_no);
+			products[n] = Int64GetDatum(l->product_id);
+			qtys[n] = NumericGetDatum(take);
+			n++;
+		}
+		if (om_numeric_cmp(take, l->qty) < 0)
+		{
+			Numeric		wait = om_numeric_sub(l->qty, take);
+
+			short_lines[nshort] = Int32GetDatum(l->line_no);
+			short_qtys[nshort] = NumericGetDatum(wait);
+			nshort++;
+			appendStringInfo(&backordered, "%s{\"line_no\": %d, \"sku\": %s, \"backordered\": %s}",
+							 backordered.len ? ", " : "", l->line_no, om_json_quote(l->sku),
+							 om_numeric_out(wait));
+		}
 	}
-	om_reserve_lines(order_id, in->warehouse_id, n, line_nos, products, qtys, res->nneeds, res->needs);
+	/* The stock rows that give something, with what they give. */
+	for (k = 0; k < res->nneeds; k++)
+	{
+		Numeric		given = om_numeric_sub(can[k], left[k]);
+
+		if (!om_numeric_positive(given))
+			continue;
+		taken[ntaken] = res->needs[k];
+		taken[ntaken].qty = given;
+		ntaken++;
+	}
+	om_reserve_lines(order_id, in->warehouse_id, n, line_nos, products, qtys, ntaken, taken);
+	if (nshort > 0)
+	{
+		Datum		v[3];
+
+		v[0] = Int64GetDatum(order_id);
+		v[1] = om_array(short_lines, nshort, INT4OID);
+		v[2] = om_array(short_qtys, nshort, NUMERICOID);
+		(void) om_exec_on_lines(&set_backorders, v);
+		om_backorders_created(order_id, backordered.data);
+	}
 }
 
 /*
@@ -302,7 +377,7 @@ om_confirm(int64 order_id)
 {
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT o.status::text, o.customer_id, o.warehouse_id, o.approved_by IS NOT NULL, "
-		"       c.blocked, c.credit_limit IS NOT NULL, c.code, o.currency::text "
+		"       c.blocked, c.credit_limit IS NOT NULL, c.code, o.currency::text, o.allocation = 'partial' "
 		"  FROM ordermgmt.orders o JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
 		" WHERE o.order_id = $1 FOR NO KEY UPDATE OF o",
 		INT8OID);
@@ -316,7 +391,8 @@ om_confirm(int64 order_id)
 		LOCK_ORDER_BLOCKED,
 		LOCK_ORDER_HAS_LIMIT,
 		LOCK_ORDER_CUSTOMER_CODE,
-		LOCK_ORDER_CURRENCY
+		LOCK_ORDER_CURRENCY,
+		LOCK_ORDER_PARTIAL
 	};
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, l.qty, l.unit_price, coalesce(l.expected_price, p.list_price), p.active, "
@@ -363,6 +439,7 @@ om_confirm(int64 order_id)
 	in.customer_code = om_gettext(0, LOCK_ORDER_CUSTOMER_CODE);
 	in.currency = om_gettext(0, LOCK_ORDER_CURRENCY);
 	in.counted = om_status_open(status);
+	in.partial = om_getbool(0, LOCK_ORDER_PARTIAL);
 	approved = om_getbool(0, LOCK_ORDER_APPROVED);
 
 	om_require_transition(order_id, status, "confirmed", "confirm");

@@ -262,6 +262,8 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	open_value = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_OPEN_VALUE, &isnull));
 
 	om_low_stock_check(warehouse_id, r_products, nret);
+	/* The goods back on the shelf fill other orders' backorders (backorders.c). */
+	om_backorders_fill_free(warehouse_id, r_products, nret);
 
 	if (om_numeric_positive(credit_total))
 	{

@@ -3,9 +3,10 @@
  *		A revision of an order's lines, as amend_order and short_close make
  *		them (amendment.c): load the order and its lines with the order row
  *		locked, then write the new lines with everything that follows from
- *		them in the same transaction: reservations and stock, ordered_net,
- *		the customer's exposure, the order's row of order_day_totals, and
- *		the revision row of order_amendments.  Nothing is posted: the ledger
+ *		them in the same transaction: reservations and stock (and, under
+ *		allocation partial, backorders: backorders.c), ordered_net, the
+ *		customer's exposure, the order's row of order_day_totals, and the
+ *		revision row of order_amendments.  Nothing is posted: the ledger
  *		moves when goods ship, not when an order changes.
  *
  * Lock order (exposure.c): the caller has locked the order row (here),
@@ -33,7 +34,7 @@ om_revision_load(int64 order_id, OmRevision *r)
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT o.status::text, o.customer_id, o.warehouse_id, o.currency::text, o.approved_by IS NOT NULL, "
 		"       c.blocked, c.credit_limit IS NOT NULL, c.code, coalesce(o.ordered_net, 0), "
-		"       timezone('UTC', o.created_at)::date "
+		"       timezone('UTC', o.created_at)::date, o.allocation = 'partial' "
 		"  FROM ordermgmt.orders o JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
 		" WHERE o.order_id = $1 FOR NO KEY UPDATE OF o",
 		INT8OID);
@@ -49,7 +50,8 @@ om_revision_load(int64 order_id, OmRevision *r)
 		ORDER_HAS_LIMIT,
 		ORDER_CUSTOMER_CODE,
 		ORDER_NET,
-		ORDER_DAY
+		ORDER_DAY,
+		ORDER_PARTIAL
 	};
 	/*
 	 * Read after the lock, in a statement of its own: a READ COMMITTED
@@ -62,7 +64,7 @@ om_revision_load(int64 order_id, OmRevision *r)
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, p.sku, l.qty, l.unit_price, coalesce(l.expected_price, p.list_price), "
 		"       coalesce(l.tax_rate, p.tax_rate), l.shipped_qty, l.returned_qty + l.invoiced_qty - l.credited_qty, "
-		"       coalesce(r.qty, 0), p.active "
+		"       coalesce(r.qty, 0), p.active, l.backordered_qty "
 		"  FROM ordermgmt.order_lines l "
 		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
 		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
@@ -81,7 +83,8 @@ om_revision_load(int64 order_id, OmRevision *r)
 		LINE_SHIPPED,
 		LINE_BILLED,
 		LINE_RESERVED,
-		LINE_ACTIVE
+		LINE_ACTIVE,
+		LINE_BACKORDERED
 	};
 	Datum		v[1];
 	bool		isnull;
@@ -104,6 +107,7 @@ om_revision_load(int64 order_id, OmRevision *r)
 	r->customer_code = om_gettext(0, ORDER_CUSTOMER_CODE);
 	r->net_before = DatumGetNumericCopy(om_getdatum(0, ORDER_NET, &isnull));
 	r->day = om_getdatum(0, ORDER_DAY, &isnull);
+	r->partial = om_getbool(0, ORDER_PARTIAL);
 	om_exec(&last_revision, v, NULL, false, 1);
 	r->revision = DatumGetInt32(om_getdatum(0, 1, &isnull));
 
@@ -124,25 +128,58 @@ om_revision_load(int64 order_id, OmRevision *r)
 		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, LINE_TAX_RATE, &isnull));
 		l->shipped = DatumGetNumericCopy(om_getdatum(i, LINE_SHIPPED, &isnull));
 		l->billed = DatumGetNumericCopy(om_getdatum(i, LINE_BILLED, &isnull));
-		l->reserved = DatumGetNumericCopy(om_getdatum(i, LINE_RESERVED, &isnull));
+		l->reserved = l->new_reserved = DatumGetNumericCopy(om_getdatum(i, LINE_RESERVED, &isnull));
+		l->backordered = l->new_backordered = DatumGetNumericCopy(om_getdatum(i, LINE_BACKORDERED, &isnull));
 		l->active = om_getbool(i, LINE_ACTIVE);
 		r->value_before = om_numeric_add(r->value_before, line_value(l, l->qty, l->unit_price));
 	}
 }
 
 /*
- * How much more (or, negative, less) a line reserves after the revision:
- * its reservation follows its quantity, never below zero.
+ * What each line holds and waits for after the revision, as if the stock
+ * were there (the caller then backorders, or refuses, what is not): what
+ * the line no longer wants comes off what it waits for first, then off
+ * its reservation; what it wants more is reserved, or, under allocation
+ * partial when the line already waits, waits behind what it waits for.
  */
+void
+om_revision_plan_lines(OmRevision *r)
+{
+	Numeric		zero = int64_to_numeric(0);
+	int			i;
+
+	for (i = 0; i < r->nlines; i++)
+	{
+		OmRevisionLine *l = &r->lines[i];
+		Numeric		change = om_numeric_sub(l->new_qty, l->qty);
+
+		l->new_reserved = l->reserved;
+		l->new_backordered = l->backordered;
+		if (om_numeric_cmp(change, zero) >= 0)
+		{
+			if (r->partial && om_numeric_positive(l->backordered))
+				l->new_backordered = om_numeric_add(l->backordered, change);
+			else
+				l->new_reserved = om_numeric_add(l->reserved, change);
+		}
+		else
+		{
+			Numeric		cut = om_numeric_sub(zero, change);
+			Numeric		from_waiting = om_numeric_cmp(cut, l->backordered) < 0 ? cut : l->backordered;
+
+			l->new_backordered = om_numeric_sub(l->backordered, from_waiting);
+			l->new_reserved = om_numeric_sub(l->reserved, om_numeric_sub(cut, from_waiting));
+			if (om_numeric_cmp(l->new_reserved, zero) < 0)
+				l->new_reserved = zero;
+		}
+	}
+}
+
+/* How much more (or, negative, less) a line reserves after the revision. */
 Numeric
 om_revision_reserve_change(const OmRevisionLine *l)
 {
-	Numeric		zero = int64_to_numeric(0);
-	Numeric		now = om_numeric_add(l->reserved, om_numeric_sub(l->new_qty, l->qty));
-
-	if (om_numeric_cmp(now, zero) < 0)
-		now = zero;
-	return om_numeric_sub(now, l->reserved);
+	return om_numeric_sub(l->new_reserved, l->reserved);
 }
 
 bool
@@ -194,9 +231,10 @@ lines_json(const OmRevision *r, bool after)
 /*
  * Change the stock rows' reserved by the needs' qty (the rows are locked,
  * needs sorted) and each changed line's reservation to what it now holds.
+ * Returns the products whose stock it released, as released[0..n-1].
  */
-static void
-write_reservations(OmRevision *r, OmStockNeed *needs, int nneeds)
+static int
+write_reservations(OmRevision *r, OmStockNeed *needs, int nneeds, Datum *released)
 {
 	static OmPlan change_reserved = OM_PLAN(
 		"UPDATE ordermgmt.stock s "
@@ -220,6 +258,7 @@ write_reservations(OmRevision *r, OmStockNeed *needs, int nneeds)
 	Datum	   *qtys = palloc(r->nlines * sizeof(Datum));
 	Datum		v[5];
 	int			nmoved = 0;
+	int			nreleased = 0;
 	int			n = 0;
 	int			i;
 
@@ -228,6 +267,8 @@ write_reservations(OmRevision *r, OmStockNeed *needs, int nneeds)
 		{
 			moved[nmoved] = needs[i];
 			deltas[nmoved++] = NumericGetDatum(needs[i].qty);
+			if (om_numeric_cmp(needs[i].qty, int64_to_numeric(0)) < 0)
+				released[nreleased++] = Int64GetDatum(needs[i].product_id);
 		}
 	if (nmoved > 0)
 	{
@@ -248,16 +289,18 @@ write_reservations(OmRevision *r, OmStockNeed *needs, int nneeds)
 			continue;
 		lines[n] = Int32GetDatum(r->lines[i].line_no);
 		products[n] = Int64GetDatum(r->lines[i].product_id);
-		qtys[n++] = NumericGetDatum(om_numeric_add(r->lines[i].reserved, change));
+		qtys[n++] = NumericGetDatum(r->lines[i].new_reserved);
 	}
-	if (n == 0)
-		return;
-	v[0] = Int64GetDatum(r->order_id);
-	v[1] = om_array(lines, n, INT4OID);
-	v[2] = om_array(products, n, INT8OID);
-	v[3] = om_array(qtys, n, NUMERICOID);
-	v[4] = Int64GetDatum(r->warehouse_id);
-	om_exec(&set_reservations, v, NULL, false, 0);
+	if (n > 0)
+	{
+		v[0] = Int64GetDatum(r->order_id);
+		v[1] = om_array(lines, n, INT4OID);
+		v[2] = om_array(products, n, INT8OID);
+		v[3] = om_array(qtys, n, NUMERICOID);
+		v[4] = Int64GetDatum(r->warehouse_id);
+		om_exec(&set_reservations, v, NULL, false, 0);
+	}
+	return nreleased;
 }
 
 /* The order's lines as the revision has them, and its ordered_net. */
@@ -268,18 +311,21 @@ write_lines(OmRevision *r)
 		"DELETE FROM ordermgmt.order_lines WHERE order_id = $1 AND line_no = ANY ($2::int[])",
 		INT8OID, INT4ARRAYOID);
 	static OmPlan change_lines = OM_PLAN(
-		"UPDATE ordermgmt.order_lines l SET qty = v.q, unit_price = v.pr "
-		"  FROM unnest($2::int[], $3::numeric[], $4::numeric[]) AS v(l, q, pr) "
+		"UPDATE ordermgmt.order_lines l "
+		"   SET qty = v.q, unit_price = v.pr, reserved_qty = v.r, backordered_qty = v.b "
+		"  FROM unnest($2::int[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[]) "
+		"       AS v(l, q, pr, r, b) "
 		" WHERE l.order_id = $1 AND l.line_no = v.l",
-		INT8OID, INT4ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
+		INT8OID, INT4ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	static OmPlan add_lines = OM_PLAN(
 		"INSERT INTO ordermgmt.order_lines "
-		"  (order_id, line_no, product_id, qty, unit_price, tax_rate, expected_price) "
-		"SELECT $1, v.l, v.p, v.q, v.pr, v.t, v.e "
-		"  FROM unnest($2::int[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[]) "
-		"       AS v(l, p, q, pr, t, e)",
+		"  (order_id, line_no, product_id, qty, unit_price, tax_rate, expected_price, reserved_qty, "
+		"   backordered_qty) "
+		"SELECT $1, v.l, v.p, v.q, v.pr, v.t, v.e, v.r, v.b "
+		"  FROM unnest($2::int[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], "
+		"              $8::numeric[], $9::numeric[]) AS v(l, p, q, pr, t, e, r, b)",
 		INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID,
-		NUMERICARRAYOID);
+		NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	static OmPlan set_net = OM_PLAN(
 		"UPDATE ordermgmt.orders o "
 		"   SET ordered_net = (SELECT round(coalesce(sum(l.qty * l.unit_price), 0), 2) "
@@ -291,8 +337,10 @@ write_lines(OmRevision *r)
 	Datum	   *ch_lines = palloc(n * sizeof(Datum));
 	Datum	   *ch_qtys = palloc(n * sizeof(Datum));
 	Datum	   *ch_prices = palloc(n * sizeof(Datum));
-	Datum	   *add[6];
-	Datum		v[7];
+	Datum	   *ch_reserved = palloc(n * sizeof(Datum));
+	Datum	   *ch_backordered = palloc(n * sizeof(Datum));
+	Datum	   *add[8];
+	Datum		v[9];
 	int			ngone = 0;
 	int			nchanged = 0;
 	int			nadd = 0;
@@ -300,7 +348,7 @@ write_lines(OmRevision *r)
 	int			k;
 	bool		isnull;
 
-	for (k = 0; k < 6; k++)
+	for (k = 0; k < 8; k++)
 		add[k] = palloc(n * sizeof(Datum));
 	for (i = 0; i < n; i++)
 	{
@@ -313,15 +361,21 @@ write_lines(OmRevision *r)
 			add[2][nadd] = NumericGetDatum(l->new_qty);
 			add[3][nadd] = NumericGetDatum(l->new_price);
 			add[4][nadd] = NumericGetDatum(l->tax_rate);
-			add[5][nadd++] = NumericGetDatum(l->expected_price);
+			add[5][nadd] = NumericGetDatum(l->expected_price);
+			add[6][nadd] = NumericGetDatum(l->new_reserved);
+			add[7][nadd++] = NumericGetDatum(l->new_backordered);
 		}
 		else if (!om_numeric_positive(l->new_qty))
 			gone[ngone++] = Int32GetDatum(l->line_no);
-		else if (om_numeric_cmp(l->qty, l->new_qty) != 0 || om_numeric_cmp(l->unit_price, l->new_price) != 0)
+		else if (om_numeric_cmp(l->qty, l->new_qty) != 0 || om_numeric_cmp(l->unit_price, l->new_price) != 0 ||
+				 om_numeric_cmp(l->reserved, l->new_reserved) != 0 ||
+				 om_numeric_cmp(l->backordered, l->new_backordered) != 0)
 		{
 			ch_lines[nchanged] = Int32GetDatum(l->line_no);
 			ch_qtys[nchanged] = NumericGetDatum(l->new_qty);
-			ch_prices[nchanged++] = NumericGetDatum(l->new_price);
+			ch_prices[nchanged] = NumericGetDatum(l->new_price);
+			ch_reserved[nchanged] = NumericGetDatum(l->new_reserved);
+			ch_backordered[nchanged++] = NumericGetDatum(l->new_backordered);
 		}
 	}
 
@@ -337,19 +391,57 @@ write_lines(OmRevision *r)
 		v[1] = om_array(ch_lines, nchanged, INT4OID);
 		v[2] = om_array(ch_qtys, nchanged, NUMERICOID);
 		v[3] = om_array(ch_prices, nchanged, NUMERICOID);
+		v[4] = om_array(ch_reserved, nchanged, NUMERICOID);
+		v[5] = om_array(ch_backordered, nchanged, NUMERICOID);
 		om_exec(&change_lines, v, NULL, false, 0);
 	}
 	if (nadd > 0)
 	{
 		v[1] = om_array(add[0], nadd, INT4OID);
 		v[2] = om_array(add[1], nadd, INT8OID);
-		for (k = 2; k < 6; k++)
+		for (k = 2; k < 8; k++)
 			v[k + 1] = om_array(add[k], nadd, NUMERICOID);
 		om_exec(&add_lines, v, NULL, false, 0);
 	}
 	om_exec(&set_net, v, NULL, false, 1);
 	r->net_after = DatumGetNumericCopy(om_getdatum(0, 1, &isnull));
 	OM_API_END();
+}
+
+/*
+ * What the revision makes the order wait for (allocation partial): the
+ * event of new backorders, and the L2_BACKORDER_AGED deadline, started
+ * when the order begins to wait and cleared when it waits no more
+ * (backorders.c keeps it for the other paths).
+ */
+static void
+write_backorder_state(OmRevision *r)
+{
+	StringInfoData created;
+	bool		waited = false;
+	bool		waits = false;
+	int			i;
+
+	initStringInfo(&created);
+	for (i = 0; i < r->nlines; i++)
+	{
+		OmRevisionLine *l = &r->lines[i];
+
+		waited = waited || om_numeric_positive(l->backordered);
+		if (!om_numeric_positive(l->new_qty))
+			continue;
+		waits = waits || om_numeric_positive(l->new_backordered);
+		if (om_numeric_cmp(l->new_backordered, l->backordered) > 0)
+			appendStringInfo(&created, "%s{\"line_no\": %d, \"sku\": %s, \"backordered\": %s}",
+							 created.len ? ", " : "", l->line_no, om_json_quote(l->sku),
+							 om_numeric_out(om_numeric_sub(l->new_backordered, l->backordered)));
+	}
+	if (created.len > 0 && waited)
+		om_emit_event("order.backorder_created", r->order_id, psprintf("{\"lines\": [%s]}", created.data));
+	else if (created.len > 0)
+		om_backorders_created(r->order_id, created.data);
+	else if (waited && !waits)
+		om_deadline_clear("L2_BACKORDER_AGED", "order", r->order_id, "backorder released");
 }
 
 /*
@@ -377,12 +469,18 @@ om_revision_write(OmRevision *r, OmStockNeed *needs, int nneeds, const char *kin
 	Numeric		value_after = int64_to_numeric(0);
 	char	   *before = lines_json(r, false);
 	char	   *after = lines_json(r, true);
+	Datum	   *released = palloc(Max(nneeds, 1) * sizeof(Datum));
+	int			nreleased;
 	Datum		v[10];
 	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	int			i;
 
-	write_reservations(r, needs, nneeds);
+	nreleased = write_reservations(r, needs, nneeds, released);
 	write_lines(r);
+	write_backorder_state(r);
+	/* What the revision gave back goes to other orders' backorders first. */
+	if (nreleased > 0)
+		om_backorders_fill_free(r->warehouse_id, released, nreleased);
 
 	/* The exposure: what the order will still bill, before and after. */
 	for (i = 0; i < r->nlines; i++)

@@ -127,9 +127,13 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 		ADD_RESERVED_PRODUCT_ID = 1,
 		ADD_RESERVED_LOW
 	};
+	/* The reservations, and the lines' reserved_qty with them. */
 	static OmPlan insert_reservations = OM_PLAN(
-		"INSERT INTO ordermgmt.reservations (order_id, line_no, product_id, warehouse_id, qty) "
-		"SELECT $1, v.l, v.p, $2, v.q FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS v(l, p, q)",
+		"WITH r AS (INSERT INTO ordermgmt.reservations (order_id, line_no, product_id, warehouse_id, qty) "
+		"           SELECT $1, v.l, v.p, $2, v.q FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS v(l, p, q) "
+		"           RETURNING line_no, qty) "
+		"UPDATE ordermgmt.order_lines l SET reserved_qty = l.reserved_qty + r.qty "
+		"  FROM r WHERE l.order_id = $1 AND l.line_no = r.line_no",
 		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID);
 	Datum	   *pids = palloc(nneeds * sizeof(Datum));
 	Datum	   *totals = palloc(nneeds * sizeof(Datum));
@@ -161,10 +165,13 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 	v[2] = om_array(line_nos, nlines, INT4OID);
 	v[3] = om_array(product_ids, nlines, INT8OID);
 	v[4] = om_array(qtys, nlines, NUMERICOID);
-	om_exec(&insert_reservations, v, NULL, false, 0);
+	(void) om_exec_on_lines(&insert_reservations, v);
 }
 
-/* Give back everything an order still holds (cancellation). */
+/*
+ * Give back everything an order still holds and drop what it waits for
+ * (cancellation); what it held goes to other orders' backorders first.
+ */
 void
 om_release_reservations(int64 order_id)
 {
@@ -188,7 +195,8 @@ om_release_reservations(int64 order_id)
 		SUBTRACTED_PRODUCT_ID
 	};
 	static OmPlan delete_reservations = OM_PLAN(
-		"DELETE FROM ordermgmt.reservations WHERE order_id = $1",
+		"WITH gone AS (DELETE FROM ordermgmt.reservations WHERE order_id = $1) "
+		"UPDATE ordermgmt.order_lines SET reserved_qty = 0 WHERE order_id = $1 AND reserved_qty > 0",
 		INT8OID);
 	Datum		v[1];
 	int			n;
@@ -197,6 +205,7 @@ om_release_reservations(int64 order_id)
 	Datum	   *pids;
 
 	v[0] = Int64GetDatum(order_id);
+	om_backorders_drop(order_id);
 	if (om_exec(&lock_rows, v, NULL, false, 0) == 0)
 		return;
 	n = om_exec(&subtract_reserved, v, NULL, false, 0);
@@ -205,8 +214,9 @@ om_release_reservations(int64 order_id)
 	pids = palloc(n * sizeof(Datum));
 	for (i = 0; i < n; i++)
 		pids[i] = Int64GetDatum(om_getint64(i, SUBTRACTED_PRODUCT_ID));
-	om_exec(&delete_reservations, v, NULL, false, 0);
+	(void) om_exec_on_lines(&delete_reservations, v);
 	om_low_stock_check(warehouse_id, pids, n);
+	om_backorders_fill_free(warehouse_id, pids, n);
 }
 
 /*
@@ -292,6 +302,9 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 	Numeric		on_hand;
 	Numeric		value;
 	bool		isnull;
+	Datum		pid;
+	Datum		waiting;
+	int			nwaiting;
 
 	SPI_connect();
 	v[0] = om_text_datum(sku);
@@ -325,6 +338,10 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 	(void) om_check_quantity(om_numeric_add(on_hand, qty), "on-hand stock after the receipt", false);
 	(void) om_check_quantity(om_money_round(om_numeric_mul(qty, cost)), "the value of the receipt", true);
 
+	/* The orders waiting for the product, before its stock row (backorders.c). */
+	pid = Int64GetDatum(product_id);
+	waiting = om_backorders_lock(warehouse_id, &pid, 1, true, &nwaiting);
+
 	v[0] = Int64GetDatum(product_id);
 	v[1] = Int64GetDatum(warehouse_id);
 	v[2] = NumericGetDatum(qty);
@@ -344,11 +361,9 @@ om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric un
 		om_post("receipt", "receipt", move_id, psprintf("receipt of %s into %s", sku, warehouse),
 				om_company_currency(), 2, roles, debits, credits);
 	}
-	{
-		Datum		pid = Int64GetDatum(product_id);
-
-		om_low_stock_check(warehouse_id, &pid, 1);
-	}
+	/* What arrived fills the backorders first, then is free. */
+	om_backorders_fill_all(warehouse_id, &pid, 1, waiting, nwaiting);
+	om_low_stock_check(warehouse_id, &pid, 1);
 
 	SPI_finish();
 	return move_id;

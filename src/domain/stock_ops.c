@@ -117,6 +117,8 @@ om_transfer_stock(const char *sku, const char *from, const char *to, Numeric qty
 	Datum		v[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', 'n'};
 	Datum		pid;
+	Datum		waiting;
+	int			nwaiting;
 	int			n;
 	int			i;
 
@@ -126,6 +128,9 @@ om_transfer_stock(const char *sku, const char *from, const char *to, Numeric qty
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot transfer stock of \"%s\" from warehouse \"%s\" to itself", sku, from)));
+	/* The orders waiting for it at the receiving end, before the stock rows (backorders.c). */
+	pid = Int64GetDatum(product_id);
+	waiting = om_backorders_lock(to_id, &pid, 1, true, &nwaiting);
 
 	v[0] = Int64GetDatum(product_id);
 	v[1] = Int64GetDatum(from_id);
@@ -178,8 +183,9 @@ om_transfer_stock(const char *sku, const char *from, const char *to, Numeric qty
 	om_exec(&insert_move, v, nulls, false, 1);
 	in_move = om_getint64(0, 1);
 
+	/* What arrived fills the receiving end's backorders first. */
+	om_backorders_fill_all(to_id, &pid, 1, waiting, nwaiting);
 	/* Low stock may now be raised at one end and resolved at the other. */
-	pid = Int64GetDatum(product_id);
 	om_low_stock_check(from_id, &pid, 1);
 	om_low_stock_check(to_id, &pid, 1);
 	SPI_finish();
@@ -236,9 +242,14 @@ om_count_stock(const char *sku, const char *warehouse, Numeric counted, const ch
 	Datum		v[6];
 	bool		isnull;
 	Datum		pid;
+	Datum		waiting;
+	int			nwaiting;
 
 	SPI_connect();
 	lookup_ids(sku, warehouse, NULL, &product_id, &warehouse_id, &unused);
+	/* A count that finds more fills backorders: their orders before the stock row. */
+	pid = Int64GetDatum(product_id);
+	waiting = om_backorders_lock(warehouse_id, &pid, 1, true, &nwaiting);
 	v[0] = Int64GetDatum(product_id);
 	v[1] = Int64GetDatum(warehouse_id);
 	if (om_exec(&lock_row, v, NULL, false, 1) == 0)
@@ -283,7 +294,8 @@ om_count_stock(const char *sku, const char *warehouse, Numeric counted, const ch
 				psprintf("count of %s in %s: %s (%s)", sku, warehouse, om_numeric_out(counted), reason),
 				om_company_currency(), 2, roles, debits, credits);
 	}
-	pid = Int64GetDatum(product_id);
+	if (om_numeric_positive(diff))
+		om_backorders_fill_all(warehouse_id, &pid, 1, waiting, nwaiting);
 	om_low_stock_check(warehouse_id, &pid, 1);
 	SPI_finish();
 	return move_id;

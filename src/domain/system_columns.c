@@ -59,6 +59,8 @@ static const OmSystemColumn system_columns[] = {
 	{"order_lines", "invoiced_qty", OM_INITIAL_ZERO, "ordermgmt.invoice_order()"},
 	{"order_lines", "credited_qty", OM_INITIAL_ZERO, "ordermgmt.return_items(), as it credits an invoice"},
 	{"order_lines", "tax_rate", OM_INITIAL_NULL, "the lifecycle trigger, from the product, as the order leaves draft"},
+	{"order_lines", "reserved_qty", OM_INITIAL_ZERO, "confirmation, shipping, backorder fills and cancellation"},
+	{"order_lines", "backordered_qty", OM_INITIAL_ZERO, "confirmation under allocation partial, backorder fills and cancellation"},
 	{"order_lines", "expected_price", OM_INITIAL_NULL,
 	"ordermgmt.create_order(), or the lifecycle trigger as the order leaves draft"},
 };

@@ -258,6 +258,60 @@ SELECT ordermgmt.short_close(:o4, 'rest discontinued');
 SELECT status, ordered_net, delivered_at IS NOT NULL AS delivered FROM ordermgmt.orders WHERE order_id = :o4;
 
 --------------------------------------------------------------------------
+-- Allocation partial: what is not available waits as a backorder instead
+-- of refusing the amendment; a cut comes off what waits first; a short
+-- close drops what the order waits for
+--------------------------------------------------------------------------
+CREATE VIEW pg_temp.waiting AS
+SELECT l.order_id, o.status, l.line_no, l.qty, l.shipped_qty, l.reserved_qty, l.backordered_qty,
+       (SELECT count(*) FROM ordermgmt.deadlines d
+         WHERE d.rule_code = 'L2_BACKORDER_AGED' AND d.subject_id = l.order_id) AS aged_deadline
+  FROM ordermgmt.order_lines l JOIN ordermgmt.orders o USING (order_id)
+ ORDER BY l.order_id, l.line_no;
+INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost) VALUES ('E', 'Epsilon', 8, 3);
+SELECT ordermgmt.receive_stock('E', 'MAIN', 5) > 0 AS received;
+-- (orders.allocation set on the draft, then submitted: confirmed at once)
+SELECT ordermgmt.create_order('FREE', '[{"sku": "E", "qty": 3}]', '{"submit": false}') AS p1 \gset
+UPDATE ordermgmt.orders SET allocation = 'partial' WHERE order_id = :p1;
+SELECT ordermgmt.submit_order(:p1);
+-- 3 E reserved; to 8: the 2 available are reserved, 3 wait
+SELECT ordermgmt.amend_order(:p1, '[{"sku": "E", "qty": 8}]');
+SELECT * FROM pg_temp.waiting WHERE order_id = :p1;
+SELECT * FROM pg_temp.stock WHERE sku = 'E';
+SELECT kind, payload FROM ordermgmt.events WHERE order_id = :p1 AND kind LIKE 'order.backorder%' ORDER BY event_id;
+-- to 10: the line waits already, so the 2 more wait behind (5 wait)
+SELECT ordermgmt.amend_order(:p1, '[{"sku": "E", "qty": 10}]');
+SELECT * FROM pg_temp.waiting WHERE order_id = :p1;
+-- to 6: the cut comes off what waits (5 -> 1)
+SELECT ordermgmt.amend_order(:p1, '[{"sku": "E", "qty": 6}]');
+SELECT * FROM pg_temp.waiting WHERE order_id = :p1;
+-- to 4: the last waiting unit goes, then a reserved one: nothing waits,
+-- the L2_BACKORDER_AGED deadline is cleared, 1 E is free again
+SELECT ordermgmt.amend_order(:p1, '[{"sku": "E", "qty": 4}]');
+SELECT * FROM pg_temp.waiting WHERE order_id = :p1;
+SELECT * FROM pg_temp.stock WHERE sku = 'E';
+-- a second partial order for 20 E: reserves the 1 free, waits for 19;
+-- then 10 arrive and fill it first in first out
+SELECT ordermgmt.create_order('FREE', '[{"sku": "E", "qty": 20}]', '{"submit": false}') AS p2 \gset
+UPDATE ordermgmt.orders SET allocation = 'partial' WHERE order_id = :p2;
+SELECT ordermgmt.submit_order(:p2);
+SELECT * FROM pg_temp.waiting WHERE order_id = :p2;
+SELECT ordermgmt.receive_stock('E', 'MAIN', 10) > 0 AS received;
+SELECT * FROM pg_temp.waiting WHERE order_id = :p2;
+-- the first order gives 2 back: they fill the second order's backorder
+SELECT ordermgmt.amend_order(:p1, '[{"sku": "E", "qty": 2}]');
+SELECT * FROM pg_temp.waiting WHERE order_id IN (:p1, :p2);
+SELECT * FROM pg_temp.stock WHERE sku = 'E';
+-- the second order ships 5 and is short-closed: its 8 reserved go back,
+-- its 7 waiting are dropped, and its deadline with them
+SELECT ordermgmt.ship_order(:p2, '[{"sku": "E", "qty": 5}]') > 0 AS shipped;
+SELECT ordermgmt.short_close(:p2, 'the rest from another supplier');
+SELECT * FROM pg_temp.waiting WHERE order_id = :p2;
+SELECT * FROM pg_temp.stock WHERE sku = 'E';
+SELECT * FROM pg_temp.exposure;
+SELECT check_name, detail FROM ordermgmt.verify() WHERE NOT ok;
+
+--------------------------------------------------------------------------
 -- The reports stay exact: verify() after a roll-up, and the revisions
 -- are numbered 1, 2, ... per order
 --------------------------------------------------------------------------
