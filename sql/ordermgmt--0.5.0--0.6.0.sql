@@ -1352,7 +1352,7 @@ history AS MATERIALIZED (
 orders_seen AS MATERIALIZED (
     SELECT o.order_id, o.customer_id, o.warehouse_id, o.currency, o.status,
            o.created_at, o.status_changed_at, o.confirmed_at, o.promised_at,
-           o.delivered_at, o.ordered_net,
+           o.delivered_at, o.ordered_net, o.valid_until,
            round(coalesce(l.net, 0), 2) AS lines_net,
            coalesce(l.unshipped, false) AS unshipped, coalesce(l.any_shipped, false) AS any_shipped,
            coalesce(l.unbilled, false) AS unbilled, coalesce(l.backordered, false) AS backordered,
@@ -1446,13 +1446,17 @@ SELECT 'ledger.documents_posted', o.k, o.s FROM always LEFT JOIN (
                        ELSE format('posts %s %s, the document says %s %s',
                                    coalesce(e.debits[array_position(e.currencies, d.currency)], 0), d.currency,
                                    d.amount, d.currency) END),
-           ARRAY[CASE coalesce(d.kind, e.kind) WHEN 'invoice' THEN 1 WHEN 'payment' THEN 2 ELSE 3 END,
+           ARRAY[CASE coalesce(d.kind, e.kind) WHEN 'invoice' THEN 1 WHEN 'payment' THEN 2
+                                               WHEN 'return' THEN 3 ELSE 4 END,
                  coalesce(d.id, e.id)]
       FROM (SELECT 'invoice' AS kind, i.invoice_id AS id, i.currency::text AS currency, i.total AS amount
               FROM invoice_sums i
             UNION ALL
             SELECT 'payment', p.payment_id, i.currency::text, p.amount
               FROM ordermgmt.payments p JOIN ordermgmt.invoices i USING (invoice_id)
+            UNION ALL
+            SELECT 'customer_payment', cp.customer_payment_id, cp.currency::text, cp.amount
+              FROM ordermgmt.customer_payments cp
             UNION ALL
             SELECT 'return', r.return_id, o.currency::text,
                    r.credit_net + r.credit_tax
@@ -1465,12 +1469,67 @@ SELECT 'ledger.documents_posted', o.k, o.s FROM always LEFT JOIN (
                         array_agg(x.currency ORDER BY x.currency) AS currencies,
                         array_agg(x.debit ORDER BY x.currency) AS debits
                    FROM ordermgmt.journal_entries j JOIN entry_sums x USING (entry_id)
-                  WHERE j.source_type IN ('invoice', 'payment', 'return')
+                  WHERE j.source_type IN ('invoice', 'payment', 'return', 'customer_payment')
                   GROUP BY j.source_type, j.source_id) e USING (kind, id)
      WHERE d.id IS NULL
         OR (e.id IS NULL AND d.amount <> 0)
         OR e.entries > 1
         OR coalesce(e.debits[array_position(e.currencies, d.currency)], 0) <> d.amount) o(k, s) ON true
+
+-------------------------------------------------------- customer payments
+UNION ALL
+-- A receipt allocates at most its amount.
+SELECT 'payments.allocations_within_receipt', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('receipt %s: %s %s, allocated %s', cp.customer_payment_id, cp.amount, cp.currency, a.amount),
+           ARRAY[cp.customer_payment_id]
+      FROM ordermgmt.customer_payments cp
+      JOIN (SELECT x.customer_payment_id, sum(x.source_amount) AS amount FROM ordermgmt.payment_allocations x
+             WHERE x.customer_payment_id IS NOT NULL GROUP BY x.customer_payment_id) a USING (customer_payment_id)
+     WHERE cp.kind <> 'receipt' OR a.amount > cp.amount) o(k, s) ON true
+UNION ALL
+-- An allocation is its payments row, on an invoice of its customer and
+-- currency, from a receipt of that customer in its source currency; in
+-- the invoice's currency it took what it paid.
+SELECT 'payments.allocations_match_their_payments', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('allocation of payment %s: %s', a.payment_id,
+                  CASE WHEN p.payment_id IS NULL OR p.invoice_id <> a.invoice_id OR p.amount <> a.amount
+                       THEN 'not its payment''s invoice and amount'
+                       WHEN i.customer_id <> a.customer_id OR i.currency <> a.currency
+                       THEN 'not its invoice''s customer and currency'
+                       ELSE 'not its receipt''s customer and currency' END),
+           ARRAY[a.payment_id]
+      FROM ordermgmt.payment_allocations a
+      LEFT JOIN ordermgmt.payments p USING (payment_id)
+      LEFT JOIN ordermgmt.invoices i ON i.invoice_id = a.invoice_id
+      LEFT JOIN ordermgmt.customer_payments cp USING (customer_payment_id)
+     WHERE p.payment_id IS NULL OR p.invoice_id <> a.invoice_id OR p.amount <> a.amount
+        OR i.customer_id <> a.customer_id OR i.currency <> a.currency
+        OR (a.source_currency = a.currency AND a.source_amount <> a.amount)
+        OR (cp.customer_payment_id IS NOT NULL
+            AND (cp.customer_id <> a.customer_id OR cp.currency <> a.source_currency))) o(k, s) ON true
+UNION ALL
+-- The unapplied credit is what the receipts left: receipts - allocations
+-- - refunds, per customer and currency.
+SELECT 'payments.customer_credit_is_recomputed', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('customer %s %s: unapplied %s, recomputed %s', customer_id, currency,
+                  coalesce(k.unapplied::text, 'no row'), coalesce(r.unapplied, 0)),
+           ARRAY[customer_id]
+      FROM ordermgmt.customer_credit k
+      FULL JOIN (SELECT x.customer_id, x.currency, sum(x.amount) AS unapplied
+                   FROM (SELECT cp.customer_id, cp.currency,
+                                CASE cp.kind WHEN 'receipt' THEN cp.amount ELSE -cp.amount END AS amount
+                           FROM ordermgmt.customer_payments cp
+                         UNION ALL
+                         SELECT a.customer_id, a.source_currency, -a.source_amount
+                           FROM ordermgmt.payment_allocations a) x
+                  GROUP BY x.customer_id, x.currency) r USING (customer_id, currency)
+     WHERE coalesce(k.unapplied, 0) <> coalesce(r.unapplied, 0)) o(k, s) ON true
+UNION ALL
+-- No invoice is paid (and credited) beyond its total.
+SELECT 'payments.invoices_not_overpaid', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('invoice %s: total %s, payments %s, credits %s', x.invoice_id, x.total, x.payments, x.credits),
+           ARRAY[x.invoice_id]
+      FROM invoice_sums x WHERE x.payments + x.credits > x.total) o(k, s) ON true
 
 ------------------------------------------------------------------- stock
 UNION ALL
@@ -2390,7 +2449,8 @@ SELECT 'deadlines.match_watched_subjects', o.k, o.s FROM always LEFT JOIN (
                                                     'partially_shipped', 'shipped')),
                         ('L3_DELIVERY_LATE', x.promised_at IS NOT NULL
                                              AND x.status NOT IN ('draft', 'delivered', 'completed', 'cancelled')),
-                        ('L2_BACKORDER_AGED', x.backordered))
+                        ('L2_BACKORDER_AGED', x.backordered),
+                        ('QUOTATION_EXPIRY', x.status = 'draft' AND x.valid_until IS NOT NULL))
                         AS w(rule_code, watched)
                   WHERE w.watched
                  UNION ALL
@@ -2410,7 +2470,9 @@ SELECT 'deadlines.anchored_where_they_watch_from', o.k, o.s FROM always LEFT JOI
        AND (d.order_id IS DISTINCT FROM x.order_id
             OR (d.rule_code = 'L2_STALLED' AND d.anchor_at <> x.status_changed_at)
             OR (d.rule_code = 'L3_DELIVERY_LATE' AND d.anchor_at <> x.promised_at)
-            OR (d.rule_code = 'L2_PROCESSING_OVERDUE' AND d.anchor_at > x.confirmed_at))) o(k, s) ON true
+            OR (d.rule_code = 'L2_PROCESSING_OVERDUE' AND d.anchor_at > x.confirmed_at)
+            OR (d.rule_code = 'QUOTATION_EXPIRY'
+                AND (d.anchor_at IS DISTINCT FROM x.valid_until OR d.due_at <> d.anchor_at)))) o(k, s) ON true
 UNION ALL
 SELECT 'deadlines.due_is_anchor_plus_delay', o.k, o.s FROM always LEFT JOIN (
     SELECT format('%s on %s %s: due %s, anchor %s + delay %s', d.rule_code, d.subject_type, d.subject_id,
@@ -3103,7 +3165,7 @@ CREATE FUNCTION ordermgmt.quote_opportunity(opportunity_id bigint, lines jsonb, 
     LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'ordermgmt_quote_opportunity';
 COMMENT ON FUNCTION ordermgmt.quote_opportunity(bigint, jsonb, jsonb) IS
-    'Creates the draft order (quotation) of an opportunity from a JSON array of {sku, qty, unit_price?}, links it and moves the opportunity to proposal; options: warehouse, promised_at; returns the order id';
+    'Creates the draft order (quotation) of an opportunity from a JSON array of {sku, qty, unit_price?}, links it and moves the opportunity to proposal; options: warehouse, promised_at, valid_until (its expiry); returns the order id';
 
 -- The sales pipeline: every stage change of an opportunity, by
 -- quote_opportunity, by its quotation's fate or by plain UPDATE, is
@@ -3403,7 +3465,7 @@ SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_lists', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_lists_price_list_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ordermgmt.price_list_items', '');
 COMMENT ON FUNCTION ordermgmt.create_order(text, jsonb, jsonb) IS
-    'Creates an order from a JSON array of {sku, qty, unit_price?} (a line without unit_price takes price_for''s price, less discount_pct); options: warehouse, promised_at, external_ref, submit, auto_confirm, currency, discount_pct';
+    'Creates an order from a JSON array of {sku, qty, unit_price?} (a line without unit_price takes price_for''s price, less discount_pct); options: warehouse, promised_at, external_ref, submit, auto_confirm, currency, discount_pct, valid_until (a draft''s expiry)';
 REVOKE ALL ON ordermgmt.price_lists, ordermgmt.price_list_items FROM PUBLIC;
 REVOKE ALL ON FUNCTION ordermgmt.price_for(text, text, numeric, timestamptz) FROM PUBLIC;
 -- Price lists: master data, written by admins and read by every
@@ -3878,6 +3940,193 @@ $$;
 
 INSERT INTO ordermgmt.monitor_rules (rule_code, level, severity, thresholds, description, builtin) VALUES
     ('L2_BACKORDER_AGED',       2, 'warning',  '{"age": "7 days"}', 'An order has waited for backordered stock longer than age', true);
+
+--------------------------------------------------------------------------
+-- Quotations that expire
+--------------------------------------------------------------------------
+-- A quotation's validity: a draft entered with create_order's option
+-- valid_until is cancelled as 'expired' by monitor_tick once it has passed
+-- (a QUOTATION_EXPIRY row of deadlines, src/domain/quotation_expiry.c).
+ALTER TABLE ordermgmt.orders ADD COLUMN valid_until timestamptz;
+COMMENT ON COLUMN ordermgmt.orders.valid_until IS
+    'A quotation''s validity (create_order option valid_until, drafts only): a draft not submitted by then is cancelled with cancel_reason ''expired'' by monitor_tick';
+
+--------------------------------------------------------------------------
+-- Customer payments: the ledger's part
+--------------------------------------------------------------------------
+-- Unapplied receipts are a liability to the customer until allocated or
+-- refunded; receipts and refunds post as customer_payment entries.
+INSERT INTO ordermgmt.accounts (code, name, type, builtin)
+VALUES ('2300', 'Customer credit (unapplied receipts)', 'liability', true);
+ALTER TABLE ordermgmt.posting_accounts DROP CONSTRAINT posting_accounts_event_check;
+ALTER TABLE ordermgmt.posting_accounts ADD CONSTRAINT posting_accounts_event_check
+    CHECK (event IN ('receipt', 'shipment', 'invoice', 'payment', 'return', 'count',
+                     'customer_payment', 'credit_refund'));
+INSERT INTO ordermgmt.posting_accounts (event, role, account_id, builtin)
+SELECT m.event, m.role, a.account_id, true
+  FROM (VALUES ('payment', 'customer_credit', '2300'),
+               ('customer_payment', 'cash', '1000'),
+               ('customer_payment', 'customer_credit', '2300'),
+               ('credit_refund', 'customer_credit', '2300'),
+               ('credit_refund', 'cash', '1000')) AS m(event, role, code)
+  JOIN ordermgmt.accounts a ON a.code = m.code;
+ALTER TABLE ordermgmt.journal_entries DROP CONSTRAINT journal_entries_source_type_check;
+ALTER TABLE ordermgmt.journal_entries ADD CONSTRAINT journal_entries_source_type_check
+    CHECK (source_type IN ('receipt', 'shipment', 'invoice', 'payment', 'return', 'manual', 'reversal', 'count',
+                           'customer_payment'));
+
+--------------------------------------------------------------------------
+-- Customer payments: one receipt for several invoices, unapplied credit
+--------------------------------------------------------------------------
+-- A receipt (record_customer_payment) or a refund of credit
+-- (refund_credit) of a customer, in one currency; reference is unique per
+-- customer, so that a retry returns the first row (src/domain/
+-- customer_payments.c).  A receipt posts cash against customer credit
+-- (account 2300); each of its allocations is a payments row that moves
+-- customer credit to the invoice's receivable, as record_payment moves
+-- cash; what is not allocated stays in customer_credit.
+CREATE TABLE ordermgmt.customer_payments (
+    customer_payment_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    customer_id         bigint NOT NULL REFERENCES ordermgmt.customers,
+    kind                text NOT NULL CHECK (kind IN ('receipt', 'refund')),
+    amount              numeric(18,2) NOT NULL CHECK (amount > 0),
+    currency            char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    method              text NOT NULL,
+    reference           text NOT NULL CHECK (reference <> ''),
+    allocations         jsonb,
+    received_at         timestamptz NOT NULL DEFAULT now(),
+    recorded_by         text NOT NULL,
+    UNIQUE (customer_id, reference)
+);
+COMMENT ON TABLE ordermgmt.customer_payments IS
+    'Money received from (receipt) or paid back to (refund) a customer, in one currency; receipts are allocated to invoices in payment_allocations, the rest kept in customer_credit';
+COMMENT ON COLUMN ordermgmt.customer_payments.customer_payment_id IS 'The receipt''s or refund''s id (journal_entries.source_id of source_type customer_payment)';
+COMMENT ON COLUMN ordermgmt.customer_payments.customer_id IS 'The customer who paid, or was paid back';
+COMMENT ON COLUMN ordermgmt.customer_payments.kind IS 'receipt (record_customer_payment) or refund (refund_credit)';
+COMMENT ON COLUMN ordermgmt.customer_payments.amount IS 'The whole amount received or paid back';
+COMMENT ON COLUMN ordermgmt.customer_payments.currency IS 'Currency of the amount; a receipt pays only invoices in it';
+COMMENT ON COLUMN ordermgmt.customer_payments.method IS 'How the money came (bank, card, ...); refund for a refund';
+COMMENT ON COLUMN ordermgmt.customer_payments.reference IS
+    'The caller''s reference, unique per customer: the same reference with the same arguments returns this row, with others it is refused';
+COMMENT ON COLUMN ordermgmt.customer_payments.allocations IS
+    'The allocations the receipt asked for, as given ([{invoice_id, amount}]); NULL: oldest due first (and for refunds)';
+COMMENT ON COLUMN ordermgmt.customer_payments.received_at IS 'When it was recorded';
+COMMENT ON COLUMN ordermgmt.customer_payments.recorded_by IS 'The session user who recorded it';
+
+-- Each allocation of a customer's money to an invoice: the payments row it
+-- made (so everything that reads payments sees it), from a receipt or from
+-- unapplied credit (apply_credit).
+CREATE TABLE ordermgmt.payment_allocations (
+    payment_id          bigint PRIMARY KEY REFERENCES ordermgmt.payments,
+    customer_payment_id bigint REFERENCES ordermgmt.customer_payments,
+    invoice_id          bigint NOT NULL REFERENCES ordermgmt.invoices,
+    customer_id         bigint NOT NULL REFERENCES ordermgmt.customers,
+    currency            char(3) NOT NULL,
+    amount              numeric(18,2) NOT NULL CHECK (amount > 0),
+    kind                text NOT NULL CHECK (kind IN ('receipt', 'credit')),
+    source_currency     char(3) NOT NULL,
+    source_amount       numeric(18,2) NOT NULL CHECK (source_amount > 0),
+    CHECK ((kind = 'receipt') = (customer_payment_id IS NOT NULL))
+);
+CREATE INDEX payment_allocations_receipt_idx ON ordermgmt.payment_allocations (customer_payment_id);
+CREATE INDEX payment_allocations_customer_idx ON ordermgmt.payment_allocations (customer_id, currency);
+COMMENT ON TABLE ordermgmt.payment_allocations IS
+    'What a customer''s receipt or unapplied credit paid on each invoice; each allocation is the payments row payment_id';
+COMMENT ON COLUMN ordermgmt.payment_allocations.payment_id IS 'The payments row of the allocation (debiting customer credit)';
+COMMENT ON COLUMN ordermgmt.payment_allocations.customer_payment_id IS 'The receipt allocated; NULL for credit applied by apply_credit';
+COMMENT ON COLUMN ordermgmt.payment_allocations.invoice_id IS 'The invoice paid';
+COMMENT ON COLUMN ordermgmt.payment_allocations.customer_id IS 'The customer, the invoice''s and the receipt''s';
+COMMENT ON COLUMN ordermgmt.payment_allocations.currency IS 'The invoice''s currency';
+COMMENT ON COLUMN ordermgmt.payment_allocations.amount IS 'What the allocation paid (the payments row''s amount)';
+COMMENT ON COLUMN ordermgmt.payment_allocations.kind IS 'receipt (record_customer_payment) or credit (apply_credit)';
+COMMENT ON COLUMN ordermgmt.payment_allocations.source_currency IS
+    'The currency of the receipt or credit the allocation took from (another than the invoice''s: converted at the day''s rate)';
+COMMENT ON COLUMN ordermgmt.payment_allocations.source_amount IS
+    'What the allocation took from the receipt or credit, in source_currency (amount when the currencies are the same)';
+
+-- The unapplied credit of each customer per currency, kept by the C code
+-- under the customer's row lock: one row to read and change per call.
+-- Dumped with its rows, like customer_exposure.
+CREATE TABLE ordermgmt.customer_credit (
+    customer_id bigint NOT NULL REFERENCES ordermgmt.customers,
+    currency    char(3) NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
+    unapplied   numeric(18,2) NOT NULL DEFAULT 0 CHECK (unapplied >= 0),
+    PRIMARY KEY (customer_id, currency)
+);
+COMMENT ON TABLE ordermgmt.customer_credit IS
+    'Unapplied credit per customer and currency: receipts less their allocations, apply_credit and refund_credit';
+COMMENT ON COLUMN ordermgmt.customer_credit.customer_id IS 'The customer';
+COMMENT ON COLUMN ordermgmt.customer_credit.currency IS 'Currency of the credit';
+COMMENT ON COLUMN ordermgmt.customer_credit.unapplied IS
+    'Received and not yet allocated to an invoice nor refunded (the balance of account 2300 for this customer and currency)';
+
+CREATE FUNCTION ordermgmt.record_customer_payment(customer text, amount numeric, currency text, method text,
+                                                    reference text, allocations jsonb DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_record_customer_payment';
+COMMENT ON FUNCTION ordermgmt.record_customer_payment(text, numeric, text, text, text, jsonb) IS
+    'Records one receipt of a customer and allocates it to its invoices ([{invoice_id, amount}], NULL: oldest due first); the rest stays as unapplied credit; over-allocation is refused (OM006); the same reference with the same arguments returns the first receipt';
+
+CREATE FUNCTION ordermgmt.apply_credit(customer text, invoice_id bigint, amount numeric)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_apply_credit';
+COMMENT ON FUNCTION ordermgmt.apply_credit(text, bigint, numeric) IS
+    'Pays an invoice of the customer from its unapplied credit in the invoice''s currency; more than the due or the credit is refused (OM006); returns the payment id';
+
+CREATE FUNCTION ordermgmt.refund_credit(customer text, amount numeric, reference text, currency text DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_refund_credit';
+COMMENT ON FUNCTION ordermgmt.refund_credit(text, numeric, text, text) IS
+    'Pays unapplied credit back to the customer (currency NULL: the only one it has credit in); more than the credit is refused (OM006); the same reference with the same arguments returns the first refund';
+
+-- What each customer owes per currency.  Read with a customer filter it
+-- reads that customer's invoices and credit rows only (by index).
+CREATE VIEW ordermgmt.v_customer_balance AS
+SELECT c.code AS customer, x.currency::text AS currency,
+       sum(x.invoiced) AS invoiced, sum(x.paid) AS paid, sum(x.credited) AS credited,
+       sum(x.unapplied) AS unapplied,
+       sum(x.invoiced) - sum(x.paid) - sum(x.credited) - sum(x.unapplied) AS balance
+  FROM ordermgmt.customers c
+ CROSS JOIN LATERAL (
+        SELECT i.currency, i.total AS invoiced, i.paid, i.credited, 0::numeric(18,2) AS unapplied
+          FROM ordermgmt.invoices i WHERE i.customer_id = c.customer_id
+        UNION ALL
+        SELECT k.currency, 0, 0, 0, k.unapplied
+          FROM ordermgmt.customer_credit k WHERE k.customer_id = c.customer_id) x
+ GROUP BY c.code, x.currency;
+COMMENT ON VIEW ordermgmt.v_customer_balance IS
+    'What each customer owes per currency: balance = invoiced - paid - credited - unapplied (negative: the company owes the customer)';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.customer IS 'Customer code';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.currency IS 'Currency of the invoices and credit';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.invoiced IS 'Sum of the invoices'' totals, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.paid IS
+    'Sum paid on the invoices (record_payment, allocations of receipts and credit), in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.credited IS 'Sum of credit notes applied to the invoices, in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.unapplied IS
+    'Received and not allocated nor refunded (customer_credit), in the row''s currency';
+COMMENT ON COLUMN ordermgmt.v_customer_balance.balance IS
+    'invoiced - paid - credited - unapplied: the open invoices net of the unapplied credit, in the row''s currency';
+
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_payments', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_payments_customer_payment_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.payment_allocations', '');
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.customer_credit', '');
+
+-- Customer payments are finance's; every department reads the tables, the
+-- readers the balance.
+REVOKE ALL ON FUNCTION ordermgmt.record_customer_payment(text, numeric, text, text, text, jsonb),
+                       ordermgmt.apply_credit(text, bigint, numeric),
+                       ordermgmt.refund_credit(text, numeric, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ordermgmt.record_customer_payment(text, numeric, text, text, text, jsonb),
+                          ordermgmt.apply_credit(text, bigint, numeric),
+                          ordermgmt.refund_credit(text, numeric, text, text)
+   TO ordermgmt_finance;
+GRANT SELECT ON ordermgmt.customer_payments, ordermgmt.payment_allocations, ordermgmt.customer_credit
+   TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
+GRANT SELECT ON ordermgmt.v_customer_balance TO ordermgmt_reader;
 
 --------------------------------------------------------------------------
 -- Order amendments and short close

@@ -116,7 +116,7 @@ om_backorders_fill(int64 warehouse_id, int64 product_id, Datum locked_orders, in
 		"       ON CONFLICT (order_id, line_no) DO UPDATE SET qty = r.qty + excluded.qty), "
 		"st AS (UPDATE ordermgmt.stock s SET reserved = s.reserved + (SELECT sum(g.g) FROM give g) "
 		"        WHERE s.product_id = $2 AND s.warehouse_id = $1 AND EXISTS (SELECT 1 FROM give)) "
-		"SELECT ol.order_id, ol.line_no, ol.g::text, ol.backordered_qty::text FROM ol "
+		"SELECT ol.order_id, ol.line_no, trim_scale(ol.g)::text, trim_scale(ol.backordered_qty)::text FROM ol "
 		" ORDER BY ol.order_id, ol.line_no",
 		INT8OID, INT8OID, INT8ARRAYOID);
 	/* Result columns of fill. */

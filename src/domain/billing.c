@@ -165,6 +165,103 @@ om_invoice_order(int64 order_id, int32 due_days)
 }
 
 /*
+ * Pay amount of an invoice whose order and invoice rows the caller has
+ * locked, amount checked against what is due: the payments row, the
+ * invoice's paid, its overdue deadline, the customer's receivables, the
+ * journal entry (p->debit_role against receivable), the event and the
+ * order's completion.  record_payment and every allocation of a customer
+ * payment or of its credit (customer_payments.c) take this one path, so
+ * that they change the same things.  Returns the payment id.
+ */
+int64
+om_pay_invoice(const OmInvoicePayment *p)
+{
+	/*
+	 * With what the payment clears of the invoice's receivable in the
+	 * company currency (om_receivable_cleared's arguments).
+	 */
+	static OmPlan insert_payment = OM_PLAN(
+		"WITH pay AS (INSERT INTO ordermgmt.payments (invoice_id, amount, method, reference, recorded_by) "
+		"             VALUES ($1, $2, $3, $4, $5) RETURNING payment_id), "
+		"inv AS (UPDATE ordermgmt.invoices SET paid = paid + $2 WHERE invoice_id = $1 "
+		"        RETURNING due, total, paid + credited AS settled, "
+		"                  round(net * company_rate, 2) + round(tax * company_rate, 2) AS company_total) "
+		"SELECT payment_id, inv.due = 0, inv.total, inv.settled - $2, inv.settled, inv.company_total "
+		"  FROM pay, inv",
+		INT8OID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID);
+	/* Result columns of insert_payment. */
+	enum
+	{
+		PAYMENT_ID = 1,
+		PAYMENT_INVOICE_PAID,
+		PAYMENT_INVOICE_TOTAL,
+		PAYMENT_SETTLED_BEFORE,
+		PAYMENT_SETTLED_AFTER,
+		PAYMENT_COMPANY_TOTAL
+	};
+	int64		payment_id;
+	Numeric		cleared;
+	bool		isnull;
+	Datum		v[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+
+	v[0] = Int64GetDatum(p->invoice_id);
+	v[1] = NumericGetDatum(p->amount);
+	v[2] = om_text_datum(p->method);
+	if (p->reference)
+		v[3] = om_text_datum(p->reference);
+	else
+		nulls[3] = 'n';
+	v[4] = om_text_datum(om_session_user());
+	om_exec(&insert_payment, v, nulls, false, 1);
+	payment_id = om_getint64(0, PAYMENT_ID);
+	cleared = om_receivable_cleared(DatumGetNumericCopy(om_getdatum(0, PAYMENT_COMPANY_TOTAL, &isnull)),
+									DatumGetNumericCopy(om_getdatum(0, PAYMENT_INVOICE_TOTAL, &isnull)),
+									DatumGetNumericCopy(om_getdatum(0, PAYMENT_SETTLED_BEFORE, &isnull)),
+									DatumGetNumericCopy(om_getdatum(0, PAYMENT_SETTLED_AFTER, &isnull)));
+	if (om_getbool(0, PAYMENT_INVOICE_PAID))
+		om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", p->invoice_id, "invoice paid");
+	/* The receivable falls by the payment (customer row, then exposure row). */
+	om_exposure_add(p->customer_id, p->currency, int64_to_numeric(0),
+					om_numeric_sub(int64_to_numeric(0), p->amount));
+
+	{
+		/*
+		 * The money at the day's rate, the receivable cleared at the
+		 * invoice's: what differs is an exchange difference.
+		 */
+		OmPostLine	lines[5] = {
+			{p->debit_role, NULL, p->amount, NULL, NULL},
+			{"receivable", NULL, NULL, p->amount, om_numeric_sub(int64_to_numeric(0), cleared)},
+			{"exchange", NULL, NULL, NULL, NULL}
+		};
+		int			n = 3;
+
+		/*
+		 * Money in another currency is converted through the currency
+		 * exchange account: out of its currency, into the invoice's, so that
+		 * each currency balances on its own.
+		 */
+		if (p->from_currency)
+		{
+			lines[0].currency = p->from_currency;
+			lines[0].debit = p->from_amount;
+			lines[3] = (OmPostLine) {"conversion", p->from_currency, NULL, p->from_amount, NULL};
+			lines[4] = (OmPostLine) {"conversion", NULL, p->amount, NULL, NULL};
+			n = 5;
+		}
+		om_post_lines("payment", "payment", payment_id,
+					  psprintf("payment " INT64_FORMAT " on invoice " INT64_FORMAT, payment_id, p->invoice_id),
+					  p->currency, n, lines);
+	}
+	om_emit_event("payment.recorded", p->order_id,
+				  psprintf("{\"payment_id\": " INT64_FORMAT ", \"invoice_id\": " INT64_FORMAT ", \"amount\": %s}",
+						   payment_id, p->invoice_id, om_numeric_out(p->amount)));
+	om_maybe_complete(p->order_id);
+	return payment_id;
+}
+
+/*
  * A payment of an invoice: over-payment refused, a repeated reference
  * returns the first payment; returns the payment id.
  */
@@ -182,8 +279,7 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 	static OmPlan lock_invoice = OM_PLAN(
 		"SELECT due, currency::text, "
 		"       (SELECT payment_id FROM ordermgmt.payments p WHERE p.invoice_id = i.invoice_id AND p.reference = $2), "
-		"       customer_id, total, paid + credited, "
-		"       round(net * company_rate, 2) + round(tax * company_rate, 2) "
+		"       customer_id "
 		"  FROM ordermgmt.invoices i WHERE invoice_id = $1 FOR NO KEY UPDATE",
 		INT8OID, TEXTOID);
 	/* Result columns of lock_invoice. */
@@ -192,34 +288,14 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 		LOCK_INVOICE_DUE = 1,
 		LOCK_INVOICE_CURRENCY,
 		LOCK_INVOICE_PAYMENT_ID,
-		LOCK_INVOICE_CUSTOMER_ID,
-		LOCK_INVOICE_TOTAL,
-		LOCK_INVOICE_SETTLED,
-		LOCK_INVOICE_COMPANY_TOTAL
+		LOCK_INVOICE_CUSTOMER_ID
 	};
-	static OmPlan insert_payment = OM_PLAN(
-		"WITH pay AS (INSERT INTO ordermgmt.payments (invoice_id, amount, method, reference, recorded_by) "
-		"             VALUES ($1, $2, $3, $4, $5) RETURNING payment_id), "
-		"inv AS (UPDATE ordermgmt.invoices SET paid = paid + $2 WHERE invoice_id = $1 RETURNING due) "
-		"SELECT payment_id, (SELECT due = 0 FROM inv) FROM pay",
-		INT8OID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID);
-	/* Result columns of insert_payment. */
-	enum
-	{
-		PAYMENT_ID = 1,
-		PAYMENT_INVOICE_PAID
-	};
-	int64		order_id;
-	int64		customer_id;
+	OmInvoicePayment pay;
 	int64		payment_id;
 	Numeric		due;
-	Numeric		total;
-	Numeric		settled;
-	Numeric		company_total;
-	char	   *currency;
 	bool		isnull;
-	Datum		v[5];
-	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
+	Datum		v[2];
+	char		nulls[2] = {' ', ' '};
 
 	if (om_numeric_cmp(amount, om_money_round(amount)) != 0)
 		ereport(ERROR,
@@ -234,21 +310,20 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_UNKNOWN),
 				 errmsg("invoice " INT64_FORMAT " does not exist", invoice_id)));
-	order_id = om_getint64(0, FIND_INVOICE_ORDER_ID);
+	memset(&pay, 0, sizeof(pay));
+	pay.invoice_id = invoice_id;
+	pay.order_id = om_getint64(0, FIND_INVOICE_ORDER_ID);
 
 	/* The order row first, as on every path; then the invoice. */
-	(void) om_lock_order(order_id);
+	(void) om_lock_order(pay.order_id);
 	if (reference)
 		v[1] = om_text_datum(reference);
 	else
 		nulls[1] = 'n';
 	om_exec(&lock_invoice, v, nulls, false, 1);
 	due = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_DUE, &isnull));
-	currency = om_gettext(0, LOCK_INVOICE_CURRENCY);
-	customer_id = om_getint64(0, LOCK_INVOICE_CUSTOMER_ID);
-	total = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_TOTAL, &isnull));
-	settled = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_SETTLED, &isnull));
-	company_total = DatumGetNumericCopy(om_getdatum(0, LOCK_INVOICE_COMPANY_TOTAL, &isnull));
+	pay.currency = om_gettext(0, LOCK_INVOICE_CURRENCY);
+	pay.customer_id = om_getint64(0, LOCK_INVOICE_CUSTOMER_ID);
 	payment_id = DatumGetInt64(om_getdatum(0, LOCK_INVOICE_PAYMENT_ID, &isnull));
 	if (!isnull)
 	{
@@ -262,40 +337,11 @@ om_record_payment(int64 invoice_id, Numeric amount, const char *method, const ch
 				 errmsg("payment of %s exceeds the %s still due on invoice " INT64_FORMAT,
 						om_numeric_out(amount), om_numeric_out(due), invoice_id)));
 
-	v[1] = NumericGetDatum(amount);
-	v[2] = om_text_datum(method);
-	v[3] = nulls[1] == 'n' ? (Datum) 0 : om_text_datum(reference);
-	nulls[3] = nulls[1];
-	nulls[1] = ' ';
-	v[4] = om_text_datum(om_session_user());
-	om_exec(&insert_payment, v, nulls, false, 1);
-	payment_id = om_getint64(0, PAYMENT_ID);
-	if (om_getbool(0, PAYMENT_INVOICE_PAID))
-		om_deadline_clear("L3_PAYMENT_OVERDUE", "invoice", invoice_id, "invoice paid");
-	/* The receivable falls by the payment (customer row, then exposure row). */
-	om_exposure_add(customer_id, currency, int64_to_numeric(0), om_numeric_sub(int64_to_numeric(0), amount));
-
-	{
-		/*
-		 * Cash at the day's rate, the receivable cleared at the invoice's:
-		 * what differs is an exchange difference.
-		 */
-		Numeric		cleared = om_receivable_cleared(company_total, total, settled,
-													om_numeric_add(settled, amount));
-		OmPostLine	lines[3] = {
-			{"cash", NULL, amount, NULL, NULL},
-			{"receivable", NULL, NULL, amount, om_numeric_sub(int64_to_numeric(0), cleared)},
-			{"exchange", NULL, NULL, NULL, NULL}
-		};
-
-		om_post_lines("payment", "payment", payment_id,
-					  psprintf("payment " INT64_FORMAT " on invoice " INT64_FORMAT, payment_id, invoice_id),
-					  currency, 3, lines);
-	}
-	om_emit_event("payment.recorded", order_id,
-				  psprintf("{\"payment_id\": " INT64_FORMAT ", \"invoice_id\": " INT64_FORMAT ", \"amount\": %s}",
-						   payment_id, invoice_id, om_numeric_out(amount)));
-	om_maybe_complete(order_id);
+	pay.amount = amount;
+	pay.method = method;
+	pay.reference = reference;
+	pay.debit_role = "cash";
+	payment_id = om_pay_invoice(&pay);
 	SPI_finish();
 	return payment_id;
 }

@@ -286,6 +286,46 @@ extern void om_check_due_days(int32 due_days);
 extern int64 om_invoice_order(int64 order_id, int32 due_days);
 extern int64 om_record_payment(int64 invoice_id, Numeric amount, const char *method, const char *reference);
 
+/* A payment of an invoice whose order and invoice rows are locked (om_pay_invoice). */
+typedef struct OmInvoicePayment
+{
+	int64		invoice_id;
+	int64		order_id;
+	int64		customer_id;
+	const char *currency;		/* the invoice's */
+	Numeric		amount;			/* in the invoice's currency, at most its due */
+	const char *method;
+	const char *reference;		/* NULL: none */
+	const char *debit_role;		/* "cash", or "customer_credit" for allocated credit */
+	const char *from_currency;	/* the money's currency when not the invoice's, else NULL */
+	Numeric		from_amount;	/* the money taken, in from_currency */
+} OmInvoicePayment;
+
+extern int64 om_pay_invoice(const OmInvoicePayment *p);
+
+/* customer_payments.c: one receipt over several invoices, the rest left as credit */
+extern int64 om_record_customer_payment(const char *customer, Numeric amount, const char *currency,
+										const char *method, const char *reference, Jsonb *allocations);
+
+/* customer_credit.c: apply_credit and refund_credit */
+extern int64 om_apply_credit(const char *customer, int64 invoice_id, Numeric amount);
+extern int64 om_refund_credit(const char *customer, Numeric amount, const char *reference,
+							  const char *currency);
+
+/* customer_money.c: what receipts and credit share */
+extern void om_check_money(Numeric amount, const char *what);
+extern void om_check_currency(const char *currency, const char *what);
+extern int64 om_customer_payment_retry(int64 customer_id, const char *customer, const char *reference,
+									   const char *kind, Numeric amount, const char *currency,
+									   const char *method, Jsonb *allocations);
+extern int64 om_customer_id(const char *customer);
+extern Numeric om_credit_lock(int64 customer_id, const char *currency);
+extern void om_credit_add(int64 customer_id, const char *currency, Numeric change);
+extern void om_record_allocation(int64 payment_id, int64 receipt_id, const OmInvoicePayment *p);
+extern void om_customer_invoice(int64 customer_id, const char *customer, int64 invoice_id,
+								OmInvoicePayment *p);
+extern Numeric om_invoice_due(int64 invoice_id);
+
 /* fulfilment.c: shipping and delivery */
 extern int64 om_ship_order(int64 order_id, Jsonb *request, const char *carrier, const char *tracking);
 extern void om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at);
@@ -322,6 +362,12 @@ extern void om_opportunity_order_fate(TriggerData *trigdata);
 
 /* quotation.c */
 extern int64 om_quote_opportunity(int64 opportunity_id, Jsonb *lines, Jsonb *options);
+
+/* quotation_expiry.c: drafts with options.valid_until, cancelled as 'expired' by the tick */
+#define OM_QUOTATION_EXPIRY "QUOTATION_EXPIRY"
+extern void om_quotation_expiry_set(int64 order_id, Datum valid_until);
+extern void om_quotation_expiry_clear(int64 order_id);
+extern int	om_expire_quotations(TimestampTz at);
 
 /* returns.c */
 extern int64 om_return_items(int64 order_id, Jsonb *request, const char *reason);

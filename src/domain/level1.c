@@ -5,8 +5,10 @@
  * Confirmation runs every enabled level-1 rule at once, so a held order
  * reports all its problems together: blocked customer, inactive product,
  * price deviation, credit limit and stock shortage.  It then either
- * reserves every unreserved line (all or nothing) and confirms, or puts the
- * order on hold, reserves nothing and raises one alert per failed rule.
+ * reserves every unreserved line (all or nothing; under allocation partial
+ * what is available, the rest backordered, backorders.c) and confirms, or
+ * puts the order on hold, reserves nothing and raises one alert per failed
+ * rule.
  *
  * Lock order, the same on every path (exposure.c): the order row, then the
  * customer row (always: a confirmation adds the order to the customer's

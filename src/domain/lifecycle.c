@@ -213,6 +213,9 @@ lifecycle_before(TriggerData *trigdata)
 					 errmsg("order " INT64_FORMAT " is %s and cannot be deleted",
 							tuple_int64(oldtup, desc, "order_id"), old_status),
 					 errhint("Only drafts can be deleted; cancel the order instead.")));
+		/* A deleted quotation's expiry goes with it. */
+		if (tuple_has_value(oldtup, desc, SPI_fnumber(desc, "valid_until")))
+			om_quotation_expiry_clear(tuple_int64(oldtup, desc, "order_id"));
 		return oldtup;
 	}
 

@@ -146,12 +146,12 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		"   AND (($2::text[] IS NULL AND subject_type = 'order') OR rule_code = ANY ($2::text[]) OR level = $5) "
 		"RETURNING alert_id, rule_code, level, severity, order_id",
 		INT8OID, TEXTARRAYOID, TEXTOID, TEXTOID, INT4OID);
-	const char *clear[4];
-	const char *keep[4];
-	const char *move[4];
-	const char *resolve[4];
-	Datum		keep_at[4];
-	Datum		move_at[4];
+	const char *clear[8];
+	const char *keep[8];
+	const char *move[8];
+	const char *resolve[8];
+	Datum		keep_at[8];
+	Datum		move_at[8];
 	int			nclear = 0;
 	int			nkeep = 0;
 	int			nmove = 0;
@@ -194,6 +194,10 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 			if (d->resolve_on_change && old_status != NULL)
 				resolve[nresolve++] = d->rule_code;
 		}
+
+		/* A quotation submitted or cancelled no longer expires. */
+		if (old_status != NULL && strcmp(old_status, "draft") == 0)
+			clear[nclear++] = OM_QUOTATION_EXPIRY;
 
 		if (strcmp(new_status, "confirmed") == 0 && old_status != NULL && in_list(old_status, waiting))
 		{
@@ -425,8 +429,9 @@ om_low_stock_check(int64 warehouse_id, Datum *product_ids, int n)
 }
 
 /*
- * monitor_tick(at timestamptz) returns integer: raise the alerts of every
- * deadline due at "at" that has not fired yet; returns how many were raised.
+ * monitor_tick(at timestamptz) returns integer: cancel the quotations expired
+ * at "at", then raise the alerts of every deadline due at "at" that has not
+ * fired yet; returns how many alerts were raised.
  * Rows locked by a transaction that is clearing them are skipped: that
  * transaction is about to make them moot.
  */
@@ -475,6 +480,11 @@ om_monitor_tick(TimestampTz at)
 				 errhint("Call ordermgmt.monitor_tick() without an argument.")));
 
 	SPI_connect();
+	/*
+	 * Expired quotations first, while this transaction holds no deadline
+	 * lock: the expiry waits for order rows (quotation_expiry.c).
+	 */
+	(void) om_expire_quotations(at);
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "monitor_tick batch",
 									  ALLOCSET_DEFAULT_SIZES);
 	/*

@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
@@ -31,6 +32,9 @@ typedef struct OrderRequest
 	char	   *currency;
 	Datum		promised_at;
 	bool		has_promised_at;
+	Datum		valid_until;	/* a quotation's validity (drafts only) */
+	const char *allocation;		/* "complete", "partial", or NULL: the customer's */
+	bool		has_valid_until;
 	bool		submit;
 	bool		has_auto_confirm;
 	bool		auto_confirm;
@@ -39,7 +43,7 @@ typedef struct OrderRequest
 
 static const char *const line_keys[] = {"sku", "qty", "unit_price", NULL};
 static const char *const option_keys[] = {"warehouse", "promised_at", "external_ref", "submit",
-										  "auto_confirm", "currency", "discount_pct", NULL};
+										  "auto_confirm", "currency", "discount_pct", "valid_until", "allocation", NULL};
 
 static void
 parse_lines(Jsonb *lines, OrderRequest *req)
@@ -116,6 +120,50 @@ parse_lines(Jsonb *lines, OrderRequest *req)
 	}
 }
 
+/*
+ * options.valid_until: how long a quotation (a draft, submit false) stands;
+ * monitor_tick cancels it as 'expired' after that.  Only for drafts, and
+ * in the future.
+ */
+static void
+parse_valid_until(JsonbValue *f, OrderRequest *req)
+{
+	char	   *s = om_jsonb_string(f, "options.valid_until");
+	TimestampTz at;
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	int			tz;
+	fsec_t		fsec;
+	struct pg_tm tt;
+	int			dterr;
+
+	/* Malformed is bad input (22023): parsed first, as timestamptz_in does. */
+	dterr = ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
+	if (dterr == 0)
+		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
+	if (dterr != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.valid_until must be a timestamp, got \"%s\"", s)));
+	req->valid_until = DirectFunctionCall3(timestamptz_in, CStringGetDatum(s),
+										   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	at = DatumGetTimestampTz(req->valid_until);
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.valid_until must be a finite timestamp")));
+	if (at <= GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.valid_until must be in the future"),
+				 errdetail("valid_until is %s.", timestamptz_to_str(at)),
+				 errhint("A quotation that has already expired is not entered.")));
+	req->has_valid_until = true;
+}
+
 static void
 parse_options(Jsonb *options, OrderRequest *req)
 {
@@ -168,6 +216,17 @@ parse_options(Jsonb *options, OrderRequest *req)
 	}
 	if ((f = om_jsonb_get(options, "submit")) != NULL)
 		req->submit = om_jsonb_bool(f, "options.submit");
+	if ((f = om_jsonb_get(options, "valid_until")) != NULL && f->type != jbvNull)
+		parse_valid_until(f, req);
+	if ((f = om_jsonb_get(options, "allocation")) != NULL && f->type != jbvNull)
+	{
+		req->allocation = om_jsonb_string(f, "options.allocation");
+		if (strcmp(req->allocation, "complete") != 0 && strcmp(req->allocation, "partial") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("options.allocation must be \"complete\" or \"partial\", got \"%s\"",
+							req->allocation)));
+	}
 	if ((f = om_jsonb_get(options, "auto_confirm")) != NULL)
 	{
 		req->auto_confirm = om_jsonb_bool(f, "options.auto_confirm");
@@ -267,7 +326,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = s.dw) "
 		"            ELSE (SELECT min(warehouse_id) FROM ordermgmt.warehouses HAVING count(*) = 1) END, "
 		"       coalesce(s.ac::boolean, true), coalesce(s.cur, 'EUR'), s.dw, "
-		"       c.blocked, c.credit_limit IS NOT NULL, pl.price_list_id, pl.currency::text, pl.code "
+		"       c.blocked, c.credit_limit IS NOT NULL, pl.price_list_id, pl.currency::text, pl.code, "
+		"       coalesce(c.allocation, 'complete') "
 		"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = $1 "
 		"  LEFT JOIN ordermgmt.price_lists pl "
 		"    ON pl.price_list_id = c.price_list_id AND " OM_IN_FORCE("pl", "now()"),
@@ -284,7 +344,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		CONTEXT_HAS_LIMIT,
 		CONTEXT_PRICE_LIST_ID,
 		CONTEXT_PRICE_LIST_CURRENCY,
-		CONTEXT_PRICE_LIST_CODE
+		CONTEXT_PRICE_LIST_CODE,
+		CONTEXT_ALLOCATION
 	};
 	static OmPlan find_by_ref = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.orders WHERE customer_id = $1 AND external_ref = $2",
@@ -328,18 +389,21 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	 */
 #define OM_INSERT_ORDER_NET \
 		"INSERT INTO ordermgmt.orders " \
-		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at, ordered_net) " \
+		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at, ordered_net, " \
+		"   valid_until, allocation) " \
 		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6, " \
 		"        CASE WHEN $3 = 'confirmed' THEN now() END, " \
 		"        CASE WHEN $3 <> 'draft' THEN " \
 		"          (SELECT round(sum(u.q::numeric(18,4) * u.p::numeric(18,4)), 2) " \
-		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END) "
+		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END, $9, $10) "
 	static OmPlan insert_order_net = OM_PLAN(
 		OM_INSERT_ORDER_NET "ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
-		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID);
+		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID,
+		TIMESTAMPTZOID, TEXTOID);
 	static OmPlan insert_order_net_no_ref = OM_PLAN(
 		OM_INSERT_ORDER_NET "RETURNING order_id",
-		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID);
+		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID,
+		TIMESTAMPTZOID, TEXTOID);
 #undef OM_INSERT_ORDER_NET
 	/* Result column of insert_order_net and insert_order_net_no_ref. */
 	enum
@@ -359,8 +423,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		"       WITH ORDINALITY AS u(p, q, price, rate, expected, ord)",
 		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	OrderRequest req;
-	Datum		v[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		v[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	bool		no_price_list;
 	Datum		price_list_id;
@@ -384,6 +448,12 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	memset(&req, 0, sizeof(req));
 	parse_lines(lines, &req);
 	parse_options(options, &req);
+	if (req.has_valid_until && req.submit)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.valid_until is for quotations only"),
+				 errdetail("An order that is submitted does not expire."),
+				 errhint("Pass \"submit\": false to enter a quotation, or leave options.valid_until out.")));
 	if (by_customer)
 		check_customer_request(&req);
 
@@ -427,6 +497,10 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	in.has_limit = om_getbool(0, CONTEXT_HAS_LIMIT);
 	in.customer_code = customer;
 	in.currency = currency;
+	/* The order's allocation: the option, else the customer's default. */
+	if (req.allocation == NULL)
+		req.allocation = om_gettext(0, CONTEXT_ALLOCATION);
+	in.partial = strcmp(req.allocation, "partial") == 0;
 
 	/* A repeated request returns the first order and writes nothing. */
 	if (req.external_ref)
@@ -510,6 +584,11 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	price_array = om_array(req.prices, req.nlines, NUMERICOID);
 	v[6] = qty_array;
 	v[7] = price_array;
+	if (req.has_valid_until)
+		v[8] = req.valid_until;
+	else
+		nulls[8] = 'n';
+	v[9] = om_text_datum(req.allocation);
 	OM_API_BEGIN();
 	inserted = om_exec(req.external_ref ? &insert_order_net : &insert_order_net_no_ref,
 					   v, nulls, false, 1);
@@ -524,6 +603,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		return order_id;
 	}
 	order_id = om_getint64(0, INSERT_ORDER_ID);
+	if (req.has_valid_until)
+		om_quotation_expiry_set(order_id, req.valid_until);
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_array(product_ids, req.nlines, INT8OID);

@@ -23,7 +23,7 @@
 #include "utils/jsonb.h"
 
 /* What a quotation's options may say; the rest is the opportunity's. */
-static const char *const quote_option_keys[] = {"warehouse", "promised_at", NULL};
+static const char *const quote_option_keys[] = {"warehouse", "promised_at", "valid_until", NULL};
 
 /*
  * The options create_order gets: the caller's, checked, plus a draft
@@ -43,7 +43,8 @@ draft_options(Jsonb *options, const char *currency)
 
 /*
  * A draft order of lines ([{"sku", "qty", "unit_price"?}]) quoting
- * opportunity_id; options (NULL: none) warehouse, promised_at.  Returns
+ * opportunity_id; options (NULL: none) warehouse, promised_at, valid_until
+ * (the quotation's expiry, as create_order takes it).  Returns
  * the order's id.
  */
 int64

@@ -21,39 +21,34 @@
 #include "utils/builtins.h"
 
 /*
- * A return puts goods back on hand: the stock rows (locked) must still
- * hold them, as a receipt's must (stock.c); refused with 22023 otherwise.
+ * What a return puts back must still fit its stock rows, as receive_stock
+ * checks for a receipt (22023), rather than overflow in the update.
  */
 static void
-check_restock_fits(OmStockNeed *needs, int nneeds)
+check_room(int64 warehouse_id, Datum *products, Datum *qtys, int n)
 {
-	static OmPlan too_much = OM_PLAN(
-		"SELECT p.sku FROM ordermgmt.stock s JOIN ordermgmt.products p ON p.product_id = s.product_id "
-		" WHERE s.ctid = ANY ($1::tid[]) "
-		"   AND s.on_hand + ($2::numeric[])[array_position($1::tid[], s.ctid)] > " OM_QTY_MAX_TEXT " "
-		" LIMIT 1",
-		TIDARRAYOID, NUMERICARRAYOID);
-	OmStockNeed *found = palloc(Max(nneeds, 1) * sizeof(OmStockNeed));
-	Datum	   *qtys = palloc(Max(nneeds, 1) * sizeof(Datum));
-	Datum		v[2];
-	int			n = 0;
-	int			i;
+	static OmPlan overflowing = OM_PLAN(
+		"SELECT p.sku, (s.on_hand + sum(u.q))::text "
+		"  FROM unnest($2::bigint[], $3::numeric[]) AS u(p, q) "
+		"  JOIN ordermgmt.stock s ON s.product_id = u.p AND s.warehouse_id = $1 "
+		"  JOIN ordermgmt.products p ON p.product_id = u.p "
+		" GROUP BY p.sku, s.on_hand HAVING s.on_hand + sum(u.q) > " OM_QTY_MAX_TEXT " LIMIT 1",
+		INT8OID, INT8ARRAYOID, NUMERICARRAYOID);
+	/* Result columns of overflowing. */
+	enum
+	{
+		OVERFLOWING_SKU = 1,
+		OVERFLOWING_ON_HAND
+	};
+	Datum		v[3];
 
-	for (i = 0; i < nneeds; i++)
-		if (needs[i].found)
-		{
-			found[n] = needs[i];
-			qtys[n++] = NumericGetDatum(needs[i].qty);
-		}
-	if (n == 0)
-		return;
-	v[0] = om_stock_tids(found, n);
-	v[1] = om_array(qtys, n, NUMERICOID);
-	if (om_exec(&too_much, v, NULL, true, 1) > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("on-hand stock of \"%s\" after the return is out of range", om_gettext(0, 1)),
-				 errdetail("The largest quantity a stock row holds is %s.", OM_QTY_MAX_TEXT)));
+	v[0] = Int64GetDatum(warehouse_id);
+	v[1] = om_array(products, n, INT8OID);
+	v[2] = om_array(qtys, n, NUMERICOID);
+	if (om_exec(&overflowing, v, NULL, false, 1) > 0)
+		(void) om_check_quantity(om_numeric_from_cstring(om_gettext(0, OVERFLOWING_ON_HAND)),
+								 psprintf("on-hand stock of \"%s\" after the return",
+										  om_gettext(0, OVERFLOWING_SKU)), false);
 }
 
 /*
@@ -232,7 +227,7 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	om_lock_customer(order.customer_id);
 	qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
 	om_lock_stock(warehouse_id, needs, nneeds);
-	check_restock_fits(needs, nneeds);
+	check_room(warehouse_id, r_products, r_qtys, nret);
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_text_datum(reason);

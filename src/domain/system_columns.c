@@ -54,6 +54,7 @@ static const OmSystemColumn system_columns[] = {
 	{"orders", "delivered_at", OM_INITIAL_NULL, "ordermgmt.confirm_delivery(), as the order becomes delivered"},
 	{"orders", "created_by", OM_INITIAL_SESSION_USER, "the insert of the order (who entered it may not approve it)"},
 	{"orders", "opportunity_id", OM_INITIAL_NULL, "ordermgmt.quote_opportunity(), as it links its quotation"},
+	{"orders", "valid_until", OM_INITIAL_NULL, "ordermgmt.create_order() (options.valid_until), with the quotation's expiry"},
 	{"order_lines", "shipped_qty", OM_INITIAL_ZERO, "ordermgmt.ship_order()"},
 	{"order_lines", "returned_qty", OM_INITIAL_ZERO, "ordermgmt.return_items()"},
 	{"order_lines", "invoiced_qty", OM_INITIAL_ZERO, "ordermgmt.invoice_order()"},

@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(369);
+SELECT plan(387);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -15,6 +15,8 @@ SELECT functions_are('ordermgmt', ARRAY[
     'amend_order', 'short_close',
     'invoice_order', 'record_payment', 'return_items', 'record_feedback',
     'open_ticket', 'resolve_ticket',
+    -- customer payments and their unapplied credit
+    'record_customer_payment', 'apply_credit', 'refund_credit',
     -- the sales pipeline, prices
     'quote_opportunity', 'price_for',
     -- batch entry points
@@ -85,6 +87,14 @@ INSERT INTO fn VALUES
      'bigint', 'c', 'volatile', true),
     ('record_payment',    '{bigint,numeric,text,text}',
      'invoice_id bigint, amount numeric, method text DEFAULT ''bank''::text, reference text DEFAULT NULL::text',
+     'bigint', 'c', 'volatile', true),
+    ('record_customer_payment', '{text,numeric,text,text,text,jsonb}',
+     'customer text, amount numeric, currency text, method text, reference text, allocations jsonb DEFAULT NULL::jsonb',
+     'bigint', 'c', 'volatile', true),
+    ('apply_credit',      '{text,bigint,numeric}', 'customer text, invoice_id bigint, amount numeric',
+     'bigint', 'c', 'volatile', true),
+    ('refund_credit',     '{text,numeric,text,text}',
+     'customer text, amount numeric, reference text, currency text DEFAULT NULL::text',
      'bigint', 'c', 'volatile', true),
     ('return_items',      '{bigint,jsonb,text}', 'order_id bigint, lines jsonb, reason text',
      'bigint', 'c', 'volatile', true),

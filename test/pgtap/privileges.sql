@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(2002);
+SELECT plan(2090);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -179,6 +179,10 @@ INSERT INTO relation_access VALUES
     ('return_lines',              '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('credit_applications',       '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('customer_exposure',         '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    -- customer payments: written by finance's functions only; every department reads them
+    ('customer_payments',         '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('payment_allocations',       '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('customer_credit',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('journal_entries',           '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('postings',                  '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('ledger_totals',             '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
@@ -230,6 +234,7 @@ INSERT INTO relation_access VALUES
     ('v_sales_pipeline',          'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     ('v_recommendations',         'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     ('v_reorder_due',             'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
+    ('v_customer_balance',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     -- the customers' own view (security_invoker): theirs alone
     ('v_my_orders',               '',      '',      '',      '',      '',      '',      '',      '',      'arwdDxt', '',      'r');
 
@@ -295,6 +300,7 @@ SELECT seq, '', '', '', '', '', '', '', '', 'rwU', '', '' FROM unnest(ARRAY[
     'customer_contacts_contact_id_seq',
     'customer_interactions_interaction_id_seq',
     'customers_customer_id_seq',
+    'customer_payments_customer_payment_id_seq',
     'delivery_changes_change_id_seq',
     'events_event_id_seq',
     'feedback_feedback_id_seq',
@@ -366,6 +372,9 @@ INSERT INTO function_access VALUES
     ('invoice_orders',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
     ('record_payment',          '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
     ('record_payments',         '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
+    ('record_customer_payment', '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
+    ('apply_credit',            '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
+    ('refund_credit',           '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
     -- finance closes the books
     ('close_period',            '',      '',      '',      'X',     '',      '',      'X',     'X',     'X',     '', ''),
     -- service: after-sales
@@ -480,7 +489,8 @@ SELECT unnest('{customers, products, warehouses, settings, order_transitions, ac
                 alerts, deadlines, feedback, tickets, delivery_weeks, events, relay_state, purge_horizon,
                 customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins,
                 opportunity_stages, opportunities, notification_templates, price_lists,
-                price_list_items, exchange_rates, order_amendments}'::text[]);
+                price_list_items, exchange_rates, customer_payments, payment_allocations,
+                customer_credit, order_amendments}'::text[]);
 INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_reader',   'SELECT',  'relation', '{v_order_status, v_pipeline, v_daily_sales, v_fulfillment_times,
@@ -491,7 +501,7 @@ INSERT INTO direct_grants VALUES
                                                     report_fulfillment_changes, report_fulfillment_weeks,
                                                     report_order_figures, v_sales_pipeline, v_recommendations,
                                                     v_reorder_due, v_profit_and_loss, v_balance_sheet,
-                                                    v_tax_report}'),
+                                                    v_tax_report, v_customer_balance}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_sales',    'USAGE',   'schema',   '{ordermgmt}'),
@@ -524,6 +534,9 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_finance',  'SELECT',  'relation', (SELECT array_agg(relation) FROM department_reads)),
     ('ordermgmt_finance',  'EXECUTE', 'function', '{"invoice_order(bigint, integer)", "invoice_orders(bigint[], integer)",
                                                     "record_payment(bigint, numeric, text, text)", "record_payments(jsonb)",
+                                                    "record_customer_payment(text, numeric, text, text, text, jsonb)",
+                                                    "apply_credit(text, bigint, numeric)",
+                                                    "refund_credit(text, numeric, text, text)",
                                                     "close_period(date)",
                                                     "monitor_tick(timestamp with time zone)",
                                                     "events_since(bigint, integer)"}'),
@@ -690,7 +703,8 @@ SELECT is_empty($$
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',
                          'delivery_weeks', 'customer_exposure', 'order_day_totals', 'invoice_day_totals',
                          'customer_totals', 'customer_months', 'report_rollup', 'fulfillment_histogram',
-                         'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals', 'order_figures')
+                         'fulfillment_weeks', 'delivery_changes', 'delivery_week_totals', 'order_figures',
+                         'customer_payments', 'payment_allocations', 'customer_credit')
        AND pg_catalog.has_table_privilege(r.rolname, c.oid, p.privilege)
 $$, 'nobody but the owner writes stock, ledger, events, alerts and the documents');
 
@@ -733,7 +747,8 @@ $$, ARRAY['ordermgmt_approver', 'ordermgmt_owner'],
    'only ordermgmt_approver (and the owner) execute approve_order');
 SELECT is_empty($$
     SELECT d.role, f.fn
-      FROM (VALUES ('ordermgmt_warehouse', '{record_payment, record_payments, invoice_order, invoice_orders}'::text[]),
+      FROM (VALUES ('ordermgmt_warehouse', '{record_payment, record_payments, invoice_order, invoice_orders,
+                                              record_customer_payment, apply_credit, refund_credit}'::text[]),
                    ('ordermgmt_finance', '{ship_order, ship_orders, receive_stock, confirm_delivery,
                                             transfer_stock, count_stock}'::text[]),
                    ('ordermgmt_sales', '{ship_order, ship_orders, invoice_order, record_payment, approve_order}'::text[]),

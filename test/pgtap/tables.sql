@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(463);
+SELECT plan(482);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -27,6 +27,8 @@ SELECT tables_are('ordermgmt', ARRAY[
     'returns', 'return_lines', 'credit_applications',
     -- each customer's credit exposure, kept per currency
     'customer_exposure',
+    -- customer payments: receipts and refunds, their allocations, unapplied credit
+    'customer_payments', 'payment_allocations', 'customer_credit',
     -- ledger
     'accounts', 'posting_accounts', 'journal_entries', 'postings',
     'ledger_totals', 'ledger_rollup', 'ledger_month_totals', 'ledger_closes', 'exchange_rates',
@@ -58,7 +60,7 @@ SELECT sequences_are('ordermgmt', ARRAY[
     'shipments_shipment_id_seq', 'stock_moves_move_id_seq', 'stock_stock_id_seq',
     'tickets_ticket_id_seq', 'warehouses_warehouse_id_seq', 'opportunities_opportunity_id_seq',
     'price_lists_price_list_id_seq',
-    'ledger_closes_close_id_seq'
+    'ledger_closes_close_id_seq', 'customer_payments_customer_payment_id_seq'
 ]::name[], 'schema ordermgmt has exactly the sequences behind the identity columns');
 
 --------------------------------------------------------------------------
@@ -99,6 +101,7 @@ INSERT INTO contract_columns VALUES
     ('orders',          'hold_reason',     'text',                     true),   -- set only while on_hold
     ('orders',          'created_at',      'timestamp with time zone', false),
     ('orders',          'promised_at',     'timestamp with time zone', true),
+    ('orders',          'valid_until',     'timestamp with time zone', true),   -- a quotation's validity
     ('order_lines',     'order_id',        'bigint',                   false),
     ('order_lines',     'product_id',      'bigint',                   false),
     ('order_lines',     'qty',             'numeric(18,4)',            false),
@@ -203,6 +206,10 @@ INSERT INTO contract_columns VALUES
     ('invoices',        'company_rate',    'numeric(18,10)',           false),
     ('postings',        'company_debit',   'numeric(18,2)',            false),
     ('postings',        'company_credit',  'numeric(18,2)',            false),
+    ('order_lines',     'reserved_qty',    'numeric(18,4)',            false),
+    ('order_lines',     'backordered_qty', 'numeric(18,4)',            false),
+    ('orders',          'allocation',      'text',                     false),
+    ('customers',       'allocation',      'text',                     true),   -- NULL: complete
     ('order_amendments', 'order_id',       'bigint',                   false),
     ('order_amendments', 'revision',       'integer',                  false),
     ('order_amendments', 'amended_at',     'timestamp with time zone', false),
@@ -275,6 +282,14 @@ SELECT col_is_pk('ordermgmt', 'customer_exposure', ARRAY['customer_id', 'currenc
 SELECT col_is_pk('ordermgmt', 'order_amendments', ARRAY['order_id', 'revision']::name[],
                  'order_amendments: one row per (order_id, revision)');
 
+SELECT col_is_pk('ordermgmt', 'customer_payments', ARRAY['customer_payment_id']::name[],
+                 'customer_payments: primary key customer_payment_id');
+SELECT col_is_unique('ordermgmt', 'customer_payments', ARRAY['customer_id', 'reference']::name[],
+                     'customer_payments: a reference is unique per customer');
+SELECT col_is_pk('ordermgmt', 'payment_allocations', ARRAY['payment_id']::name[],
+                 'payment_allocations: one per payments row');
+SELECT col_is_pk('ordermgmt', 'customer_credit', ARRAY['customer_id', 'currency']::name[],
+                 'customer_credit: one row per (customer_id, currency)');
 SELECT col_is_unique('ordermgmt', 'customers', ARRAY['code']::name[], 'customers.code is unique');
 SELECT col_is_unique('ordermgmt', 'products', ARRAY['sku']::name[], 'products.sku is unique');
 SELECT col_is_unique('ordermgmt', 'warehouses', ARRAY['code']::name[], 'warehouses.code is unique');

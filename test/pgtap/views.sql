@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(107);
+SELECT plan(116);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -24,7 +24,9 @@ SELECT views_are('ordermgmt', ARRAY[
     -- each order's figures, as order_figures stores them
     'report_order_figures',
     -- a customer login's own orders (security_invoker)
-    'v_my_orders'
+    'v_my_orders',
+    -- what each customer owes per currency, net of its unapplied credit
+    'v_customer_balance'
 ]::name[], 'schema ordermgmt has exactly the views of the contract and the project');
 
 --------------------------------------------------------------------------
@@ -78,7 +80,8 @@ INSERT INTO view_columns VALUES
                                invoiced_total, paid_total, due_total, open_alerts, open_alerts_level1,
                                open_alerts_level2, open_alerts_level3}'),
     ('v_my_orders',          '{order_id, status, created_at, promised_at, expected_delivery, carrier, tracking,
-                               total, due, currency}');
+                               total, due, currency}'),
+    ('v_customer_balance',   '{customer, currency, invoiced, paid, credited, unapplied, balance}');
 
 SELECT columns_are('ordermgmt', view, cols, format('%I has exactly its columns', view))
   FROM view_columns ORDER BY view;
@@ -134,7 +137,14 @@ INSERT INTO contract_view_columns VALUES
     ('v_reorder_due',        'sku',             'text'),
     ('v_reorder_due',        'usual_interval_days', 'numeric'),
     ('v_reorder_due',        'last_ordered_at', 'timestamp with time zone'),
-    ('v_reorder_due',        'due_at',          'timestamp with time zone');
+    ('v_reorder_due',        'due_at',          'timestamp with time zone'),
+    ('v_customer_balance',   'customer',        'text'),
+    ('v_customer_balance',   'currency',        'text'),
+    ('v_customer_balance',   'invoiced',        'numeric'),
+    ('v_customer_balance',   'paid',            'numeric'),
+    ('v_customer_balance',   'credited',        'numeric'),
+    ('v_customer_balance',   'unapplied',       'numeric'),
+    ('v_customer_balance',   'balance',         'numeric');
 
 SELECT col_type_is('ordermgmt', view, col, type, format('%I.%I is %s', view, col, type))
   FROM contract_view_columns ORDER BY view, col;

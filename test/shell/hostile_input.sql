@@ -201,6 +201,19 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.invoice_orders(bigint[],integer)', 1, 'bigint[]', 'invoice_batch'),
     ('ordermgmt.invoice_orders(bigint[],integer)', 2, 'integer', 'due_days'),
     ('ordermgmt.record_payments(jsonb)', 1, 'jsonb', 'payment_batch'),
+    ('ordermgmt.record_customer_payment(text,numeric,text,text,text,jsonb)', 1, 'text', 'customer'),
+    ('ordermgmt.record_customer_payment(text,numeric,text,text,text,jsonb)', 2, 'numeric', 'receipt_amount'),
+    ('ordermgmt.record_customer_payment(text,numeric,text,text,text,jsonb)', 3, 'text', 'currency'),
+    ('ordermgmt.record_customer_payment(text,numeric,text,text,text,jsonb)', 4, 'text', 'method'),
+    ('ordermgmt.record_customer_payment(text,numeric,text,text,text,jsonb)', 5, 'text', 'receipt_reference'),
+    ('ordermgmt.record_customer_payment(text,numeric,text,text,text,jsonb)', 6, 'jsonb', 'allocations'),
+    ('ordermgmt.apply_credit(text,bigint,numeric)', 1, 'text', 'customer'),
+    ('ordermgmt.apply_credit(text,bigint,numeric)', 2, 'bigint', 'customer_invoice'),
+    ('ordermgmt.apply_credit(text,bigint,numeric)', 3, 'numeric', 'credit_amount'),
+    ('ordermgmt.refund_credit(text,numeric,text,text)', 1, 'text', 'customer'),
+    ('ordermgmt.refund_credit(text,numeric,text,text)', 2, 'numeric', 'credit_amount'),
+    ('ordermgmt.refund_credit(text,numeric,text,text)', 3, 'text', 'receipt_reference'),
+    ('ordermgmt.refund_credit(text,numeric,text,text)', 4, 'text', 'optional_currency'),
     ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 1, 'bigint', 'opportunity'),
     ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 2, 'jsonb', 'order_lines'),
     ('ordermgmt.quote_opportunity(bigint,jsonb,jsonb)', 3, 'jsonb', 'quote_options'),
@@ -558,7 +571,20 @@ SELECT hostile.pick(CASE kind
     $$'{"external_ref": ""}'$$, $$'{"external_ref": 5}'$$, $$'{"external_ref": ["a"]}'$$,
     $$jsonb_build_object('external_ref', repeat('R', 1000000))$$,
     $$(SELECT jsonb_build_object('external_ref', string_agg(md5(i::text), '')) FROM generate_series(1, 400) AS i)$$,
-    $$'{"sumbit": false}'$$, $$'{"warehouse": "MAIN", "warehouse ": "EAST"}'$$]
+    $$'{"sumbit": false}'$$, $$'{"warehouse": "MAIN", "warehouse ": "EAST"}'$$,
+    $$'{"valid_until": "2030-01-01"}'$$, $$'{"submit": false, "valid_until": "2001-01-01"}'$$,
+    $$'{"submit": false, "valid_until": "soon"}'$$, $$'{"submit": false, "valid_until": 5}'$$,
+    $$'{"submit": false, "valid_until": "infinity"}'$$]
+  WHEN 'allocations' THEN ARRAY[
+    $$'{"invoice_id": 1, "amount": 1}'$$, $$'[{"invoice_id": 1}]'$$, $$'[{"amount": 1}]'$$,
+    $$'[{"invoice_id": "1", "amount": 1}]'$$, $$'[{"invoice_id": 1.5, "amount": 1}]'$$,
+    $$'[{"invoice_id": -1, "amount": 1}]'$$, $$'[{"invoice_id": 1e300, "amount": 1}]'$$,
+    $$'[{"invoice_id": 1, "amount": 0}]'$$, $$'[{"invoice_id": 1, "amount": -1}]'$$,
+    $$'[{"invoice_id": 1, "amount": 0.001}]'$$, $$'[{"invoice_id": 1, "amount": "1"}]'$$,
+    $$'[{"invoice_id": 1, "amount": 1e300}]'$$, $$'[{"invoice_id": 1, "amount": 1, "note": "x"}]'$$,
+    $$'[{"invoice_id": 1, "amount": 1}, {"invoice_id": 1, "amount": 1}]'$$,
+    $$'[{"invoice_id": 999999999, "amount": 1}]'$$, $$'[{"invoice_id": 1, "amount": 1}, 7]'$$,
+    $$(SELECT jsonb_agg(jsonb_build_object('invoice_id', i, 'amount', 0.01)) FROM generate_series(1, 10001) AS i)$$]
   WHEN 'amend_changes' THEN ARRAY[
     $$'{"sku": "P1", "qty": 1}'$$, $$'[]'$$, $$'[{"sku": "P1"}]'$$, $$'[{"sku": "P1", "qty": -1}]'$$,
     $$'[{"sku": "P1", "qty": "1"}]'$$, $$'[{"sku": "P1", "qty": 0.00001}]'$$, $$'[{"sku": "P1", "qty": 1e300}]'$$,
@@ -664,6 +690,17 @@ BEGIN
                         ELSE hostile.missing_id('opportunities', 'opportunity_id') END;
         WHEN 'notification' THEN
             RETURN hostile.missing_id('notifications', 'notification_id');
+        WHEN 'customer_invoice' THEN
+            -- paid already, another customer's, or none
+            RETURN CASE WHEN random() < 0.5
+                        THEN hostile.any_id('SELECT invoice_id FROM ordermgmt.invoices')
+                        ELSE hostile.missing_id('invoices', 'invoice_id') END;
+        WHEN 'currency' THEN
+            RETURN hostile.pick(ARRAY[$q$'eur'$q$, $q$'EURO'$q$, $q$'GBP'$q$, $q$''$q$]);
+        WHEN 'optional_currency' THEN
+            RETURN hostile.pick(ARRAY[$q$'usd'$q$, $q$'GBP'$q$, $q$'€'$q$]);
+        WHEN 'receipt_amount', 'credit_amount' THEN
+            RETURN hostile.pick(ARRAY[$q$'0'$q$, $q$'-1'$q$, $q$'0.001'$q$, $q$'99999999999999.99'$q$]);
         WHEN 'customer' THEN
             RETURN hostile.pick(ARRAY[$q$'NOBODY'$q$, $q$'acme'$q$, $q$'ACME '$q$, $q$'ÜNÏ-😀 '$q$,
                                       $q$'UNI-😀'$q$, $q$'BLOCKED'$q$]);
@@ -685,7 +722,7 @@ BEGIN
                                       $q$coalesce((SELECT max(closed_through) FROM ordermgmt.ledger_closes), current_date) - 1$q$]);
         ELSE
             IF kind IN ('order_lines', 'options', 'ship_lines', 'return_lines', 'entry_lines', 'thresholds',
-                        'amend_changes') THEN
+                        'amend_changes', 'allocations') THEN
                 RETURN hostile.bad_lines(kind);
             END IF;
             IF kind IN ('order_batch', 'ship_batch', 'invoice_batch', 'payment_batch') THEN
@@ -761,7 +798,7 @@ BEGIN
                         hostile.any_id('SELECT opportunity_id FROM ordermgmt.opportunities'));
     WHEN 'quote_options' THEN
         RETURN hostile.pick(ARRAY['''{}''', '''{"warehouse": "MAIN"}''', '''{"warehouse": "EAST"}''',
-                                  '''{"promised_at": "2030-01-01T12:00:00Z"}''']);
+                                  '''{"promised_at": "2030-01-01T12:00:00Z"}''', '''{"valid_until": "2030-01-01T12:00:00Z"}''']);
     WHEN 'words' THEN
         RETURN quote_literal(hostile.pick(ARRAY['customer request', 'Lieferung beschädigt ✓',
                                                 'العميل طلب ذلك', 'quality check 2/3']));
@@ -770,6 +807,37 @@ BEGIN
                     ELSE quote_literal(hostile.pick(ARRAY['DHL', 'note: ok', 'Ünïcödé ✓', 'T-4711'])) END;
     WHEN 'method' THEN
         RETURN quote_literal(hostile.pick(ARRAY['bank', 'card', 'cash']));
+    WHEN 'currency' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['EUR', 'EUR', 'EUR', 'USD']));
+    WHEN 'optional_currency' THEN
+        RETURN hostile.pick(ARRAY['NULL', 'NULL', '''EUR''', '''USD''']);
+    WHEN 'receipt_amount' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['10', '100', '250.50', '1000']));
+    WHEN 'credit_amount' THEN
+        RETURN quote_literal(hostile.pick(ARRAY['0.01', '1', '5', '20']));
+    WHEN 'receipt_reference' THEN
+        -- some references repeat, so some receipts and refunds are retries
+        RETURN quote_literal('RCPT-' || hostile.rint(1, 40));
+    WHEN 'customer_invoice' THEN
+        -- an open invoice of the customer named first, else any open one
+        RETURN coalesce(nullif(hostile.any_id(format(
+                   'SELECT i.invoice_id FROM ordermgmt.invoices i JOIN ordermgmt.customers c USING (customer_id)
+                     WHERE c.code = %L AND i.due > 0', hostile.eval(prior[1], 'text'))), 'NULL'),
+               hostile.any_id('SELECT invoice_id FROM ordermgmt.invoices WHERE due > 0'));
+    WHEN 'allocations' THEN
+        -- NULL (oldest due first), or up to three open invoices of the
+        -- customer in the receipt's currency, 5.00 at most each
+        IF random() < 0.4 THEN
+            RETURN 'NULL';
+        END IF;
+        SELECT jsonb_agg(jsonb_build_object('invoice_id', i.invoice_id, 'amount', least(i.due, 5.00)))
+          INTO j
+          FROM (SELECT x.invoice_id, x.due
+                  FROM ordermgmt.invoices x JOIN ordermgmt.customers c USING (customer_id)
+                 WHERE c.code = hostile.eval(prior[1], 'text') AND x.due > 0
+                   AND x.currency = hostile.eval(prior[3], 'text')
+                 ORDER BY random() LIMIT hostile.rint(1, 3)) i;
+        RETURN coalesce(hostile.jlit(j), 'NULL');
     WHEN 'reference' THEN
         -- a few references repeat, so some payments are retries
         RETURN CASE WHEN random() < 0.4 THEN 'NULL' ELSE quote_literal('REF-' || hostile.rint(1, 5)) END;
@@ -833,7 +901,8 @@ BEGIN
             '''{}''', '''{"warehouse": "MAIN"}''', '''{"submit": false}''', '''{"auto_confirm": false}''',
             '''{"currency": "USD"}''', '''{"warehouse": "EAST"}''',
             format('%L', jsonb_build_object('external_ref', 'EXT-' || hostile.rint(1, 20))),
-            '''{"promised_at": "2030-01-01T12:00:00Z"}''', '''{"promised_at": "2001-01-01"}''']);
+            '''{"promised_at": "2030-01-01T12:00:00Z"}''', '''{"promised_at": "2001-01-01"}''',
+            '''{"submit": false, "valid_until": "2030-01-01T12:00:00Z"}''']);
     WHEN 'ship_lines' THEN
         IF random() < 0.4 OR ref IS NULL THEN
             RETURN 'NULL';    -- everything still reserved

@@ -270,10 +270,7 @@ SELECT l.order_id, o.status, l.line_no, l.qty, l.shipped_qty, l.reserved_qty, l.
  ORDER BY l.order_id, l.line_no;
 INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost) VALUES ('E', 'Epsilon', 8, 3);
 SELECT ordermgmt.receive_stock('E', 'MAIN', 5) > 0 AS received;
--- (orders.allocation set on the draft, then submitted: confirmed at once)
-SELECT ordermgmt.create_order('FREE', '[{"sku": "E", "qty": 3}]', '{"submit": false}') AS p1 \gset
-UPDATE ordermgmt.orders SET allocation = 'partial' WHERE order_id = :p1;
-SELECT ordermgmt.submit_order(:p1);
+SELECT ordermgmt.create_order('FREE', '[{"sku": "E", "qty": 3}]', '{"allocation": "partial"}') AS p1 \gset
 -- 3 E reserved; to 8: the 2 available are reserved, 3 wait
 SELECT ordermgmt.amend_order(:p1, '[{"sku": "E", "qty": 8}]');
 SELECT * FROM pg_temp.waiting WHERE order_id = :p1;
@@ -292,9 +289,7 @@ SELECT * FROM pg_temp.waiting WHERE order_id = :p1;
 SELECT * FROM pg_temp.stock WHERE sku = 'E';
 -- a second partial order for 20 E: reserves the 1 free, waits for 19;
 -- then 10 arrive and fill it first in first out
-SELECT ordermgmt.create_order('FREE', '[{"sku": "E", "qty": 20}]', '{"submit": false}') AS p2 \gset
-UPDATE ordermgmt.orders SET allocation = 'partial' WHERE order_id = :p2;
-SELECT ordermgmt.submit_order(:p2);
+SELECT ordermgmt.create_order('FREE', '[{"sku": "E", "qty": 20}]', '{"allocation": "partial"}') AS p2 \gset
 SELECT * FROM pg_temp.waiting WHERE order_id = :p2;
 SELECT ordermgmt.receive_stock('E', 'MAIN', 10) > 0 AS received;
 SELECT * FROM pg_temp.waiting WHERE order_id = :p2;

@@ -108,6 +108,24 @@ SELECT * FROM pg_temp.entry('return', :r1);
 SELECT due, credited FROM ordermgmt.invoices WHERE invoice_id = :i2;
 
 --------------------------------------------------------------------------
+-- One receipt in EUR for a dollar invoice: converted at today's rate,
+-- through the currency exchange account, each currency balanced
+--------------------------------------------------------------------------
+-- i2 still has 240 USD due, carried at 0.95; 50 EUR at today's 1.00 EUR
+-- per USD pay 50 USD of it, which clear, cumulatively at the invoice's
+-- rate, round(342 x 170/360) - round(342 x 120/360) = 161.50 - 114.00 =
+-- 47.50 EUR of its receivable: an exchange gain of 2.50
+SELECT ordermgmt.record_customer_payment('YANK', 50, 'EUR', 'wire', 'EU-1',
+         jsonb_build_array(jsonb_build_object('invoice_id', :i2, 'amount', 50))) AS cp1 \gset
+SELECT amount, currency, source_amount, source_currency FROM ordermgmt.payment_allocations
+ WHERE customer_payment_id = :cp1;
+SELECT * FROM pg_temp.entry('payment', (SELECT payment_id FROM ordermgmt.payment_allocations
+                                        WHERE customer_payment_id = :cp1));
+SELECT due FROM ordermgmt.invoices WHERE invoice_id = :i2;
+SELECT currency, unapplied FROM ordermgmt.customer_credit
+ WHERE customer_id = (SELECT customer_id FROM ordermgmt.customers WHERE code = 'YANK') ORDER BY currency;
+
+--------------------------------------------------------------------------
 -- A limit in USD: a EUR order converts into it at today's rate (1.25)
 --------------------------------------------------------------------------
 UPDATE ordermgmt.exchange_rates SET rate = 1.25 WHERE currency = 'USD' AND valid_from = (SELECT d FROM pg_temp.today);

@@ -113,6 +113,16 @@ SELECT pg_temp.try($$SELECT ordermgmt.count_stock('A', 'EAST', 1, 'x')$$) AS fin
 RESET SESSION AUTHORIZATION;
 SELECT moved_by, kind, qty FROM ordermgmt.stock_moves WHERE moved_by = 'om_ops_warehouse' ORDER BY move_id;
 
+-- A return that would lift on hand past the largest quantity is refused,
+-- as a receipt is, with nothing written.
+SELECT ordermgmt.receive_stock('B', 'EAST', 1, 8) > 0 AS received;
+SELECT ordermgmt.create_order('ACME', '[{"sku": "B", "qty": 1}]', '{"warehouse": "EAST"}') AS o_full \gset
+SELECT status FROM ordermgmt.orders WHERE order_id = :o_full;
+SELECT ordermgmt.ship_order(:o_full) > 0 AS shipped;
+SELECT ordermgmt.count_stock('B', 'EAST', 99999999999999.9999, 'found a warehouse full') > 0 AS counted;
+SELECT pg_temp.try(format($$SELECT ordermgmt.return_items(%s, '[{"sku": "B", "qty": 1}]', 'x')$$, :o_full)) AS full_return;
+SELECT count(*) AS returns FROM ordermgmt.returns WHERE order_id = :o_full;
+
 -- every invariant holds (stock = its moves, 0 <= reserved <= on hand, entries balanced, ...)
 SELECT check_name, detail FROM ordermgmt.verify() WHERE NOT ok;
 

@@ -17,6 +17,11 @@
 #   pay (10)            record_payment of a random open invoice: all that is
 #                       due or a part; half carry a reference that other
 #                       clients may repeat (a retry)
+#   customer_pay (4)    record_customer_payment of a customer with open
+#                       invoices: explicit allocations to one or two of them,
+#                       or oldest due first with the rest kept as credit
+#   apply_credit (2)    apply_credit of a customer's unapplied credit to one
+#                       of its open invoices
 #   return (4)          return_items: one unit of a random shipped line
 #   cancel (4)          cancel_order of a random open order
 #   amend (4)           amend_order of a random confirmed or processing order:
@@ -44,7 +49,7 @@ WL_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WL_INVARIANTS=$WL_DIR/../../../test/invariants.sql
 WL_SKUS=20
 WL_CUSTOMERS=20
-WL_MIX=(place@30 ship@10 partial_ship@6 deliver@8 invoice@8 pay@10 return@4 cancel@4
+WL_MIX=(place@30 ship@10 partial_ship@6 deliver@8 invoice@8 pay@10 customer_pay@4 apply_credit@2 return@4 cancel@4
         amend@4 short_close@1
         process@3 approve@2 receive@3 feedback@2 ticket@2 resolve_ticket@2 acknowledge@1 rate@1)
 WL_FAILURES=0

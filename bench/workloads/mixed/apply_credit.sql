@@ -1,0 +1,13 @@
+-- apply_credit: a customer's unapplied credit to one of its open invoices
+-- in the same currency, at most what either holds (a concurrent client may
+-- have taken either first: OM006).
+SELECT try('apply_credit',
+           (SELECT format('SELECT ordermgmt.apply_credit(%L, %s, %s)', c.code, i.invoice_id,
+                          least(k.unapplied, i.due))
+              FROM ordermgmt.customer_credit k
+              JOIN ordermgmt.customers c ON c.customer_id = k.customer_id
+              JOIN LATERAL (SELECT x.invoice_id, x.due FROM ordermgmt.invoices x
+                             WHERE x.customer_id = k.customer_id AND x.currency = k.currency AND x.due > 0
+                             ORDER BY x.invoice_id LIMIT 1) i ON true
+             WHERE k.unapplied > 0
+             ORDER BY random() LIMIT 1));
