@@ -5,9 +5,11 @@
 SET client_min_messages = warning;
 CREATE EXTENSION ordermgmt;
 INSERT INTO ordermgmt.warehouses (code, name) VALUES ('MIX', 'Mixed warehouse');
--- C01-C05 have a small credit limit, the others none
-INSERT INTO ordermgmt.customers (code, name, credit_limit)
-SELECT 'C' || lpad(i::text, 2, '0'), 'Mixed customer ' || i, CASE WHEN i <= 5 THEN 400 END
+-- C01-C05 have a small credit limit, the others none; the last five take
+-- what there is and wait for the rest (allocation partial)
+INSERT INTO ordermgmt.customers (code, name, credit_limit, allocation)
+SELECT 'C' || lpad(i::text, 2, '0'), 'Mixed customer ' || i, CASE WHEN i <= 5 THEN 400 END,
+       CASE WHEN i > :customers - 5 THEN 'partial' END
   FROM generate_series(1, :customers) AS i;
 -- SKU01..: list price 6 and up, cost 60% of it, tax 0, 10% or 20%; the
 -- last three have a reorder point just under their stock, so low-stock
@@ -16,7 +18,9 @@ INSERT INTO ordermgmt.products (sku, name, list_price, unit_cost, tax_rate, reor
 SELECT 'SKU' || lpad(i::text, 2, '0'), 'Mixed item ' || i, 5 + i, (5 + i) * 0.6,
        (i % 3) * 0.1, CASE WHEN i > :skus - 3 THEN 49980 ELSE 0 END
   FROM generate_series(1, :skus) AS i;
-SELECT count(ordermgmt.receive_stock(sku, 'MIX', 50000)) AS skus_stocked FROM ordermgmt.products;
+-- SKU17 is scarce: partial orders wait for it, receipts fill them
+SELECT count(ordermgmt.receive_stock(sku, 'MIX', CASE WHEN sku = 'SKU17' THEN 40 ELSE 50000 END))
+       AS skus_stocked FROM ordermgmt.products;
 -- One order in four is in USD; rate.sql moves today's rate while invoices
 -- and payments convert with it.
 INSERT INTO ordermgmt.exchange_rates VALUES ('USD', '2000-01-01', 0.9);

@@ -9,7 +9,9 @@
 #                       one of 20 customers; C01-C05 have a credit limit, so
 #                       some of their orders go on hold; one order in three
 #                       has a promised time (some already past), one in four
-#                       is in USD (converted for the credit check)
+#                       is in USD (converted for the credit check); C16-C20
+#                       take what there is of the scarce SKU17 and wait
+#                       for the rest, filled as receive.sql restocks it
 #   ship (10)           ship_order: everything still reserved of a random order
 #   partial_ship (6)    ship_order: one unit of one reserved line
 #   deliver (8)         confirm_delivery of a random undelivered shipment
@@ -141,7 +143,8 @@ wl_report() {
                (SELECT count(*) FROM ordermgmt.journal_entries) AS journal_entries,
                (SELECT count(*) FROM ordermgmt.events) AS events" \
     -c "SELECT rule_code, count(*) AS alerts, count(*) FILTER (WHERE status <> 'resolved') AS open
-          FROM ordermgmt.alerts GROUP BY rule_code ORDER BY rule_code"
+          FROM ordermgmt.alerts GROUP BY rule_code ORDER BY rule_code" \
+    -c "SELECT kind, count(*) FROM ordermgmt.events WHERE kind LIKE 'order.backorder%' GROUP BY kind ORDER BY kind"
 }
 
 # wl_check_actions DB: every action of the mix succeeded at least once.
