@@ -471,12 +471,19 @@ COMMENT ON TABLE ordermgmt.fulfillment_weeks IS
 -- logs: source names the log and id its row, so that a range of ids of
 -- each log (after the horizon, or up to the next one) selects it.
 -- A status change moves its order out of its old status (if counted) and
--- into its new one; an order's day, currency, customer and ordered_net
--- are fixed from the moment it leaves draft, so reading them from the
--- order now gives what they were then.
+-- into its new one; an order's day, currency and customer are fixed from
+-- the moment it leaves draft, so reading them from the order now gives
+-- what they were then.  Its ordered_net is not (amend_order, short_close
+-- change it): each change carries the value it moved, and an amendment
+-- adds its difference to order_day_totals itself (amendment.c).
+-- The status history records the value each change moved (changes made
+-- before 0.6.0 read it from the order: no amendment changed it then).
+ALTER TABLE ordermgmt.order_status_history ADD COLUMN ordered_net numeric;
+COMMENT ON COLUMN ordermgmt.order_status_history.ordered_net IS
+    'The order''s ordered_net as the change was made (an amendment changes it later); NULL for drafts and for changes made before 0.6.0';
 CREATE VIEW ordermgmt.report_day_changes AS
 SELECT 'history'::text AS source, h.history_id AS id, timezone('UTC', o.created_at)::date AS day, o.currency,
-       s.status, s.n::bigint AS orders, s.n * coalesce(o.ordered_net, 0) AS net_amount,
+       s.status, s.n::bigint AS orders, s.n * coalesce(h.ordered_net, o.ordered_net, 0) AS net_amount,
        0::bigint AS invoices, 0::numeric AS invoiced_net, 0::numeric AS invoiced_tax, 0::numeric AS invoiced_total
   FROM ordermgmt.order_status_history h
   JOIN ordermgmt.orders o ON o.order_id = h.order_id
@@ -1856,12 +1863,40 @@ SELECT 'orders.approved_by_someone_else', o.k, o.s FROM always LEFT JOIN (
              WHERE a.approved_by IS NOT NULL
              GROUP BY a.order_id, o.created_by, o.approved_by) x
      WHERE x.self_approved OR x.approved_by IS NULL) o(k, s) ON true
+UNION ALL
+-- order_amendments: an order's revisions are numbered 1, 2, ... without a
+-- gap, and the latest one says what the order's lines (number, quantity,
+-- price) and ordered_net are now: once an order is confirmed only a
+-- revision (amend_order, short_close) changes them.
+SELECT 'orders.revisions_numbered_from_one', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('order %s: revisions %s', a.order_id, array_agg(a.revision ORDER BY a.revision)::text),
+           ARRAY[a.order_id]
+      FROM ordermgmt.order_amendments a
+     GROUP BY a.order_id
+    HAVING min(a.revision) <> 1 OR max(a.revision) <> count(*)) o(k, s) ON true
+UNION ALL
+SELECT 'orders.latest_revision_is_the_order', o.k, o.s FROM always LEFT JOIN (
+    SELECT format('order %s revision %s: net_after %s, ordered_net %s%s', a.order_id, a.revision, a.net_after,
+                  coalesce(x.ordered_net::text, 'NULL'), CASE WHEN c.lines_agree THEN '' ELSE ', lines differ' END),
+           ARRAY[a.order_id]
+      FROM (SELECT DISTINCT ON (y.order_id) y.order_id, y.revision, y.net_after, y.lines_after
+              FROM ordermgmt.order_amendments y ORDER BY y.order_id, y.revision DESC) a
+      JOIN orders_seen x USING (order_id)
+     CROSS JOIN LATERAL (
+            SELECT (SELECT coalesce(jsonb_agg(jsonb_build_array(l.line_no, l.qty, l.unit_price) ORDER BY l.line_no),
+                                    '[]')
+                      FROM ordermgmt.order_lines l WHERE l.order_id = a.order_id)
+                   = (SELECT coalesce(jsonb_agg(jsonb_build_array(e -> 'line_no', e -> 'qty', e -> 'unit_price')
+                                                ORDER BY (e ->> 'line_no')::integer), '[]')
+                        FROM jsonb_array_elements(a.lines_after) e) AS lines_agree) c
+     WHERE a.net_after IS DISTINCT FROM x.ordered_net OR NOT c.lines_agree) o(k, s) ON true
 
 --------------------------------------------------------------- summaries
 -- Kept figures equal their recomputation from the rows they summarize.
 UNION ALL
 -- orders.ordered_net: the lines' net value as the order left draft
--- (lines are fixed from then on); NULL for a draft.
+-- (lines are fixed from then on, but for a revision, which records it
+-- again); NULL for a draft.
 SELECT 'summaries.ordered_net', o.k, o.s FROM always LEFT JOIN (
     SELECT format('order %s (%s): ordered_net %s, lines %s', x.order_id, x.status,
                   coalesce(x.ordered_net::text, 'NULL'),
@@ -4152,6 +4187,66 @@ GRANT EXECUTE ON FUNCTION ordermgmt.record_customer_payment(text, numeric, text,
 GRANT SELECT ON ordermgmt.customer_payments, ordermgmt.payment_allocations, ordermgmt.customer_credit
    TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
 GRANT SELECT ON ordermgmt.v_customer_balance TO ordermgmt_reader;
+
+--------------------------------------------------------------------------
+-- Order amendments and short close
+--------------------------------------------------------------------------
+-- Every revision of an order after its confirmation (amend_order,
+-- short_close), numbered from 1 per order: revision 0 is the order as it
+-- was confirmed.  The lines before and after are JSON arrays of
+-- {"line_no", "sku", "qty", "unit_price", "shipped_qty"}, in line order: a
+-- revision reads whole, without the order's later state.  Written by the
+-- extension only, like the status history.
+CREATE TABLE ordermgmt.order_amendments (
+    order_id     bigint NOT NULL,
+    revision     integer NOT NULL CHECK (revision > 0),
+    kind         text NOT NULL CHECK (kind IN ('amendment', 'short_close')),
+    status       ordermgmt.order_status NOT NULL,
+    amended_at   timestamptz NOT NULL DEFAULT now(),
+    amended_by   text NOT NULL,
+    reason       text,
+    net_before   numeric NOT NULL,
+    net_after    numeric NOT NULL,
+    lines_before jsonb NOT NULL CHECK (jsonb_typeof(lines_before) = 'array'),
+    lines_after  jsonb NOT NULL CHECK (jsonb_typeof(lines_after) = 'array'),
+    PRIMARY KEY (order_id, revision)
+);
+COMMENT ON TABLE ordermgmt.order_amendments IS
+    'Every revision of a confirmed order: amend_order''s changes of its lines and short_close''s giving up of what was not shipped';
+COMMENT ON COLUMN ordermgmt.order_amendments.revision IS 'Revision number, 1, 2, ... per order (0: the order as confirmed)';
+COMMENT ON COLUMN ordermgmt.order_amendments.kind IS 'amendment (amend_order) or short_close (short_close)';
+COMMENT ON COLUMN ordermgmt.order_amendments.status IS 'The order''s status as it was amended';
+COMMENT ON COLUMN ordermgmt.order_amendments.amended_by IS 'The session user who amended it';
+COMMENT ON COLUMN ordermgmt.order_amendments.reason IS 'short_close''s reason; NULL for amendments';
+COMMENT ON COLUMN ordermgmt.order_amendments.net_before IS 'orders.ordered_net before the revision';
+COMMENT ON COLUMN ordermgmt.order_amendments.net_after IS 'orders.ordered_net after it';
+COMMENT ON COLUMN ordermgmt.order_amendments.lines_before IS
+    'The lines before: a JSON array of {"line_no", "sku", "qty", "unit_price", "shipped_qty"} in line order';
+COMMENT ON COLUMN ordermgmt.order_amendments.lines_after IS
+    'The lines after, as lines_before (a removed line is absent, an added one has a new line_no)';
+
+CREATE FUNCTION ordermgmt.amend_order(order_id bigint, changes jsonb) RETURNS integer
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_amend_order';
+COMMENT ON FUNCTION ordermgmt.amend_order(bigint, jsonb) IS
+    'Changes the lines of a confirmed or processing order (changes: a JSON array of {sku, qty, unit_price?}, the new quantity per SKU; 0 removes it, a new SKU adds a line), re-reserves and re-runs the level-1 checks; returns the new revision (order_amendments)';
+
+CREATE FUNCTION ordermgmt.short_close(order_id bigint, reason text) RETURNS void
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'ordermgmt_short_close';
+COMMENT ON FUNCTION ordermgmt.short_close(bigint, text) IS
+    'Gives up what a partially shipped order has not shipped (its reservations are released, its lines cut to what was shipped): the order is shipped, and completes once delivered, invoiced and paid';
+
+SELECT pg_catalog.pg_extension_config_dump('ordermgmt.order_amendments', '');
+REVOKE ALL ON ordermgmt.order_amendments FROM PUBLIC;
+REVOKE ALL ON FUNCTION ordermgmt.amend_order(bigint, jsonb), ordermgmt.short_close(bigint, text) FROM PUBLIC;
+-- Amendments: sales amends and short-closes orders, every department
+-- reads the revisions.
+GRANT SELECT ON ordermgmt.order_amendments
+   TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance, ordermgmt_service;
+GRANT EXECUTE ON FUNCTION ordermgmt.amend_order(bigint, jsonb), ordermgmt.short_close(bigint, text)
+   TO ordermgmt_sales;
+
 
 --------------------------------------------------------------------------
 -- Purchasing: the rule L2_PURCHASE_LATE, alerts about purchase orders

@@ -142,6 +142,64 @@ extern Numeric om_exposure_elsewhere(int64 customer_id, const char *currency, co
 									 DateADT day);
 extern Numeric om_exposure_read(int64 customer_id, const char *currency);
 
+/*
+ * revision.c: a revision of an order's lines (amend_order, short_close),
+ * loaded with the order row locked, then written whole.
+ */
+typedef struct OmRevisionLine
+{
+	int32		line_no;
+	int64		product_id;
+	char	   *sku;
+	Numeric		qty;			/* before (0 for an added line) */
+	Numeric		new_qty;		/* after; 0: the line is removed */
+	Numeric		unit_price;
+	Numeric		new_price;
+	Numeric		expected_price;
+	Numeric		tax_rate;
+	Numeric		shipped;
+	Numeric		billed;			/* returned + invoiced - credited: left out of the open quantity */
+	Numeric		reserved;		/* its reservation now */
+	Numeric		backordered;	/* what it waits for now (allocation partial) */
+	Numeric		new_reserved;	/* after (om_revision_plan_lines, then the stock) */
+	Numeric		new_backordered;
+	bool		active;
+	bool		added;
+} OmRevisionLine;
+
+typedef struct OmRevision
+{
+	int64		order_id;
+	char	   *status;
+	int64		customer_id;
+	int64		warehouse_id;
+	char	   *currency;
+	char	   *customer_code;
+	bool		blocked;
+	bool		has_limit;
+	bool		approved;		/* has approvals (orders.approved_by) */
+	bool		partial;		/* allocation partial: what cannot be reserved waits */
+	Datum		day;			/* UTC day of entry: the order's row of order_day_totals */
+	Numeric		net_before;		/* orders.ordered_net */
+	Numeric		net_after;		/* set by om_revision_write */
+	Numeric		value_before;	/* what it counts in the customer's exposure (exposure.c) */
+	int32		revision;		/* the latest one, 0 for none */
+	OmRevisionLine *lines;		/* in line order, added lines last */
+	int			nlines;
+	int			nadded;
+} OmRevision;
+
+extern void om_revision_load(int64 order_id, OmRevision *r);
+extern void om_revision_plan_lines(OmRevision *r);
+extern Numeric om_revision_reserve_change(const OmRevisionLine *l);
+extern bool om_revision_changes_anything(const OmRevision *r);
+extern int32 om_revision_write(OmRevision *r, OmStockNeed *needs, int nneeds, const char *kind,
+							   const char *reason);
+
+/* amendment.c: changes of a confirmed order's lines, and giving up what was not shipped */
+extern int32 om_amend_order(int64 order_id, Jsonb *changes);
+extern void om_short_close(int64 order_id, const char *reason);
+
 /* completion.c */
 extern void om_maybe_complete(int64 order_id);
 
@@ -183,6 +241,7 @@ typedef struct OmCheckInput
 	int64		warehouse_id;
 	const char *currency;
 	bool		counted;		/* already in the customer's exposure (open status) */
+	Numeric		counted_value;	/* counted with this value (NULL: the order's value as checked) */
 	const int64 *approved_rules;	/* approval_rules the order has approvals of */
 	int			napproved;
 	bool		blocked;
@@ -211,6 +270,7 @@ typedef struct OmCheckResult
 
 extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);
 extern void om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res);
+extern void om_hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res);
 extern char *om_confirm(int64 order_id);
 extern const char *om_confirm_order(int64 order_id);
 

@@ -29,7 +29,8 @@
  * status (API, plain UPDATE, a transition an admin adds); create_order adds
  * an order it inserts confirmed, once its lines exist; invoice_order,
  * record_payment and return_items add the change of the counters and of
- * the invoices' due they make, computed by the statement that makes it.
+ * the invoices' due they make, computed by the statement that makes it;
+ * amend_order and short_close (revision.c) the change of the lines.
  * Any new writer of those inputs (order_lines quantities, prices and
  * counters, invoices.paid and credited, orders.status) calls
  * om_exposure_add or om_exposure_order_moved in the same transaction;

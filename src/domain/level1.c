@@ -97,7 +97,7 @@ credit_exceeded(OmCheckInput *in, Numeric limit, const char *limit_currency, Num
 	bool		exceeded;
 
 	if (in->counted)
-		exposure = om_numeric_sub(exposure, order_value);
+		exposure = om_numeric_sub(exposure, in->counted_value ? in->counted_value : order_value);
 	open_value = om_numeric_add(om_convert(om_money_round(exposure), in->currency, limit_currency, today),
 								om_exposure_elsewhere(in->customer_id, in->currency, limit_currency, today));
 	order_value = om_convert(om_money_round(order_value), in->currency, limit_currency, today);
@@ -336,9 +336,12 @@ om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 	}
 }
 
-/* Some check failed: one alert per failed rule, clear the others, hold. */
-static void
-hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res)
+/*
+ * Some check failed: one alert per failed rule, clear the others, hold
+ * (confirmation, and an amendment of a confirmed order: amendment.c).
+ */
+void
+om_hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 {
 	if (in->blocked && res->rules.customer_blocked)
 		om_raise_alert("L1_CUSTOMER_BLOCKED", "order", order_id, order_id,
@@ -476,7 +479,7 @@ om_confirm(int64 order_id)
 
 	if (!om_level1_checks(&in, &res))
 	{
-		hold_for_checks(order_id, &in, &res);
+		om_hold_for_checks(order_id, &in, &res);
 		return "on_hold";
 	}
 	om_reserve_checked(order_id, &in, &res);

@@ -71,7 +71,8 @@ static const OmStatusDeadline status_deadlines[] = {
 
 /*
  * After an order's status (or promised time) changed: record the change in
- * the status history and clear, start or move its deadlines in one
+ * the status history (with the ordered_net it moves in the reports, which
+ * an amendment may change later: report_day_changes) and clear, start or move its deadlines in one
  * statement, then resolve the alerts whose condition has cleared in
  * another.  old_status is NULL for a new order; history_reason goes with
  * the history row.
@@ -92,8 +93,9 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	static OmPlan monitor_order = OM_PLAN(
 		"WITH hist AS ("
 		"  INSERT INTO ordermgmt.order_status_history "
-		"    (order_id, from_status, to_status, changed_by, reason) "
-		"  SELECT $1, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $7, $10 "
+		"    (order_id, from_status, to_status, changed_by, reason, ordered_net) "
+		"  SELECT $1, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $7, $10, "
+		"         (SELECT o.ordered_net FROM ordermgmt.orders o WHERE o.order_id = $1) "
 		"    FROM unnest($8::text[], $9::text[]) WITH ORDINALITY AS h(f, t, n) WHERE $11 ORDER BY h.n), "
 		"clr AS ("
 		"  DELETE FROM ordermgmt.deadlines WHERE subject_type = 'order' AND subject_id = $1 "
@@ -121,8 +123,9 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	static OmPlan monitor_new_order = OM_PLAN(
 		"WITH hist AS ("
 		"  INSERT INTO ordermgmt.order_status_history "
-		"    (order_id, from_status, to_status, changed_by, reason) "
-		"  SELECT $1, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $7, $10 "
+		"    (order_id, from_status, to_status, changed_by, reason, ordered_net) "
+		"  SELECT $1, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $7, $10, "
+		"         (SELECT o.ordered_net FROM ordermgmt.orders o WHERE o.order_id = $1) "
 		"    FROM unnest($8::text[], $9::text[]) WITH ORDINALITY AS h(f, t, n) ORDER BY h.n) "
 		"INSERT INTO ordermgmt.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at) "
 		"SELECT r.rule_code, 'order', $1, $1, u.a, u.a + ordermgmt.rule_delay(r.rule_code, r.thresholds) "

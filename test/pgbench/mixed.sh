@@ -2,10 +2,11 @@
 # Concurrent mixed workload: 8 pgbench clients run the whole order-to-cash
 # cycle at once for a fixed time (bench/workloads/mixed: orders,
 # shipments, deliveries, invoices, payments and retried payments, returns,
-# cancellations, approvals, receipts, feedback, tickets, acknowledged
-# alerts), racing for the same documents.  A lost race is a business
-# refusal (OM001, OM002, OM006) that the workload records and swallows; any
-# other error, a deadlock or a failed transaction fails the test.
+# cancellations, amendments and short closes, approvals, receipts,
+# feedback, tickets, acknowledged alerts), racing for the same documents.
+# A lost race is a business refusal (OM001, OM002, OM005, OM006) that the
+# workload records and swallows; any other error, a deadlock or a failed
+# transaction fails the test.
 #
 # Afterwards every invariant of test/invariants.sql must hold exactly: the
 # ledger balances (per entry and in the trial balance; cash and receivables

@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(401);
+SELECT plan(413);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -12,6 +12,7 @@ SELECT functions_are('ordermgmt', ARRAY[
     -- order API
     'receive_stock', 'transfer_stock', 'count_stock', 'create_order', 'submit_order', 'confirm_order', 'approve_order',
     'hold_order', 'cancel_order', 'start_processing', 'ship_order', 'confirm_delivery',
+    'amend_order', 'short_close',
     'invoice_order', 'record_payment', 'return_items', 'record_feedback',
     'open_ticket', 'resolve_ticket',
     -- customer payments and their unapplied credit
@@ -77,6 +78,8 @@ INSERT INTO fn VALUES
     ('hold_order',        '{bigint,text}', 'order_id bigint, reason text', 'void', 'c', 'volatile', true),
     ('cancel_order',      '{bigint,text}', 'order_id bigint, reason text', 'void', 'c', 'volatile', true),
     ('start_processing',  '{bigint}', 'order_id bigint', 'void', 'c', 'volatile', true),
+    ('amend_order',       '{bigint,jsonb}', 'order_id bigint, changes jsonb', 'integer', 'c', 'volatile', true),
+    ('short_close',       '{bigint,text}', 'order_id bigint, reason text', 'void', 'c', 'volatile', true),
     ('ship_order',        '{bigint,jsonb,text,text}',
      'order_id bigint, lines jsonb DEFAULT NULL::jsonb, carrier text DEFAULT NULL::text, tracking text DEFAULT NULL::text',
      'bigint', 'c', 'volatile', true),

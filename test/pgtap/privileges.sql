@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(2223);
+SELECT plan(2256);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -175,6 +175,7 @@ INSERT INTO relation_access VALUES
     ('order_lines',               '',      'arwd',  'r',     'r',     'r',     '',      'arwd',  'arwd',  'arwdDxt', '', 'r'),
     -- written by the extension only; every department reads them
     ('order_status_history',      '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
+    ('order_amendments',          '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('stock',                     '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('stock_moves',               '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
     ('reservations',              '',      'r',     'r',     'r',     'r',     '',      'r',     'r',     'arwdDxt', '', ''),
@@ -378,6 +379,8 @@ INSERT INTO function_access VALUES
     ('confirm_order',           '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('hold_order',              '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('cancel_order',            '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('amend_order',             '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
+    ('short_close',             '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '', ''),
     ('quote_opportunity',       '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '',      ''),
     ('price_for',               '',      'X',     '',      '',      '',      '',      'X',     'X',     'X',     '',      ''),
     -- warehouse: stock received, processing, shipping, delivery
@@ -516,7 +519,7 @@ SELECT unnest('{customers, products, warehouses, settings, order_transitions, ac
                 customer_contacts, customer_interactions, approval_rules, order_approvals, customer_logins,
                 opportunity_stages, opportunities, notification_templates, price_lists,
                 price_list_items, exchange_rates, customer_payments, payment_allocations,
-                customer_credit, suppliers, purchase_transitions, purchase_orders,
+                customer_credit, order_amendments, suppliers, purchase_transitions, purchase_orders,
                 purchase_lines, purchase_receipts, purchase_receipt_lines}'::text[]);
 INSERT INTO direct_grants VALUES
     ('ordermgmt_reader',   'USAGE',   'schema',   '{ordermgmt}'),
@@ -541,6 +544,7 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_sales',    'EXECUTE', 'function', '{"create_order(text, jsonb, jsonb)", "create_orders(jsonb)",
                                                     "submit_order(bigint)", "confirm_order(bigint)",
                                                     "hold_order(bigint, text)", "cancel_order(bigint, text)",
+                                                    "amend_order(bigint, jsonb)", "short_close(bigint, text)",
                                                     "quote_opportunity(bigint, jsonb, jsonb)",
                                                     "price_for(text, text, numeric, timestamp with time zone)",
                                                     "monitor_tick(timestamp with time zone)",
@@ -729,6 +733,7 @@ SELECT is_empty($$
                          'journal_entries', 'postings', 'ledger_totals', 'ledger_rollup',
                          'ledger_month_totals', 'ledger_closes',
                          'events', 'relay_state', 'purge_horizon', 'alerts', 'deadlines', 'order_status_history',
+                         'order_amendments',
                          'notifications',
                          'shipments', 'shipment_lines', 'invoices', 'invoice_lines', 'payments',
                          'returns', 'return_lines', 'credit_applications', 'feedback', 'tickets',

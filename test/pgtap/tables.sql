@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(529);
+SELECT plan(548);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -19,7 +19,7 @@ SELECT tables_are('ordermgmt', ARRAY[
     'customers', 'products', 'warehouses', 'settings', 'order_transitions',
     'customer_contacts', 'customer_interactions',
     -- orders and their history
-    'orders', 'order_lines', 'order_status_history',
+    'orders', 'order_lines', 'order_status_history', 'order_amendments',
     -- stock
     'stock', 'stock_moves', 'reservations',
     -- fulfilment and billing documents
@@ -231,7 +231,13 @@ INSERT INTO contract_columns VALUES
     ('purchase_lines',  'product_id',      'bigint',                   false),
     ('purchase_lines',  'qty',             'numeric(18,4)',            false),
     ('purchase_lines',  'received_qty',    'numeric(18,4)',            false),
-    ('purchase_lines',  'unit_cost',       'numeric(18,4)',            false);
+    ('purchase_lines',  'unit_cost',       'numeric(18,4)',            false),
+    ('order_amendments', 'order_id',       'bigint',                   false),
+    ('order_amendments', 'revision',       'integer',                  false),
+    ('order_amendments', 'amended_at',     'timestamp with time zone', false),
+    ('order_amendments', 'amended_by',     'text',                     false),
+    ('order_amendments', 'lines_before',   'jsonb',                    false),
+    ('order_amendments', 'lines_after',    'jsonb',                    false);
 
 SELECT has_column('ordermgmt', tbl, col, format('%I.%I exists', tbl, col))
   FROM contract_columns ORDER BY tbl, col;
@@ -295,6 +301,8 @@ SELECT col_is_pk('ordermgmt', 'notifications', ARRAY['notification_id']::name[],
                  'notifications: primary key notification_id');
 SELECT col_is_pk('ordermgmt', 'customer_exposure', ARRAY['customer_id', 'currency']::name[],
                  'customer_exposure: one row per (customer_id, currency)');
+SELECT col_is_pk('ordermgmt', 'order_amendments', ARRAY['order_id', 'revision']::name[],
+                 'order_amendments: one row per (order_id, revision)');
 
 SELECT col_is_pk('ordermgmt', 'customer_payments', ARRAY['customer_payment_id']::name[],
                  'customer_payments: primary key customer_payment_id');

@@ -167,6 +167,10 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.cancel_order(bigint,text)', 1, 'bigint', 'order:draft,pending,on_hold,confirmed,processing'),
     ('ordermgmt.cancel_order(bigint,text)', 2, 'text', 'words'),
     ('ordermgmt.start_processing(bigint)', 1, 'bigint', 'order:confirmed'),
+    ('ordermgmt.amend_order(bigint,jsonb)', 1, 'bigint', 'order:confirmed,processing'),
+    ('ordermgmt.amend_order(bigint,jsonb)', 2, 'jsonb', 'amend_changes'),
+    ('ordermgmt.short_close(bigint,text)', 1, 'bigint', 'order:partially_shipped'),
+    ('ordermgmt.short_close(bigint,text)', 2, 'text', 'words'),
     ('ordermgmt.events_since(bigint,integer)', 1, 'bigint', 'event'),
     ('ordermgmt.events_since(bigint,integer)', 2, 'integer', 'max_rows'),
     ('ordermgmt.acknowledge_alert(bigint,text)', 1, 'bigint', 'alert'),
@@ -597,6 +601,14 @@ SELECT hostile.pick(CASE kind
     $$'[{"invoice_id": 1, "amount": 1}, {"invoice_id": 1, "amount": 1}]'$$,
     $$'[{"invoice_id": 999999999, "amount": 1}]'$$, $$'[{"invoice_id": 1, "amount": 1}, 7]'$$,
     $$(SELECT jsonb_agg(jsonb_build_object('invoice_id', i, 'amount', 0.01)) FROM generate_series(1, 10001) AS i)$$]
+  WHEN 'amend_changes' THEN ARRAY[
+    $$'{"sku": "P1", "qty": 1}'$$, $$'[]'$$, $$'[{"sku": "P1"}]'$$, $$'[{"sku": "P1", "qty": -1}]'$$,
+    $$'[{"sku": "P1", "qty": "1"}]'$$, $$'[{"sku": "P1", "qty": 0.00001}]'$$, $$'[{"sku": "P1", "qty": 1e300}]'$$,
+    $$'[{"sku": "P1", "qty": 1}, {"sku": "P1", "qty": 2}]'$$, $$'[{"sku": "NOPE", "qty": 1}]'$$,
+    $$'[{"sku": "P1", "qty": 1, "unit_price": -1}]'$$, $$'[{"sku": "P1", "qty": 1, "discount": 5}]'$$,
+    $$'[{"sku": 1, "qty": 1}]'$$, $$'[{"sku": "P1", "qty": 99999999999999.9999}]'$$,
+    $$'[{"sku": "P1", "qty": 0}, {"sku": "P2", "qty": 0}, {"sku": "P3", "qty": 0}, {"sku": "P4", "qty": 0}]'$$,
+    $$(SELECT jsonb_agg(jsonb_build_object('sku', 'S' || i, 'qty', 1)) FROM generate_series(1, 20000) AS i)$$]
   WHEN 'ship_lines' THEN ARRAY[
     $$'{"sku": "P1", "qty": 1}'$$, $$'[{"sku": "P1", "qty": 1e300}]'$$, $$'[{"sku": "P1", "qty": 0}]'$$,
     $$'[{"sku": "P1", "qty": -1}]'$$, $$'[{"sku": "P1", "qty": 0.00001}]'$$, $$'[{"sku": "P1"}]'$$,
@@ -759,7 +771,7 @@ BEGIN
                                       $q$coalesce((SELECT max(closed_through) FROM ordermgmt.ledger_closes), current_date) - 1$q$]);
         ELSE
             IF kind IN ('order_lines', 'options', 'ship_lines', 'return_lines', 'entry_lines', 'thresholds',
-                        'allocations', 'purchase_lines', 'purchase_options', 'receive_lines') THEN
+                        'amend_changes', 'allocations', 'purchase_lines', 'purchase_options', 'receive_lines') THEN
                 RETURN hostile.bad_lines(kind);
             END IF;
             IF kind IN ('order_batch', 'ship_batch', 'invoice_batch', 'payment_batch') THEN
@@ -979,6 +991,22 @@ BEGIN
           INTO j
           FROM ordermgmt.reservations r JOIN ordermgmt.products p USING (product_id)
          WHERE r.order_id = ref AND r.qty > 0;
+        RETURN coalesce(hostile.jlit(j), '''[{"sku": "P1", "qty": 1}]''');
+    WHEN 'amend_changes' THEN
+        -- each of the order's SKUs one up or down (or removed), now and then a new one
+        SELECT jsonb_agg(c)
+          INTO j
+          FROM (SELECT jsonb_build_object('sku', p.sku,
+                                          'qty', greatest(sum(l.qty) + hostile.rint(-2, 2), 0)) AS c
+                  FROM ordermgmt.order_lines l JOIN ordermgmt.products p USING (product_id)
+                 WHERE l.order_id = ref GROUP BY p.sku
+                UNION ALL
+                SELECT jsonb_build_object('sku', p.sku, 'qty', hostile.rint(1, 3))
+                  FROM ordermgmt.products p
+                 WHERE random() < 0.3 AND p.active
+                   AND NOT EXISTS (SELECT 1 FROM ordermgmt.order_lines l
+                                    WHERE l.order_id = ref AND l.product_id = p.product_id)
+                 LIMIT 1) x;
         RETURN coalesce(hostile.jlit(j), '''[{"sku": "P1", "qty": 1}]''');
     WHEN 'return_lines' THEN
         SELECT jsonb_agg(jsonb_build_object('sku', p.sku, 'qty', 1))

@@ -41,8 +41,9 @@ END $$;
 GRANT INSERT ON mix_log TO mix_approver;
 
 -- Run one API call; swallow (and log) only the refusals a lost race brings:
--- OM001 illegal transition, OM002 nothing left to ship or return, OM006
--- nothing to invoice or over-payment.
+-- OM001 illegal transition, OM002 nothing left to ship or return (or not
+-- enough stock for an amendment), OM005 a line an amendment removed since
+-- the target was picked, OM006 nothing to invoice or over-payment.
 CREATE FUNCTION try(action text, stmt text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN
   IF stmt IS NULL THEN
@@ -52,7 +53,7 @@ BEGIN
   EXECUTE stmt;
   INSERT INTO mix_log VALUES (action, 'ok');
   RETURN 'ok';
-EXCEPTION WHEN SQLSTATE 'OM001' OR SQLSTATE 'OM002' OR SQLSTATE 'OM006' THEN
+EXCEPTION WHEN SQLSTATE 'OM001' OR SQLSTATE 'OM002' OR SQLSTATE 'OM005' OR SQLSTATE 'OM006' THEN
   INSERT INTO mix_log VALUES (action, SQLSTATE);
   RETURN SQLSTATE;
 END $$;

@@ -26,6 +26,9 @@
 #                       of its open invoices
 #   return (4)          return_items: one unit of a random shipped line
 #   cancel (4)          cancel_order of a random open order
+#   amend (4)           amend_order of a random confirmed or processing order:
+#                       one SKU one or two up or down, or a new SKU
+#   short_close (1)     short_close of a random partially shipped order
 #   process (3)         start_processing of a random confirmed order
 #   approve (2)         approve_order of a random order on hold
 #   receive (3)         receive_stock of 10-50 units at a varying unit cost
@@ -45,7 +48,7 @@
 # and, with wl_tick_args, tick: monitor_tick at a simulated time running
 # faster than the real one.  Targets are picked at random among the rows in
 # the right state, so clients often race for the same document; the losing
-# side gets a business refusal (OM001, OM002, OM006) that the helper try()
+# side gets a business refusal (OM001, OM002, OM005, OM006) that the helper try()
 # records in mix_log and swallows.  Any other error aborts the client.
 #
 # Everything connects with the usual libpq variables (PGHOST, PGPORT, ...).
@@ -55,6 +58,7 @@ WL_INVARIANTS=$WL_DIR/../../../test/invariants.sql
 WL_SKUS=20
 WL_CUSTOMERS=20
 WL_MIX=(place@30 ship@10 partial_ship@6 deliver@8 invoice@8 pay@10 customer_pay@4 apply_credit@2 return@4 cancel@4
+        amend@4 short_close@1
         process@3 approve@2 receive@3 feedback@2 ticket@2 resolve_ticket@2 acknowledge@1 rate@1
         purchase@2 receive_purchase@2)
 WL_FAILURES=0
@@ -133,6 +137,7 @@ wl_report() {
     -c "SELECT action, count(*) FILTER (WHERE outcome = 'ok') AS ok,
                count(*) FILTER (WHERE outcome = 'OM001') AS om001,
                count(*) FILTER (WHERE outcome = 'OM002') AS om002,
+               count(*) FILTER (WHERE outcome = 'OM005') AS om005,
                count(*) FILTER (WHERE outcome = 'OM006') AS om006,
                count(*) FILTER (WHERE outcome = 'none') AS nothing_to_do
           FROM mix_log GROUP BY action ORDER BY action" \
