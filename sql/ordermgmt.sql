@@ -5211,6 +5211,137 @@ GRANT INSERT, UPDATE, DELETE ON ordermgmt.suppliers, ordermgmt.purchase_transiti
 GRANT SELECT ON ordermgmt.v_purchase_orders TO ordermgmt_reader;
 
 --------------------------------------------------------------------------
+-- Available to promise, replenishment, and when backorders will be filled
+--------------------------------------------------------------------------
+-- What the warehouse has, owes and expects, per product and warehouse:
+-- every stock row, and any product that is waited for or incoming there
+-- without one.  Backordered: the lines of orders that may still ship
+-- (the partial index order_lines_backordered_idx); incoming: what open
+-- purchase orders (ordered, partially received) still have to deliver
+-- (purchase_orders_open_idx).  Neither grows with history.
+CREATE VIEW ordermgmt.v_available_to_promise AS
+WITH waiting AS (
+    SELECT l.product_id, o.warehouse_id, sum(l.backordered_qty) AS backordered
+      FROM ordermgmt.order_lines l JOIN ordermgmt.orders o ON o.order_id = l.order_id
+     WHERE l.backordered_qty > 0 AND o.status IN ('confirmed', 'processing', 'partially_shipped')
+     GROUP BY l.product_id, o.warehouse_id),
+incoming AS (
+    SELECT pl.product_id, po.warehouse_id, sum(pl.qty - pl.received_qty) AS incoming,
+           min(po.expected_at) AS next_expected_at
+      FROM ordermgmt.purchase_orders po JOIN ordermgmt.purchase_lines pl ON pl.po_id = po.po_id
+     WHERE po.status IN ('ordered', 'partially_received') AND pl.received_qty < pl.qty
+     GROUP BY pl.product_id, po.warehouse_id)
+SELECT p.sku, w.code AS warehouse, coalesce(s.on_hand, 0) AS on_hand, coalesce(s.reserved, 0) AS reserved,
+       coalesce(x.backordered, 0) AS backordered, coalesce(i.incoming, 0) AS incoming,
+       coalesce(s.on_hand - s.reserved, 0) AS available_now,
+       coalesce(s.on_hand - s.reserved, 0) - coalesce(x.backordered, 0) + coalesce(i.incoming, 0)
+           AS available_to_promise,
+       i.next_expected_at
+  FROM ordermgmt.stock s
+  FULL JOIN waiting x USING (product_id, warehouse_id)
+  FULL JOIN incoming i USING (product_id, warehouse_id)
+  JOIN ordermgmt.products p USING (product_id)
+  JOIN ordermgmt.warehouses w USING (warehouse_id);
+COMMENT ON VIEW ordermgmt.v_available_to_promise IS
+    'Per SKU and warehouse: on hand, reserved, backordered, incoming from open purchase orders; available now and available to promise';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.sku IS 'Product SKU';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.warehouse IS 'Warehouse code';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.on_hand IS 'Quantity in the warehouse';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.reserved IS 'Quantity held for order lines';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.backordered IS
+    'Quantity order lines still wait for (allocation partial), of orders that may still ship';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.incoming IS
+    'Quantity open purchase orders (ordered, partially received) still have to deliver here';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.available_now IS 'on_hand - reserved: what an order can reserve now';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.available_to_promise IS
+    'on_hand - reserved - backordered + incoming: what can still be promised once what is on order arrives (negative: short)';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.next_expected_at IS
+    'When the earliest open purchase order of it is expected, NULL if nothing is incoming; a timestamp with time zone (an instant), shown in the session''s time zone';
+
+-- What to buy: every SKU and warehouse whose available to promise is under
+-- the product's reorder point, or negative (more waited for than will
+-- come).  The suggestion brings it back to twice the reorder point, the
+-- reorder point serving as both the trigger and the lot; without a
+-- reorder point, it covers the shortfall.  The supplier is the one the
+-- product was last bought from (its latest purchase line), with its lead
+-- time; NULL for a product never bought.
+CREATE VIEW ordermgmt.v_replenishment AS
+SELECT a.sku, a.warehouse, a.available_to_promise, p.reorder_point,
+       greatest(2 * p.reorder_point - a.available_to_promise, -a.available_to_promise, 0) AS suggested_qty,
+       s.code AS supplier, s.lead_time_days,
+       now() + make_interval(days => s.lead_time_days) AS expected_if_ordered_now
+  FROM ordermgmt.v_available_to_promise a
+  JOIN ordermgmt.products p ON p.sku = a.sku
+  LEFT JOIN LATERAL (SELECT po.supplier_id FROM ordermgmt.purchase_lines pl
+                       JOIN ordermgmt.purchase_orders po ON po.po_id = pl.po_id
+                      WHERE pl.product_id = p.product_id
+                      ORDER BY pl.po_id DESC LIMIT 1) last ON true
+  LEFT JOIN ordermgmt.suppliers s ON s.supplier_id = last.supplier_id
+ WHERE p.active AND (a.available_to_promise < p.reorder_point OR a.available_to_promise < 0);
+COMMENT ON VIEW ordermgmt.v_replenishment IS
+    'What to buy per SKU and warehouse: available to promise under the reorder point (or negative), the suggested quantity and the supplier last bought from';
+COMMENT ON COLUMN ordermgmt.v_replenishment.sku IS 'Product SKU';
+COMMENT ON COLUMN ordermgmt.v_replenishment.warehouse IS 'Warehouse code';
+COMMENT ON COLUMN ordermgmt.v_replenishment.available_to_promise IS 'As v_available_to_promise';
+COMMENT ON COLUMN ordermgmt.v_replenishment.reorder_point IS 'The product''s reorder point';
+COMMENT ON COLUMN ordermgmt.v_replenishment.suggested_qty IS
+    'To buy: up to twice the reorder point (2 * reorder_point - available_to_promise), at least the shortfall below zero';
+COMMENT ON COLUMN ordermgmt.v_replenishment.supplier IS 'Code of the supplier of the product''s latest purchase line; NULL if never bought';
+COMMENT ON COLUMN ordermgmt.v_replenishment.lead_time_days IS 'That supplier''s lead time in days';
+COMMENT ON COLUMN ordermgmt.v_replenishment.expected_if_ordered_now IS
+    'now() plus the lead time: when an order placed now would arrive; a timestamp with time zone (an instant), shown in the session''s time zone';
+
+-- When each waiting line can expect its stock, the rule that derives a
+-- promise for a backorder without one: the waiting lines of a product and
+-- warehouse are filled first-in first-out (backorders.c), so a line is
+-- filled once the free stock plus the open purchase orders, taken by
+-- expected_at, cover every line ahead of it and itself; it expects the
+-- stock at the expected_at of the purchase order that completes that
+-- cover (now, if the free stock already does; NULL if what is on order
+-- never does).
+CREATE VIEW ordermgmt.v_backorders AS
+WITH waiting AS (
+    SELECT l.order_id, l.line_no, l.product_id, o.warehouse_id, o.customer_id, o.promised_at,
+           l.backordered_qty,
+           sum(l.backordered_qty) OVER (PARTITION BY l.product_id, o.warehouse_id
+                                        ORDER BY o.promised_at NULLS LAST, l.order_id, l.line_no) AS cover_needed
+      FROM ordermgmt.order_lines l JOIN ordermgmt.orders o ON o.order_id = l.order_id
+     WHERE l.backordered_qty > 0 AND o.status IN ('confirmed', 'processing', 'partially_shipped')),
+incoming AS (
+    SELECT pl.product_id, po.warehouse_id, po.expected_at,
+           sum(pl.qty - pl.received_qty) OVER (PARTITION BY pl.product_id, po.warehouse_id
+                                               ORDER BY po.expected_at, po.po_id) AS cover
+      FROM ordermgmt.purchase_orders po JOIN ordermgmt.purchase_lines pl ON pl.po_id = po.po_id
+     WHERE po.status IN ('ordered', 'partially_received') AND pl.received_qty < pl.qty)
+SELECT w.order_id, w.line_no, c.code AS customer, p.sku, wh.code AS warehouse,
+       w.backordered_qty AS backordered, w.promised_at,
+       CASE WHEN w.cover_needed <= coalesce(s.on_hand - s.reserved, 0) THEN now()
+            ELSE (SELECT min(i.expected_at) FROM incoming i
+                   WHERE i.product_id = w.product_id AND i.warehouse_id = w.warehouse_id
+                     AND i.cover >= w.cover_needed - coalesce(s.on_hand - s.reserved, 0)) END AS expected_fill_at
+  FROM waiting w
+  JOIN ordermgmt.customers c ON c.customer_id = w.customer_id
+  JOIN ordermgmt.products p ON p.product_id = w.product_id
+  JOIN ordermgmt.warehouses wh ON wh.warehouse_id = w.warehouse_id
+  LEFT JOIN ordermgmt.stock s ON s.product_id = w.product_id AND s.warehouse_id = w.warehouse_id;
+COMMENT ON VIEW ordermgmt.v_backorders IS
+    'Every line waiting for stock, first-in first-out per product and warehouse, with when the open purchase orders will fill it';
+COMMENT ON COLUMN ordermgmt.v_backorders.order_id IS 'The order';
+COMMENT ON COLUMN ordermgmt.v_backorders.line_no IS 'Its line';
+COMMENT ON COLUMN ordermgmt.v_backorders.customer IS 'Customer code';
+COMMENT ON COLUMN ordermgmt.v_backorders.sku IS 'Product SKU';
+COMMENT ON COLUMN ordermgmt.v_backorders.warehouse IS 'The order''s warehouse';
+COMMENT ON COLUMN ordermgmt.v_backorders.backordered IS 'What the line waits for';
+COMMENT ON COLUMN ordermgmt.v_backorders.promised_at IS
+    'The order''s promise, NULL if none (its place in line: promised first); a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_backorders.expected_fill_at IS
+    'When the line can expect its stock: the expected_at of the open purchase order that, with the free stock, covers it and every line ahead; now() if the free stock does; NULL if nothing on order does: the promise to give a backorder without one; a timestamp with time zone (an instant), shown in the session''s time zone';
+
+REVOKE ALL ON ordermgmt.v_available_to_promise, ordermgmt.v_replenishment, ordermgmt.v_backorders FROM PUBLIC;
+GRANT SELECT ON ordermgmt.v_available_to_promise, ordermgmt.v_replenishment, ordermgmt.v_backorders
+   TO ordermgmt_reader;
+
+--------------------------------------------------------------------------
 -- Definer rights without a superuser
 --------------------------------------------------------------------------
 -- SECURITY DEFINER functions run as their owner, and the worker drops to

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(2256);
+SELECT plan(2289);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -245,6 +245,9 @@ INSERT INTO relation_access VALUES
     ('v_reorder_due',             'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     ('v_customer_balance',        'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     ('v_purchase_orders',         'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
+    ('v_available_to_promise',    'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
+    ('v_replenishment',           'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
+    ('v_backorders',              'r',     'r',     'r',     'r',     'r',     'r',     'r',     'r',     'arwdDxt', '',      ''),
     -- the customers' own view (security_invoker): theirs alone
     ('v_my_orders',               '',      '',      '',      '',      '',      '',      '',      '',      'arwdDxt', '',      'r');
 
@@ -531,7 +534,8 @@ INSERT INTO direct_grants VALUES
                                                     report_fulfillment_changes, report_fulfillment_weeks,
                                                     report_order_figures, v_sales_pipeline, v_recommendations,
                                                     v_reorder_due, v_profit_and_loss, v_balance_sheet,
-                                                    v_tax_report, v_customer_balance, v_purchase_orders}'),
+                                                    v_tax_report, v_customer_balance, v_purchase_orders,
+                                                    v_available_to_promise, v_replenishment, v_backorders}'),
     ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
 
     ('ordermgmt_sales',    'USAGE',   'schema',   '{ordermgmt}'),

@@ -2,7 +2,7 @@
 -- (the contract's where it names them, else the installed ones), the
 -- contract's numeric columns, read-only, and readable by ordermgmt_reader.
 BEGIN;
-SELECT plan(118);
+SELECT plan(124);
 
 --------------------------------------------------------------------------
 -- Exactly these views: a new or dropped one fails here
@@ -25,6 +25,8 @@ SELECT views_are('ordermgmt', ARRAY[
     'report_order_figures',
     -- purchasing
     'v_purchase_orders',
+    -- available to promise, what to buy, when backorders fill
+    'v_available_to_promise', 'v_replenishment', 'v_backorders',
     -- a customer login's own orders (security_invoker)
     'v_my_orders',
     -- what each customer owes per currency, net of its unapplied credit
@@ -85,7 +87,13 @@ INSERT INTO view_columns VALUES
                                total, due, currency}'),
     ('v_customer_balance',   '{customer, currency, invoiced, paid, credited, unapplied, balance}'),
     ('v_purchase_orders',    '{po_id, supplier, warehouse, status, reference, created_at, expected_at, lines,
-                               ordered_qty, received_qty, ordered_value, received_value, late}');
+                               ordered_qty, received_qty, ordered_value, received_value, late}'),
+    ('v_available_to_promise', '{sku, warehouse, on_hand, reserved, backordered, incoming, available_now,
+                               available_to_promise, next_expected_at}'),
+    ('v_replenishment',      '{sku, warehouse, available_to_promise, reorder_point, suggested_qty, supplier,
+                               lead_time_days, expected_if_ordered_now}'),
+    ('v_backorders',         '{order_id, line_no, customer, sku, warehouse, backordered, promised_at,
+                               expected_fill_at}');
 
 SELECT columns_are('ordermgmt', view, cols, format('%I has exactly its columns', view))
   FROM view_columns ORDER BY view;
