@@ -138,9 +138,8 @@ extern void om_lock_customer(int64 customer_id);
 extern void om_exposure_add(int64 customer_id, const char *currency, Numeric open_orders,
 							Numeric receivables);
 extern void om_exposure_order_moved(int64 order_id, int64 customer_id, const char *currency, int sign);
-extern Numeric om_exposure_elsewhere(int64 customer_id, const char *currency, const char *limit_currency,
-									 DateADT day);
-extern Numeric om_exposure_read(int64 customer_id, const char *currency);
+extern Numeric om_exposure_convert(Jsonb *elsewhere, const char *limit_currency, DateADT day);
+extern Numeric om_exposure_read(int64 customer_id, const char *currency, Jsonb **elsewhere);
 
 /*
  * revision.c: a revision of an order's lines (amend_order, short_close),

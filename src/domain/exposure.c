@@ -175,70 +175,64 @@ om_exposure_order_moved(int64 order_id, int64 customer_id, const char *currency,
  * receivables, unrounded.  The row is created if missing and updated in
  * place, so that under REPEATABLE READ a change committed since the
  * snapshot (a payment, an invoice, another confirmation) fails with 40001
- * instead of being read stale.
+ * instead of being read stale.  The same statement reads the customer's
+ * exposure in its other currencies (*elsewhere: a JSON object of currency
+ * to amount rounded to cents, NULL for a customer in one currency), which
+ * om_exposure_convert adds up: no second query for the common customer.
  */
 Numeric
-om_exposure_read(int64 customer_id, const char *currency)
+om_exposure_read(int64 customer_id, const char *currency, Jsonb **elsewhere)
 {
 	static OmPlan read = OM_PLAN(
 		"INSERT INTO ordermgmt.customer_exposure AS e (customer_id, currency) VALUES ($1, $2) "
 		"ON CONFLICT (customer_id, currency) DO UPDATE SET open_orders = e.open_orders "
-		"RETURNING e.open_orders + e.receivables",
+		"RETURNING e.open_orders + e.receivables, "
+		"          (SELECT jsonb_object_agg(x.currency, round(x.open_orders + x.receivables, 2)) "
+		"             FROM ordermgmt.customer_exposure x "
+		"            WHERE x.customer_id = $1 AND x.currency <> $2::bpchar "
+		"              AND round(x.open_orders + x.receivables, 2) <> 0)",
 		INT8OID, TEXTOID);
-	/* Result column of read. */
+	/* Result columns of read. */
 	enum
 	{
-		READ_EXPOSURE = 1
+		READ_EXPOSURE = 1,
+		READ_ELSEWHERE
 	};
 	Datum		v[2];
 	bool		isnull;
+	Datum		others;
 
 	v[0] = Int64GetDatum(customer_id);
 	v[1] = om_text_datum(currency);
 	om_exec(&read, v, NULL, false, 1);
+	others = om_getdatum(0, READ_ELSEWHERE, &isnull);
+	*elsewhere = isnull ? NULL : DatumGetJsonbPCopy(others);
 	return DatumGetNumericCopy(om_getdatum(0, READ_EXPOSURE, &isnull));
 }
 
 /*
- * The credit check's read of the customer's exposure in the currencies
- * other than currency, converted into limit_currency at the rates of day
- * and added up.  The customer row is locked, so no exposure row changes
- * meanwhile; a customer in one currency has no other row to read.
+ * The exposure in other currencies (om_exposure_read's *elsewhere)
+ * converted into limit_currency at the rates of day and added up.
  */
 Numeric
-om_exposure_elsewhere(int64 customer_id, const char *currency, const char *limit_currency, DateADT day)
+om_exposure_convert(Jsonb *elsewhere, const char *limit_currency, DateADT day)
 {
-	static OmPlan elsewhere = OM_PLAN(
-		"SELECT e.currency::text, round(e.open_orders + e.receivables, 2) "
-		"  FROM ordermgmt.customer_exposure e "
-		" WHERE e.customer_id = $1 AND e.currency <> $2::bpchar AND round(e.open_orders + e.receivables, 2) <> 0",
-		INT8OID, TEXTOID);
-	/* Result columns of elsewhere. */
-	enum
-	{
-		ELSEWHERE_CURRENCY = 1,
-		ELSEWHERE_AMOUNT
-	};
 	Numeric		sum = int64_to_numeric(0);
-	Datum		v[2];
-	char	  **currencies;
-	Numeric    *amounts;
-	int			n;
-	int			i;
-	bool		isnull;
+	JsonbIterator *it;
+	JsonbValue	jv;
+	JsonbIteratorToken tok;
+	char	   *currency = NULL;
 
-	v[0] = Int64GetDatum(customer_id);
-	v[1] = om_text_datum(currency);
-	n = om_exec(&elsewhere, v, NULL, false, 0);
-	/* Copied out: the conversions below run queries of their own. */
-	currencies = palloc(Max(n, 1) * sizeof(char *));
-	amounts = palloc(Max(n, 1) * sizeof(Numeric));
-	for (i = 0; i < n; i++)
+	if (elsewhere == NULL)
+		return sum;
+	it = JsonbIteratorInit(&elsewhere->root);
+	while ((tok = JsonbIteratorNext(&it, &jv, true)) != WJB_DONE)
 	{
-		currencies[i] = om_gettext(i, ELSEWHERE_CURRENCY);
-		amounts[i] = DatumGetNumericCopy(om_getdatum(i, ELSEWHERE_AMOUNT, &isnull));
+		if (tok == WJB_KEY)
+			currency = pnstrdup(jv.val.string.val, jv.val.string.len);
+		else if (tok == WJB_VALUE && currency != NULL)
+			sum = om_numeric_add(sum, om_convert(om_jsonb_numeric(&jv, "exposure"), currency,
+												 limit_currency, day));
 	}
-	for (i = 0; i < n; i++)
-		sum = om_numeric_add(sum, om_convert(amounts[i], currencies[i], limit_currency, day));
 	return sum;
 }

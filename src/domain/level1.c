@@ -92,14 +92,15 @@ credit_exceeded(OmCheckInput *in, Numeric limit, const char *limit_currency, Num
 				StringInfo details)
 {
 	DateADT		today = om_entry_date();
-	Numeric		exposure = om_exposure_read(in->customer_id, in->currency);
+	Jsonb	   *elsewhere;
+	Numeric		exposure = om_exposure_read(in->customer_id, in->currency, &elsewhere);
 	Numeric		open_value;
 	bool		exceeded;
 
 	if (in->counted)
 		exposure = om_numeric_sub(exposure, in->counted_value ? in->counted_value : order_value);
 	open_value = om_numeric_add(om_convert(om_money_round(exposure), in->currency, limit_currency, today),
-								om_exposure_elsewhere(in->customer_id, in->currency, limit_currency, today));
+								om_exposure_convert(elsewhere, limit_currency, today));
 	order_value = om_convert(om_money_round(order_value), in->currency, limit_currency, today);
 	exceeded = om_numeric_cmp(om_numeric_add(open_value, order_value), limit) > 0;
 	if (exceeded && strcmp(limit_currency, in->currency) == 0)
