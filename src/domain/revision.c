@@ -34,7 +34,7 @@ om_revision_load(int64 order_id, OmRevision *r)
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT o.status::text, o.customer_id, o.warehouse_id, o.currency::text, o.approved_by IS NOT NULL, "
 		"       c.blocked, c.credit_limit IS NOT NULL, c.code, coalesce(o.ordered_net, 0), "
-		"       timezone('UTC', o.created_at)::date, o.allocation = 'partial' "
+		"       timezone('UTC', o.created_at)::date, o.allocation = 'partial', o.sourcing = 'split' "
 		"  FROM ordermgmt.orders o JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
 		" WHERE o.order_id = $1 FOR NO KEY UPDATE OF o",
 		INT8OID);
@@ -51,7 +51,8 @@ om_revision_load(int64 order_id, OmRevision *r)
 		ORDER_CUSTOMER_CODE,
 		ORDER_NET,
 		ORDER_DAY,
-		ORDER_PARTIAL
+		ORDER_PARTIAL,
+		ORDER_SPLIT
 	};
 	/*
 	 * Read after the lock, in a statement of its own: a READ COMMITTED
@@ -108,6 +109,9 @@ om_revision_load(int64 order_id, OmRevision *r)
 	r->net_before = DatumGetNumericCopy(om_getdatum(0, ORDER_NET, &isnull));
 	r->day = om_getdatum(0, ORDER_DAY, &isnull);
 	r->partial = om_getbool(0, ORDER_PARTIAL);
+	/* A revision re-reserves in one warehouse: not for a split order (sourcing.c). */
+	if (om_getbool(0, ORDER_SPLIT))
+		om_refuse_split(order_id, "amend or short-close");
 	om_exec(&last_revision, v, NULL, false, 1);
 	r->revision = DatumGetInt32(om_getdatum(0, 1, &isnull));
 

@@ -201,7 +201,8 @@ om_release_reservations(int64 order_id)
 	Datum		v[1];
 	int			n;
 	int			i;
-	int64		warehouse_id;
+	int			j;
+	int64	   *warehouses;
 	Datum	   *pids;
 
 	v[0] = Int64GetDatum(order_id);
@@ -209,14 +210,32 @@ om_release_reservations(int64 order_id)
 	if (om_exec(&lock_rows, v, NULL, false, 0) == 0)
 		return;
 	n = om_exec(&subtract_reserved, v, NULL, false, 0);
-	/* An order draws on one warehouse. */
-	warehouse_id = om_getint64(0, SUBTRACTED_WAREHOUSE_ID);
+	warehouses = palloc(n * sizeof(int64));
 	pids = palloc(n * sizeof(Datum));
 	for (i = 0; i < n; i++)
+	{
+		warehouses[i] = om_getint64(i, SUBTRACTED_WAREHOUSE_ID);
 		pids[i] = Int64GetDatum(om_getint64(i, SUBTRACTED_PRODUCT_ID));
+	}
 	(void) om_exec_on_lines(&delete_reservations, v);
-	om_low_stock_check(warehouse_id, pids, n);
-	om_backorders_fill_free(warehouse_id, pids, n);
+	/* A single order draws on one warehouse, a split one on several: each in turn. */
+	for (i = 0; i < n; i++)
+	{
+		int64		warehouse_id = warehouses[i];
+		Datum	   *freed = palloc(n * sizeof(Datum));
+		int			nfreed = 0;
+
+		if (warehouse_id == 0)
+			continue;
+		for (j = i; j < n; j++)
+			if (warehouses[j] == warehouse_id)
+			{
+				freed[nfreed++] = pids[j];
+				warehouses[j] = 0;
+			}
+		om_low_stock_check(warehouse_id, freed, nfreed);
+		om_backorders_fill_free(warehouse_id, freed, nfreed);
+	}
 }
 
 /*
