@@ -252,7 +252,7 @@ write_reservations(OmRevision *r, OmStockNeed *needs, int nneeds, Datum *release
 		"          WHERE r.order_id = $1 AND r.line_no = v.l AND v.q = 0) "
 		"INSERT INTO ordermgmt.reservations AS r (order_id, line_no, product_id, warehouse_id, qty) "
 		"SELECT $1, v.l, v.p, $5, v.q FROM v WHERE v.q > 0 "
-		"ON CONFLICT (order_id, line_no) DO UPDATE SET qty = excluded.qty",
+		"ON CONFLICT (order_id, line_no, warehouse_id) DO UPDATE SET qty = excluded.qty",
 		INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID);
 	OmStockNeed *moved = palloc(Max(nneeds, 1) * sizeof(OmStockNeed));
 	Datum	   *deltas = palloc(Max(nneeds, 1) * sizeof(Datum));
