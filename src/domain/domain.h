@@ -103,6 +103,8 @@ extern void om_lock_stock_split(OmStockNeed *needs, int nneeds);
 extern void om_reserve_split(int64 order_id, int nlines, Datum *line_nos, Datum *product_ids, Datum *qtys,
 							 int nneeds, OmStockNeed *needs);
 extern void om_refuse_split(int64 order_id, const char *action);
+extern void om_lock_stock_pairs(Datum *product_ids, Datum *warehouse_ids, int n);
+extern Datum *om_shipped_from(int64 order_id, Datum *line_nos, int n);
 extern int64 om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric unit_cost);
 /* purchasing.c, purchase_lifecycle.c */
 extern int64 om_create_purchase_order(const char *supplier, const char *warehouse, Jsonb *lines,

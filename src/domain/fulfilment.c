@@ -151,11 +151,6 @@ ship_split(int64 order_id, int nlines, const int32 *line_nos, const int64 *produ
 		RESERVATION_WAREHOUSE_ID,
 		RESERVATION_QTY
 	};
-	static OmPlan lock_rows = OM_PLAN(
-		"SELECT 1 FROM ordermgmt.stock s "
-		" WHERE (s.product_id, s.warehouse_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[])) "
-		" ORDER BY s.product_id, s.warehouse_id FOR NO KEY UPDATE OF s",
-		INT8ARRAYOID, INT8ARRAYOID);
 	Numeric    *left = palloc(Max(nlines, 1) * sizeof(Numeric));
 	int32	   *r_lines;
 	int64	   *r_warehouses;
@@ -168,7 +163,7 @@ ship_split(int64 order_id, int nlines, const int32 *line_nos, const int64 *produ
 	int			i;
 	int			j;
 	int64		first = 0;
-	Datum		v[2];
+	Datum		v[1];
 	bool		isnull;
 
 	memcpy(left, take, nlines * sizeof(Numeric));
@@ -200,9 +195,7 @@ ship_split(int64 order_id, int nlines, const int32 *line_nos, const int64 *produ
 		lock_w[nlock] = Int64GetDatum(r_warehouses[i]);
 		nlock++;
 	}
-	v[0] = om_array(lock_p, nlock, INT8OID);
-	v[1] = om_array(lock_w, nlock, INT8OID);
-	(void) om_exec(&lock_rows, v, NULL, false, 0);
+	om_lock_stock_pairs(lock_p, lock_w, nlock);
 
 	/* One shipment per warehouse, in priority order (rows of one warehouse are together). */
 	for (i = 0; i < nr; i++)

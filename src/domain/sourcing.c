@@ -235,6 +235,70 @@ om_reserve_split(int64 order_id, int nlines, Datum *line_nos, Datum *product_ids
 	(void) om_exec_on_lines(&insert_reservations, v);
 }
 
+/*
+ * Lock the stock rows of the given (product, warehouse) pairs in the global
+ * order, (product_id, warehouse_id): a split order's shipment or return
+ * touches rows of several warehouses.
+ */
+void
+om_lock_stock_pairs(Datum *product_ids, Datum *warehouse_ids, int n)
+{
+	static OmPlan lock_rows = OM_PLAN(
+		"SELECT 1 FROM ordermgmt.stock s "
+		" WHERE (s.product_id, s.warehouse_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[])) "
+		" ORDER BY s.product_id, s.warehouse_id FOR NO KEY UPDATE OF s",
+		INT8ARRAYOID, INT8ARRAYOID);
+	Datum		v[2];
+
+	v[0] = om_array(product_ids, n, INT8OID);
+	v[1] = om_array(warehouse_ids, n, INT8OID);
+	(void) om_exec(&lock_rows, v, NULL, false, 0);
+}
+
+/*
+ * The warehouse each of a split order's lines (line_nos) last shipped
+ * from: where its returned units go back.
+ */
+Datum *
+om_shipped_from(int64 order_id, Datum *line_nos, int n)
+{
+	/* Through the order's shipments, as returns.c reads their costs. */
+	static OmPlan shipped_from = OM_PLAN(
+		"SELECT DISTINCT ON (sl.line_no) sl.line_no, s.warehouse_id "
+		"  FROM ordermgmt.shipments s "
+		" CROSS JOIN LATERAL (SELECT x.line_no FROM ordermgmt.shipment_lines x "
+		"                      WHERE x.shipment_id = s.shipment_id OFFSET 0) sl "
+		" WHERE s.order_id = $1 ORDER BY sl.line_no, s.shipment_id DESC",
+		INT8OID);
+	/* Result columns of shipped_from. */
+	enum
+	{
+		SHIPPED_FROM_LINE_NO = 1,
+		SHIPPED_FROM_WAREHOUSE_ID
+	};
+	Datum	   *warehouses = palloc(Max(n, 1) * sizeof(Datum));
+	Datum		v[1];
+	int			nrows;
+	int			i;
+	int			j;
+
+	v[0] = Int64GetDatum(order_id);
+	nrows = om_exec(&shipped_from, v, NULL, false, 0);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		warehouses[i] = (Datum) 0;
+		for (j = 0; j < nrows; j++)
+			if (DatumGetInt32(om_getdatum(j, SHIPPED_FROM_LINE_NO, &isnull)) == DatumGetInt32(line_nos[i]))
+				warehouses[i] = Int64GetDatum(om_getint64(j, SHIPPED_FROM_WAREHOUSE_ID));
+		if (warehouses[i] == (Datum) 0)
+			elog(ERROR, "ordermgmt: line %d of order " INT64_FORMAT " has no shipment",
+				 DatumGetInt32(line_nos[i]), order_id);
+	}
+	return warehouses;
+}
+
 /* What split orders do not do (yet): refused, nothing written. */
 void
 om_refuse_split(int64 order_id, const char *action)

@@ -1,7 +1,8 @@
 -- Several warehouses: with setting sourcing = split an order that names no
 -- warehouse reserves each line from the warehouses in priority order,
 -- ships from each warehouse that holds it (one shipment per warehouse) and
--- restocks returns into its home warehouse.  A single order is unchanged.
+-- restocks returns into the warehouse they left from.  A single order is
+-- unchanged.
 SET client_min_messages = warning;
 -- NORTH is first (priority 10), then EAST and WEST (100, tie by code).
 INSERT INTO ordermgmt.warehouses (code, name, priority) VALUES
@@ -105,12 +106,17 @@ SELECT w.code, trim_scale(sl.qty) AS qty
   JOIN ordermgmt.shipment_lines sl USING (shipment_id)
  WHERE s.order_id = :o3 ORDER BY w.priority, w.code;
 
--- a return of o1 restocks into its home warehouse (NORTH)
-SELECT ordermgmt.return_items(:o1, '[{"sku": "A", "qty": 1}]', 'too many') > 0 AS returned;
-SELECT sku, warehouse, trim_scale(on_hand) AS on_hand FROM ordermgmt.v_stock_availability
- WHERE sku = 'A' AND warehouse = 'NORTH';
+-- a return of o1 restocks where its lines last shipped from: A and B into
+-- WEST (not the home warehouse NORTH), at the cost they left with
+SELECT ordermgmt.return_items(:o1, '[{"sku": "A", "qty": 1}, {"sku": "B", "qty": 1}]', 'too many') AS ret1 \gset
+SELECT p.sku, w.code, trim_scale(m.qty) AS qty, trim_scale(m.unit_cost) AS unit_cost
+  FROM ordermgmt.stock_moves m JOIN ordermgmt.products p USING (product_id)
+  JOIN ordermgmt.warehouses w USING (warehouse_id)
+ WHERE m.order_id = :o1 AND m.kind = 'return' ORDER BY p.sku;
+SELECT sku, warehouse, trim_scale(on_hand) AS on_hand, trim_scale(reserved) AS reserved
+  FROM ordermgmt.v_stock_availability WHERE sku IN ('A', 'B') ORDER BY sku, warehouse;
 
--- o4: 4 A = 1 from NORTH (the return) and 3 from EAST (arrived); cancelling
+-- o4: 4 A = 3 from EAST (arrived) and 1 from WEST (the return); cancelling
 -- it gives back what it holds in each warehouse
 SELECT ordermgmt.receive_stock('A', 'EAST', 3, 6) > 0 AS arrived;
 SELECT ordermgmt.create_order('FULL', '[{"sku": "A", "qty": 4}]') AS o4 \gset
