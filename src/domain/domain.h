@@ -98,6 +98,8 @@ extern int	om_compare_need(const void *a, const void *b);
 extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
 							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs);
 extern void om_release_reservations(int64 order_id);
+extern int	om_release_stock(int64 order_id, int64 **warehouses, Datum **product_ids);
+extern void om_stock_freed(int64 *warehouses, Datum *product_ids, int n);
 /* sourcing.c: split orders, reserved from the warehouses in priority order */
 extern void om_lock_stock_split(OmStockNeed *needs, int nneeds);
 extern void om_reserve_split(int64 order_id, int nlines, Datum *line_nos, Datum *product_ids, Datum *qtys,
@@ -198,6 +200,7 @@ typedef struct OmRevision
 	bool		has_limit;
 	bool		approved;		/* has approvals (orders.approved_by) */
 	bool		partial;		/* allocation partial: what cannot be reserved waits */
+	bool		split;			/* sourcing split: reservations in several warehouses */
 	Datum		day;			/* UTC day of entry: the order's row of order_day_totals */
 	Numeric		net_before;		/* orders.ordered_net */
 	Numeric		net_after;		/* set by om_revision_write */

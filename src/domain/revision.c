@@ -65,10 +65,11 @@ om_revision_load(int64 order_id, OmRevision *r)
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, p.sku, l.qty, l.unit_price, coalesce(l.expected_price, p.list_price), "
 		"       coalesce(l.tax_rate, p.tax_rate), l.shipped_qty, l.returned_qty + l.invoiced_qty - l.credited_qty, "
-		"       coalesce(r.qty, 0), p.active, l.backordered_qty "
+		"       coalesce((SELECT sum(r.qty) FROM ordermgmt.reservations r "
+		"                  WHERE r.order_id = l.order_id AND r.line_no = l.line_no), 0), "
+		"       p.active, l.backordered_qty "
 		"  FROM ordermgmt.order_lines l "
 		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
-		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
 		" WHERE l.order_id = $1 ORDER BY l.line_no",
 		INT8OID);
 	/* Result columns of select_lines. */
@@ -109,9 +110,7 @@ om_revision_load(int64 order_id, OmRevision *r)
 	r->net_before = DatumGetNumericCopy(om_getdatum(0, ORDER_NET, &isnull));
 	r->day = om_getdatum(0, ORDER_DAY, &isnull);
 	r->partial = om_getbool(0, ORDER_PARTIAL);
-	/* A revision re-reserves in one warehouse: not for a split order (sourcing.c). */
-	if (om_getbool(0, ORDER_SPLIT))
-		om_refuse_split(order_id, "amend or short-close");
+	r->split = om_getbool(0, ORDER_SPLIT);
 	om_exec(&last_revision, v, NULL, false, 1);
 	r->revision = DatumGetInt32(om_getdatum(0, 1, &isnull));
 

@@ -299,7 +299,7 @@ om_shipped_from(int64 order_id, Datum *line_nos, int n)
 	return warehouses;
 }
 
-/* What split orders do not do (yet): refused, nothing written. */
+/* What split orders do not do (amend_order): refused, nothing written. */
 void
 om_refuse_split(int64 order_id, const char *action)
 {
