@@ -144,6 +144,20 @@ SELECT ordermgmt.create_order('FULL', '[{"sku": "A", "qty": 1}]', '{"warehouse":
 SELECT o.sourcing, w.code, trim_scale(r.qty) AS qty FROM ordermgmt.orders o JOIN ordermgmt.reservations r USING (order_id)
   JOIN ordermgmt.warehouses w ON w.warehouse_id = r.warehouse_id WHERE o.order_id = :s3;
 
+-- batches: create_orders enters a split order (the stock rows of every
+-- warehouse locked first), ship_orders ships it from each warehouse
+SELECT ord, order_id AS o5, sqlstate FROM ordermgmt.create_orders($$[
+  {"customer": "FULL", "lines": [{"sku": "A", "qty": 5}]}
+]$$) AS b \gset
+SELECT status, sourcing FROM ordermgmt.orders WHERE order_id = :o5;
+SELECT o.sourcing, w.code, trim_scale(r.qty) AS qty FROM ordermgmt.orders o JOIN ordermgmt.reservations r USING (order_id)
+  JOIN ordermgmt.warehouses w ON w.warehouse_id = r.warehouse_id WHERE o.order_id = :o5 ORDER BY w.priority, w.code;
+SELECT ord, shipment_id IS NOT NULL AS shipped, sqlstate FROM ordermgmt.ship_orders(format('[{"order_id": %s}]', :o5)::jsonb) AS b;
+SELECT w.code, trim_scale(sl.qty) AS qty
+  FROM ordermgmt.shipments s JOIN ordermgmt.warehouses w USING (warehouse_id)
+  JOIN ordermgmt.shipment_lines sl USING (shipment_id)
+ WHERE s.order_id = :o5 ORDER BY w.priority, w.code;
+
 SELECT check_name, detail FROM ordermgmt.verify() WHERE NOT ok;
 
 DROP EXTENSION ordermgmt CASCADE;
