@@ -1313,7 +1313,8 @@ lines AS MATERIALIZED (
       LEFT JOIN (SELECT il.order_id, il.line_no, sum(il.qty) AS qty
                    FROM ordermgmt.invoice_lines il GROUP BY il.order_id, il.line_no) i
              USING (order_id, line_no)
-      LEFT JOIN ordermgmt.reservations v USING (order_id, line_no)),
+      LEFT JOIN (SELECT rv.order_id, rv.line_no, sum(rv.qty) AS qty FROM ordermgmt.reservations rv
+                  GROUP BY rv.order_id, rv.line_no) v USING (order_id, line_no)),
 
 -- Every invoice with the payments, credits and lines it counts.
 invoice_sums AS MATERIALIZED (
@@ -1356,7 +1357,7 @@ orders_seen AS MATERIALIZED (
            round(coalesce(l.net, 0), 2) AS lines_net,
            coalesce(l.unshipped, false) AS unshipped, coalesce(l.any_shipped, false) AS any_shipped,
            coalesce(l.unbilled, false) AS unbilled, coalesce(l.backordered, false) AS backordered,
-           o.allocation,
+           o.allocation, o.sourcing,
            coalesce(s.shipments, 0) AS shipments, coalesce(s.undelivered, 0) AS undelivered,
            s.last_delivered_at, coalesce(i.open_due, false) AS open_due,
            coalesce(h.starts, 0) AS starts, h.first_status, h.last_status, h.last_changed_at
@@ -1584,7 +1585,7 @@ SELECT 'stock.reservations_match_lines', o.k, o.s FROM always LEFT JOIN (
 UNION ALL
 -- A reservation belongs to an order that may still ship (or is held with
 -- its stock), to one of its lines, for that line's product, in the
--- order's warehouse.
+-- order's warehouse (any warehouse for a split order).
 SELECT 'stock.reservations_belong_to_open_lines', o.k, o.s FROM always LEFT JOIN (
     SELECT format('reservation of order %s line %s: %s', r.order_id, r.line_no,
                   CASE WHEN x.order_id IS NULL THEN 'no such order'
@@ -1599,7 +1600,8 @@ SELECT 'stock.reservations_belong_to_open_lines', o.k, o.s FROM always LEFT JOIN
       LEFT JOIN lines l USING (order_id, line_no)
      WHERE x.order_id IS NULL OR l.line_no IS NULL
         OR x.status NOT IN ('confirmed', 'processing', 'partially_shipped', 'on_hold')
-        OR l.product_id <> r.product_id OR x.warehouse_id <> r.warehouse_id) o(k, s) ON true
+        OR l.product_id <> r.product_id
+        OR (x.warehouse_id <> r.warehouse_id AND x.sourcing <> 'split')) o(k, s) ON true
 
 -------------------------------------------------------------- purchasing
 UNION ALL
@@ -1729,7 +1731,8 @@ SELECT 'lines.tax_rate_recorded_out_of_draft', o.k, o.s FROM always LEFT JOIN (
 --------------------------------------------------------------- documents
 UNION ALL
 -- Lines name their document's order; invoices bill the order's customer
--- in its currency; shipments leave from its warehouse; a credit note
+-- in its currency; shipments leave from its warehouse (a split order's
+-- from any); a credit note
 -- lowers invoices of its own order; feedback records the order's customer.
 SELECT 'documents.agree_with_their_order', o.k, o.s FROM always LEFT JOIN (
     SELECT format('shipment %s line %s names order %s, the shipment is of order %s',
@@ -1756,7 +1759,7 @@ SELECT 'documents.agree_with_their_order', o.k, o.s FROM always LEFT JOIN (
     SELECT format('shipment %s: from warehouse %s, order %s is in warehouse %s',
                   s.shipment_id, s.warehouse_id, s.order_id, x.warehouse_id), ARRAY[5, s.shipment_id]
       FROM ordermgmt.shipments s JOIN orders_seen x USING (order_id)
-     WHERE s.warehouse_id <> x.warehouse_id
+     WHERE s.warehouse_id <> x.warehouse_id AND x.sourcing <> 'split'
     UNION ALL
     SELECT format('return %s of order %s credits invoice %s of order %s',
                   c.return_id, r.order_id, c.invoice_id, i.order_id), ARRAY[6, c.return_id, c.invoice_id]
@@ -4548,7 +4551,9 @@ SELECT p.sku, w.code AS warehouse, coalesce(s.on_hand, 0) AS on_hand, coalesce(s
        coalesce(s.on_hand - s.reserved, 0) AS available_now,
        coalesce(s.on_hand - s.reserved, 0) - coalesce(x.backordered, 0) + coalesce(i.incoming, 0)
            AS available_to_promise,
-       i.next_expected_at
+       i.next_expected_at,
+       sum(coalesce(s.on_hand, 0)) OVER (PARTITION BY product_id) AS total_on_hand,
+       sum(coalesce(s.on_hand - s.reserved, 0)) OVER (PARTITION BY product_id) AS total_available
   FROM ordermgmt.stock s
   FULL JOIN waiting x USING (product_id, warehouse_id)
   FULL JOIN incoming i USING (product_id, warehouse_id)
@@ -4569,6 +4574,9 @@ COMMENT ON COLUMN ordermgmt.v_available_to_promise.available_to_promise IS
     'on_hand - reserved - backordered + incoming: what can still be promised once what is on order arrives (negative: short)';
 COMMENT ON COLUMN ordermgmt.v_available_to_promise.next_expected_at IS
     'When the earliest open purchase order of it is expected, NULL if nothing is incoming; a timestamp with time zone (an instant), shown in the session''s time zone';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.total_on_hand IS 'on_hand of the SKU over every warehouse';
+COMMENT ON COLUMN ordermgmt.v_available_to_promise.total_available IS
+    'available_now of the SKU over every warehouse: what a split order can reserve now';
 
 -- What to buy: every SKU and warehouse whose available to promise is under
 -- the product's reorder point, or negative (more waited for than will
@@ -4652,6 +4660,57 @@ COMMENT ON COLUMN ordermgmt.v_backorders.expected_fill_at IS
 REVOKE ALL ON ordermgmt.v_available_to_promise, ordermgmt.v_replenishment, ordermgmt.v_backorders FROM PUBLIC;
 GRANT SELECT ON ordermgmt.v_available_to_promise, ordermgmt.v_replenishment, ordermgmt.v_backorders
    TO ordermgmt_reader;
+
+--------------------------------------------------------------------------
+-- Several warehouses: split sourcing
+--------------------------------------------------------------------------
+-- With setting sourcing = split an order that names no warehouse reserves
+-- each line from the warehouses in priority order (docs/warehouses.md):
+-- a reservation is per order line and warehouse.
+ALTER TABLE ordermgmt.warehouses ADD COLUMN priority integer NOT NULL DEFAULT 100;
+COMMENT ON COLUMN ordermgmt.warehouses.priority IS
+    'Sourcing order of split orders (setting sourcing = split): lower first, ties by code; the first is a split order''s home warehouse';
+
+ALTER TABLE ordermgmt.settings DROP CONSTRAINT settings_key_check;
+ALTER TABLE ordermgmt.settings ADD CONSTRAINT settings_key_check
+    CHECK (key IN ('default_warehouse', 'auto_confirm', 'currency', 'event_retention',
+                   'max_text_length', 'max_cost_factor', 'company_currency', 'sourcing'));
+ALTER TABLE ordermgmt.settings ADD CONSTRAINT settings_sourcing_check
+    CHECK (key <> 'sourcing' OR value IN ('single', 'split'));
+CREATE OR REPLACE VIEW ordermgmt.v_settings AS
+SELECT d.key, coalesce(s.value, d.default_value) AS value, d.default_value, d.description
+  FROM (VALUES
+        ('default_warehouse', NULL, 'Warehouse code used when an order names none (NULL: the only warehouse)'),
+        ('auto_confirm', 'true', 'Submitted orders run their level-1 confirmation at once'),
+        ('currency', 'EUR', 'Currency of new orders unless options.currency says otherwise'),
+        ('event_retention', '30 days', 'How long events and resolved alerts are kept by purge_history'),
+        ('max_text_length', '4096', 'Longest free text (reasons, notes, subjects, memos, carrier, tracking) in characters'),
+        ('max_cost_factor', '10', 'A receipt''s unit_cost stays within this factor of the product''s cost unless an admin receives it'),
+        ('company_currency', 'EUR', 'Currency of the books: every posting''s company amount, the statements, stock values and credit limits; set it before the first posting'),
+        ('sourcing', 'single', 'single: an order reserves and ships from one warehouse; split: an order that names no warehouse reserves each line from the warehouses in priority order'))
+       AS d(key, default_value, description)
+  LEFT JOIN ordermgmt.settings s USING (key);
+
+ALTER TABLE ordermgmt.orders ADD COLUMN sourcing text NOT NULL DEFAULT 'single' CHECK (sourcing IN ('single', 'split'));
+COMMENT ON COLUMN ordermgmt.orders.sourcing IS
+    'single: the order reserves and ships from warehouse_id alone; split (setting sourcing = split, no options.warehouse): each line reserves from the warehouses in priority order, warehouse_id being its home (where its backorders wait)';
+
+ALTER TABLE ordermgmt.reservations DROP CONSTRAINT reservations_pkey;
+ALTER TABLE ordermgmt.reservations ADD CONSTRAINT reservations_pkey PRIMARY KEY (order_id, line_no, warehouse_id);
+COMMENT ON TABLE ordermgmt.reservations IS 'Stock held for an order line, per warehouse (a split order''s line may hold stock in several); stock.reserved is their sum per product and warehouse';
+
+CREATE OR REPLACE VIEW ordermgmt.v_stock_availability AS
+SELECT p.sku, w.code AS warehouse, s.on_hand, s.reserved, s.on_hand - s.reserved AS available,
+       p.reorder_point,
+       sum(s.on_hand) OVER (PARTITION BY s.product_id) AS total_on_hand,
+       sum(s.on_hand - s.reserved) OVER (PARTITION BY s.product_id) AS total_available
+  FROM ordermgmt.stock s
+  JOIN ordermgmt.products p USING (product_id)
+  JOIN ordermgmt.warehouses w USING (warehouse_id);
+COMMENT ON COLUMN ordermgmt.v_stock_availability.total_on_hand IS
+    'on_hand of the SKU over every warehouse, in the product''s unit of measure';
+COMMENT ON COLUMN ordermgmt.v_stock_availability.total_available IS
+    'available of the SKU over every warehouse (what a split order can reserve), in the product''s unit of measure';
 
 --------------------------------------------------------------------------
 -- Ownership of what this update adds

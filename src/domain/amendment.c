@@ -403,6 +403,9 @@ om_amend_order(int64 order_id, Jsonb *changes)
 	parse_changes(changes, &c);
 	SPI_connect();
 	om_revision_load(order_id, &r);
+	/* A revision re-reserves in one warehouse: not for a split order (sourcing.c). */
+	if (r.split)
+		om_refuse_split(order_id, "amend");
 	if (strcmp(r.status, "confirmed") != 0 && strcmp(r.status, "processing") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
@@ -472,6 +475,9 @@ om_short_close(int64 order_id, const char *reason)
 	OmRevision	r;
 	OmStockNeed *needs;
 	int			nneeds = 0;
+	int64	   *freed_warehouses = NULL;
+	Datum	   *freed_products = NULL;
+	int			nfreed = 0;
 	bool		manual;
 	Datum		v[1];
 	int			i;
@@ -519,12 +525,25 @@ om_short_close(int64 order_id, const char *reason)
 	}
 	/* The customer row before the stock rows (an exposure change follows). */
 	om_lock_customer(r.customer_id);
-	if (nneeds > 0)
+	if (r.split)
+	{
+		/*
+		 * A split order holds stock in several warehouses: give it all back
+		 * here (rows locked in the global order); the revision then only
+		 * drops the reservations.
+		 */
+		nfreed = om_release_stock(order_id, &freed_warehouses, &freed_products);
+		nneeds = 0;
+	}
+	else if (nneeds > 0)
 	{
 		qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
 		om_lock_stock(r.warehouse_id, needs, nneeds);
 	}
 	revision = om_revision_write(&r, needs, nneeds, "short_close", reason);
+	/* What it held goes to the orders waiting in each warehouse, now that it waits no more. */
+	if (nfreed > 0)
+		om_stock_freed(freed_warehouses, freed_products, nfreed);
 	om_emit_event("order.short_closed", order_id,
 				  psprintf("{\"revision\": %d, \"net_before\": %s, \"net_after\": %s, \"reason\": %s}",
 						   revision, om_numeric_out(r.net_before), om_numeric_out(r.net_after),

@@ -113,7 +113,7 @@ om_backorders_fill(int64 warehouse_id, int64 product_id, Datum locked_orders, in
 		"        RETURNING l.order_id, l.line_no, g.g, l.backordered_qty), "
 		"rs AS (INSERT INTO ordermgmt.reservations AS r (order_id, line_no, product_id, warehouse_id, qty) "
 		"       SELECT g.order_id, g.line_no, $2, $1, g.g FROM give g "
-		"       ON CONFLICT (order_id, line_no) DO UPDATE SET qty = r.qty + excluded.qty), "
+		"       ON CONFLICT (order_id, line_no, warehouse_id) DO UPDATE SET qty = r.qty + excluded.qty), "
 		"st AS (UPDATE ordermgmt.stock s SET reserved = s.reserved + (SELECT sum(g.g) FROM give g) "
 		"        WHERE s.product_id = $2 AND s.warehouse_id = $1 AND EXISTS (SELECT 1 FROM give)) "
 		"SELECT ol.order_id, ol.line_no, trim_scale(ol.g)::text, trim_scale(ol.backordered_qty)::text FROM ol "

@@ -90,22 +90,27 @@ om_lock_for_order_entry(const char **customers, int ncustomers,
 
 	/*
 	 * Each line's warehouse as om_create_order finds it: the order's
-	 * options.warehouse ('' here when it names none), else the setting
-	 * default_warehouse, else the only warehouse there is.
+	 * options.warehouse ('' here when it names none), else (setting
+	 * sourcing split) every warehouse, else the setting default_warehouse,
+	 * else the only warehouse there is.
 	 */
 	static OmPlan lock_stock = OM_PLAN(
-		"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw "
+		"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw, "
+		"                  max(value) FILTER (WHERE key = 'sourcing') IS NOT DISTINCT FROM 'split' AS split "
 		"             FROM ordermgmt.settings), "
-		"u AS (SELECT DISTINCT x.sku, coalesce(nullif(x.warehouse, ''), s.dw) AS code "
+		"u AS (SELECT DISTINCT x.sku, coalesce(nullif(x.warehouse, ''), s.dw) AS code, "
+		"             x.warehouse = '' AND s.split AS split "
 		"        FROM unnest($1::text[], $2::text[]) AS x(sku, warehouse), s), "
 		"want AS (SELECT p.product_id, "
-		"                CASE WHEN u.code IS NOT NULL "
+		"                CASE WHEN u.split THEN NULL "
+		"                     WHEN u.code IS NOT NULL "
 		"                     THEN (SELECT w.warehouse_id FROM ordermgmt.warehouses w WHERE w.code = u.code) "
 		"                     ELSE (SELECT min(w.warehouse_id) FROM ordermgmt.warehouses w "
-		"                           HAVING count(*) = 1) END AS warehouse_id "
+		"                           HAVING count(*) = 1) END AS warehouse_id, u.split "
 		"           FROM u JOIN ordermgmt.products p ON p.sku = u.sku) "
 		"SELECT 1 FROM ordermgmt.stock st "
 		" WHERE (st.product_id, st.warehouse_id) IN (SELECT product_id, warehouse_id FROM want) "
+		"    OR st.product_id IN (SELECT product_id FROM want WHERE split) "
 		" ORDER BY st.product_id, st.warehouse_id FOR NO KEY UPDATE OF st",
 		TEXTARRAYOID, TEXTARRAYOID);
 	Datum		v[2];

@@ -39,6 +39,7 @@ typedef struct OmOrder
 	int64		customer_id;
 	int64		warehouse_id;
 	char	   *currency;
+	bool		split;			/* sourcing split: reservations in several warehouses */
 } OmOrder;
 
 extern void om_load_order(int64 order_id, OmOrder *order);
@@ -71,13 +72,24 @@ extern int	om_monitor_tick(TimestampTz at);
 extern void om_reschedule_rule(const char *rule);
 
 /* stock.c: reservation */
+/* One warehouse's locked stock row of a product (split sourcing). */
+typedef struct OmStockSource
+{
+	int64		warehouse_id;
+	Numeric		available;		/* what is left of it while lines take from it */
+	Numeric		taken;			/* what the order's lines took */
+	ItemPointerData tid;
+} OmStockSource;
+
 typedef struct OmStockNeed
 {
 	int64		product_id;
 	Numeric		qty;			/* total quantity wanted across the order */
-	Numeric		available;		/* filled by om_lock_stock */
+	Numeric		available;		/* filled by om_lock_stock (split: over every warehouse) */
 	bool		found;
 	ItemPointerData tid;		/* the locked row, for updating it by tid */
+	OmStockSource *sources;		/* split: every warehouse's row, in priority order */
+	int			nsources;
 } OmStockNeed;
 
 extern void om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds);
@@ -86,6 +98,15 @@ extern int	om_compare_need(const void *a, const void *b);
 extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
 							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs);
 extern void om_release_reservations(int64 order_id);
+extern int	om_release_stock(int64 order_id, int64 **warehouses, Datum **product_ids);
+extern void om_stock_freed(int64 *warehouses, Datum *product_ids, int n);
+/* sourcing.c: split orders, reserved from the warehouses in priority order */
+extern void om_lock_stock_split(OmStockNeed *needs, int nneeds);
+extern void om_reserve_split(int64 order_id, int nlines, Datum *line_nos, Datum *product_ids, Datum *qtys,
+							 int nneeds, OmStockNeed *needs);
+extern void om_refuse_split(int64 order_id, const char *action);
+extern void om_lock_stock_pairs(Datum *product_ids, Datum *warehouse_ids, int n);
+extern Datum *om_shipped_from(int64 order_id, Datum *line_nos, int n);
 extern int64 om_receive_stock(const char *sku, const char *warehouse, Numeric qty, Numeric unit_cost);
 /* purchasing.c, purchase_lifecycle.c */
 extern int64 om_create_purchase_order(const char *supplier, const char *warehouse, Jsonb *lines,
@@ -178,6 +199,7 @@ typedef struct OmRevision
 	bool		has_limit;
 	bool		approved;		/* has approvals (orders.approved_by) */
 	bool		partial;		/* allocation partial: what cannot be reserved waits */
+	bool		split;			/* sourcing split: reservations in several warehouses */
 	Datum		day;			/* UTC day of entry: the order's row of order_day_totals */
 	Numeric		net_before;		/* orders.ordered_net */
 	Numeric		net_after;		/* set by om_revision_write */
@@ -246,6 +268,7 @@ typedef struct OmCheckInput
 	bool		blocked;
 	bool		has_limit;
 	bool		partial;		/* allocation partial: short lines wait, not fail */
+	bool		split;			/* sourcing split: every warehouse, in priority order */
 	const char *customer_code;
 	OmConfirmLine *lines;
 	int			nlines;

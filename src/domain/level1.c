@@ -189,10 +189,13 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 	limit = lock_customer(in->customer_id,
 						  res->rules.credit_limit && in->has_limit && !waive_credit, &limit_currency);
 
-	/* Stock: lock the rows in product order, then compare. */
+	/* Stock: lock the rows in product order, then compare (split: all warehouses together). */
 	if (res->nneeds > 0)
 	{
-		om_lock_stock(in->warehouse_id, res->needs, res->nneeds);
+		if (in->split)
+			om_lock_stock_split(res->needs, res->nneeds);
+		else
+			om_lock_stock(in->warehouse_id, res->needs, res->nneeds);
 		for (i = 0; i < res->nneeds; i++)
 		{
 			OmStockNeed *need = &res->needs[i];
@@ -324,7 +327,10 @@ om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 		taken[ntaken].qty = given;
 		ntaken++;
 	}
-	om_reserve_lines(order_id, in->warehouse_id, n, line_nos, products, qtys, ntaken, taken);
+	if (in->split)
+		om_reserve_split(order_id, n, line_nos, products, qtys, res->nneeds, res->needs);
+	else
+		om_reserve_lines(order_id, in->warehouse_id, n, line_nos, products, qtys, ntaken, taken);
 	if (nshort > 0)
 	{
 		Datum		v[3];
@@ -380,7 +386,8 @@ om_confirm(int64 order_id)
 {
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT o.status::text, o.customer_id, o.warehouse_id, o.approved_by IS NOT NULL, "
-		"       c.blocked, c.credit_limit IS NOT NULL, c.code, o.currency::text, o.allocation = 'partial' "
+		"       c.blocked, c.credit_limit IS NOT NULL, c.code, o.currency::text, o.allocation = 'partial', "
+		"       o.sourcing = 'split' "
 		"  FROM ordermgmt.orders o JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
 		" WHERE o.order_id = $1 FOR NO KEY UPDATE OF o",
 		INT8OID);
@@ -395,15 +402,16 @@ om_confirm(int64 order_id)
 		LOCK_ORDER_HAS_LIMIT,
 		LOCK_ORDER_CUSTOMER_CODE,
 		LOCK_ORDER_CURRENCY,
-		LOCK_ORDER_PARTIAL
+		LOCK_ORDER_PARTIAL,
+		LOCK_ORDER_SPLIT
 	};
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, l.qty, l.unit_price, coalesce(l.expected_price, p.list_price), p.active, "
-		"       r.order_id IS NOT NULL, p.sku, l.tax_rate, "
+		"       EXISTS (SELECT 1 FROM ordermgmt.reservations r "
+		"                WHERE r.order_id = l.order_id AND r.line_no = l.line_no), p.sku, l.tax_rate, "
 		"       (l.qty - l.returned_qty) - (l.invoiced_qty - l.credited_qty) "
 		"  FROM ordermgmt.order_lines l "
 		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
-		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
 		" WHERE l.order_id = $1 ORDER BY l.line_no",
 		INT8OID);
 	/* Result columns of select_lines. */
@@ -443,6 +451,7 @@ om_confirm(int64 order_id)
 	in.currency = om_gettext(0, LOCK_ORDER_CURRENCY);
 	in.counted = om_status_open(status);
 	in.partial = om_getbool(0, LOCK_ORDER_PARTIAL);
+	in.split = om_getbool(0, LOCK_ORDER_SPLIT);
 	approved = om_getbool(0, LOCK_ORDER_APPROVED);
 
 	om_require_transition(order_id, status, "confirmed", "confirm");

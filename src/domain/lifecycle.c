@@ -231,10 +231,11 @@ lifecycle_before(TriggerData *trigdata)
 	if (strcmp(old_status, "draft") != 0 &&
 		(tuple_col_changed(oldtup, newtup, desc, "customer_id") ||
 		 tuple_col_changed(oldtup, newtup, desc, "warehouse_id") ||
-		 tuple_col_changed(oldtup, newtup, desc, "currency")))
+		 tuple_col_changed(oldtup, newtup, desc, "currency") ||
+		 tuple_col_changed(oldtup, newtup, desc, "sourcing")))
 		ereport(ERROR,
 				(errcode(ERRCODE_OM_ILLEGAL_TRANSITION),
-				 errmsg("order " INT64_FORMAT " is %s: its customer, warehouse and currency are fixed",
+				 errmsg("order " INT64_FORMAT " is %s: its customer, warehouse, sourcing and currency are fixed",
 						tuple_int64(oldtup, desc, "order_id"), old_status)));
 
 	/* delivered_at is a fact recorded as the order becomes delivered. */

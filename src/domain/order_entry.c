@@ -317,17 +317,20 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	static OmPlan lookup_context = OM_PLAN(
 		"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw, "
 		"                  max(value) FILTER (WHERE key = 'auto_confirm') AS ac, "
-		"                  max(value) FILTER (WHERE key = 'currency') AS cur "
+		"                  max(value) FILTER (WHERE key = 'currency') AS cur, "
+		"                  max(value) FILTER (WHERE key = 'sourcing') AS src "
 		"             FROM ordermgmt.settings) "
 		"SELECT c.customer_id, "
 		"       CASE WHEN $2 IS NOT NULL "
 		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = $2) "
+		"            WHEN s.src = 'split' "
+		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses ORDER BY priority, code LIMIT 1) "
 		"            WHEN s.dw IS NOT NULL "
 		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = s.dw) "
 		"            ELSE (SELECT min(warehouse_id) FROM ordermgmt.warehouses HAVING count(*) = 1) END, "
 		"       coalesce(s.ac::boolean, true), coalesce(s.cur, 'EUR'), s.dw, "
 		"       c.blocked, c.credit_limit IS NOT NULL, pl.price_list_id, pl.currency::text, pl.code, "
-		"       coalesce(c.allocation, 'complete') "
+		"       coalesce(c.allocation, 'complete'), $2 IS NULL AND s.src IS NOT DISTINCT FROM 'split' "
 		"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = $1 "
 		"  LEFT JOIN ordermgmt.price_lists pl "
 		"    ON pl.price_list_id = c.price_list_id AND " OM_IN_FORCE("pl", "now()"),
@@ -345,7 +348,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		CONTEXT_PRICE_LIST_ID,
 		CONTEXT_PRICE_LIST_CURRENCY,
 		CONTEXT_PRICE_LIST_CODE,
-		CONTEXT_ALLOCATION
+		CONTEXT_ALLOCATION,
+		CONTEXT_SPLIT
 	};
 	static OmPlan find_by_ref = OM_PLAN(
 		"SELECT order_id FROM ordermgmt.orders WHERE customer_id = $1 AND external_ref = $2",
@@ -390,20 +394,20 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 #define OM_INSERT_ORDER_NET \
 		"INSERT INTO ordermgmt.orders " \
 		"  (customer_id, warehouse_id, status, currency, external_ref, promised_at, confirmed_at, ordered_net, " \
-		"   valid_until, allocation) " \
+		"   valid_until, allocation, sourcing) " \
 		"VALUES ($1, $2, $3::ordermgmt.order_status, $4, $5, $6, " \
 		"        CASE WHEN $3 = 'confirmed' THEN now() END, " \
 		"        CASE WHEN $3 <> 'draft' THEN " \
 		"          (SELECT round(sum(u.q::numeric(18,4) * u.p::numeric(18,4)), 2) " \
-		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END, $9, $10) "
+		"             FROM unnest($7::numeric[], $8::numeric[]) AS u(q, p)) END, $9, $10, $11) "
 	static OmPlan insert_order_net = OM_PLAN(
 		OM_INSERT_ORDER_NET "ON CONFLICT (customer_id, external_ref) DO NOTHING RETURNING order_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID,
-		TIMESTAMPTZOID, TEXTOID);
+		TIMESTAMPTZOID, TEXTOID, TEXTOID);
 	static OmPlan insert_order_net_no_ref = OM_PLAN(
 		OM_INSERT_ORDER_NET "RETURNING order_id",
 		INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NUMERICARRAYOID, NUMERICARRAYOID,
-		TIMESTAMPTZOID, TEXTOID);
+		TIMESTAMPTZOID, TEXTOID, TEXTOID);
 #undef OM_INSERT_ORDER_NET
 	/* Result column of insert_order_net and insert_order_net_no_ref. */
 	enum
@@ -423,8 +427,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		"       WITH ORDINALITY AS u(p, q, price, rate, expected, ord)",
 		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
 	OrderRequest req;
-	Datum		v[10];
-	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		v[11];
+	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	bool		isnull;
 	bool		no_price_list;
 	Datum		price_list_id;
@@ -501,6 +505,8 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	if (req.allocation == NULL)
 		req.allocation = om_gettext(0, CONTEXT_ALLOCATION);
 	in.partial = strcmp(req.allocation, "partial") == 0;
+	/* No warehouse named under sourcing split: every warehouse, the first its home. */
+	in.split = om_getbool(0, CONTEXT_SPLIT);
 
 	/* A repeated request returns the first order and writes nothing. */
 	if (req.external_ref)
@@ -589,6 +595,7 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	else
 		nulls[8] = 'n';
 	v[9] = om_text_datum(req.allocation);
+	v[10] = om_text_datum(in.split ? "split" : "single");
 	OM_API_BEGIN();
 	inserted = om_exec(req.external_ref ? &insert_order_net : &insert_order_net_no_ref,
 					   v, nulls, false, 1);

@@ -66,7 +66,7 @@ void
 om_load_order(int64 order_id, OmOrder *order)
 {
 	static OmPlan lock_order = OM_PLAN(
-		"SELECT status::text, customer_id, warehouse_id, currency::text "
+		"SELECT status::text, customer_id, warehouse_id, currency::text, sourcing = 'split' "
 		"  FROM ordermgmt.orders WHERE order_id = $1 FOR NO KEY UPDATE",
 		INT8OID);
 	/* Result columns of lock_order. */
@@ -75,7 +75,8 @@ om_load_order(int64 order_id, OmOrder *order)
 		LOCK_ORDER_STATUS = 1,
 		LOCK_ORDER_CUSTOMER_ID,
 		LOCK_ORDER_WAREHOUSE_ID,
-		LOCK_ORDER_CURRENCY
+		LOCK_ORDER_CURRENCY,
+		LOCK_ORDER_SPLIT
 	};
 	Datum		v[1];
 
@@ -89,6 +90,7 @@ om_load_order(int64 order_id, OmOrder *order)
 	order->customer_id = om_getint64(0, LOCK_ORDER_CUSTOMER_ID);
 	order->warehouse_id = om_getint64(0, LOCK_ORDER_WAREHOUSE_ID);
 	order->currency = om_gettext(0, LOCK_ORDER_CURRENCY);
+	order->split = om_getbool(0, LOCK_ORDER_SPLIT);
 }
 
 /* Comma-separated statuses an order may move to from "from", for hints. */

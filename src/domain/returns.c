@@ -8,9 +8,11 @@
  * that had been invoiced are credited: sales returns and tax payable are
  * debited, receivable credited, and the credit lowers the order's open
  * invoices (oldest first); what exceeds them stays with the customer.
+ * A split order's units go back to the warehouse their line last shipped
+ * from (sourcing.c); a single order's to its warehouse.
  * Lock order (exposure.c): the order row, its open invoices by id, the
- * customer row, stock rows by product_id, then the customer's exposure row
- * in the order's currency.
+ * customer row, stock rows by (product_id, warehouse_id), then the
+ * customer's exposure row in the order's currency.
  */
 #include "domain/domain.h"
 
@@ -49,6 +51,48 @@ check_room(int64 warehouse_id, Datum *products, Datum *qtys, int n)
 		(void) om_check_quantity(om_numeric_from_cstring(om_gettext(0, OVERFLOWING_ON_HAND)),
 								 psprintf("on-hand stock of \"%s\" after the return",
 										  om_gettext(0, OVERFLOWING_SKU)), false);
+}
+
+/* What for_each_warehouse does with each warehouse's products. */
+typedef enum
+{
+	WAREHOUSE_CHECK_ROOM,
+	WAREHOUSE_RESTOCKED
+} WarehouseStep;
+
+/* A split order's returned products, warehouse by warehouse. */
+static void
+for_each_warehouse(Datum *warehouses, Datum *products, Datum *qtys, int n, WarehouseStep step)
+{
+	bool	   *done = palloc0(Max(n, 1) * sizeof(bool));
+	int			i;
+	int			j;
+
+	for (i = 0; i < n; i++)
+	{
+		int64		warehouse_id = DatumGetInt64(warehouses[i]);
+		Datum	   *w_products = palloc(n * sizeof(Datum));
+		Datum	   *w_qtys = palloc(n * sizeof(Datum));
+		int			nw = 0;
+
+		if (done[i])
+			continue;
+		for (j = i; j < n; j++)
+			if (!done[j] && DatumGetInt64(warehouses[j]) == warehouse_id)
+			{
+				w_products[nw] = products[j];
+				w_qtys[nw] = qtys[j];
+				nw++;
+				done[j] = true;
+			}
+		if (step == WAREHOUSE_CHECK_ROOM)
+			check_room(warehouse_id, w_products, w_qtys, nw);
+		else
+		{
+			om_low_stock_check(warehouse_id, w_products, nw);
+			om_backorders_fill_free(warehouse_id, w_products, nw);
+		}
+	}
 }
 
 /*
@@ -96,8 +140,8 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	 * thousands by nested loops, n^2.
 	 */
 	static OmPlan record_lines = OM_PLAN_CUSTOM(
-		"WITH u AS (SELECT * FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS u(l, p, q)), "
-		"v AS (SELECT u.l, u.p, u.q, "
+		"WITH u AS (SELECT * FROM unnest($3::int[], $4::bigint[], $5::numeric[], $8::bigint[]) AS u(l, p, q, w)), "
+		"v AS (SELECT u.l, u.p, u.q, coalesce(u.w, $6) AS w, "
 		"             greatest(0, (ol.invoiced_qty - ol.credited_qty) - (ol.shipped_qty - ol.returned_qty - u.q)) AS c, "
 		"             ol.unit_price, pr.tax_rate, ol.tax_rate AS line_tax_rate, sc.cost "
 		"        FROM u JOIN ordermgmt.order_lines ol ON ol.order_id = $2 AND ol.line_no = u.l "
@@ -113,17 +157,17 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 		"ol AS (UPDATE ordermgmt.order_lines l SET returned_qty = l.returned_qty + v.q, "
 		"              credited_qty = l.credited_qty + v.c FROM v WHERE l.order_id = $2 AND l.line_no = v.l), "
 		"mv AS (INSERT INTO ordermgmt.stock_moves (product_id, warehouse_id, qty, unit_cost, kind, order_id, moved_by) "
-		"       SELECT v.p, $6, v.q, v.cost, 'return', $2, $7 FROM v), "
+		"       SELECT v.p, v.w, v.q, v.cost, 'return', $2, $7 FROM v), "
 		"st AS (UPDATE ordermgmt.stock s "
 		"          SET avg_cost = round((s.on_hand * s.avg_cost + a.value) / (s.on_hand + a.q), 4), "
 		"              on_hand = s.on_hand + a.q "
-		"         FROM (SELECT v.p, sum(v.q) AS q, sum(v.q * v.cost) AS value FROM v GROUP BY v.p) a "
-		"        WHERE s.product_id = a.p AND s.warehouse_id = $6) "
+		"         FROM (SELECT v.p, v.w, sum(v.q) AS q, sum(v.q * v.cost) AS value FROM v GROUP BY v.p, v.w) a "
+		"        WHERE s.product_id = a.p AND s.warehouse_id = a.w) "
 		"SELECT coalesce(sum(round(v.q * v.cost, 2)), 0), "
 		"       coalesce(sum(round(v.c * v.unit_price, 2)), 0), "
 		"       coalesce(sum(round(round(v.c * v.unit_price, 2) * v.tax_rate, 2)), 0), "
 		"       coalesce(sum((v.c - v.q) * v.unit_price * (1 + v.line_tax_rate)), 0) FROM v",
-		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID, TEXTOID);
+		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID, TEXTOID, INT8ARRAYOID);
 	/* Result columns of record_lines. */
 	enum
 	{
@@ -184,7 +228,9 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	Numeric		credit_tax;
 	Numeric		credit_total;
 	bool		isnull;
-	Datum		v[7];
+	Datum		v[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', 'n'};
+	Datum	   *volatile r_warehouses = NULL;
 	OmOrder		order;
 	int			n;
 	int64	   *settled;
@@ -225,9 +271,18 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	v[0] = Int64GetDatum(order_id);
 	om_exec(&lock_invoices, v, NULL, false, 0);
 	om_lock_customer(order.customer_id);
-	qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
-	om_lock_stock(warehouse_id, needs, nneeds);
-	check_room(warehouse_id, r_products, r_qtys, nret);
+	if (order.split)
+	{
+		r_warehouses = om_shipped_from(order_id, r_lines, nret);
+		om_lock_stock_pairs(r_products, r_warehouses, nret);
+		for_each_warehouse(r_warehouses, r_products, r_qtys, nret, WAREHOUSE_CHECK_ROOM);
+	}
+	else
+	{
+		qsort(needs, nneeds, sizeof(OmStockNeed), om_compare_need);
+		om_lock_stock(warehouse_id, needs, nneeds);
+		check_room(warehouse_id, r_products, r_qtys, nret);
+	}
 
 	v[0] = Int64GetDatum(order_id);
 	v[1] = om_text_datum(reason);
@@ -242,8 +297,13 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	v[4] = om_array(r_qtys, nret, NUMERICOID);
 	v[5] = Int64GetDatum(warehouse_id);
 	v[6] = om_text_datum(om_session_user());
+	if (r_warehouses)
+	{
+		v[7] = om_array(r_warehouses, nret, INT8OID);
+		nulls[7] = ' ';
+	}
 	OM_API_BEGIN();
-	om_exec(&record_lines, v, NULL, false, 1);
+	om_exec(&record_lines, v, nulls, false, 1);
 	OM_API_END();
 	cost = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_COST, &isnull));
 	credit_net = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_CREDIT_NET, &isnull));
@@ -256,9 +316,14 @@ om_return_items(int64 order_id, Jsonb *request, const char *reason)
 	 */
 	open_value = DatumGetNumericCopy(om_getdatum(0, RECORD_LINES_OPEN_VALUE, &isnull));
 
-	om_low_stock_check(warehouse_id, r_products, nret);
 	/* The goods back on the shelf fill other orders' backorders (backorders.c). */
-	om_backorders_fill_free(warehouse_id, r_products, nret);
+	if (r_warehouses)
+		for_each_warehouse(r_warehouses, r_products, r_qtys, nret, WAREHOUSE_RESTOCKED);
+	else
+	{
+		om_low_stock_check(warehouse_id, r_products, nret);
+		om_backorders_fill_free(warehouse_id, r_products, nret);
+	}
 
 	if (om_numeric_positive(credit_total))
 	{

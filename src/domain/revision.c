@@ -34,7 +34,7 @@ om_revision_load(int64 order_id, OmRevision *r)
 	static OmPlan lock_order = OM_PLAN(
 		"SELECT o.status::text, o.customer_id, o.warehouse_id, o.currency::text, o.approved_by IS NOT NULL, "
 		"       c.blocked, c.credit_limit IS NOT NULL, c.code, coalesce(o.ordered_net, 0), "
-		"       timezone('UTC', o.created_at)::date, o.allocation = 'partial' "
+		"       timezone('UTC', o.created_at)::date, o.allocation = 'partial', o.sourcing = 'split' "
 		"  FROM ordermgmt.orders o JOIN ordermgmt.customers c ON c.customer_id = o.customer_id "
 		" WHERE o.order_id = $1 FOR NO KEY UPDATE OF o",
 		INT8OID);
@@ -51,7 +51,8 @@ om_revision_load(int64 order_id, OmRevision *r)
 		ORDER_CUSTOMER_CODE,
 		ORDER_NET,
 		ORDER_DAY,
-		ORDER_PARTIAL
+		ORDER_PARTIAL,
+		ORDER_SPLIT
 	};
 	/*
 	 * Read after the lock, in a statement of its own: a READ COMMITTED
@@ -64,10 +65,11 @@ om_revision_load(int64 order_id, OmRevision *r)
 	static OmPlan select_lines = OM_PLAN(
 		"SELECT l.line_no, l.product_id, p.sku, l.qty, l.unit_price, coalesce(l.expected_price, p.list_price), "
 		"       coalesce(l.tax_rate, p.tax_rate), l.shipped_qty, l.returned_qty + l.invoiced_qty - l.credited_qty, "
-		"       coalesce(r.qty, 0), p.active, l.backordered_qty "
+		"       coalesce((SELECT sum(r.qty) FROM ordermgmt.reservations r "
+		"                  WHERE r.order_id = l.order_id AND r.line_no = l.line_no), 0), "
+		"       p.active, l.backordered_qty "
 		"  FROM ordermgmt.order_lines l "
 		"  JOIN ordermgmt.products p ON p.product_id = l.product_id "
-		"  LEFT JOIN ordermgmt.reservations r ON r.order_id = l.order_id AND r.line_no = l.line_no "
 		" WHERE l.order_id = $1 ORDER BY l.line_no",
 		INT8OID);
 	/* Result columns of select_lines. */
@@ -108,6 +110,7 @@ om_revision_load(int64 order_id, OmRevision *r)
 	r->net_before = DatumGetNumericCopy(om_getdatum(0, ORDER_NET, &isnull));
 	r->day = om_getdatum(0, ORDER_DAY, &isnull);
 	r->partial = om_getbool(0, ORDER_PARTIAL);
+	r->split = om_getbool(0, ORDER_SPLIT);
 	om_exec(&last_revision, v, NULL, false, 1);
 	r->revision = DatumGetInt32(om_getdatum(0, 1, &isnull));
 
@@ -248,7 +251,7 @@ write_reservations(OmRevision *r, OmStockNeed *needs, int nneeds, Datum *release
 		"          WHERE r.order_id = $1 AND r.line_no = v.l AND v.q = 0) "
 		"INSERT INTO ordermgmt.reservations AS r (order_id, line_no, product_id, warehouse_id, qty) "
 		"SELECT $1, v.l, v.p, $5, v.q FROM v WHERE v.q > 0 "
-		"ON CONFLICT (order_id, line_no) DO UPDATE SET qty = excluded.qty",
+		"ON CONFLICT (order_id, line_no, warehouse_id) DO UPDATE SET qty = excluded.qty",
 		INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID, INT8OID);
 	OmStockNeed *moved = palloc(Max(nneeds, 1) * sizeof(OmStockNeed));
 	Datum	   *deltas = palloc(Max(nneeds, 1) * sizeof(Datum));

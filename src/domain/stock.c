@@ -169,11 +169,13 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 }
 
 /*
- * Give back everything an order still holds and drop what it waits for
- * (cancellation); what it held goes to other orders' backorders first.
+ * Give the stock rows back what an order's reservations hold, in every
+ * warehouse (rows locked in the global order); the reservations stay for
+ * the caller to drop.  Returns how many rows changed, with their
+ * warehouses and products.
  */
-void
-om_release_reservations(int64 order_id)
+int
+om_release_stock(int64 order_id, int64 **warehouses, Datum **product_ids)
 {
 	static OmPlan lock_rows = OM_PLAN(
 		"SELECT 1 FROM ordermgmt.stock s "
@@ -194,29 +196,78 @@ om_release_reservations(int64 order_id)
 		SUBTRACTED_WAREHOUSE_ID = 1,
 		SUBTRACTED_PRODUCT_ID
 	};
+	Datum		v[1];
+	int			n;
+	int			i;
+
+	v[0] = Int64GetDatum(order_id);
+	if (om_exec(&lock_rows, v, NULL, false, 0) == 0)
+		return 0;
+	n = om_exec(&subtract_reserved, v, NULL, false, 0);
+	*warehouses = palloc(Max(n, 1) * sizeof(int64));
+	*product_ids = palloc(Max(n, 1) * sizeof(Datum));
+	for (i = 0; i < n; i++)
+	{
+		(*warehouses)[i] = om_getint64(i, SUBTRACTED_WAREHOUSE_ID);
+		(*product_ids)[i] = Int64GetDatum(om_getint64(i, SUBTRACTED_PRODUCT_ID));
+	}
+	return n;
+}
+
+/*
+ * Stock of the given (warehouse, product) rows became free: bring the
+ * low-stock alerts up to date and fill the backorders waiting there,
+ * warehouse by warehouse (a single order draws on one, a split one on
+ * several).  Consumes warehouses.
+ */
+void
+om_stock_freed(int64 *warehouses, Datum *pids, int n)
+{
+	int			i;
+	int			j;
+
+	for (i = 0; i < n; i++)
+	{
+		int64		warehouse_id = warehouses[i];
+		Datum	   *freed = palloc(n * sizeof(Datum));
+		int			nfreed = 0;
+
+		if (warehouse_id == 0)
+			continue;
+		for (j = i; j < n; j++)
+			if (warehouses[j] == warehouse_id)
+			{
+				freed[nfreed++] = pids[j];
+				warehouses[j] = 0;
+			}
+		om_low_stock_check(warehouse_id, freed, nfreed);
+		om_backorders_fill_free(warehouse_id, freed, nfreed);
+	}
+}
+
+/*
+ * Give back everything an order still holds and drop what it waits for
+ * (cancellation); what it held goes to other orders' backorders first.
+ */
+void
+om_release_reservations(int64 order_id)
+{
 	static OmPlan delete_reservations = OM_PLAN(
 		"WITH gone AS (DELETE FROM ordermgmt.reservations WHERE order_id = $1) "
 		"UPDATE ordermgmt.order_lines SET reserved_qty = 0 WHERE order_id = $1 AND reserved_qty > 0",
 		INT8OID);
 	Datum		v[1];
-	int			n;
-	int			i;
-	int64		warehouse_id;
+	int64	   *warehouses;
 	Datum	   *pids;
+	int			n;
 
 	v[0] = Int64GetDatum(order_id);
 	om_backorders_drop(order_id);
-	if (om_exec(&lock_rows, v, NULL, false, 0) == 0)
+	n = om_release_stock(order_id, &warehouses, &pids);
+	if (n == 0)
 		return;
-	n = om_exec(&subtract_reserved, v, NULL, false, 0);
-	/* An order draws on one warehouse. */
-	warehouse_id = om_getint64(0, SUBTRACTED_WAREHOUSE_ID);
-	pids = palloc(n * sizeof(Datum));
-	for (i = 0; i < n; i++)
-		pids[i] = Int64GetDatum(om_getint64(i, SUBTRACTED_PRODUCT_ID));
 	(void) om_exec_on_lines(&delete_reservations, v);
-	om_low_stock_check(warehouse_id, pids, n);
-	om_backorders_fill_free(warehouse_id, pids, n);
+	om_stock_freed(warehouses, pids, n);
 }
 
 /*

@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(548);
+SELECT plan(555);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -99,6 +99,7 @@ INSERT INTO contract_columns VALUES
     ('warehouses',      'warehouse_id',    'bigint',                   false),
     ('warehouses',      'code',            'text',                     false),
     ('warehouses',      'name',            'text',                     false),
+    ('warehouses',      'priority',        'integer',                  false),  -- sourcing order of split orders
     ('orders',          'order_id',        'bigint',                   false),
     ('orders',          'customer_id',     'bigint',                   false),
     ('orders',          'status',          'ordermgmt.order_status',   false),
@@ -106,6 +107,7 @@ INSERT INTO contract_columns VALUES
     ('orders',          'created_at',      'timestamp with time zone', false),
     ('orders',          'promised_at',     'timestamp with time zone', true),
     ('orders',          'valid_until',     'timestamp with time zone', true),   -- a quotation's validity
+    ('orders',          'sourcing',        'text',                     false),  -- single or split
     ('order_lines',     'order_id',        'bigint',                   false),
     ('order_lines',     'product_id',      'bigint',                   false),
     ('order_lines',     'qty',             'numeric(18,4)',            false),
@@ -284,6 +286,8 @@ SELECT col_is_pk('ordermgmt', 'order_lines', ARRAY['order_id', 'line_no']::name[
 SELECT col_is_pk('ordermgmt', 'stock', ARRAY['product_id', 'warehouse_id']::name[],
                  'stock: one row per (product_id, warehouse_id)');
 SELECT col_is_pk('ordermgmt', 'stock_moves', ARRAY['move_id']::name[], 'stock_moves: primary key move_id');
+SELECT col_is_pk('ordermgmt', 'reservations', ARRAY['order_id', 'line_no', 'warehouse_id']::name[],
+                 'reservations: primary key (order_id, line_no, warehouse_id): a split order''s line holds stock in several warehouses');
 SELECT col_is_pk('ordermgmt', 'shipments', ARRAY['shipment_id']::name[], 'shipments: primary key shipment_id');
 SELECT col_is_pk('ordermgmt', 'invoices', ARRAY['invoice_id']::name[], 'invoices: primary key invoice_id');
 SELECT col_is_pk('ordermgmt', 'customer_logins', ARRAY['role_name', 'customer_id']::name[],

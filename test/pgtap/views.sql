@@ -39,7 +39,8 @@ SELECT views_are('ordermgmt', ARRAY[
 --------------------------------------------------------------------------
 CREATE TEMP TABLE view_columns (view name, cols name[]);
 INSERT INTO view_columns VALUES
-    ('v_stock_availability', '{sku, warehouse, on_hand, reserved, available, reorder_point}'),
+    ('v_stock_availability', '{sku, warehouse, on_hand, reserved, available, reorder_point, total_on_hand,
+                               total_available}'),
     ('v_ar_aging',           '{customer, currency, not_due, overdue_1_30, overdue_31_60, overdue_61_90,
                                overdue_over_90, total_due}'),
     ('v_trial_balance',      '{account_code, account_name, account_type, currency, debit, credit, balance, company_debit, company_credit, company_balance}'),
@@ -89,7 +90,7 @@ INSERT INTO view_columns VALUES
     ('v_purchase_orders',    '{po_id, supplier, warehouse, status, reference, created_at, expected_at, lines,
                                ordered_qty, received_qty, ordered_value, received_value, late}'),
     ('v_available_to_promise', '{sku, warehouse, on_hand, reserved, backordered, incoming, available_now,
-                               available_to_promise, next_expected_at}'),
+                               available_to_promise, next_expected_at, total_on_hand, total_available}'),
     ('v_replenishment',      '{sku, warehouse, available_to_promise, reorder_point, suggested_qty, supplier,
                                lead_time_days, expected_if_ordered_now}'),
     ('v_backorders',         '{order_id, line_no, customer, sku, warehouse, backordered, promised_at,
