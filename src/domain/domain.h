@@ -96,7 +96,8 @@ extern void om_lock_stock(int64 warehouse_id, OmStockNeed *needs, int nneeds);
 extern Datum om_stock_tids(OmStockNeed *needs, int nneeds);
 extern int	om_compare_need(const void *a, const void *b);
 extern void om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
-							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs);
+							 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs,
+							 bool count_on_lines);
 extern void om_release_reservations(int64 order_id);
 extern int	om_release_stock(int64 order_id, int64 **warehouses, Datum **product_ids);
 extern void om_stock_freed(int64 *warehouses, Datum *product_ids, int n);
@@ -269,6 +270,7 @@ typedef struct OmCheckInput
 	bool		has_limit;
 	bool		partial;		/* allocation partial: short lines wait, not fail */
 	bool		split;			/* sourcing split: every warehouse, in priority order */
+	bool		lines_hold;		/* the lines were stored holding their whole quantity */
 	const char *customer_code;
 	OmConfirmLine *lines;
 	int			nlines;

@@ -29,7 +29,7 @@ ship_from(int64 order_id, int64 warehouse_id, int nship, Datum *s_lines, Datum *
 		  OmStockNeed *needs, int nneeds, const char *carrier, const char *tracking)
 {
 	/* A TID scan whatever the array's size: planned once, like the rest. */
-	static OmPlan take_stock = OM_PLAN(
+	static OmPlan take_stock = OM_PLAN_TID(
 		"UPDATE ordermgmt.stock "
 		"   SET on_hand = on_hand - ($2::numeric[])[array_position($1::tid[], ctid)], "
 		"       reserved = reserved - ($2::numeric[])[array_position($1::tid[], ctid)] "

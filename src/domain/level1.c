@@ -330,7 +330,8 @@ om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 	if (in->split)
 		om_reserve_split(order_id, n, line_nos, products, qtys, res->nneeds, res->needs);
 	else
-		om_reserve_lines(order_id, in->warehouse_id, n, line_nos, products, qtys, ntaken, taken);
+		om_reserve_lines(order_id, in->warehouse_id, n, line_nos, products, qtys, ntaken, taken,
+						 !in->lines_hold);
 	if (nshort > 0)
 	{
 		Datum		v[3];

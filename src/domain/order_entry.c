@@ -421,11 +421,12 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	 */
 	static OmPlan insert_lines = OM_PLAN(
 		"INSERT INTO ordermgmt.order_lines "
-		"  (order_id, line_no, product_id, qty, unit_price, tax_rate, expected_price) "
-		"SELECT $1, u.ord, u.p, u.q, u.price, u.rate, u.expected "
+		"  (order_id, line_no, product_id, qty, unit_price, tax_rate, expected_price, reserved_qty) "
+		"SELECT $1, u.ord, u.p, u.q, u.price, u.rate, u.expected, CASE WHEN $7 THEN u.q ELSE 0 END "
 		"  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[]) "
 		"       WITH ORDINALITY AS u(p, q, price, rate, expected, ord)",
-		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID);
+		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID,
+		BOOLOID);
 	OrderRequest req;
 	Datum		v[11];
 	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
@@ -623,6 +624,13 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	else
 		nulls[4] = 'n';
 	v[5] = om_array(expected_prices, req.nlines, NUMERICOID);
+	/*
+	 * Lines of an order inserted confirmed that reserves all of them in its
+	 * one warehouse are stored holding their quantity: the reservation then
+	 * needs no second write of them (om_reserve_lines).
+	 */
+	in.lines_hold = passed && !in.partial && !in.split;
+	v[6] = BoolGetDatum(in.lines_hold);
 	OM_API_BEGIN();
 	om_exec(&insert_lines, v, nulls, false, 0);
 	OM_API_END();

@@ -239,7 +239,7 @@ lines_json(const OmRevision *r, bool after)
 static int
 write_reservations(OmRevision *r, OmStockNeed *needs, int nneeds, Datum *released)
 {
-	static OmPlan change_reserved = OM_PLAN(
+	static OmPlan change_reserved = OM_PLAN_TID(
 		"UPDATE ordermgmt.stock s "
 		"   SET reserved = s.reserved + ($2::numeric[])[array_position($1::tid[], s.ctid)] "
 		" WHERE s.ctid = ANY ($1::tid[]) "

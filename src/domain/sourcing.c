@@ -97,7 +97,7 @@ void
 om_reserve_split(int64 order_id, int nlines, Datum *line_nos, Datum *product_ids, Datum *qtys,
 				 int nneeds, OmStockNeed *needs)
 {
-	static OmPlan add_reserved = OM_PLAN(
+	static OmPlan add_reserved = OM_PLAN_TID(
 		"UPDATE ordermgmt.stock s "
 		"   SET reserved = s.reserved + ($2::numeric[])[array_position($1::tid[], s.ctid)] "
 		" WHERE s.ctid = ANY ($1::tid[]) "

@@ -107,14 +107,16 @@ om_stock_tids(OmStockNeed *needs, int nneeds)
 /*
  * Reserve the given lines (stock rows already locked by om_lock_stock):
  * raise reserved per product by the aggregated needs, and record one
- * reservation per line.
+ * reservation per line, counted in its reserved_qty unless the line was
+ * stored holding it already (count_on_lines false: create_order's lines,
+ * inserted confirmed, need no second write).
  */
 void
 om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos,
-				 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs)
+				 Datum *product_ids, Datum *qtys, int nneeds, OmStockNeed *needs, bool count_on_lines)
 {
 	/* A TID scan whatever the array's size: planned once, like the rest. */
-	static OmPlan add_reserved = OM_PLAN(
+	static OmPlan add_reserved = OM_PLAN_TID(
 		"UPDATE ordermgmt.stock s "
 		"   SET reserved = s.reserved + ($2::numeric[])[array_position($1::tid[], s.ctid)] "
 		" WHERE s.ctid = ANY ($1::tid[]) "
@@ -134,6 +136,10 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 		"           RETURNING line_no, qty) "
 		"UPDATE ordermgmt.order_lines l SET reserved_qty = l.reserved_qty + r.qty "
 		"  FROM r WHERE l.order_id = $1 AND l.line_no = r.line_no",
+		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID);
+	static OmPlan insert_reservations_only = OM_PLAN(
+		"INSERT INTO ordermgmt.reservations (order_id, line_no, product_id, warehouse_id, qty) "
+		"SELECT $1, v.l, v.p, $2, v.q FROM unnest($3::int[], $4::bigint[], $5::numeric[]) AS v(l, p, q)",
 		INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, NUMERICARRAYOID);
 	Datum	   *pids = palloc(nneeds * sizeof(Datum));
 	Datum	   *totals = palloc(nneeds * sizeof(Datum));
@@ -165,7 +171,10 @@ om_reserve_lines(int64 order_id, int64 warehouse_id, int nlines, Datum *line_nos
 	v[2] = om_array(line_nos, nlines, INT4OID);
 	v[3] = om_array(product_ids, nlines, INT8OID);
 	v[4] = om_array(qtys, nlines, NUMERICOID);
-	(void) om_exec_on_lines(&insert_reservations, v);
+	if (count_on_lines)
+		(void) om_exec_on_lines(&insert_reservations, v);
+	else
+		om_exec(&insert_reservations_only, v, NULL, false, 0);
 }
 
 /*

@@ -21,6 +21,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/acl.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 /*
@@ -54,7 +55,24 @@ om_plan(OmPlan *p)
 int
 om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount)
 {
-	int			rc = SPI_execute_plan(om_plan(p), values, nulls, read_only, tcount);
+	int			rc;
+
+	if (p->by_tid)
+	{
+		/*
+		 * The plan is made (and remade after an invalidation) as it runs:
+		 * sequential scans are off for both, as a function's SET clause
+		 * would set them, and restored at once (or by the abort).
+		 */
+		int			nest = NewGUCNestLevel();
+
+		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		rc = SPI_execute_plan(om_plan(p), values, nulls, read_only, tcount);
+		AtEOXact_GUC(true, nest);
+	}
+	else
+		rc = SPI_execute_plan(om_plan(p), values, nulls, read_only, tcount);
 
 	if (rc < 0)
 		elog(ERROR, "ordermgmt: SPI_execute_plan failed (%s) for: %s",

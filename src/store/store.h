@@ -31,21 +31,32 @@ typedef struct OmPlan
 	Oid			argtypes[16];
 	SPIPlanPtr	plan;
 	bool		custom;			/* plan for each call's parameters */
+	bool		by_tid;			/* reaches its rows by tid: never planned as a scan */
 } OmPlan;
 
 /* A statement planned once, generically (the usual case). */
 #define OM_PLAN(sql_, ...) \
-	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, false }
+	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, false, false }
 /* A statement without parameters. */
 #define OM_PLAN0(sql_) \
-	{ (sql_), 0, {InvalidOid}, NULL, false }
+	{ (sql_), 0, {InvalidOid}, NULL, false, false }
+/*
+ * A statement that updates rows already locked by their tids ("ctid = ANY
+ * ($1)").  A generic plan counts ten elements in the array; on a small
+ * table (a shop's thousand stock rows) ten tid fetches cost more than a
+ * sequential scan, and the plan it picks then, or after a new ANALYZE,
+ * reads every row of the table for each order.  It is planned and run
+ * with sequential scans disabled, so it is always a tid scan.
+ */
+#define OM_PLAN_TID(sql_, ...) \
+	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, false, true }
 /*
  * A statement whose best plan depends on its arrays' sizes (a join that a
  * generic plan would run by nested loops for any number of lines).  Updates
  * by tid are not among them: their generic plan is the same TID scan.
  */
 #define OM_PLAN_CUSTOM(sql_, ...) \
-	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, true }
+	{ (sql_), sizeof((Oid[]){__VA_ARGS__}) / sizeof(Oid), {__VA_ARGS__}, NULL, true, false }
 
 extern int	om_exec(OmPlan *p, Datum *values, const char *nulls, bool read_only, long tcount);
 extern int	om_exec_latest(OmPlan *p, Datum *values, const char *nulls, long tcount);
