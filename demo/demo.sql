@@ -135,6 +135,33 @@ SELECT ordermgmt.record_payment(:globex_invoice, due, 'card') > 0 AS paid_in_ful
 SELECT invoice_id, total, paid, credited, due FROM ordermgmt.invoices ORDER BY invoice_id;
 
 \echo
+\echo '=== 15:00  Initech takes what there is of bookshelves; the rest waits for a purchase order'
+UPDATE ordermgmt.customers SET credit_limit = 10000 WHERE code = 'INITECH';
+SELECT ordermgmt.create_order('INITECH', '[{"sku": "SHELF-01", "qty": 15}]', '{"allocation": "partial"}') AS initech_shelves \gset
+SELECT o.status, trim_scale(l.qty) AS ordered, trim_scale(l.reserved_qty) AS held, trim_scale(l.backordered_qty) AS waiting
+  FROM ordermgmt.orders o JOIN ordermgmt.order_lines l USING (order_id) WHERE o.order_id = :initech_shelves;
+\echo '--- what to buy, and the purchase order placed with the usual supplier'
+INSERT INTO ordermgmt.suppliers (code, name, email, lead_time_days) VALUES ('NORDIC', 'Nordic Furniture', 'sales@nordic.example', 5);
+SELECT sku, warehouse, trim_scale(available_to_promise) AS atp, trim_scale(suggested_qty) AS suggested_qty
+  FROM ordermgmt.v_replenishment ORDER BY sku;
+SELECT ordermgmt.create_purchase_order('NORDIC', 'MAIN', '[{"sku": "SHELF-01", "qty": 10, "unit_cost": 68}]',
+                                       '{"reference": "NORDIC-PO-1"}') AS po \gset
+SELECT order_id = :initech_shelves AS initech, sku, trim_scale(backordered) AS waiting,
+       expected_fill_at::date - current_date AS expected_in_days
+  FROM ordermgmt.v_backorders;
+\echo '--- the goods arrive: the waiting line is filled first, the rest is free stock'
+SELECT ordermgmt.receive_purchase(:po) > 0 AS received;
+SELECT trim_scale(l.reserved_qty) AS held, trim_scale(l.backordered_qty) AS waiting
+  FROM ordermgmt.order_lines l WHERE l.order_id = :initech_shelves;
+SELECT kind, payload FROM ordermgmt.events WHERE kind LIKE 'order.backorder%' ORDER BY event_id;
+\echo '--- a second warehouse opens; chairs move there from the main one'
+INSERT INTO ordermgmt.warehouses (code, name) VALUES ('EAST', 'East depot');
+INSERT INTO ordermgmt.settings VALUES ('default_warehouse', 'MAIN');  -- orders naming none still ship from MAIN
+SELECT ordermgmt.transfer_stock('CHAIR-01', 'MAIN', 'EAST', 5, 'open the east depot') > 0 AS transferred;
+SELECT sku, warehouse, on_hand, reserved, available, total_on_hand, total_available
+  FROM ordermgmt.v_stock_availability WHERE sku = 'CHAIR-01' ORDER BY warehouse;
+
+\echo
 \echo '=== Acme''s buyer logs in: its own orders with tracking, nobody else''s'
 -- A customer login: a member of ordermgmt_customer mapped to its customer.
 -- Row-level security shows it its own rows only.
