@@ -26,6 +26,7 @@ set -euo pipefail
 BENCH_DB=${BENCH_DB:-ordermgmt_bench_amend}
 CALLS=${CALLS:-2000}
 ROUNDS=${ROUNDS:-3}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -67,11 +68,8 @@ done
 # CPU time per call: CALLS calls, each its own transaction, in one session.
 cpu() {  # SCRIPT
   {
+    cat "$here/cpu_time.sql"
     cat <<'SQL'
-CREATE FUNCTION pg_temp.cpu() RETURNS bigint LANGUAGE sql AS $$
-  SELECT (f[14])::bigint + (f[15])::bigint
-    FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS g) x,
-         LATERAL (SELECT ARRAY['', ''] || g AS f) y $$;
 SELECT pg_temp.cpu() AS t0 \gset
 \o /dev/null
 SQL

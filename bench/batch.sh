@@ -37,19 +37,11 @@ WARMUP=${WARMUP:-5}
 NOTIFY=${NOTIFY:-}
 VARIANTS=${VARIANTS:-"single batch_1 batch_10 batch_100 batch_1000"}
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
-psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
-
-command -v pgbench >/dev/null || { echo "pgbench not found" >&2; exit 1; }
-
 # ---------------------------------------------------------------------------
 # Set-up: the placement benchmark's database (1 warehouse, 1,000 products
 # with ample stock, 100 customers without credit limit)
 # ---------------------------------------------------------------------------
-echo "== setting up database $BENCH_DB"
-psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
-psql_admin -c "CREATE DATABASE $BENCH_DB"
-bench_placement_setup "$BENCH_DB"
+bench_new_placement_db
 if [ "$NOTIFY" = off ]; then
     psql_admin -c "ALTER DATABASE $BENCH_DB SET ordermgmt.notify = off"
 fi
@@ -85,11 +77,7 @@ run_variant() {   # $1 variant, $2 seconds, $3 label ("warmup" or round number);
 LIB_BEFORE=$(bench_lib_stamp)
 
 echo "== $ROUNDS rounds x {$VARIANTS}, ${DURATION}s each, 1 client"
-if [ "$WARMUP" -gt 0 ]; then
-    for v in $VARIANTS; do
-        run_variant "$v" "$WARMUP" warmup >/dev/null
-    done
-fi
+bench_warmup
 # Statistics that know the order tables are not empty: kept SPI plans are
 # planned from them, and plans made for empty tables are not representative.
 psql_db -c "VACUUM ANALYZE"

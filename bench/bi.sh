@@ -34,8 +34,6 @@ RUNS=${RUNS:-3}
 
 bench_cluster_start 5492
 trap 'rc=$?; set +e; (exit "$rc"); bench__on_exit' EXIT
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
-
 echo "== loading $ORDERS orders, $CUSTOMERS customers, $PRODUCTS products"
 bench_views_load "$BENCH_DB"
 psql_db -c "VACUUM (ANALYZE)" -c "SELECT ordermgmt.rollup_ledger()" >/dev/null

@@ -30,8 +30,6 @@ RUNS=${RUNS:-5}
 TARGET_MS=${TARGET_MS:-50}
 ROLES=(bench_customer_big bench_customer_median)
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
-
 cleanup() {
   local r
   for r in "${ROLES[@]}"; do

@@ -53,8 +53,6 @@ bench_cluster_start 5491 "fsync = on" "${PROFILE_SQL_CONF[@]}"
 # command inside the exit trap would end it before the cluster is removed.
 trap 'rc=$?; set +e; (exit "$rc"); bench__on_exit' EXIT
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
-
 # ---------------------------------------------------------------------------
 # Set-up: 1 warehouse, 1,000 products (tax 20 %), 100 customers, ample stock
 # ---------------------------------------------------------------------------
@@ -131,9 +129,7 @@ LIB_BEFORE=$(bench_lib_stamp)
 
 echo "== PostgreSQL $(psql_db -At -c 'SHOW server_version'), $(nproc) CPUs"
 echo "== $ROUNDS rounds x {$VARIANTS}, ${DURATION}s each, $CLIENTS clients, $JOBS threads"
-if [ "$WARMUP" -gt 0 ]; then
-  for v in $VARIANTS; do run_variant "$v" "$WARMUP" warmup >/dev/null; done
-fi
+bench_warmup
 
 # The profile counts the rounds only: during the warm-up, the kept plans were
 # made for nearly empty tables.

@@ -223,9 +223,7 @@ if [[ " $PARTS " == *" history "* ]]; then
   VARIANTS=${VARIANTS# }
   echo "== history: $ROUNDS rounds x {$VARIANTS}, ${DURATION}s each, $CLIENTS clients, $JOBS threads;" \
        "customers C-1..C-$DRAW_CUSTOMERS, SKU-1..SKU-$DRAW_PRODUCTS, credit limits: $CREDIT"
-  if [ "$WARMUP" -gt 0 ]; then
-    for v in $VARIANTS; do run_variant "$v" "$WARMUP" warmup >/dev/null; done
-  fi
+  bench_warmup
   bench_rounds "$RESULTS" 16 alternate
   # What the runs placed (every order must have confirmed), and how far the
   # short history grew during them.

@@ -112,6 +112,29 @@ bench_pgbench() {
 # bench_tps LOG: the TPS of a pgbench run.
 bench_tps() { sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$1"; }
 
+# psql_db, psql_admin: psql on the benchmark's database ($BENCH_DB) and on
+# the postgres database, stopping at the first error.
+psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
+psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
+
+# bench_new_placement_db: drop and recreate $BENCH_DB with the placement
+# benchmarks' data (bench_placement_setup).
+bench_new_placement_db() {
+  command -v pgbench >/dev/null || { echo "pgbench not found" >&2; exit 1; }
+  echo "== setting up database $BENCH_DB"
+  psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
+  psql_admin -c "CREATE DATABASE $BENCH_DB"
+  bench_placement_setup "$BENCH_DB"
+}
+
+# bench_warmup: each of $VARIANTS run for $WARMUP seconds (0: none) by the
+# caller's run_variant VARIANT SECONDS LABEL, its figures dropped.
+bench_warmup() {
+  local v
+  [ "$WARMUP" -gt 0 ] || return 0
+  for v in $VARIANTS; do run_variant "$v" "$WARMUP" warmup >/dev/null; done
+}
+
 # bench_placement_setup DB: the database of the placement benchmarks
 # (placement.sh, relay.sh) in the new database DB: master data and the
 # plain tables of the baseline (workloads/setup.sql).

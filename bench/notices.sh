@@ -33,15 +33,7 @@ JOBS=${JOBS:-2}
 WARMUP=${WARMUP:-3}
 VARIANTS=${VARIANTS:-"place_notice place_plain"}
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
-psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
-
-command -v pgbench >/dev/null || { echo "pgbench not found" >&2; exit 1; }
-
-echo "== setting up database $BENCH_DB"
-psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
-psql_admin -c "CREATE DATABASE $BENCH_DB"
-bench_placement_setup "$BENCH_DB"
+bench_new_placement_db
 # Half the customers have a primary contact, whose address is used.
 psql_db -c "INSERT INTO ordermgmt.customer_contacts (customer_id, name, email, is_primary)
             SELECT customer_id, 'Buyer ' || customer_id, 'buyer' || customer_id || '@example.com', true
@@ -64,11 +56,7 @@ run_variant() {   # $1 variant, $2 seconds, $3 label ("warmup" or round number)
 }
 
 echo "== $ROUNDS rounds x {$VARIANTS}, ${DURATION}s each, $CLIENTS clients, $JOBS threads"
-if [ "$WARMUP" -gt 0 ]; then
-    for v in $VARIANTS; do
-        run_variant "$v" "$WARMUP" warmup >/dev/null
-    done
-fi
+bench_warmup
 psql_db -c "VACUUM ANALYZE"
 bench_rounds "$RESULTS" 13
 

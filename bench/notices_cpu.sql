@@ -4,11 +4,7 @@
 -- work on the machine than throughput.  Run by bench/notices.sh.
 \set QUIET on
 CREATE TEMP TABLE timing (variant text, us_per_order float8);
--- this backend's CPU time (user + system) in clock ticks of 10 ms
-CREATE FUNCTION pg_temp.cpu() RETURNS bigint LANGUAGE sql AS $$
-  SELECT (f[14])::bigint + (f[15])::bigint
-    FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS g) x,
-         LATERAL (SELECT ARRAY['', ''] || g AS f) y $$;
+\ir cpu_time.sql
 CREATE FUNCTION pg_temp.run(variant text, n int) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE t0 bigint; i int;
 BEGIN

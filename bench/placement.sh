@@ -33,19 +33,10 @@ JOBS=${JOBS:-2}
 WARMUP=${WARMUP:-5}
 VARIANTS=${VARIANTS:-"place_notify base_notify place_off base_plain"}
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
-psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
-
-command -v pgbench >/dev/null || { echo "pgbench not found" >&2; exit 1; }
-
 # ---------------------------------------------------------------------------
 # Set-up
 # ---------------------------------------------------------------------------
-echo "== setting up database $BENCH_DB"
-psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
-psql_admin -c "CREATE DATABASE $BENCH_DB"
-
-bench_placement_setup "$BENCH_DB"
+bench_new_placement_db
 
 # One smoke call of each script's shape, so a broken set-up fails here.
 psql_db -c "SELECT ordermgmt.create_order('C-1', '[{\"sku\": \"SKU-1\", \"qty\": 1}]')" >/dev/null
@@ -82,11 +73,7 @@ run_variant() {   # $1 variant, $2 seconds, $3 label ("warmup" or round number)
 LIB_BEFORE=$(bench_lib_stamp)
 
 echo "== $ROUNDS rounds x {$VARIANTS}, ${DURATION}s each, $CLIENTS clients, $JOBS threads"
-if [ "$WARMUP" -gt 0 ]; then
-    for v in $VARIANTS; do
-        run_variant "$v" "$WARMUP" warmup >/dev/null
-    done
-fi
+bench_warmup
 # Statistics that know the order tables are not empty: kept SPI plans are
 # planned from them, and plans made for empty tables are not representative.
 psql_db -c "VACUUM ANALYZE"

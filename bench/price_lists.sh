@@ -32,15 +32,7 @@ JOBS=${JOBS:-2}
 WARMUP=${WARMUP:-2}
 VARIANTS=${VARIANTS:-"priced explicit"}
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
-psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
-
-command -v pgbench >/dev/null || { echo "pgbench not found" >&2; exit 1; }
-
-echo "== setting up database $BENCH_DB"
-psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
-psql_admin -c "CREATE DATABASE $BENCH_DB"
-bench_placement_setup "$BENCH_DB"
+bench_new_placement_db
 # One list for customers C-51 to C-100: every product at 98 % of its list
 # price from 1 piece, 95 % from 5, 90 % from 10 (since 2021; 50 % the
 # year before: an expired item).
@@ -81,11 +73,7 @@ run_variant() {   # $1 variant, $2 seconds, $3 label ("warmup" or round number)
 }
 
 echo "== $ROUNDS rounds x {$VARIANTS}, ${DURATION}s each, $CLIENTS clients, $JOBS threads"
-if [ "$WARMUP" -gt 0 ]; then
-    for v in $VARIANTS; do
-        run_variant "$v" "$WARMUP" warmup >/dev/null
-    done
-fi
+bench_warmup
 psql_db -c "VACUUM ANALYZE"
 bench_rounds "$RESULTS" 10 alternate
 

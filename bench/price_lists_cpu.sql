@@ -5,11 +5,7 @@
 -- bench/price_lists.sh after its set-up.
 \set QUIET on
 CREATE TEMP TABLE timing (variant text, us_per_order float8);
--- this backend's CPU time (user + system) in clock ticks of 10 ms
-CREATE FUNCTION pg_temp.cpu() RETURNS bigint LANGUAGE sql AS $$
-  SELECT (f[14])::bigint + (f[15])::bigint
-    FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS g) x,
-         LATERAL (SELECT ARRAY['', ''] || g AS f) y $$;
+\ir cpu_time.sql
 -- explicit: customers C-1 to C-50 (no list), each line with its list price;
 -- priced: customers C-51 to C-100 (a list), no unit_price
 CREATE FUNCTION pg_temp.run(variant text, n int) RETURNS void LANGUAGE plpgsql AS $$

@@ -53,8 +53,6 @@ bench_cluster_start 5456 \
   "ordermgmt.database = '$BENCH_DB'" \
   "ordermgmt.notify_delay = $NOTIFY_DELAY"
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
-
 # ---------------------------------------------------------------------------
 # Set-up: the database of bench/placement.sh
 # ---------------------------------------------------------------------------

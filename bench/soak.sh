@@ -89,7 +89,9 @@ LOG_FROM=$(($(wc -l <"$LOG") + 1))
 
 echo "== pgbench: $SOAK_CLIENTS clients for $SOAK_SECONDS s"
 wl_tick_args "$SPEEDUP" 2
-wl_pgbench "$DB" "$W/pgbench.out" -c "$SOAK_CLIENTS" -j 4 -T "$SOAK_SECONDS" "${WL_TICK_ARGS[@]}" &
+START_EPOCH=$(date +%s)
+wl_pgbench "$DB" "$W/pgbench.out" -c "$SOAK_CLIENTS" -j 4 -T "$SOAK_SECONDS" "${WL_TICK_ARGS[@]}" \
+           -l --log-prefix="$W/tx" &
 BENCH=$!
 START=$SECONDS
 BACKENDS=()
@@ -169,6 +171,21 @@ read -r tps_first tps_last tps_ratio < <(awk -v w="$WARMUP" -v e="$END_AT" '
   $1 > e - 60            { l += $2; nl++ }
   END { f = nf ? f / nf : 0; l = nl ? l / nl : 0
         printf "%d %d %.2f\n", f, l, f ? l / f : 0 }' "$W/tps")
+
+# What grew: each script's mean latency in the same two minutes, from
+# pgbench's per-transaction logs (script numbers follow WL_MIX, then tick).
+echo "== mean latency per script (ms): first minute after the warm-up, last minute"
+{ for m in "${WL_MIX[@]}"; do echo "${m%@*}"; done; echo tick; } >"$W/script_names"
+cat "$W"/tx.* | awk -v s="$START_EPOCH" -v w="$WARMUP" -v e="$END_AT" '
+  NR == FNR { name[FNR - 1] = $1; next }
+  { t = $5 - s
+    if (t > w && t <= w + 60) { f[$4] += $3; nf[$4]++ }
+    if (t > e - 60 && t <= e) { l[$4] += $3; nl[$4]++ } }
+  END { printf "%-18s %8s %8s %8s %8s %6s\n", "script", "n first", "ms first", "n last", "ms last", "ratio"
+        for (i = 0; i in name; i++) {
+          a = nf[i] ? f[i] / nf[i] / 1000 : 0; b = nl[i] ? l[i] / nl[i] / 1000 : 0
+          printf "%-18s %8d %8.2f %8d %8.2f %6.2f\n", name[i], nf[i], a, nl[i], b, a ? b / a : 0 } }
+' "$W/script_names" - | tee "$W/latency"
 
 echo "== checks"
 wl_check "throughput of the last minute at least $MIN_TPS_RATIO of the first after the warm-up ($tps_last / $tps_first tx/s = $tps_ratio)" yes \

@@ -39,7 +39,6 @@ RUNS=${RUNS:-3}
 bench_cluster_start 5492
 trap 'rc=$?; set +e; (exit "$rc"); bench__on_exit' EXIT
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 echo "== loading $ORDERS orders, $CUSTOMERS customers, $PRODUCTS products into $BENCH_DB"

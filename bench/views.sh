@@ -42,7 +42,6 @@ bench_cluster_start 5491
 # command inside the exit trap would end it before the cluster is removed.
 trap 'rc=$?; set +e; (exit "$rc"); bench__on_exit' EXIT
 
-psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # ---------------------------------------------------------------------------

@@ -254,6 +254,8 @@ typedef struct OmConfirmLine
 	bool		active;
 	bool		reserved;		/* already holds its stock */
 	char	   *sku;
+	Numeric		take;			/* om_allocate_lines: what it reserves now */
+	Numeric		wait;			/* om_allocate_lines: what it backorders */
 } OmConfirmLine;
 
 typedef struct OmCheckInput
@@ -270,7 +272,8 @@ typedef struct OmCheckInput
 	bool		has_limit;
 	bool		partial;		/* allocation partial: short lines wait, not fail */
 	bool		split;			/* sourcing split: every warehouse, in priority order */
-	bool		lines_hold;		/* the lines were stored holding their whole quantity */
+	bool		lines_hold;		/* the lines were stored holding their allotment
+								 * (om_allocate_lines ran before they were inserted) */
 	const char *customer_code;
 	OmConfirmLine *lines;
 	int			nlines;
@@ -293,6 +296,7 @@ typedef struct OmCheckResult
 } OmCheckResult;
 
 extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);
+extern void om_allocate_lines(OmCheckInput *in, OmCheckResult *res);
 extern void om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res);
 extern void om_hold_for_checks(int64 order_id, OmCheckInput *in, OmCheckResult *res);
 extern char *om_confirm(int64 order_id);

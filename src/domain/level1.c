@@ -245,10 +245,52 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 }
 
 /*
+ * What each unreserved line takes of its product's available stock and
+ * what it leaves waiting as its backorder (l->take, l->wait).  Under
+ * allocation complete a line takes its whole quantity (the checks made
+ * sure there is enough); under partial each product's available stock goes
+ * to its lines in line order.
+ */
+void
+om_allocate_lines(OmCheckInput *in, OmCheckResult *res)
+{
+	Numeric		zero = int64_to_numeric(0);
+	Numeric    *left = palloc(Max(res->nneeds, 1) * sizeof(Numeric));
+	int			i;
+	int			k;
+
+	for (k = 0; k < res->nneeds; k++)
+	{
+		OmStockNeed *need = &res->needs[k];
+		Numeric		avail = need->found ? need->available : zero;
+
+		left[k] = (in->partial && om_numeric_cmp(avail, need->qty) < 0) ? avail : need->qty;
+	}
+	for (i = 0; i < in->nlines; i++)
+	{
+		OmConfirmLine *l = &in->lines[i];
+
+		l->take = l->wait = zero;
+		if (l->reserved)
+			continue;
+		l->take = l->qty;
+		for (k = 0; k < res->nneeds && res->needs[k].product_id != l->product_id; k++)
+			;
+		if (k < res->nneeds)
+		{
+			if (om_numeric_cmp(left[k], l->take) < 0)
+				l->take = left[k];
+			left[k] = om_numeric_sub(left[k], l->take);
+		}
+		l->wait = om_numeric_sub(l->qty, l->take);
+	}
+}
+
+/*
  * All checks passed: reserve every unreserved line (stock rows are
- * locked).  Under allocation partial each product's available stock goes
- * to its lines in line order, and what a line cannot get waits as its
- * backorder.
+ * locked) as om_allocate_lines allots it, and record what waits.  Lines
+ * stored holding their allotment already (in->lines_hold: create_order
+ * ran om_allocate_lines before inserting them) are not written again.
  */
 void
 om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
@@ -258,14 +300,12 @@ om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 		"  FROM unnest($2::int[], $3::numeric[]) AS u(l, b) "
 		" WHERE l.order_id = $1 AND l.line_no = u.l",
 		INT8OID, INT4ARRAYOID, NUMERICARRAYOID);
-	Numeric		zero = int64_to_numeric(0);
 	Datum	   *line_nos = palloc(in->nlines * sizeof(Datum));
 	Datum	   *products = palloc(in->nlines * sizeof(Datum));
 	Datum	   *qtys = palloc(in->nlines * sizeof(Datum));
 	Datum	   *short_lines = palloc(in->nlines * sizeof(Datum));
 	Datum	   *short_qtys = palloc(in->nlines * sizeof(Datum));
-	Numeric    *can = palloc(Max(res->nneeds, 1) * sizeof(Numeric));
-	Numeric    *left = palloc(Max(res->nneeds, 1) * sizeof(Numeric));
+	Numeric    *given = palloc(Max(res->nneeds, 1) * sizeof(Numeric));
 	OmStockNeed *taken = palloc(Max(res->nneeds, 1) * sizeof(OmStockNeed));
 	StringInfoData backordered;
 	int			ntaken = 0;
@@ -274,57 +314,45 @@ om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 	int			i;
 	int			k;
 
-	/* What each product can give: all it needs, or (partial) what is available. */
+	if (!in->lines_hold)
+		om_allocate_lines(in, res);
 	for (k = 0; k < res->nneeds; k++)
-	{
-		OmStockNeed *need = &res->needs[k];
-		Numeric		avail = need->found ? need->available : zero;
-
-		can[k] = (in->partial && om_numeric_cmp(avail, need->qty) < 0) ? avail : need->qty;
-		left[k] = can[k];
-	}
+		given[k] = int64_to_numeric(0);
 	initStringInfo(&backordered);
 	for (i = 0; i < in->nlines; i++)
 	{
 		OmConfirmLine *l = &in->lines[i];
-		Numeric		take = l->qty;
 
 		if (l->reserved)
 			continue;
-		for (k = 0; k < res->nneeds && res->needs[k].product_id != l->product_id; k++)
-			;
-		if (k < res->nneeds && om_numeric_cmp(left[k], take) < 0)
-			take = left[k];
-		if (k < res->nneeds)
-			left[k] = om_numeric_sub(left[k], take);
-		if (om_numeric_positive(take))
+		if (om_numeric_positive(l->take))
 		{
 			line_nos[n] = Int32GetDatum(l->line_no);
 			products[n] = Int64GetDatum(l->product_id);
-			qtys[n] = NumericGetDatum(take);
+			qtys[n] = NumericGetDatum(l->take);
 			n++;
+			for (k = 0; k < res->nneeds && res->needs[k].product_id != l->product_id; k++)
+				;
+			if (k < res->nneeds)
+				given[k] = om_numeric_add(given[k], l->take);
 		}
-		if (om_numeric_cmp(take, l->qty) < 0)
+		if (om_numeric_positive(l->wait))
 		{
-			Numeric		wait = om_numeric_sub(l->qty, take);
-
 			short_lines[nshort] = Int32GetDatum(l->line_no);
-			short_qtys[nshort] = NumericGetDatum(wait);
+			short_qtys[nshort] = NumericGetDatum(l->wait);
 			nshort++;
 			appendStringInfo(&backordered, "%s{\"line_no\": %d, \"sku\": %s, \"backordered\": %s}",
 							 backordered.len ? ", " : "", l->line_no, om_json_quote(l->sku),
-							 om_numeric_out(wait));
+							 om_numeric_out(l->wait));
 		}
 	}
 	/* The stock rows that give something, with what they give. */
 	for (k = 0; k < res->nneeds; k++)
 	{
-		Numeric		given = om_numeric_sub(can[k], left[k]);
-
-		if (!om_numeric_positive(given))
+		if (!om_numeric_positive(given[k]))
 			continue;
 		taken[ntaken] = res->needs[k];
-		taken[ntaken].qty = given;
+		taken[ntaken].qty = given[k];
 		ntaken++;
 	}
 	if (in->split)
@@ -336,10 +364,13 @@ om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res)
 	{
 		Datum		v[3];
 
-		v[0] = Int64GetDatum(order_id);
-		v[1] = om_array(short_lines, nshort, INT4OID);
-		v[2] = om_array(short_qtys, nshort, NUMERICOID);
-		(void) om_exec_on_lines(&set_backorders, v);
+		if (!in->lines_hold)
+		{
+			v[0] = Int64GetDatum(order_id);
+			v[1] = om_array(short_lines, nshort, INT4OID);
+			v[2] = om_array(short_qtys, nshort, NUMERICOID);
+			(void) om_exec_on_lines(&set_backorders, v);
+		}
 		om_backorders_created(order_id, backordered.data);
 	}
 }

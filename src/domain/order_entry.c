@@ -421,12 +421,14 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	 */
 	static OmPlan insert_lines = OM_PLAN(
 		"INSERT INTO ordermgmt.order_lines "
-		"  (order_id, line_no, product_id, qty, unit_price, tax_rate, expected_price, reserved_qty) "
-		"SELECT $1, u.ord, u.p, u.q, u.price, u.rate, u.expected, CASE WHEN $7 THEN u.q ELSE 0 END "
-		"  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[]) "
-		"       WITH ORDINALITY AS u(p, q, price, rate, expected, ord)",
+		"  (order_id, line_no, product_id, qty, unit_price, tax_rate, expected_price, "
+		"   reserved_qty, backordered_qty) "
+		"SELECT $1, u.ord, u.p, u.q, u.price, u.rate, u.expected, coalesce(u.held, 0), coalesce(u.waiting, 0) "
+		"  FROM unnest($2::bigint[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], "
+		"              $7::numeric[], $8::numeric[]) "
+		"       WITH ORDINALITY AS u(p, q, price, rate, expected, held, waiting, ord)",
 		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID,
-		BOOLOID);
+		NUMERICARRAYOID, NUMERICARRAYOID);
 	OrderRequest req;
 	Datum		v[11];
 	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
@@ -625,12 +627,28 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		nulls[4] = 'n';
 	v[5] = om_array(expected_prices, req.nlines, NUMERICOID);
 	/*
-	 * Lines of an order inserted confirmed that reserves all of them in its
-	 * one warehouse are stored holding their quantity: the reservation then
-	 * needs no second write of them (om_reserve_lines).
+	 * Lines of an order inserted confirmed that reserves in its one
+	 * warehouse are stored holding what they reserve and waiting for the
+	 * rest: the reservation then needs no second write of them
+	 * (om_reserve_checked).
 	 */
-	in.lines_hold = passed && !in.partial && !in.split;
-	v[6] = BoolGetDatum(in.lines_hold);
+	in.lines_hold = passed && !in.split;
+	if (in.lines_hold)
+	{
+		Datum	   *held = palloc(req.nlines * sizeof(Datum));
+		Datum	   *waiting = palloc(req.nlines * sizeof(Datum));
+
+		om_allocate_lines(&in, &res);
+		for (i = 0; i < req.nlines; i++)
+		{
+			held[i] = NumericGetDatum(in.lines[i].take);
+			waiting[i] = NumericGetDatum(in.lines[i].wait);
+		}
+		v[6] = om_array(held, req.nlines, NUMERICOID);
+		v[7] = om_array(waiting, req.nlines, NUMERICOID);
+	}
+	else
+		nulls[6] = nulls[7] = 'n';
 	OM_API_BEGIN();
 	om_exec(&insert_lines, v, nulls, false, 0);
 	OM_API_END();
