@@ -48,7 +48,15 @@ MAX_GROWTH_KB=${MAX_GROWTH_KB:-4096}
 MIN_TPS_RATIO=${MIN_TPS_RATIO:-0.85}
 SPEEDUP=$((40 * 86400 / SOAK_SECONDS))
 
+# Room for the whole run in memory and in WAL.  A checkpoint in the middle
+# would write the shared buffers out and full-page images after it; a
+# database grown past the shared buffers with no checkpoint (about 1 GB,
+# after 8 minutes) makes every backend evict dirty pages itself, each one
+# flushing the WAL first.  Either way the last minute would measure the
+# disk, not the history.
 bench_cluster_start 5524 \
+  "shared_buffers = 4GB" \
+  "max_wal_size = 32GB" \
   "shared_preload_libraries = 'ordermgmt'" \
   "ordermgmt.database = '$DB'" \
   "ordermgmt.monitor_interval = 1"
@@ -105,7 +113,7 @@ echo "   pgbench connections: ${BACKENDS[*]}; worker: $WORKER"
 
 # One row per sample; the RssAnon of each process in $W/rss (one line per
 # sample: elapsed, then a value per process of PIDS).
-printf '%8s %7s %8s %9s %8s | %30s | %9s\n' elapsed "tx/s" orders events "open al." \
+printf '%8s %7s %8s %9s %8s %7s | %30s | %9s\n' elapsed "tx/s" orders events "open al." "db MB" \
        "pgbench RssAnon kB min/avg/max" "worker kB"
 commits_before=$(q "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'")
 last=0
@@ -117,9 +125,10 @@ while [ "$at" -lt "$END_AT" ]; do
   [ $((START + at - SECONDS)) -le 0 ] || sleep $((START + at - SECONDS))
   kill -0 "$BENCH" 2>/dev/null || break
   commits=$(q "SELECT xact_commit FROM pg_stat_database WHERE datname = '$DB'")
-  read -r orders events open_alerts < <(q "SELECT (SELECT count(*) FROM ordermgmt.orders),
+  read -r orders events open_alerts db_mb < <(q "SELECT (SELECT count(*) FROM ordermgmt.orders),
         (SELECT max(event_id) FROM ordermgmt.events),
-        (SELECT count(*) FROM ordermgmt.alerts WHERE status <> 'resolved')" | tr '|' ' ')
+        (SELECT count(*) FROM ordermgmt.alerts WHERE status <> 'resolved'),
+        pg_database_size(current_database()) / 1048576" | tr '|' ' ')
   values=()
   for pid in "${PIDS[@]}"; do values+=("$(rss_kb "$pid")"); done
   echo "$at ${values[*]}" >>"$W/rss"
@@ -128,8 +137,8 @@ while [ "$at" -lt "$END_AT" ]; do
                END { printf "%d / %d / %d", min, n ? s / n : 0, max }')
   tps=$(((commits - commits_before) / (at - last)))
   echo "$at $tps" >>"$W/tps"
-  printf '%8s %7d %8s %9s %8s | %30s | %9s\n' "$at s" "$tps" \
-         "$orders" "$events" "$open_alerts" "$stats" "${values[-1]}"
+  printf '%8s %7d %8s %9s %8s %7s | %30s | %9s\n' "$at s" "$tps" \
+         "$orders" "$events" "$open_alerts" "$db_mb" "$stats" "${values[-1]}"
   commits_before=$commits
   last=$at
   if [ ! -f "$W/rss_baseline" ] && [ "$at" -ge "$WARMUP" ]; then

@@ -1,6 +1,8 @@
 -- apply_credit: a customer's unapplied credit to one of its open invoices
--- in the same currency, at most what either holds (a concurrent client may
--- have taken either first: OM006).
+-- in the same currency (any one, found through the extension's index of
+-- open invoices per customer rather than by walking every invoice in id
+-- order), at most what either holds (a concurrent client may have taken
+-- either first: OM006).
 SELECT try('apply_credit',
            (SELECT format('SELECT ordermgmt.apply_credit(%L, %s, %s)', c.code, i.invoice_id,
                           least(k.unapplied, i.due))
@@ -8,6 +10,6 @@ SELECT try('apply_credit',
               JOIN ordermgmt.customers c ON c.customer_id = k.customer_id
               JOIN LATERAL (SELECT x.invoice_id, x.due FROM ordermgmt.invoices x
                              WHERE x.customer_id = k.customer_id AND x.currency = k.currency AND x.due > 0
-                             ORDER BY x.invoice_id LIMIT 1) i ON true
+                             LIMIT 1) i ON true
              WHERE k.unapplied > 0
              ORDER BY random() LIMIT 1));
