@@ -97,9 +97,11 @@ END $$;
 
 -- A random order in one of the given statuses, drawn as pick() draws:
 -- the first at or above a random id between the first and the last order
--- in these statuses.  Every step probes mix_orders_status_queue once per
--- status, ordered by the index's own columns, so that no plan, generic or
--- not, walks the primary key instead.
+-- in these statuses.  Each step probes mix_orders_status_queue once per
+-- status, by a row comparison on both its columns: with status = ...
+-- instead, the planner may take the ordering by order_id from the primary
+-- key and walk it, filtering on status, from the oldest order on (it does
+-- once the statistics say these statuses are common).
 CREATE FUNCTION pick_order(statuses text[]) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
   lo bigint;
@@ -107,20 +109,24 @@ DECLARE
   start bigint;
   found bigint;
 BEGIN
-  SELECT min(f.first), max(l.last) INTO lo, hi
+  SELECT min(f.order_id), max(l.order_id) INTO lo, hi
     FROM unnest(statuses::ordermgmt.order_status[]) AS s(status)
-   CROSS JOIN LATERAL (SELECT o.order_id AS first FROM ordermgmt.orders o
-                        WHERE o.status = s.status ORDER BY o.status, o.order_id LIMIT 1) f
-   CROSS JOIN LATERAL (SELECT o.order_id AS last FROM ordermgmt.orders o
-                        WHERE o.status = s.status ORDER BY o.status DESC, o.order_id DESC LIMIT 1) l;
+   CROSS JOIN LATERAL (SELECT o.status, o.order_id FROM ordermgmt.orders o
+                        WHERE (o.status, o.order_id) >= (s.status, 0)
+                        ORDER BY o.status, o.order_id LIMIT 1) f
+   CROSS JOIN LATERAL (SELECT o.status, o.order_id FROM ordermgmt.orders o
+                        WHERE (o.status, o.order_id) <= (s.status, 9223372036854775807)
+                        ORDER BY o.status DESC, o.order_id DESC LIMIT 1) l
+   WHERE f.status = s.status AND l.status = s.status;
   IF lo IS NULL THEN
     RETURN NULL;
   END IF;
   start := lo + floor(random() * (hi - lo + 1))::bigint;
   SELECT min(f.order_id) INTO found
     FROM unnest(statuses::ordermgmt.order_status[]) AS s(status)
-   CROSS JOIN LATERAL (SELECT o.order_id FROM ordermgmt.orders o
-                        WHERE o.status = s.status AND o.order_id >= start
-                        ORDER BY o.status, o.order_id LIMIT 1) f;
+   CROSS JOIN LATERAL (SELECT o.status, o.order_id FROM ordermgmt.orders o
+                        WHERE (o.status, o.order_id) >= (s.status, start)
+                        ORDER BY o.status, o.order_id LIMIT 1) f
+   WHERE f.status = s.status;
   RETURN coalesce(found, lo);
 END $$;
