@@ -568,6 +568,18 @@ SELECT 'history'::text AS source, h.history_id AS id,
 COMMENT ON VIEW ordermgmt.report_fulfillment_changes IS
     'What each status change adds to fulfillment_histogram (stage, duration bucket, count, seconds)';
 
+-- How far the roll-up has summed the status history.  Views compare
+-- history ids with it: as a function (STABLE) the planner reads its value
+-- when it estimates the comparison, and finds the few changes after it
+-- through the primary key; as a scalar subquery it would guess a third of
+-- the table and read the history of every order of the week instead.
+CREATE FUNCTION ordermgmt.report_history_horizon()
+    RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT coalesce((SELECT r.upto_history_id FROM ordermgmt.report_rollup r), 0) $$;
+COMMENT ON FUNCTION ordermgmt.report_history_horizon() IS
+    'report_rollup.upto_history_id (0 before the first roll-up): the status changes the summaries already hold';
+REVOKE ALL ON FUNCTION ordermgmt.report_history_horizon() FROM PUBLIC;  -- granted with the helpers below
+
 -- Stage durations per week from the histogram plus the changes after the
 -- horizon: the computation behind v_fulfillment_times, which reads it for
 -- the weeks with such changes (and fulfillment_weeks, its stored rows, for
@@ -579,7 +591,7 @@ WITH b AS (
             UNION ALL
             SELECT c.week, c.stage, c.bucket, c.orders, c.seconds
               FROM ordermgmt.report_fulfillment_changes c
-             WHERE c.id > coalesce((SELECT r.upto_history_id FROM ordermgmt.report_rollup r), 0)) x
+             WHERE c.id > ordermgmt.report_history_horizon()) x
      GROUP BY x.week, x.stage, x.bucket
     HAVING sum(x.orders) > 0),
 c AS (
@@ -2758,7 +2770,8 @@ REVOKE ALL ON FUNCTION ordermgmt.rule_delay(text, jsonb, text),
                        ordermgmt.rule_thresholds_valid(text, jsonb)
   FROM ordermgmt_reader, ordermgmt_admin;
 GRANT EXECUTE ON FUNCTION ordermgmt.rule_delay(text, jsonb, text),
-                          ordermgmt.rule_thresholds_valid(text, jsonb)
+                          ordermgmt.rule_thresholds_valid(text, jsonb),
+                          ordermgmt.report_history_horizon()
    TO ordermgmt_reader, ordermgmt_app, ordermgmt_admin;
 GRANT USAGE ON SCHEMA ordermgmt TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance;
 GRANT ordermgmt_reader TO ordermgmt_sales, ordermgmt_warehouse, ordermgmt_finance,
@@ -4711,6 +4724,17 @@ COMMENT ON COLUMN ordermgmt.v_stock_availability.total_on_hand IS
     'on_hand of the SKU over every warehouse, in the product''s unit of measure';
 COMMENT ON COLUMN ordermgmt.v_stock_availability.total_available IS
     'available of the SKU over every warehouse (what a split order can reserve), in the product''s unit of measure';
+
+--------------------------------------------------------------------------
+-- Foreign keys to order_lines served by an index
+--------------------------------------------------------------------------
+-- The documents of an order line, by line: what the foreign keys to
+-- order_lines look up when a line is removed (amend_order), so that the
+-- check reads the line's own rows instead of every shipment, invoice and
+-- return ever written.
+CREATE INDEX shipment_lines_order_line_idx ON ordermgmt.shipment_lines (order_id, line_no);
+CREATE INDEX invoice_lines_order_line_idx ON ordermgmt.invoice_lines (order_id, line_no);
+CREATE INDEX return_lines_order_line_idx ON ordermgmt.return_lines (order_id, line_no);
 
 --------------------------------------------------------------------------
 -- Ownership of what this update adds
