@@ -955,7 +955,7 @@ CREATE OR REPLACE VIEW ordermgmt.v_fulfillment_times AS
 WITH tail_weeks AS MATERIALIZED (
     SELECT DISTINCT c.week
       FROM ordermgmt.report_fulfillment_changes c
-     WHERE c.id > coalesce((SELECT r.upto_history_id FROM ordermgmt.report_rollup r), 0))
+     WHERE c.id > ordermgmt.report_history_horizon())
 SELECT x.week, x.stage, x.orders, x.mean_hours, x.median_hours, x.p90_hours
   FROM (SELECT w.week, w.stage, w.orders, w.mean_hours, w.median_hours, w.p90_hours,
                array_position(ARRAY['entry_to_confirmation', 'confirmation_to_shipment', 'shipment_to_delivery',

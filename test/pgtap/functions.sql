@@ -3,7 +3,7 @@
 -- volatility and SECURITY DEFINER; every function's pinned search_path; the
 -- C triggers that enforce the rules.
 BEGIN;
-SELECT plan(413);
+SELECT plan(419);
 
 --------------------------------------------------------------------------
 -- Exactly these functions: a new or dropped one fails here
@@ -32,7 +32,7 @@ SELECT functions_are('ordermgmt', ARRAY[
     -- the self-audit
     'verify',
     -- helpers of constraints and views
-    'rule_delay', 'rule_thresholds_valid',
+    'rule_delay', 'rule_thresholds_valid', 'report_history_horizon',
     -- trigger functions
     'orders_lifecycle', 'order_lines_guard', 'postings_balanced', 'ledger_immutable', 'ledger_period_open',
     'monitor_rules_changed', 'config_keep_builtin', 'config_merge', 'config_changed',
@@ -156,6 +156,9 @@ INSERT INTO fn VALUES
      'interval', 'sql', 'stable', false),
     ('rule_thresholds_valid', '{text,jsonb}', 'rule_code text, thresholds jsonb',
      'boolean', 'sql', 'stable', false),
+    -- the roll-up's horizon for the views: SQL, STABLE, run as the owner
+    -- (a reader cannot read report_rollup)
+    ('report_history_horizon', '{}', '', 'bigint', 'sql', 'stable', true),
     -- trigger functions: C; those that write tables the caller cannot run as the owner
     ('orders_lifecycle',      '{}', '', 'trigger', 'c', 'volatile', true),
     ('purchase_orders_lifecycle', '{}', '', 'trigger', 'c', 'volatile', true),

@@ -20,7 +20,7 @@
 -- so that a new object cannot slip past the matrix; section 10 checks that
 -- PostgreSQL enforces them for a role acting as itself.
 BEGIN;
-SELECT plan(2289);
+SELECT plan(2300);
 
 -- Privileges in the matrices are written with PostgreSQL's ACL letters:
 --   a INSERT   r SELECT   w UPDATE   d DELETE   D TRUNCATE   x REFERENCES
@@ -435,6 +435,7 @@ INSERT INTO function_access VALUES
     -- pure helpers that constraints and views call: every group role
     ('rule_delay',              'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     '', ''),
     ('rule_thresholds_valid',   'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     '', ''),
+    ('report_history_horizon',  'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     'X',     '', ''),
     -- trigger functions: nobody calls them
     ('orders_lifecycle',        '',      '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
     ('purchase_orders_lifecycle', '',    '',      '',      '',      '',      '',      '',      '',      'X',     '', ''),
@@ -536,7 +537,8 @@ INSERT INTO direct_grants VALUES
                                                     v_reorder_due, v_profit_and_loss, v_balance_sheet,
                                                     v_tax_report, v_customer_balance, v_purchase_orders,
                                                     v_available_to_promise, v_replenishment, v_backorders}'),
-    ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
+    ('ordermgmt_reader',   'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)",
+                                                    "report_history_horizon()"}'),
 
     ('ordermgmt_sales',    'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_sales',    'SELECT',  'relation', (SELECT array_agg(relation) FROM department_reads)),
@@ -599,7 +601,8 @@ INSERT INTO direct_grants VALUES
     -- the app's own grants are the helpers': the rest comes through the
     -- four departments
     ('ordermgmt_app',      'USAGE',   'schema',   '{ordermgmt}'),
-    ('ordermgmt_app',      'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
+    ('ordermgmt_app',      'EXECUTE', 'function', '{"rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)",
+                                                    "report_history_horizon()"}'),
 
     ('ordermgmt_admin',    'USAGE',   'schema',   '{ordermgmt}'),
     ('ordermgmt_admin',    'INSERT',  'relation', '{customers, products, warehouses, settings, order_transitions,
@@ -621,7 +624,8 @@ INSERT INTO direct_grants VALUES
     ('ordermgmt_admin',    'EXECUTE', 'function', '{"post_entry(text, jsonb)", "reverse_entry(bigint, text)",
                                                     "purge_history(interval)", "rollup_ledger()", "verify()",
                                                     "rollup_reports()", "rebuild_report_totals()",
-                                                    "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)"}'),
+                                                    "rule_delay(text, jsonb, text)", "rule_thresholds_valid(text, jsonb)",
+                                                    "report_history_horizon()"}'),
 
     -- customer logins: their own rows (the policies choose them), the
     -- catalogue columns of products, shipment lines without their cost
@@ -675,7 +679,7 @@ SELECT set_eq($$
     SELECT p.proname::text FROM pg_catalog.pg_proc p
      WHERE p.pronamespace = 'ordermgmt'::regnamespace
        AND pg_catalog.has_function_privilege('ordermgmt_reader', p.oid, 'EXECUTE')
-$$, ARRAY['rule_delay', 'rule_thresholds_valid'],
+$$, ARRAY['rule_delay', 'rule_thresholds_valid', 'report_history_horizon'],
    'ordermgmt_reader executes only the helpers the views and constraints call');
 
 -- ordermgmt_customer: only security_invoker views, and row-level security

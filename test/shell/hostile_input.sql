@@ -132,7 +132,8 @@ INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.rollup_ledger()', 0, '', 'function'),          -- no arguments
     ('ordermgmt.rollup_reports()', 0, '', 'function'),
     ('ordermgmt.rebuild_report_totals()', 0, '', 'function'),
-    ('ordermgmt.verify()', 0, '', 'function');
+    ('ordermgmt.verify()', 0, '', 'function'),
+    ('ordermgmt.report_history_horizon()', 0, '', 'function');
 INSERT INTO hostile.generators (fn, argno, argtype, kind) VALUES
     ('ordermgmt.receive_stock(text,text,numeric,numeric)', 1, 'text', 'sku'),
     ('ordermgmt.receive_stock(text,text,numeric,numeric)', 2, 'text', 'warehouse'),
