@@ -92,7 +92,10 @@ om_lock_for_order_entry(const char **customers, int ncustomers,
 	 * Each line's warehouse as om_create_order finds it: the order's
 	 * options.warehouse ('' here when it names none), else (setting
 	 * sourcing split) every warehouse, else the setting default_warehouse,
-	 * else the only warehouse there is.
+	 * else the only warehouse there is.  The stock rows are found from the
+	 * products named (the first condition, which the index on product_id
+	 * serves); without it the OR of the other two made every call read
+	 * the whole stock table.
 	 */
 	static OmPlan lock_stock = OM_PLAN(
 		"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw, "
@@ -109,8 +112,9 @@ om_lock_for_order_entry(const char **customers, int ncustomers,
 		"                           HAVING count(*) = 1) END AS warehouse_id, u.split "
 		"           FROM u JOIN ordermgmt.products p ON p.sku = u.sku) "
 		"SELECT 1 FROM ordermgmt.stock st "
-		" WHERE (st.product_id, st.warehouse_id) IN (SELECT product_id, warehouse_id FROM want) "
-		"    OR st.product_id IN (SELECT product_id FROM want WHERE split) "
+		" WHERE st.product_id IN (SELECT product_id FROM want) "
+		"   AND ((st.product_id, st.warehouse_id) IN (SELECT product_id, warehouse_id FROM want) "
+		"        OR st.product_id IN (SELECT product_id FROM want WHERE split)) "
 		" ORDER BY st.product_id, st.warehouse_id FOR NO KEY UPDATE OF st",
 		TEXTARRAYOID, TEXTARRAYOID);
 	Datum		v[2];
