@@ -535,6 +535,9 @@ CREATE TABLE ordermgmt.return_lines (
     PRIMARY KEY (return_id, line_no),
     FOREIGN KEY (order_id, line_no) REFERENCES ordermgmt.order_lines
 );
+COMMENT ON TABLE ordermgmt.return_lines IS 'Returned quantity per order line; credited_qty of it had been invoiced';
+COMMENT ON COLUMN ordermgmt.return_lines.tax_rate IS
+    'Tax rate the credit note charged back on the credited units (the product''s rate at the return)';
 
 -- The documents of an order line, by line: what the foreign keys to
 -- order_lines look up when a line is removed (amend_order), so that the
@@ -543,9 +546,6 @@ CREATE TABLE ordermgmt.return_lines (
 CREATE INDEX shipment_lines_order_line_idx ON ordermgmt.shipment_lines (order_id, line_no);
 CREATE INDEX invoice_lines_order_line_idx ON ordermgmt.invoice_lines (order_id, line_no);
 CREATE INDEX return_lines_order_line_idx ON ordermgmt.return_lines (order_id, line_no);
-COMMENT ON TABLE ordermgmt.return_lines IS 'Returned quantity per order line; credited_qty of it had been invoiced';
-COMMENT ON COLUMN ordermgmt.return_lines.tax_rate IS
-    'Tax rate the credit note charged back on the credited units (the product''s rate at the return)';
 
 CREATE TABLE ordermgmt.credit_applications (
     return_id  bigint NOT NULL REFERENCES ordermgmt.returns,
