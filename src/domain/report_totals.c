@@ -303,8 +303,6 @@ om_rollup_reports(void)
 			v[2 * i] = Int64GetDatum(upto[i]);
 			v[2 * i + 1] = Int64GetDatum(next[i]);
 		}
-		om_exec(&add_days, v, NULL, false, 1);
-		rolled += om_getint64(0, ADD_CHANGES);
 		om_exec(&add_customers, v, NULL, false, 1);
 		rolled += om_getint64(0, ADD_CHANGES);
 		om_exec(&add_deliveries, &v[2 * LOG_DELIVERY], NULL, false, 0);
@@ -314,6 +312,15 @@ om_rollup_reports(void)
 		weeks = om_getdatum(0, ADD_FULFILLMENT_WEEKS, &weeks_null);
 		if (!weeks_null)
 			weeks = PointerGetDatum(PG_DETOAST_DATUM_COPY(weeks));
+
+		/*
+		 * The day totals last: amend_order and short_close update the
+		 * order's row of order_day_totals themselves and wait for this
+		 * transaction once it has written that row; written last, the row
+		 * is held for the end of the roll-up, not for all of it.
+		 */
+		om_exec(&add_days, v, NULL, false, 1);
+		rolled += om_getint64(0, ADD_CHANGES);
 		for (i = 0; i < NLOGS; i++)
 			upto[i] = next[i];
 	}
