@@ -3,36 +3,23 @@
 -- off and on, alternately, 2,000 orders per run: less disturbed by other
 -- work on the machine than throughput.  Run by bench/notices.sh.
 \set QUIET on
-CREATE TEMP TABLE timing (variant text, us_per_order float8);
 \ir cpu_time.sql
-CREATE FUNCTION pg_temp.run(variant text, n int) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE t0 bigint; i int;
-BEGIN
-  t0 := pg_temp.cpu();
-  FOR i IN 1..n LOOP
-    PERFORM ordermgmt.create_order('C-' || (i % 100 + 1),
-       jsonb_build_array(jsonb_build_object('sku', 'SKU-' || (i % 1000 + 1), 'qty', 1),
-                         jsonb_build_object('sku', 'SKU-' || ((i + 300) % 1000 + 1), 'qty', 1),
-                         jsonb_build_object('sku', 'SKU-' || ((i + 600) % 1000 + 1), 'qty', 1)), '{}');
-  END LOOP;
-  INSERT INTO timing VALUES (variant, (pg_temp.cpu() - t0) * 1e4 / n);
-END $$;
 \o /dev/null
-SELECT FROM pg_temp.run('warmup', 300);
+SELECT FROM pg_temp.time_orders('warmup', 300);
 UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
-SELECT FROM pg_temp.run('warmup', 300);
+SELECT FROM pg_temp.time_orders('warmup', 300);
 UPDATE ordermgmt.notification_templates SET enabled = false WHERE kind = 'order.confirmed';
-SELECT FROM pg_temp.run('plain', 2000);
+SELECT FROM pg_temp.time_orders('plain', 2000);
 UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
-SELECT FROM pg_temp.run('notice', 2000);
+SELECT FROM pg_temp.time_orders('notice', 2000);
 UPDATE ordermgmt.notification_templates SET enabled = false WHERE kind = 'order.confirmed';
-SELECT FROM pg_temp.run('plain', 2000);
+SELECT FROM pg_temp.time_orders('plain', 2000);
 UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
-SELECT FROM pg_temp.run('notice', 2000);
+SELECT FROM pg_temp.time_orders('notice', 2000);
 UPDATE ordermgmt.notification_templates SET enabled = false WHERE kind = 'order.confirmed';
-SELECT FROM pg_temp.run('plain', 2000);
+SELECT FROM pg_temp.time_orders('plain', 2000);
 UPDATE ordermgmt.notification_templates SET enabled = true WHERE kind = 'order.confirmed';
-SELECT FROM pg_temp.run('notice', 2000);
+SELECT FROM pg_temp.time_orders('notice', 2000);
 UPDATE ordermgmt.notification_templates SET enabled = false WHERE kind = 'order.confirmed';
 \o
 \set QUIET off

@@ -4,7 +4,6 @@
 -- disturbed by other work on the machine than throughput.  Run by
 -- bench/price_lists.sh after its set-up.
 \set QUIET on
-CREATE TEMP TABLE timing (variant text, us_per_order float8);
 \ir cpu_time.sql
 -- explicit: customers C-1 to C-50 (no list), each line with its list price;
 -- priced: customers C-51 to C-100 (a list), no unit_price
