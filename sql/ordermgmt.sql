@@ -540,12 +540,14 @@ COMMENT ON COLUMN ordermgmt.return_lines.tax_rate IS
     'Tax rate the credit note charged back on the credited units (the product''s rate at the return)';
 
 -- The documents of an order line, by line: what the foreign keys to
--- order_lines look up when a line is removed (amend_order), so that the
--- check reads the line's own rows instead of every shipment, invoice and
--- return ever written.
+-- order_lines look up when a line is removed (amend_order, a draft's line
+-- deleted), so that the check reads the line's own rows instead of every
+-- shipment, invoice and return ever written.  The same for stock moves and
+-- orders, whose drafts sales may delete.
 CREATE INDEX shipment_lines_order_line_idx ON ordermgmt.shipment_lines (order_id, line_no);
 CREATE INDEX invoice_lines_order_line_idx ON ordermgmt.invoice_lines (order_id, line_no);
 CREATE INDEX return_lines_order_line_idx ON ordermgmt.return_lines (order_id, line_no);
+CREATE INDEX stock_moves_order_idx ON ordermgmt.stock_moves (order_id) WHERE order_id IS NOT NULL;
 
 CREATE TABLE ordermgmt.credit_applications (
     return_id  bigint NOT NULL REFERENCES ordermgmt.returns,

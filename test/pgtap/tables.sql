@@ -2,7 +2,7 @@
 -- schema ordermgmt, the columns the contract names with their types,
 -- nullability and defaults, the keys, and pg_dump keeping every row.
 BEGIN;
-SELECT plan(555);
+SELECT plan(556);
 
 --------------------------------------------------------------------------
 -- The extension: schema ordermgmt, not relocatable
@@ -394,6 +394,24 @@ SELECT col_has_check('ordermgmt', 'purchase_lines', ARRAY['received_qty', 'qty']
 -- columns in the order the constraint names them)
 SELECT col_has_check('ordermgmt', 'stock', ARRAY['reserved', 'on_hand']::name[],
                      'stock has a check constraint over on_hand and reserved');
+
+--------------------------------------------------------------------------
+-- A foreign key to the rows the business deletes (a draft order, an order
+-- line removed by amend_order) is served by an index whose leading columns
+-- are the key's: the check on delete reads the row's own references, not
+-- the history of every order
+--------------------------------------------------------------------------
+SELECT is_empty($$
+    SELECT c.conname
+      FROM pg_catalog.pg_constraint c
+     WHERE c.contype = 'f' AND c.connamespace = 'ordermgmt'::regnamespace
+       AND c.confrelid IN ('ordermgmt.orders'::regclass, 'ordermgmt.order_lines'::regclass)
+       AND NOT EXISTS (
+             SELECT 1 FROM pg_catalog.pg_index i
+              WHERE i.indrelid = c.conrelid
+                AND (i.indkey::int2[])[0:pg_catalog.array_length(c.conkey, 1) - 1] @> c.conkey
+                AND (i.indkey::int2[])[0:pg_catalog.array_length(c.conkey, 1) - 1] <@ c.conkey)
+$$, 'every foreign key to orders or order_lines is the leading columns of an index');
 
 --------------------------------------------------------------------------
 -- pg_dump keeps every row: every table and every sequence of the schema
