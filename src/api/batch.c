@@ -67,23 +67,24 @@ typedef struct BatchKey
 	int			ord;
 } BatchKey;
 
+/* The work of one subtransaction (in_subtransaction): raises on failure. */
+typedef void (*SubxactBody) (void *arg);
+
 /*
- * Run items first .. first + k - 1 in one subtransaction, the way PL/pgSQL
- * runs a block with an EXCEPTION clause (pl_exec.c, exec_stmt_block): the
- * memory context and resource owner are restored after the subtransaction
- * ends either way, and a failure is copied out, flushed and rolled back, so
- * that none of the k items leaves a trace.  Query cancel (statement_timeout
- * included) and the rest of class 57, operator intervention, are no item's
- * failure: they end the call.  Only ERROR comes here; FATAL and PANIC never
- * return.  The items' NOTIFYs are held back and queued once the
- * subtransaction is released (om_notify_hold in store/outbox.c says why).
- * Each item works in itemcxt, reset after it.  Returns true with ids[] set
- * when all went through; false with *error (in the caller's memory context)
- * when one failed.
+ * Run body in one subtransaction, the way PL/pgSQL runs a block with an
+ * EXCEPTION clause (pl_exec.c, exec_stmt_block): the memory context and
+ * resource owner are restored after the subtransaction ends either way,
+ * and a failure is copied out, flushed and rolled back, so that it leaves
+ * no trace.  Query cancel (statement_timeout included) and the rest of
+ * class 57, operator intervention, are no item's failure: they end the
+ * call.  Only ERROR comes here; FATAL and PANIC never return.  The
+ * NOTIFYs are held back and queued once the subtransaction is released
+ * (om_notify_hold in store/outbox.c says why).  Returns true when body
+ * went through; false with *error (in the caller's memory context) when it
+ * failed.
  */
 static bool
-run_items(BatchItemFn fn, int first, int k, void *arg, MemoryContext itemcxt, int64 *ids,
-		  ErrorData **error)
+in_subtransaction(SubxactBody body, void *arg, ErrorData **error)
 {
 	MemoryContext chunkcxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -94,17 +95,8 @@ run_items(BatchItemFn fn, int first, int k, void *arg, MemoryContext itemcxt, in
 	MemoryContextSwitchTo(chunkcxt);
 	PG_TRY();
 	{
-		int			i;
-
 		om_notify_hold(chunkcxt);
-		for (i = 0; i < k; i++)
-		{
-			CHECK_FOR_INTERRUPTS();
-			MemoryContextSwitchTo(itemcxt);
-			ids[i] = fn(first + i, arg);
-			MemoryContextSwitchTo(chunkcxt);
-			MemoryContextReset(itemcxt);
-		}
+		body(arg);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(chunkcxt);
 		CurrentResourceOwner = owner;
@@ -118,7 +110,6 @@ run_items(BatchItemFn fn, int first, int k, void *arg, MemoryContext itemcxt, in
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(chunkcxt);
 		CurrentResourceOwner = owner;
-		MemoryContextReset(itemcxt);
 		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
 			ReThrowError(edata);
 	}
@@ -127,6 +118,51 @@ run_items(BatchItemFn fn, int first, int k, void *arg, MemoryContext itemcxt, in
 		om_notify_release(true);
 	*error = edata;
 	return edata == NULL;
+}
+
+/* Items first .. first + k - 1, one after the other (run_items). */
+typedef struct ItemsRun
+{
+	BatchItemFn fn;
+	int			first;
+	int			k;
+	void	   *arg;
+	MemoryContext itemcxt;		/* each item's, reset after it */
+	int64	   *ids;
+} ItemsRun;
+
+static void
+run_items_body(void *arg)
+{
+	ItemsRun   *r = (ItemsRun *) arg;
+	MemoryContext chunkcxt = CurrentMemoryContext;
+	int			i;
+
+	for (i = 0; i < r->k; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(r->itemcxt);
+		r->ids[i] = r->fn(r->first + i, r->arg);
+		MemoryContextSwitchTo(chunkcxt);
+		MemoryContextReset(r->itemcxt);
+	}
+}
+
+/*
+ * Run items first .. first + k - 1 in one subtransaction
+ * (in_subtransaction): none of them leaves a trace unless all go through.
+ * Each item works in itemcxt, reset after it.  Returns true with ids[] set
+ * when all went through; false with *error when one failed.
+ */
+static bool
+run_items(BatchItemFn fn, int first, int k, void *arg, MemoryContext itemcxt, int64 *ids,
+		  ErrorData **error)
+{
+	ItemsRun	r = {fn, first, k, arg, itemcxt, ids};
+	bool		ok = in_subtransaction(run_items_body, &r, error);
+
+	MemoryContextReset(itemcxt);
+	return ok;
 }
 
 /* One result row: the item's id, or its failure. */
@@ -152,7 +188,7 @@ put_row(ReturnSetInfo *rsinfo, int ord, int64 id, ErrorData *error)
 }
 
 /*
- * Run the n items into the result set (materialized), each in a
+ * Run items first .. last into the result set (materialized), each in a
  * subtransaction that a failure rolls back.  Items share a subtransaction
  * while they go through: a run of 2, 4, ... up to OM_BATCH_RUN_MAX items
  * in one, growing after each run that went through.  When an item of a run
@@ -172,7 +208,7 @@ put_row(ReturnSetInfo *rsinfo, int ord, int64 id, ErrorData *error)
  * temporary file belongs to the resource owner current at the time.
  */
 static void
-batch_run(FunctionCallInfo fcinfo, int n, BatchItemFn fn, void *arg)
+batch_run(FunctionCallInfo fcinfo, int first, int last, BatchItemFn fn, void *arg)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext callcxt = CurrentMemoryContext;
@@ -180,12 +216,12 @@ batch_run(FunctionCallInfo fcinfo, int n, BatchItemFn fn, void *arg)
 	MemoryContext itemcxt = AllocSetContextCreate(callcxt, "ordermgmt batch item", ALLOCSET_DEFAULT_SIZES);
 	int64		ids[OM_BATCH_RUN_MAX];
 	int			run = 1;
-	int			ord = 1;
+	int			ord = first;
 	int			i;
 
-	while (ord <= n)
+	while (ord <= last)
 	{
-		int			k = Min(run, n - ord + 1);
+		int			k = Min(run, last - ord + 1);
 		ErrorData  *error;
 
 		MemoryContextSwitchTo(runcxt);
@@ -445,6 +481,141 @@ create_item(int ord, void *arg)
 }
 
 /*
+ * An item as the set-based path takes it, read without raising: false
+ * when it is not an object of the expected fields and types (the single
+ * way then reports what is wrong with it).
+ */
+static bool
+peek_entry(EntryBatch *b, int ord, OmBulkItem *item)
+{
+	JsonbValue *v = getIthJsonbValueFromContainer(&b->orders->root, ord - 1);
+	JsonbContainer *obj = peek_object(v);
+	JsonbValue *lines;
+	JsonbValue *options;
+	int			nkeys;
+
+	if (obj == NULL || b->first_of[ord - 1] > 0)
+		return false;
+	item->customer = peek_string(obj, "customer");
+	lines = peek(obj, "lines");
+	options = peek(obj, "options");
+	nkeys = 2 + (options != NULL);
+	if (item->customer == NULL || (int) JsonContainerSize(obj) != nkeys ||
+		lines == NULL || lines->type != jbvBinary || !JsonContainerIsArray(lines->val.binary.data))
+		return false;
+	if (options != NULL && options->type != jbvNull && peek_object(options) == NULL)
+		return false;
+	item->lines = JsonbValueToJsonb(lines);
+	item->options = (options == NULL || options->type == jbvNull) ? NULL : JsonbValueToJsonb(options);
+	item->repeated = false;
+	return true;
+}
+
+/* Most items one set-based run takes (om_bulk_create_orders). */
+#define OM_BULK_RUN_MAX		500
+/* Fewest it tries after a run that stopped early. */
+#define OM_BULK_RUN_MIN		8
+
+/* A set-based run of items first .. first + k - 1 (bulk_body). */
+typedef struct BulkRun
+{
+	EntryBatch *b;
+	int			first;
+	int			k;
+	int64	   *ids;
+	int			placed;			/* out: how many leading items were placed */
+	int			preparing;		/* out, after a failure: the item it came from, or -1 */
+} BulkRun;
+
+static void
+bulk_body(void *arg)
+{
+	BulkRun    *r = (BulkRun *) arg;
+	OmBulkItem *items = palloc(r->k * sizeof(OmBulkItem));
+	int			n = 0;
+
+	while (n < r->k && peek_entry(r->b, r->first + n, &items[n]))
+		n++;
+	r->placed = 0;
+	r->preparing = -1;
+	if (n == 0)
+		return;
+	SPI_connect();
+	r->placed = om_bulk_create_orders(items, n, r->ids, &r->preparing);
+	SPI_finish();
+}
+
+/*
+ * create_orders' items: in set-based runs (domain/bulk_entry.c) while they
+ * are plain auto-confirmed orders, each other item the single way
+ * (batch_run).  A run is a subtransaction that a failure rolls back: a
+ * bad request (an unknown SKU) found while the run prepares its items
+ * makes the items before it a run of their own and goes the single way
+ * itself, where it fails alone; a failure while the run checks or writes
+ * (a key a concurrent call took, a trigger's error) sends all the run's
+ * items the single way, where each fails or stands alone.  A run that
+ * stops early makes the next one shorter, so a batch of items this path
+ * does not take costs little more than the single way.
+ */
+static void
+create_orders_run(FunctionCallInfo fcinfo, EntryBatch *b, int n)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext callcxt = CurrentMemoryContext;
+	MemoryContext runcxt = AllocSetContextCreate(callcxt, "ordermgmt bulk run", ALLOCSET_DEFAULT_SIZES);
+	int64	   *ids = palloc(OM_BULK_RUN_MAX * sizeof(int64));
+	int			size = OM_BULK_RUN_MAX;
+	int			ord = 1;
+	int			set_based = 0;
+	int			k;
+
+	while (ord <= n)
+	{
+		BulkRun		r = {b, ord, Min(size, n - ord + 1), ids, 0, -1};
+		ErrorData  *error;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(runcxt);
+		if (!in_subtransaction(bulk_body, &r, &error))
+		{
+			MemoryContextSwitchTo(callcxt);
+			MemoryContextReset(runcxt);
+			if (r.preparing > 0)
+			{
+				/* A bad request: the items before it make a run of their own. */
+				size = r.preparing;
+				continue;
+			}
+			/* The first item's request is bad, or a write failed: the single way. */
+			k = r.preparing == 0 ? 1 : r.k;
+			batch_run(fcinfo, ord, ord + k - 1, create_item, b);
+			ord += k;
+			size = OM_BULK_RUN_MIN;
+			continue;
+		}
+		MemoryContextSwitchTo(callcxt);
+		for (i = 0; i < r.placed; i++)
+			put_row(rsinfo, ord + i, ids[i], NULL);
+		MemoryContextReset(runcxt);
+		ord += r.placed;
+		set_based += r.placed;
+		if (r.placed == r.k)
+		{
+			size = Min(size * 2, OM_BULK_RUN_MAX);
+			continue;
+		}
+		/* The item the run stopped at, the single way. */
+		batch_run(fcinfo, ord, ord, create_item, b);
+		ord++;
+		size = Max(OM_BULK_RUN_MIN, 2 * r.placed);
+	}
+	MemoryContextDelete(runcxt);
+	ereport(DEBUG1,
+			(errmsg_internal("create_orders: %d of %d items placed set-based", set_based, n)));
+}
+
+/*
  * create_orders(orders jsonb) returns table(ord int, order_id bigint, sqlstate text, message text)
  */
 PG_FUNCTION_INFO_V1(ordermgmt_create_orders);
@@ -459,7 +630,7 @@ ordermgmt_create_orders(PG_FUNCTION_ARGS)
 	if (n > 0)
 	{
 		prepare_entries(&b, n);
-		batch_run(fcinfo, n, create_item, &b);
+		create_orders_run(fcinfo, &b, n);
 	}
 	return (Datum) 0;
 }
@@ -508,7 +679,7 @@ ordermgmt_ship_orders(PG_FUNCTION_ARGS)
 	}
 	om_lock_for_shipping(ids, nids);
 	pfree(ids);
-	batch_run(fcinfo, n, ship_item, shipments);
+	batch_run(fcinfo, 1, n, ship_item, shipments);
 	return (Datum) 0;
 }
 
@@ -575,7 +746,7 @@ ordermgmt_invoice_orders(PG_FUNCTION_ARGS)
 			ids[nids++] = DatumGetInt64(b.order_ids[i]);
 	om_lock_for_invoicing(ids, nids);
 	pfree(ids);
-	batch_run(fcinfo, n, invoice_item, &b);
+	batch_run(fcinfo, 1, n, invoice_item, &b);
 	return (Datum) 0;
 }
 
@@ -640,6 +811,6 @@ ordermgmt_record_payments(PG_FUNCTION_ARGS)
 	}
 	om_lock_for_payments(ids, nids);
 	mark_repeated_keys(keys, nkeys, b.first_of);
-	batch_run(fcinfo, n, pay_item, &b);
+	batch_run(fcinfo, 1, n, pay_item, &b);
 	return (Datum) 0;
 }

@@ -92,10 +92,11 @@ om_lock_for_order_entry(const char **customers, int ncustomers,
 	 * Each line's warehouse as om_create_order finds it: the order's
 	 * options.warehouse ('' here when it names none), else (setting
 	 * sourcing split) every warehouse, else the setting default_warehouse,
-	 * else the only warehouse there is.  The stock rows are found from the
-	 * products named (the first condition, which the index on product_id
-	 * serves); without it the OR of the other two made every call read
-	 * the whole stock table.
+	 * else the only warehouse there is.  Every lookup is an index probe
+	 * (products by sku, stock by product and warehouse), and the stock rows
+	 * are locked one by one in the global order, as om_lock_stock locks
+	 * them: the call costs what its items name, whatever the size of the
+	 * catalogue or of the stock table.
 	 */
 	static OmPlan lock_stock = OM_PLAN(
 		"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw, "
@@ -110,12 +111,15 @@ om_lock_for_order_entry(const char **customers, int ncustomers,
 		"                     THEN (SELECT w.warehouse_id FROM ordermgmt.warehouses w WHERE w.code = u.code) "
 		"                     ELSE (SELECT min(w.warehouse_id) FROM ordermgmt.warehouses w "
 		"                           HAVING count(*) = 1) END AS warehouse_id, u.split "
-		"           FROM u JOIN ordermgmt.products p ON p.sku = u.sku) "
-		"SELECT 1 FROM ordermgmt.stock st "
-		" WHERE st.product_id IN (SELECT product_id FROM want) "
-		"   AND ((st.product_id, st.warehouse_id) IN (SELECT product_id, warehouse_id FROM want) "
-		"        OR st.product_id IN (SELECT product_id FROM want WHERE split)) "
-		" ORDER BY st.product_id, st.warehouse_id FOR NO KEY UPDATE OF st",
+		"           FROM u CROSS JOIN LATERAL (SELECT product_id FROM ordermgmt.products "
+		"                                       WHERE sku = u.sku LIMIT 1) p), "
+		"pairs AS (SELECT product_id, warehouse_id FROM want WHERE NOT split AND warehouse_id IS NOT NULL "
+		"          UNION "
+		"          SELECT want.product_id, w.warehouse_id FROM want, ordermgmt.warehouses w WHERE want.split) "
+		"SELECT 1 FROM (SELECT product_id, warehouse_id FROM pairs ORDER BY product_id, warehouse_id) x "
+		" CROSS JOIN LATERAL (SELECT 1 FROM ordermgmt.stock st "
+		"                      WHERE st.product_id = x.product_id AND st.warehouse_id = x.warehouse_id "
+		"                      FOR NO KEY UPDATE) st",
 		TEXTARRAYOID, TEXTARRAYOID);
 	Datum		v[2];
 

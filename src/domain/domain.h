@@ -159,6 +159,8 @@ extern bool om_status_open(const char *status);
 extern void om_lock_customer(int64 customer_id);
 extern void om_exposure_add(int64 customer_id, const char *currency, Numeric open_orders,
 							Numeric receivables);
+extern void om_exposure_add_many(int n, const int64 *customer_ids, const char *const *currencies,
+								 const Numeric *open_orders);
 extern void om_exposure_order_moved(int64 order_id, int64 customer_id, const char *currency, int sign);
 extern Numeric om_exposure_convert(Jsonb *elsewhere, const char *limit_currency, DateADT day);
 extern Numeric om_exposure_read(int64 customer_id, const char *currency, Jsonb **elsewhere);
@@ -233,6 +235,9 @@ extern void om_count_delivery(int64 customer_id, TimestampTz delivered_at, Times
 /* allocation.c */
 extern void om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 							   Numeric *capacity, Numeric *take);
+#define OM_MAX_NEW_DEADLINES 8
+extern int	om_new_order_deadlines(const char *status, bool has_promised_at, Datum promised_at,
+								   const char **rules, Datum *ats);
 extern int	om_collect_takes(int nlines, const int32 *line_nos, const int64 *product_ids, Numeric *take,
 							 Datum **lines, Datum **products, Datum **qtys, OmStockNeed **needs,
 							 int *nneeds);
@@ -277,7 +282,24 @@ typedef struct OmCheckInput
 	const char *customer_code;
 	OmConfirmLine *lines;
 	int			nlines;
+	const struct OmKnownState *known;	/* NULL: the checks lock and read for themselves */
 } OmCheckInput;
+
+/*
+ * What the checks of an order read, read beforehand for many orders at
+ * once (bulk_entry.c) under the same locks: the credit limit and exposure
+ * of the order's customer, and a function that fills in the stock needs
+ * from rows already locked.
+ */
+typedef struct OmKnownState
+{
+	Numeric		limit;			/* the credit limit to check against; NULL: none */
+	const char *limit_currency;
+	Numeric		exposure;		/* in the order's currency, unrounded (om_exposure_read) */
+	Jsonb	   *elsewhere;		/* in the customer's other currencies, or NULL */
+	void		(*fill_stock) (void *arg, int64 warehouse_id, OmStockNeed *needs, int nneeds);
+	void	   *arg;
+} OmKnownState;
 
 typedef struct OmCheckResult
 {
@@ -295,6 +317,7 @@ typedef struct OmCheckResult
 	Numeric		order_value;	/* what the order adds to the exposure (exposure.c) */
 } OmCheckResult;
 
+extern Numeric om_lock_credit_limit(int64 customer_id, char **limit_currency);
 extern bool om_level1_checks(OmCheckInput *in, OmCheckResult *res);
 extern void om_allocate_lines(OmCheckInput *in, OmCheckResult *res);
 extern void om_reserve_checked(int64 order_id, OmCheckInput *in, OmCheckResult *res);
@@ -385,8 +408,51 @@ extern void om_confirm_delivery(int64 shipment_id, TimestampTz delivered_at);
 
 extern Numeric om_price_for(const char *customer, const char *sku, Numeric qty, TimestampTz at);
 
-/* order_entry.c; by_customer: a customer login's order, which never confirms itself */
+/*
+ * order_entry.c; by_customer: a customer login's order, which never
+ * confirms itself.  om_prepare_order parses a request and looks up what it
+ * names, writing nothing: create_order and the set-based entry of
+ * create_orders (bulk_entry.c) both start from it.
+ */
+typedef struct OmNewOrder
+{
+	int64		existing_id;	/* a repeated external_ref: the first order (nothing below is set) */
+	bool		submit;
+	bool		auto_confirm;	/* submitted, and to be confirmed at once */
+	const char *external_ref;
+	bool		has_promised_at;
+	Datum		promised_at;
+	bool		has_valid_until;
+	Datum		valid_until;
+	const char *allocation;
+	Datum	   *product_ids;	/* per line */
+	Datum	   *prices;
+	Datum	   *tax_rates;
+	Datum	   *expected_prices;
+	Datum		qty_array;		/* numeric[] of the lines' quantities */
+	Datum		price_array;	/* numeric[] of their unit prices */
+	OmCheckInput in;			/* customer, warehouse, currency, lines */
+} OmNewOrder;
+
+typedef struct OmEntryLookups OmEntryLookups;
+extern OmEntryLookups *om_entry_lookups(const char **customers, const char **warehouses, int n,
+										const char **skus, int nskus);
+extern void om_prepare_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_customer,
+							 OmNewOrder *o, OmEntryLookups *lk);
+extern int64 om_order_by_ref(int64 customer_id, const char *external_ref, bool read_only);
 extern int64 om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_customer);
+
+/* bulk_entry.c: create_orders' set-based path for plain auto-confirmed orders */
+typedef struct OmBulkItem
+{
+	const char *customer;
+	Jsonb	   *lines;
+	Jsonb	   *options;			/* or NULL */
+	bool		repeated;		/* repeats an earlier item's external_ref: not for this path */
+} OmBulkItem;
+
+extern bool om_bulk_entry_writing;
+extern int	om_bulk_create_orders(const OmBulkItem *items, int n, int64 *ids, int *preparing);
 extern const char *om_submit_order(int64 order_id, bool by_customer);
 
 /* customer_access.c: what a customer login may ask of the API */

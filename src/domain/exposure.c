@@ -141,6 +141,43 @@ om_exposure_add(int64 customer_id, const char *currency, Numeric open_orders, Nu
 }
 
 /*
+ * om_exposure_add for n (customer, currency) pairs at once, in one
+ * statement: for writers of many orders (bulk_entry.c).  The customer rows
+ * are locked by id first, as om_exposure_add locks each.
+ */
+void
+om_exposure_add_many(int n, const int64 *customer_ids, const char *const *currencies,
+					 const Numeric *open_orders)
+{
+	static OmPlan upsert = OM_PLAN(
+		"WITH u AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::numeric[]) "
+		"                  WITH ORDINALITY AS u(c, cur, v, n)), "
+		"cust AS (SELECT c.customer_id FROM ordermgmt.customers c "
+		"          WHERE c.customer_id = ANY ($1::bigint[]) ORDER BY c.customer_id FOR NO KEY UPDATE) "
+		"INSERT INTO ordermgmt.customer_exposure AS e (customer_id, currency, open_orders, receivables) "
+		"SELECT u.c, u.cur, u.v, 0 FROM u WHERE u.c IN (SELECT customer_id FROM cust) ORDER BY u.n "
+		"ON CONFLICT (customer_id, currency) DO UPDATE "
+		"   SET open_orders = e.open_orders + excluded.open_orders",
+		INT8ARRAYOID, TEXTARRAYOID, NUMERICARRAYOID);
+	Datum	   *ids = palloc(Max(n, 1) * sizeof(Datum));
+	Datum	   *values = palloc(Max(n, 1) * sizeof(Datum));
+	Datum		v[3];
+	int			i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+	{
+		ids[i] = Int64GetDatum(customer_ids[i]);
+		values[i] = NumericGetDatum(open_orders[i]);
+	}
+	v[0] = om_array(ids, n, INT8OID);
+	v[1] = om_cstring_array((const char **) currencies, n);
+	v[2] = om_array(values, n, NUMERICOID);
+	om_exec(&upsert, v, NULL, false, 0);
+}
+
+/*
  * An order entered the open statuses (sign 1) or left them (sign -1): add
  * or remove what it will still bill, read from its lines, in one
  * statement.  Nothing is locked or written when that is zero (an order

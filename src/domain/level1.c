@@ -37,16 +37,14 @@ price_deviates(OmConfirmLine *l, Numeric tolerance)
 }
 
 /*
- * Lock the customer row before any stock row (step 2 of the lock order in
- * exposure.c): a confirmation changes the customer's exposure.  When the
- * credit check applies, a no-op UPDATE rather than a row lock: it also
- * serializes the confirmations of one customer, and under REPEATABLE READ
- * a second confirmation that waited here fails (40001) instead of judging
- * the credit from its old snapshot.  Returns the credit limit to check the
- * order against, or NULL when there is none to check.
+ * Lock a customer's row for its credit check and read its credit limit
+ * (NULL: none) and the limit's currency: a no-op UPDATE rather than a row
+ * lock, which also serializes the confirmations of one customer, and
+ * under REPEATABLE READ makes a second confirmation that waited here fail
+ * (40001) instead of judging the credit from its old snapshot.
  */
-static Numeric
-lock_customer(int64 customer_id, bool check_credit, char **limit_currency)
+Numeric
+om_lock_credit_limit(int64 customer_id, char **limit_currency)
 {
 	static OmPlan lock_for_credit = OM_PLAN(
 		"UPDATE ordermgmt.customers SET credit_limit = credit_limit WHERE customer_id = $1 "
@@ -63,11 +61,6 @@ lock_customer(int64 customer_id, bool check_credit, char **limit_currency)
 	Datum		limit;
 	char	   *currency;
 
-	if (!check_credit)
-	{
-		om_lock_customer(customer_id);
-		return NULL;
-	}
 	v[0] = Int64GetDatum(customer_id);
 	om_exec(&lock_for_credit, v, NULL, false, 1);
 	limit = om_getdatum(0, LOCK_FOR_CREDIT_LIMIT, &isnull);
@@ -76,6 +69,23 @@ lock_customer(int64 customer_id, bool check_credit, char **limit_currency)
 	currency = om_gettext(0, LOCK_FOR_CREDIT_CURRENCY);
 	*limit_currency = pstrdup(currency ? currency : om_company_currency());
 	return DatumGetNumericCopy(limit);
+}
+
+/*
+ * Lock the customer row before any stock row (step 2 of the lock order in
+ * exposure.c): a confirmation changes the customer's exposure.  When the
+ * credit check applies, om_lock_credit_limit.  Returns the credit limit to
+ * check the order against, or NULL when there is none to check.
+ */
+static Numeric
+lock_customer(int64 customer_id, bool check_credit, char **limit_currency)
+{
+	if (!check_credit)
+	{
+		om_lock_customer(customer_id);
+		return NULL;
+	}
+	return om_lock_credit_limit(customer_id, limit_currency);
 }
 
 /*
@@ -93,9 +103,17 @@ credit_exceeded(OmCheckInput *in, Numeric limit, const char *limit_currency, Num
 {
 	DateADT		today = om_entry_date();
 	Jsonb	   *elsewhere;
-	Numeric		exposure = om_exposure_read(in->customer_id, in->currency, &elsewhere);
+	Numeric		exposure;
 	Numeric		open_value;
 	bool		exceeded;
+
+	if (in->known)
+	{
+		exposure = in->known->exposure;
+		elsewhere = in->known->elsewhere;
+	}
+	else
+		exposure = om_exposure_read(in->customer_id, in->currency, &elsewhere);
 
 	if (in->counted)
 		exposure = om_numeric_sub(exposure, in->counted_value ? in->counted_value : order_value);
@@ -186,13 +204,24 @@ om_level1_checks(OmCheckInput *in, OmCheckResult *res)
 		}
 	}
 
-	limit = lock_customer(in->customer_id,
-						  res->rules.credit_limit && in->has_limit && !waive_credit, &limit_currency);
+	if (in->known == NULL)
+		limit = lock_customer(in->customer_id,
+							  res->rules.credit_limit && in->has_limit && !waive_credit, &limit_currency);
+	else if (res->rules.credit_limit && in->has_limit && !waive_credit)
+	{
+		/* Read beforehand, under the locks the batch holds. */
+		limit = in->known->limit;
+		limit_currency = (char *) in->known->limit_currency;
+	}
+	else
+		limit = NULL;
 
 	/* Stock: lock the rows in product order, then compare (split: all warehouses together). */
 	if (res->nneeds > 0)
 	{
-		if (in->split)
+		if (in->known)
+			in->known->fill_stock(in->known->arg, in->warehouse_id, res->needs, res->nneeds);
+		else if (in->split)
 			om_lock_stock_split(res->needs, res->nneeds);
 		else
 			om_lock_stock(in->warehouse_id, res->needs, res->nneeds);

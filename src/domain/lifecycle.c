@@ -446,6 +446,10 @@ om_orders_lifecycle(TriggerData *trigdata)
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && om_raw_load())
 		return trigdata->tg_trigtuple;
+	/* create_orders' set-based path records its new orders itself (bulk_entry.c). */
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) && TRIGGER_FIRED_AFTER(trigdata->tg_event) &&
+		om_bulk_entry_writing)
+		return NULL;
 
 	SPI_connect();
 	if (TRIGGER_FIRED_BEFORE(trigdata->tg_event))

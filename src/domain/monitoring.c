@@ -70,6 +70,44 @@ static const OmStatusDeadline status_deadlines[] = {
 #define OM_DELIVERY_RULE "L3_DELIVERY_LATE"
 
 /*
+ * The deadlines a new order inserted in status starts, as om_order_monitor
+ * writes them for it (the deadlines it keeps, then those it moves; all
+ * anchored now, the delivery deadline at the promise): for writers of many
+ * new orders at once (bulk_entry.c).  rules and ats have room for
+ * OM_MAX_NEW_DEADLINES; returns how many.
+ */
+int
+om_new_order_deadlines(const char *status, bool has_promised_at, Datum promised_at,
+					   const char **rules, Datum *ats)
+{
+	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	int			n = 0;
+	int			pass;
+	int			i;
+
+	StaticAssertStmt(lengthof(status_deadlines) + 1 <= OM_MAX_NEW_DEADLINES, "room for every deadline");
+	for (pass = 0; pass < 2; pass++)
+	{
+		for (i = 0; i < (int) lengthof(status_deadlines); i++)
+		{
+			const OmStatusDeadline *d = &status_deadlines[i];
+
+			if (d->restart == (pass == 1) && in_list(status, d->starts_in))
+			{
+				rules[n] = d->rule_code;
+				ats[n++] = now;
+			}
+		}
+		if (pass == 0 && has_promised_at && !in_list(status, closed_states))
+		{
+			rules[n] = OM_DELIVERY_RULE;
+			ats[n++] = promised_at;
+		}
+	}
+	return n;
+}
+
+/*
  * After an order's status (or promised time) changed: record the change in
  * the status history (with the ordered_net it moves in the reports, which
  * an amendment may change later: report_day_changes) and clear, start or move its deadlines in one

@@ -307,34 +307,211 @@ order_currency(const OrderRequest *req, char *setting, char *list_currency, cons
 }
 
 /*
- * A new order of customer from lines ([{"sku", "qty", "unit_price"?}]) and
- * options (NULL: none); returns its id, or the first order's for a repeated
- * external_ref.
+ * What an order of customer entered into warehouse (a code, or NULL)
+ * needs to know besides its products, in one row: the customer, the
+ * warehouse as create_order finds it, and the settings.
  */
-int64
-om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_customer)
+#define OM_ENTRY_CONTEXT(customer, warehouse) \
+	"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw, " \
+	"                  max(value) FILTER (WHERE key = 'auto_confirm') AS ac, " \
+	"                  max(value) FILTER (WHERE key = 'currency') AS cur, " \
+	"                  max(value) FILTER (WHERE key = 'sourcing') AS src " \
+	"             FROM ordermgmt.settings) " \
+	"SELECT c.customer_id, " \
+	"       CASE WHEN " warehouse " IS NOT NULL " \
+	"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = " warehouse ") " \
+	"            WHEN s.src = 'split' " \
+	"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses ORDER BY priority, code LIMIT 1) " \
+	"            WHEN s.dw IS NOT NULL " \
+	"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = s.dw) " \
+	"            ELSE (SELECT min(warehouse_id) FROM ordermgmt.warehouses HAVING count(*) = 1) END, " \
+	"       coalesce(s.ac::boolean, true), coalesce(s.cur, 'EUR'), s.dw, " \
+	"       c.blocked, c.credit_limit IS NOT NULL, pl.price_list_id, pl.currency::text, pl.code, " \
+	"       coalesce(c.allocation, 'complete'), " warehouse " IS NULL AND s.src IS NOT DISTINCT FROM 'split' " \
+	"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = " customer " " \
+	"  LEFT JOIN ordermgmt.price_lists pl " \
+	"    ON pl.price_list_id = c.price_list_id AND " OM_IN_FORCE("pl", "now()")
+
+/* The products of SKUs, each line's price list_price (no price list). */
+#define OM_ENTRY_PRODUCTS \
+	"SELECT p.product_id, p.list_price, u.sku, p.active, p.tax_rate " \
+	"  FROM unnest($1::text[]) WITH ORDINALITY AS u(sku, ord) " \
+	"  LEFT JOIN LATERAL (SELECT product_id, list_price, active, tax_rate FROM ordermgmt.products " \
+	"                      WHERE sku = u.sku LIMIT 1) p ON true ORDER BY u.ord"
+
+/* A customer code and warehouse code (or NULL) of an order's request. */
+typedef struct EntryKey
 {
-	static OmPlan lookup_context = OM_PLAN(
-		"WITH s AS (SELECT max(value) FILTER (WHERE key = 'default_warehouse') AS dw, "
-		"                  max(value) FILTER (WHERE key = 'auto_confirm') AS ac, "
-		"                  max(value) FILTER (WHERE key = 'currency') AS cur, "
-		"                  max(value) FILTER (WHERE key = 'sourcing') AS src "
-		"             FROM ordermgmt.settings) "
-		"SELECT c.customer_id, "
-		"       CASE WHEN $2 IS NOT NULL "
-		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = $2) "
-		"            WHEN s.src = 'split' "
-		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses ORDER BY priority, code LIMIT 1) "
-		"            WHEN s.dw IS NOT NULL "
-		"            THEN (SELECT warehouse_id FROM ordermgmt.warehouses WHERE code = s.dw) "
-		"            ELSE (SELECT min(warehouse_id) FROM ordermgmt.warehouses HAVING count(*) = 1) END, "
-		"       coalesce(s.ac::boolean, true), coalesce(s.cur, 'EUR'), s.dw, "
-		"       c.blocked, c.credit_limit IS NOT NULL, pl.price_list_id, pl.currency::text, pl.code, "
-		"       coalesce(c.allocation, 'complete'), $2 IS NULL AND s.src IS NOT DISTINCT FROM 'split' "
-		"  FROM s LEFT JOIN ordermgmt.customers c ON c.code = $1 "
-		"  LEFT JOIN ordermgmt.price_lists pl "
-		"    ON pl.price_list_id = c.price_list_id AND " OM_IN_FORCE("pl", "now()"),
-		TEXTOID, TEXTOID);
+	const char *customer;
+	const char *warehouse;
+} EntryKey;
+
+/*
+ * What many orders' lookups return, read with one statement each
+ * (om_entry_lookups): the context rows of their (customer, warehouse)
+ * pairs and the product rows of their SKUs, each sorted for bsearch.  Read
+ * under the same locks and in the same transaction as a single call would
+ * read them one order at a time.
+ */
+struct OmEntryLookups
+{
+	SPITupleTable *contexts;
+	EntryKey   *keys;
+	int			nkeys;
+	SPITupleTable *products;
+	const char **skus;
+	int			nskus;
+};
+
+static int
+compare_entry_key(const void *a, const void *b)
+{
+	const EntryKey *x = (const EntryKey *) a;
+	const EntryKey *y = (const EntryKey *) b;
+	int			c = strcmp(x->customer, y->customer);
+
+	if (c != 0)
+		return c;
+	if (x->warehouse == NULL || y->warehouse == NULL)
+		return (x->warehouse != NULL) - (y->warehouse != NULL);
+	return strcmp(x->warehouse, y->warehouse);
+}
+
+static int
+compare_cstring(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * Look up, for n orders at once, the contexts of their customers and
+ * warehouses (keys) and their SKUs (nskus, repeats allowed): two statements
+ * instead of two per order.  The caller is connected to SPI and keeps the
+ * connection while om_prepare_order uses the result.
+ */
+OmEntryLookups *
+om_entry_lookups(const char **customers, const char **warehouses, int n, const char **skus, int nskus)
+{
+	static OmPlan lookup_contexts = OM_PLAN(
+		"SELECT x.* FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(c, w, n) "
+		" CROSS JOIN LATERAL (" OM_ENTRY_CONTEXT("u.c", "u.w") ") x ORDER BY u.n",
+		TEXTARRAYOID, TEXTARRAYOID);
+	static OmPlan lookup_products = OM_PLAN(OM_ENTRY_PRODUCTS, TEXTARRAYOID);
+	OmEntryLookups *lk = palloc0(sizeof(OmEntryLookups));
+	Datum	   *c = palloc(Max(n, 1) * sizeof(Datum));
+	Datum	   *w = palloc(Max(n, 1) * sizeof(Datum));
+	bool	   *w_null = palloc(Max(n, 1) * sizeof(bool));
+	int			dims[1];
+	int			lbs[1] = {1};
+	Datum		v[2];
+	int			i;
+
+	lk->keys = palloc(Max(n, 1) * sizeof(EntryKey));
+	for (i = 0; i < n; i++)
+	{
+		lk->keys[i].customer = customers[i];
+		lk->keys[i].warehouse = warehouses[i];
+	}
+	qsort(lk->keys, n, sizeof(EntryKey), compare_entry_key);
+	for (i = 0; i < n; i++)
+		if (lk->nkeys == 0 || compare_entry_key(&lk->keys[lk->nkeys - 1], &lk->keys[i]) != 0)
+			lk->keys[lk->nkeys++] = lk->keys[i];
+	for (i = 0; i < lk->nkeys; i++)
+	{
+		c[i] = om_text_datum(lk->keys[i].customer);
+		w_null[i] = lk->keys[i].warehouse == NULL;
+		w[i] = w_null[i] ? (Datum) 0 : om_text_datum(lk->keys[i].warehouse);
+	}
+	if (lk->nkeys > 0)
+	{
+		dims[0] = lk->nkeys;
+		v[0] = om_array(c, lk->nkeys, TEXTOID);
+		v[1] = PointerGetDatum(construct_md_array(w, w_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+		if (om_exec(&lookup_contexts, v, NULL, true, 0) != lk->nkeys)
+			elog(ERROR, "ordermgmt: order contexts looked up wrongly");
+		lk->contexts = SPI_tuptable;
+	}
+
+	lk->skus = palloc(Max(nskus, 1) * sizeof(char *));
+	memcpy(lk->skus, skus, nskus * sizeof(char *));
+	qsort(lk->skus, nskus, sizeof(char *), compare_cstring);
+	for (i = 0; i < nskus; i++)
+		if (lk->nskus == 0 || strcmp(lk->skus[lk->nskus - 1], lk->skus[i]) != 0)
+			lk->skus[lk->nskus++] = lk->skus[i];
+	if (lk->nskus > 0)
+	{
+		v[0] = om_cstring_array(lk->skus, lk->nskus);
+		if (om_exec(&lookup_products, v, NULL, true, 0) != lk->nskus)
+			elog(ERROR, "ordermgmt: products looked up wrongly");
+		lk->products = SPI_tuptable;
+	}
+	return lk;
+}
+
+/*
+ * The row of the order's context: looked up before (lk) and made the
+ * current SPI result, or looked up now (row 0).
+ */
+static int
+context_row(OmEntryLookups *lk, const char *customer, const char *warehouse, OmPlan *lookup)
+{
+	EntryKey	key = {customer, warehouse};
+	EntryKey   *found = NULL;
+	Datum		v[2];
+	char		nulls[2] = {' ', ' '};
+
+	if (lk != NULL && lk->nkeys > 0)
+		found = bsearch(&key, lk->keys, lk->nkeys, sizeof(EntryKey), compare_entry_key);
+	if (found != NULL)
+	{
+		SPI_tuptable = lk->contexts;
+		return found - lk->keys;
+	}
+	v[0] = om_text_datum(customer);
+	if (warehouse)
+		v[1] = om_text_datum(warehouse);
+	else
+		nulls[1] = 'n';
+	om_exec(lookup, v, nulls, true, 1);
+	return 0;
+}
+
+/*
+ * rows[i]: the row of line i's product among the lookups made before (lk,
+ * made the current SPI result); false when one is not there.
+ */
+static bool
+product_rows(OmEntryLookups *lk, OrderRequest *req, int *rows)
+{
+	int			i;
+
+	if (lk == NULL || lk->nskus == 0)
+		return false;
+	for (i = 0; i < req->nlines; i++)
+	{
+		char	   *sku = TextDatumGetCString(req->skus[i]);
+		const char **found = bsearch(&sku, lk->skus, lk->nskus, sizeof(char *), compare_cstring);
+
+		if (found == NULL)
+			return false;
+		rows[i] = found - lk->skus;
+	}
+	SPI_tuptable = lk->products;
+	return true;
+}
+
+/*
+ * Parse a request for a new order of customer (lines
+ * [{"sku", "qty", "unit_price"?}], options or NULL) and look up what it
+ * names: the customer, warehouse and settings together, a repeated
+ * external_ref, then all SKUs together.  Writes nothing; the caller is
+ * connected to SPI.  A repeated external_ref sets o->existing_id only.
+ */
+void
+om_prepare_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_customer, OmNewOrder *o,
+				 OmEntryLookups *lk)
+{
+	static OmPlan lookup_context = OM_PLAN(OM_ENTRY_CONTEXT("$1", "$2"), TEXTOID, TEXTOID);
 	/* Result columns of lookup_context. */
 	enum
 	{
@@ -351,25 +528,12 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		CONTEXT_ALLOCATION,
 		CONTEXT_SPLIT
 	};
-	static OmPlan find_by_ref = OM_PLAN(
-		"SELECT order_id FROM ordermgmt.orders WHERE customer_id = $1 AND external_ref = $2",
-		INT8OID, TEXTOID);
-	/* Result column of find_by_ref. */
-	enum
-	{
-		FIND_BY_REF_ORDER_ID = 1
-	};
 	/*
 	 * The products, and the price each line gets when it gives none: its
 	 * list_price, or (lookup_priced_products, for a customer with a price
 	 * list in force, $2) the list's best break for the line's quantity.
 	 */
-	static OmPlan lookup_products = OM_PLAN(
-		"SELECT p.product_id, p.list_price, u.sku, p.active, p.tax_rate "
-		"  FROM unnest($1::text[]) WITH ORDINALITY AS u(sku, ord) "
-		"  LEFT JOIN LATERAL (SELECT product_id, list_price, active, tax_rate FROM ordermgmt.products "
-		"                      WHERE sku = u.sku LIMIT 1) p ON true ORDER BY u.ord",
-		TEXTARRAYOID);
+	static OmPlan lookup_products = OM_PLAN(OM_ENTRY_PRODUCTS, TEXTARRAYOID);
 	static OmPlan lookup_priced_products = OM_PLAN(
 		"SELECT p.product_id, coalesce(" OM_BEST_BREAK("$2", "p.product_id", "u.qty", "now()") ", p.list_price), "
 		"       u.sku, p.active, p.tax_rate "
@@ -386,6 +550,155 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		PRODUCT_ACTIVE,
 		PRODUCT_TAX_RATE
 	};
+	OrderRequest req;
+	OmCheckInput *in = &o->in;
+	Datum		v[3];
+	int			ctx;
+	int		   *rows;
+	bool		looked_up = false;
+	bool		isnull;
+	bool		no_price_list;
+	Datum		price_list_id;
+	int			i;
+
+	memset(o, 0, sizeof(*o));
+	memset(&req, 0, sizeof(req));
+	parse_lines(lines, &req);
+	parse_options(options, &req);
+	if (req.has_valid_until && req.submit)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.valid_until is for quotations only"),
+				 errdetail("An order that is submitted does not expire."),
+				 errhint("Pass \"submit\": false to enter a quotation, or leave options.valid_until out.")));
+	if (by_customer)
+		check_customer_request(&req);
+
+	ctx = context_row(lk, customer, req.warehouse, &lookup_context);
+	in->customer_id = DatumGetInt64(om_getdatum(ctx, CONTEXT_CUSTOMER_ID, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("unknown customer \"%s\"", customer)));
+	in->warehouse_id = DatumGetInt64(om_getdatum(ctx, CONTEXT_WAREHOUSE_ID, &isnull));
+	if (isnull)
+	{
+		char	   *dw = om_gettext(ctx, CONTEXT_DEFAULT_WAREHOUSE);
+
+		if (req.warehouse || dw)
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_UNKNOWN),
+					 errmsg("unknown warehouse \"%s\"", req.warehouse ? req.warehouse : dw)));
+		ereport(ERROR,
+				(errcode(ERRCODE_OM_UNKNOWN),
+				 errmsg("no warehouse given and no default warehouse"),
+				 errhint("Pass options.warehouse, or set the default_warehouse setting.")));
+	}
+	o->submit = req.submit;
+	o->auto_confirm = req.submit && !by_customer &&
+		(req.has_auto_confirm ? req.auto_confirm : om_getbool(ctx, CONTEXT_AUTO_CONFIRM));
+	in->currency = order_currency(&req, om_gettext(ctx, CONTEXT_CURRENCY),
+								  om_gettext(ctx, CONTEXT_PRICE_LIST_CURRENCY),
+								  om_gettext(ctx, CONTEXT_PRICE_LIST_CODE), customer);
+	price_list_id = om_getdatum(ctx, CONTEXT_PRICE_LIST_ID, &no_price_list);
+	in->blocked = om_getbool(ctx, CONTEXT_BLOCKED);
+	in->has_limit = om_getbool(ctx, CONTEXT_HAS_LIMIT);
+	in->customer_code = customer;
+	/* The order's allocation: the option, else the customer's default. */
+	o->allocation = req.allocation ? req.allocation : om_gettext(ctx, CONTEXT_ALLOCATION);
+	in->partial = strcmp(o->allocation, "partial") == 0;
+	/* No warehouse named under sourcing split: every warehouse, the first its home. */
+	in->split = om_getbool(ctx, CONTEXT_SPLIT);
+	o->external_ref = req.external_ref;
+	o->has_promised_at = req.has_promised_at;
+	o->promised_at = req.promised_at;
+	o->has_valid_until = req.has_valid_until;
+	o->valid_until = req.valid_until;
+
+	/* A repeated request returns the first order and writes nothing. */
+	if (req.external_ref)
+	{
+		o->existing_id = om_order_by_ref(in->customer_id, req.external_ref, true);
+		if (o->existing_id != 0)
+			return;
+	}
+
+	v[0] = om_array(req.skus, req.nlines, TEXTOID);
+	o->qty_array = om_array(req.qtys, req.nlines, NUMERICOID);
+	rows = palloc(req.nlines * sizeof(int));
+	if (!no_price_list)
+	{
+		v[1] = price_list_id;
+		v[2] = o->qty_array;
+		om_exec(&lookup_priced_products, v, NULL, true, 0);
+	}
+	else if (!product_rows(lk, &req, rows))
+		om_exec(&lookup_products, v, NULL, true, 0);
+	else
+		looked_up = true;
+	if (!looked_up)
+		for (i = 0; i < req.nlines; i++)
+			rows[i] = i;
+	o->product_ids = palloc(req.nlines * sizeof(Datum));
+	o->tax_rates = palloc(req.nlines * sizeof(Datum));
+	o->expected_prices = palloc(req.nlines * sizeof(Datum));
+	o->prices = req.prices;
+	in->nlines = req.nlines;
+	in->lines = palloc(req.nlines * sizeof(OmConfirmLine));
+	for (i = 0; i < req.nlines; i++)
+	{
+		OmConfirmLine *l = &in->lines[i];
+
+		o->product_ids[i] = om_getdatum(rows[i], PRODUCT_ID, &isnull);
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_OM_UNKNOWN),
+					 errmsg("unknown product \"%s\" on line %d", om_gettext(rows[i], PRODUCT_SKU), i + 1)));
+		l->expected_price = DatumGetNumericCopy(om_getdatum(rows[i], PRODUCT_EXPECTED_PRICE, &isnull));
+		o->expected_prices[i] = NumericGetDatum(l->expected_price);
+		if (req.price_null[i])
+			req.prices[i] = line_price(l->expected_price, req.discount_pct);
+		l->line_no = i + 1;
+		l->product_id = DatumGetInt64(o->product_ids[i]);
+		l->qty = DatumGetNumeric(req.qtys[i]);
+		l->open_qty = l->qty;
+		l->unit_price = DatumGetNumeric(req.prices[i]);
+		l->sku = om_gettext(rows[i], PRODUCT_SKU);
+		l->active = om_getbool(rows[i], PRODUCT_ACTIVE);
+		l->tax_rate = DatumGetNumericCopy(om_getdatum(rows[i], PRODUCT_TAX_RATE, &isnull));
+		o->tax_rates[i] = NumericGetDatum(l->tax_rate);
+		l->reserved = false;
+	}
+	o->price_array = om_array(o->prices, req.nlines, NUMERICOID);
+}
+
+/*
+ * The order of a customer with an external_ref, or 0.  read_only: the
+ * lookup before anything is written (a snapshot of its own).
+ */
+int64
+om_order_by_ref(int64 customer_id, const char *external_ref, bool read_only)
+{
+	static OmPlan find_by_ref = OM_PLAN(
+		"SELECT order_id FROM ordermgmt.orders WHERE customer_id = $1 AND external_ref = $2",
+		INT8OID, TEXTOID);
+	Datum		v[2];
+
+	v[0] = Int64GetDatum(customer_id);
+	v[1] = om_text_datum(external_ref);
+	if (om_exec(&find_by_ref, v, NULL, read_only, 1) == 0)
+		return 0;
+	return om_getint64(0, 1);
+}
+
+/*
+ * A new order of customer from lines ([{"sku", "qty", "unit_price"?}]) and
+ * options (NULL: none); returns its id, or the first order's for a repeated
+ * external_ref.
+ */
+int64
+om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_customer)
+{
 	/*
 	 * An order leaving draft records its lines' net value.  Without an
 	 * external_ref nothing can conflict: a plain INSERT spares the
@@ -429,139 +742,22 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 		"       WITH ORDINALITY AS u(p, q, price, rate, expected, held, waiting, ord)",
 		INT8OID, INT8ARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID, NUMERICARRAYOID,
 		NUMERICARRAYOID, NUMERICARRAYOID);
-	OrderRequest req;
+	OmNewOrder o;
+	OmCheckInput *in = &o.in;
 	Datum		v[11];
 	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	bool		isnull;
-	bool		no_price_list;
-	Datum		price_list_id;
-	int64		customer_id;
-	int64		warehouse_id;
-	bool		auto_confirm;
-	char	   *currency;
 	volatile int64 order_id;
-	Datum	   *product_ids;
-	Datum	   *tax_rates;
-	Datum	   *expected_prices;
-	Datum		qty_array;
-	Datum		price_array;
-	OmCheckInput in;
 	OmCheckResult res;
-	volatile bool checked = false;
 	volatile bool passed = false;
 	int			inserted;
 	int			i;
 
-	memset(&req, 0, sizeof(req));
-	parse_lines(lines, &req);
-	parse_options(options, &req);
-	if (req.has_valid_until && req.submit)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options.valid_until is for quotations only"),
-				 errdetail("An order that is submitted does not expire."),
-				 errhint("Pass \"submit\": false to enter a quotation, or leave options.valid_until out.")));
-	if (by_customer)
-		check_customer_request(&req);
-
 	SPI_connect();
-
-	v[0] = om_text_datum(customer);
-	if (req.warehouse)
-		v[1] = om_text_datum(req.warehouse);
-	else
-		nulls[1] = 'n';
-	om_exec(&lookup_context, v, nulls, true, 1);
-	customer_id = DatumGetInt64(om_getdatum(0, CONTEXT_CUSTOMER_ID, &isnull));
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_OM_UNKNOWN),
-				 errmsg("unknown customer \"%s\"", customer)));
-	warehouse_id = DatumGetInt64(om_getdatum(0, CONTEXT_WAREHOUSE_ID, &isnull));
-	if (isnull)
+	om_prepare_order(customer, lines, options, by_customer, &o, NULL);
+	if (o.existing_id != 0)
 	{
-		char	   *dw = om_gettext(0, CONTEXT_DEFAULT_WAREHOUSE);
-
-		if (req.warehouse || dw)
-			ereport(ERROR,
-					(errcode(ERRCODE_OM_UNKNOWN),
-					 errmsg("unknown warehouse \"%s\"", req.warehouse ? req.warehouse : dw)));
-		ereport(ERROR,
-				(errcode(ERRCODE_OM_UNKNOWN),
-				 errmsg("no warehouse given and no default warehouse"),
-				 errhint("Pass options.warehouse, or set the default_warehouse setting.")));
-	}
-	auto_confirm = !by_customer &&
-		(req.has_auto_confirm ? req.auto_confirm : om_getbool(0, CONTEXT_AUTO_CONFIRM));
-	currency = order_currency(&req, om_gettext(0, CONTEXT_CURRENCY),
-							  om_gettext(0, CONTEXT_PRICE_LIST_CURRENCY),
-							  om_gettext(0, CONTEXT_PRICE_LIST_CODE), customer);
-	price_list_id = om_getdatum(0, CONTEXT_PRICE_LIST_ID, &no_price_list);
-	memset(&in, 0, sizeof(in));
-	in.customer_id = customer_id;
-	in.warehouse_id = warehouse_id;
-	in.blocked = om_getbool(0, CONTEXT_BLOCKED);
-	in.has_limit = om_getbool(0, CONTEXT_HAS_LIMIT);
-	in.customer_code = customer;
-	in.currency = currency;
-	/* The order's allocation: the option, else the customer's default. */
-	if (req.allocation == NULL)
-		req.allocation = om_gettext(0, CONTEXT_ALLOCATION);
-	in.partial = strcmp(req.allocation, "partial") == 0;
-	/* No warehouse named under sourcing split: every warehouse, the first its home. */
-	in.split = om_getbool(0, CONTEXT_SPLIT);
-
-	/* A repeated request returns the first order and writes nothing. */
-	if (req.external_ref)
-	{
-		v[0] = Int64GetDatum(customer_id);
-		v[1] = om_text_datum(req.external_ref);
-		if (om_exec(&find_by_ref, v, NULL, true, 1) > 0)
-		{
-			order_id = om_getint64(0, FIND_BY_REF_ORDER_ID);
-			SPI_finish();
-			return order_id;
-		}
-	}
-
-	v[0] = om_array(req.skus, req.nlines, TEXTOID);
-	qty_array = om_array(req.qtys, req.nlines, NUMERICOID);
-	if (no_price_list)
-		om_exec(&lookup_products, v, NULL, true, 0);
-	else
-	{
-		v[1] = price_list_id;
-		v[2] = qty_array;
-		om_exec(&lookup_priced_products, v, NULL, true, 0);
-	}
-	product_ids = palloc(req.nlines * sizeof(Datum));
-	tax_rates = palloc(req.nlines * sizeof(Datum));
-	expected_prices = palloc(req.nlines * sizeof(Datum));
-	in.nlines = req.nlines;
-	in.lines = palloc(req.nlines * sizeof(OmConfirmLine));
-	for (i = 0; i < req.nlines; i++)
-	{
-		OmConfirmLine *l = &in.lines[i];
-
-		product_ids[i] = om_getdatum(i, PRODUCT_ID, &isnull);
-		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_OM_UNKNOWN),
-					 errmsg("unknown product \"%s\" on line %d", om_gettext(i, PRODUCT_SKU), i + 1)));
-		l->expected_price = DatumGetNumericCopy(om_getdatum(i, PRODUCT_EXPECTED_PRICE, &isnull));
-		expected_prices[i] = NumericGetDatum(l->expected_price);
-		if (req.price_null[i])
-			req.prices[i] = line_price(l->expected_price, req.discount_pct);
-		l->line_no = i + 1;
-		l->product_id = DatumGetInt64(product_ids[i]);
-		l->qty = DatumGetNumeric(req.qtys[i]);
-		l->open_qty = l->qty;
-		l->unit_price = DatumGetNumeric(req.prices[i]);
-		l->sku = om_gettext(i, PRODUCT_SKU);
-		l->active = om_getbool(i, PRODUCT_ACTIVE);
-		l->tax_rate = DatumGetNumericCopy(om_getdatum(i, PRODUCT_TAX_RATE, &isnull));
-		tax_rates[i] = NumericGetDatum(l->tax_rate);
-		l->reserved = false;
+		SPI_finish();
+		return o.existing_id;
 	}
 
 	/*
@@ -571,81 +767,74 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 	 * status change; one that fails is stored pending and held by
 	 * om_confirm, which raises its alerts.
 	 */
-	if (req.submit && auto_confirm)
-	{
-		passed = om_level1_checks(&in, &res);
-		checked = true;
-	}
+	if (o.auto_confirm)
+		passed = om_level1_checks(in, &res);
 
-	v[0] = Int64GetDatum(customer_id);
-	v[1] = Int64GetDatum(warehouse_id);
-	v[2] = om_text_datum(!req.submit ? "draft" : passed ? "confirmed" : "pending");
-	v[3] = om_text_datum(currency);
-	nulls[1] = ' ';
-	if (req.external_ref)
-		v[4] = om_text_datum(req.external_ref);
+	v[0] = Int64GetDatum(in->customer_id);
+	v[1] = Int64GetDatum(in->warehouse_id);
+	v[2] = om_text_datum(!o.submit ? "draft" : passed ? "confirmed" : "pending");
+	v[3] = om_text_datum(in->currency);
+	if (o.external_ref)
+		v[4] = om_text_datum(o.external_ref);
 	else
 		nulls[4] = 'n';
-	if (req.has_promised_at)
-		v[5] = req.promised_at;
+	if (o.has_promised_at)
+		v[5] = o.promised_at;
 	else
 		nulls[5] = 'n';
-	price_array = om_array(req.prices, req.nlines, NUMERICOID);
-	v[6] = qty_array;
-	v[7] = price_array;
-	if (req.has_valid_until)
-		v[8] = req.valid_until;
+	v[6] = o.qty_array;
+	v[7] = o.price_array;
+	if (o.has_valid_until)
+		v[8] = o.valid_until;
 	else
 		nulls[8] = 'n';
-	v[9] = om_text_datum(req.allocation);
-	v[10] = om_text_datum(in.split ? "split" : "single");
+	v[9] = om_text_datum(o.allocation);
+	v[10] = om_text_datum(in->split ? "split" : "single");
 	OM_API_BEGIN();
-	inserted = om_exec(req.external_ref ? &insert_order_net : &insert_order_net_no_ref,
+	inserted = om_exec(o.external_ref ? &insert_order_net : &insert_order_net_no_ref,
 					   v, nulls, false, 1);
 	OM_API_END();
 	if (inserted == 0)
 	{
 		/* A concurrent call with the same external_ref committed first. */
-		v[1] = om_text_datum(req.external_ref);
-		om_exec(&find_by_ref, v, NULL, false, 1);
-		order_id = om_getint64(0, FIND_BY_REF_ORDER_ID);
+		order_id = om_order_by_ref(in->customer_id, o.external_ref, false);
 		SPI_finish();
 		return order_id;
 	}
 	order_id = om_getint64(0, INSERT_ORDER_ID);
-	if (req.has_valid_until)
-		om_quotation_expiry_set(order_id, req.valid_until);
+	if (o.has_valid_until)
+		om_quotation_expiry_set(order_id, o.valid_until);
 
 	v[0] = Int64GetDatum(order_id);
-	v[1] = om_array(product_ids, req.nlines, INT8OID);
-	v[2] = qty_array;
-	v[3] = price_array;
+	v[1] = om_array(o.product_ids, in->nlines, INT8OID);
+	v[2] = o.qty_array;
+	v[3] = o.price_array;
 	memset(nulls, ' ', sizeof(nulls));
-	if (req.submit)
-		v[4] = om_array(tax_rates, req.nlines, NUMERICOID);
+	if (o.submit)
+		v[4] = om_array(o.tax_rates, in->nlines, NUMERICOID);
 	else
 		nulls[4] = 'n';
-	v[5] = om_array(expected_prices, req.nlines, NUMERICOID);
+	v[5] = om_array(o.expected_prices, in->nlines, NUMERICOID);
 	/*
 	 * Lines of an order inserted confirmed that reserves in its one
 	 * warehouse are stored holding what they reserve and waiting for the
 	 * rest: the reservation then needs no second write of them
 	 * (om_reserve_checked).
 	 */
-	in.lines_hold = passed && !in.split;
-	if (in.lines_hold)
+	in->lines_hold = passed && !in->split;
+	if (in->lines_hold)
 	{
-		Datum	   *held = palloc(req.nlines * sizeof(Datum));
-		Datum	   *waiting = palloc(req.nlines * sizeof(Datum));
+		Datum	   *held = palloc(in->nlines * sizeof(Datum));
+		Datum	   *waiting = palloc(in->nlines * sizeof(Datum));
 
-		om_allocate_lines(&in, &res);
-		for (i = 0; i < req.nlines; i++)
+		om_allocate_lines(in, &res);
+		for (i = 0; i < in->nlines; i++)
 		{
-			held[i] = NumericGetDatum(in.lines[i].take);
-			waiting[i] = NumericGetDatum(in.lines[i].wait);
+			held[i] = NumericGetDatum(in->lines[i].take);
+			waiting[i] = NumericGetDatum(in->lines[i].wait);
 		}
-		v[6] = om_array(held, req.nlines, NUMERICOID);
-		v[7] = om_array(waiting, req.nlines, NUMERICOID);
+		v[6] = om_array(held, in->nlines, NUMERICOID);
+		v[7] = om_array(waiting, in->nlines, NUMERICOID);
 	}
 	else
 		nulls[6] = nulls[7] = 'n';
@@ -655,14 +844,14 @@ om_create_order(const char *customer, Jsonb *lines, Jsonb *options, bool by_cust
 
 	if (passed)
 	{
-		om_reserve_checked(order_id, &in, &res);
+		om_reserve_checked(order_id, in, &res);
 		/*
 		 * Inserted confirmed: its lines now count in the exposure, with the
 		 * value the checks summed from them (nothing is billed yet).
 		 */
-		om_exposure_add(customer_id, currency, res.order_value, int64_to_numeric(0));
+		om_exposure_add(in->customer_id, in->currency, res.order_value, int64_to_numeric(0));
 	}
-	else if (checked)
+	else if (o.auto_confirm)
 		om_confirm(order_id);
 
 	SPI_finish();

@@ -99,6 +99,8 @@ extern void om_emit_event_pair(int64 order_id, const char *kind1, const char *pa
 							   const char *kind2, const char *payload2);
 extern void om_events_init(void);
 extern void om_events_since(int64 after_id, int32 max_rows, ReturnSetInfo *rsinfo);
+extern void om_emit_events(int n, const int64 *order_ids, const char *const *kinds,
+						   const char *const *payloads);
 extern void om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *payload_text);
 extern int64 om_events_settled_upto(void);
 extern const char *om_json_quote(const char *s);
