@@ -34,7 +34,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
-#include "utils/lsyscache.h"
 
 /* True while the orders of a run are inserted: the lifecycle trigger leaves them to us. */
 bool		om_bulk_entry_writing = false;
@@ -331,22 +330,6 @@ check_in_run(Run *run, OmNewOrder *o, Numeric *value)
 	return true;
 }
 
-/* A one-dimensional array of n Datums, NULL where isnull says. */
-static Datum
-array_with_nulls(Datum *elems, bool *isnull, int n, Oid elemtype)
-{
-	int			dims[1];
-	int			lbs[1] = {1};
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-
-	dims[0] = n;
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(elems, isnull, 1, dims, lbs, elemtype, typlen, typbyval,
-											  typalign));
-}
-
 /* round(sum(qty * unit_price), 2) over the order's lines: create_order's ordered_net. */
 static Datum
 order_net(OmNewOrder *o)
@@ -410,8 +393,8 @@ write_orders(OmNewOrder **orders, int n, int64 *ids, Datum *nets)
 	v[0] = om_array(c, n, INT8OID);
 	v[1] = om_array(w, n, INT8OID);
 	v[2] = om_array(cur, n, TEXTOID);
-	v[3] = array_with_nulls(ref, ref_null, n, TEXTOID);
-	v[4] = array_with_nulls(prom, prom_null, n, TIMESTAMPTZOID);
+	v[3] = om_array_with_nulls(ref, ref_null, n, TEXTOID);
+	v[4] = om_array_with_nulls(prom, prom_null, n, TIMESTAMPTZOID);
 	v[5] = om_array(net, n, NUMERICOID);
 	v[6] = om_array(alloc, n, TEXTOID);
 	OM_API_BEGIN();
@@ -554,90 +537,28 @@ write_stock(Run *run)
 }
 
 /*
- * Each order's status history (created pending, then confirmed) and the
- * deadlines a confirmed order starts, in one statement, as
- * om_order_monitor writes them for one order.
+ * Each order's history, deadlines and events, as the lifecycle trigger
+ * records an order inserted confirmed (new_orders.c), all in one
+ * statement.
  */
 static void
-write_monitoring(OmNewOrder **orders, int n, const int64 *ids, const Datum *nets)
+write_records(OmNewOrder **orders, int n, const int64 *ids, const Datum *nets)
 {
-	static OmPlan insert_history_deadlines = OM_PLAN(
-		"WITH hist AS ("
-		"  INSERT INTO ordermgmt.order_status_history "
-		"    (order_id, from_status, to_status, changed_by, reason, ordered_net) "
-		"  SELECT h.o, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $4, NULL, h.net "
-		"    FROM unnest($1::bigint[], $2::text[], $3::text[], $5::numeric[]) WITH ORDINALITY AS h(o, f, t, net, n) "
-		"   ORDER BY h.n) "
-		"INSERT INTO ordermgmt.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at) "
-		"SELECT r.rule_code, 'order', u.o, u.o, u.a, u.a + ordermgmt.rule_delay(r.rule_code, r.thresholds) "
-		"  FROM unnest($6::bigint[], $7::text[], $8::timestamptz[]) AS u(o, rule, a) "
-		"  JOIN ordermgmt.monitor_rules r ON r.rule_code = u.rule",
-		INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, NUMERICARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
-		TIMESTAMPTZARRAYOID);
-	Datum	   *h_ids = palloc(2 * n * sizeof(Datum));
-	Datum	   *h_from = palloc(2 * n * sizeof(Datum));
-	bool	   *h_from_null = palloc(2 * n * sizeof(bool));
-	Datum	   *h_to = palloc(2 * n * sizeof(Datum));
-	Datum	   *h_net = palloc(2 * n * sizeof(Datum));
-	Datum	   *d_ids = palloc(OM_MAX_NEW_DEADLINES * n * sizeof(Datum));
-	const char **d_rules = palloc(OM_MAX_NEW_DEADLINES * n * sizeof(char *));
-	Datum	   *d_at = palloc(OM_MAX_NEW_DEADLINES * n * sizeof(Datum));
-	Datum		pending = om_text_datum("pending");
-	Datum		confirmed = om_text_datum("confirmed");
-	Datum		v[8];
-	int			nd = 0;
-	int			i;
-	int			j;
-
-	for (i = 0; i < n; i++)
-	{
-		int			m;
-
-		h_ids[2 * i] = h_ids[2 * i + 1] = Int64GetDatum(ids[i]);
-		h_from_null[2 * i] = true;
-		h_from[2 * i] = (Datum) 0;
-		h_to[2 * i] = pending;
-		h_from_null[2 * i + 1] = false;
-		h_from[2 * i + 1] = pending;
-		h_to[2 * i + 1] = confirmed;
-		h_net[2 * i] = h_net[2 * i + 1] = nets[i];
-		m = om_new_order_deadlines("confirmed", orders[i]->has_promised_at, orders[i]->promised_at,
-								   &d_rules[nd], &d_at[nd]);
-		for (j = 0; j < m; j++)
-			d_ids[nd + j] = Int64GetDatum(ids[i]);
-		nd += m;
-	}
-	v[0] = om_array(h_ids, 2 * n, INT8OID);
-	v[1] = array_with_nulls(h_from, h_from_null, 2 * n, TEXTOID);
-	v[2] = om_array(h_to, 2 * n, TEXTOID);
-	v[3] = om_text_datum(om_session_user());
-	v[4] = om_array(h_net, 2 * n, NUMERICOID);
-	v[5] = om_array(d_ids, nd, INT8OID);
-	v[6] = om_cstring_array(d_rules, nd);
-	v[7] = om_array(d_at, nd, TIMESTAMPTZOID);
-	om_exec(&insert_history_deadlines, v, NULL, false, 0);
-}
-
-/* Each order's two events: created (as pending), then confirmed. */
-static void
-write_events(OmNewOrder **orders, int n, const int64 *ids)
-{
-	int64	   *order_ids = palloc(2 * n * sizeof(int64));
-	const char **kinds = palloc(2 * n * sizeof(char *));
-	const char **payloads = palloc(2 * n * sizeof(char *));
-	const char *changed = psprintf("{\"from\": \"pending\", \"to\": %s}", om_json_quote("confirmed"));
+	OmNewOrderRecord *records = palloc(n * sizeof(OmNewOrderRecord));
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
-		order_ids[2 * i] = order_ids[2 * i + 1] = ids[i];
-		kinds[2 * i] = "order.created";
-		payloads[2 * i] = psprintf("{\"status\": \"pending\", \"customer_id\": " INT64_FORMAT "}",
-								   orders[i]->in.customer_id);
-		kinds[2 * i + 1] = "order.status_changed";
-		payloads[2 * i + 1] = changed;
+		records[i].order_id = ids[i];
+		records[i].customer_id = orders[i]->in.customer_id;
+		records[i].status = "confirmed";
+		records[i].via_pending = true;
+		records[i].has_promised_at = orders[i]->has_promised_at;
+		records[i].promised_at = orders[i]->promised_at;
+		records[i].net_null = false;
+		records[i].ordered_net = nets[i];
 	}
-	om_emit_events(2 * n, order_ids, kinds, payloads);
+	om_record_new_orders(n, records);
 }
 
 /*
@@ -797,8 +718,7 @@ om_bulk_create_orders(const OmBulkItem *items, int n, int64 *ids, int *preparing
 	write_orders(fresh, nfresh, fresh_ids, nets);
 	write_lines(fresh, nfresh, fresh_ids);
 	write_stock(&run);
-	write_monitoring(fresh, nfresh, fresh_ids, nets);
-	write_events(fresh, nfresh, fresh_ids);
+	write_records(fresh, nfresh, fresh_ids, nets);
 	write_exposure(&run);
 	for (i = 0; i < nfresh; i++)
 		ids[fresh_at[i]] = fresh_ids[i];

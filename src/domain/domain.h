@@ -57,7 +57,7 @@ extern HeapTuple om_order_lines_guard(TriggerData *trigdata);
 /* monitoring.c: time-based rules, low stock, the tick */
 extern void om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 							 bool has_promised_at, Datum promised_at, bool promised_changed,
-							 const char *history_reason, bool via_pending);
+							 const char *history_reason);
 extern void om_deadline_set(const char *rule_code, const char *subject_type, int64 subject_id,
 							int64 order_id, const char *variant, Datum anchor_at);
 extern int	om_deadline_clear(const char *rule_code, const char *subject_type, int64 subject_id,
@@ -235,6 +235,21 @@ extern void om_count_delivery(int64 customer_id, TimestampTz delivered_at, Times
 /* allocation.c */
 extern void om_allocate_by_sku(Jsonb *lines, const char *action, int nlines, char **skus,
 							   Numeric *capacity, Numeric *take);
+/* new_orders.c: what a new order records as it is inserted */
+typedef struct OmNewOrderRecord
+{
+	int64		order_id;
+	int64		customer_id;
+	const char *status;			/* as inserted */
+	bool		via_pending;	/* inserted confirmed: recorded as created pending, then confirmed */
+	bool		has_promised_at;
+	Datum		promised_at;
+	bool		net_null;
+	Datum		ordered_net;
+} OmNewOrderRecord;
+
+extern void om_record_new_orders(int n, const OmNewOrderRecord *orders);
+
 #define OM_MAX_NEW_DEADLINES 8
 extern int	om_new_order_deadlines(const char *status, bool has_promised_at, Datum promised_at,
 								   const char **rules, Datum *ats);

@@ -343,7 +343,6 @@ lifecycle_after(TriggerData *trigdata)
 	int			exposure_sign;
 	char	   *reason = NULL;
 	StringInfoData payload;
-	bool		via_pending;
 	bool		isnull;
 	Datum		promised_at = heap_getattr(newtup, SPI_fnumber(desc, "promised_at"), desc, &isnull);
 	int			delivered_col = SPI_fnumber(desc, "delivered_at");
@@ -358,7 +357,7 @@ lifecycle_after(TriggerData *trigdata)
 		if (isnull != old_isnull ||
 			(!isnull && DatumGetTimestampTz(promised_at) != DatumGetTimestampTz(old_promised)))
 		{
-			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true, NULL, false);
+			om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, true, NULL);
 			/* An event as for every change the order's reports show. */
 			initStringInfo(&payload);
 			appendStringInfo(&payload, "{\"promised_at\": %s}",
@@ -384,43 +383,46 @@ lifecycle_after(TriggerData *trigdata)
 	else if (strcmp(new_status, "cancelled") == 0)
 		reason = tuple_text(newtup, desc, "cancel_reason");
 
-	/* create_order inserts an order that passed its checks as confirmed. */
-	via_pending = is_insert && strcmp(new_status, "draft") != 0 && strcmp(new_status, "pending") != 0;
+	/*
+	 * A new order records its history, deadlines and events in one
+	 * statement (new_orders.c); create_order inserts an order that passed
+	 * its checks as confirmed, recorded as created pending, then confirmed.
+	 * Nothing else applies to a new order: it has no lines yet (create_order
+	 * adds its exposure once they are stored) and nothing to clear.
+	 */
+	if (is_insert)
+	{
+		OmNewOrderRecord record;
+
+		record.order_id = order_id;
+		record.customer_id = customer_id;
+		record.status = new_status;
+		record.via_pending = strcmp(new_status, "draft") != 0 && strcmp(new_status, "pending") != 0;
+		record.has_promised_at = !isnull;
+		record.promised_at = promised_at;
+		record.ordered_net = heap_getattr(newtup, SPI_fnumber(desc, "ordered_net"), desc, &record.net_null);
+		om_record_new_orders(1, &record);
+		return;
+	}
 
 	initStringInfo(&payload);
-	if (via_pending)
-		om_emit_event_pair(order_id, "order.created",
-						   psprintf("{\"status\": \"pending\", \"customer_id\": " INT64_FORMAT "}",
-									customer_id),
-						   "order.status_changed",
-						   psprintf("{\"from\": \"pending\", \"to\": %s}", om_json_quote(new_status)));
-	else if (is_insert)
-	{
-		appendStringInfo(&payload, "{\"status\": %s, \"customer_id\": " INT64_FORMAT "}",
-						 om_json_quote(new_status), customer_id);
-		om_emit_event("order.created", order_id, payload.data);
-	}
-	else
-	{
-		appendStringInfo(&payload, "{\"from\": %s, \"to\": %s", om_json_quote(old_status),
-						 om_json_quote(new_status));
-		if (reason)
-			appendStringInfo(&payload, ", \"reason\": %s", om_json_quote(reason));
-		appendStringInfoChar(&payload, '}');
-		om_emit_event("order.status_changed", order_id, payload.data);
-	}
+	appendStringInfo(&payload, "{\"from\": %s, \"to\": %s", om_json_quote(old_status),
+					 om_json_quote(new_status));
+	if (reason)
+		appendStringInfo(&payload, ", \"reason\": %s", om_json_quote(reason));
+	appendStringInfoChar(&payload, '}');
+	om_emit_event("order.status_changed", order_id, payload.data);
 
 	/* Side effects every path to the new status needs. */
 	if (old_status != NULL && strcmp(old_status, "draft") == 0)
 		stamp_line_tax_rates(order_id);
 	/*
 	 * Entering or leaving the open statuses moves the order's value in or
-	 * out of its customer's exposure.  An order inserted in an open status
-	 * has no lines yet: create_order adds it once they are stored.  The
-	 * customer row is locked before the stock rows a cancellation releases
+	 * out of its customer's exposure.  The customer row is locked before
+	 * the stock rows a cancellation releases
 	 * (the lock order of exposure.c), the exposure row after them.
 	 */
-	exposure_sign = is_insert ? 0 : (int) om_status_open(new_status) - (int) om_status_open(old_status);
+	exposure_sign = (int) om_status_open(new_status) - (int) om_status_open(old_status);
 	if (exposure_sign != 0 && strcmp(new_status, "cancelled") == 0)
 		om_lock_customer(customer_id);
 	if (strcmp(new_status, "cancelled") == 0)
@@ -430,7 +432,7 @@ lifecycle_after(TriggerData *trigdata)
 		om_count_delivery(customer_id,
 						  tuple_timestamptz(newtup, desc, delivered_col),
 						  DatumGetTimestampTz(promised_at), 1);
-	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false, reason, via_pending);
+	om_order_monitor(order_id, old_status, new_status, !isnull, promised_at, false, reason);
 	if (exposure_sign != 0)
 		om_exposure_order_moved(order_id, customer_id, tuple_text(newtup, desc, "currency"), exposure_sign);
 }

@@ -112,8 +112,9 @@ om_new_order_deadlines(const char *status, bool has_promised_at, Datum promised_
  * the status history (with the ordered_net it moves in the reports, which
  * an amendment may change later: report_day_changes) and clear, start or move its deadlines in one
  * statement, then resolve the alerts whose condition has cleared in
- * another.  old_status is NULL for a new order; history_reason goes with
- * the history row.
+ * another.  history_reason goes with the history row.  A new order records
+ * itself instead (om_record_new_orders, new_orders.c): it has nothing to
+ * clear, move or resolve.
  *
  * Why two statements: a monitor_tick running at the same time may have
  * locked one of these deadlines and raised its alert.  Clearing or moving
@@ -126,7 +127,7 @@ om_new_order_deadlines(const char *status, bool has_promised_at, Datum promised_
 void
 om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 				 bool has_promised_at, Datum promised_at, bool promised_changed,
-				 const char *history_reason, bool via_pending)
+				 const char *history_reason)
 {
 	static OmPlan monitor_order = OM_PLAN(
 		"WITH hist AS ("
@@ -153,26 +154,6 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 		INT8OID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
 		TIMESTAMPTZARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, BOOLOID);
 	/*
-	 * A brand-new order has no deadlines yet: its history and first
-	 * deadlines are plain inserts, without the clearing and the upsert.
-	 * It takes monitor_order's parameters; $2 (clear) and $11 (changed)
-	 * are unused, since nothing exists to clear and the status is new.
-	 */
-	static OmPlan monitor_new_order = OM_PLAN(
-		"WITH hist AS ("
-		"  INSERT INTO ordermgmt.order_status_history "
-		"    (order_id, from_status, to_status, changed_by, reason, ordered_net) "
-		"  SELECT $1, h.f::ordermgmt.order_status, h.t::ordermgmt.order_status, $7, $10, "
-		"         (SELECT o.ordered_net FROM ordermgmt.orders o WHERE o.order_id = $1) "
-		"    FROM unnest($8::text[], $9::text[]) WITH ORDINALITY AS h(f, t, n) ORDER BY h.n) "
-		"INSERT INTO ordermgmt.deadlines (rule_code, subject_type, subject_id, order_id, anchor_at, due_at) "
-		"SELECT r.rule_code, 'order', $1, $1, u.a, u.a + ordermgmt.rule_delay(r.rule_code, r.thresholds) "
-		"  FROM unnest($3::text[] OPERATOR(pg_catalog.||) $5::text[], "
-		"              $4::timestamptz[] OPERATOR(pg_catalog.||) $6::timestamptz[]) AS u(rule, a) "
-		"  JOIN ordermgmt.monitor_rules r ON r.rule_code = u.rule",
-		INT8OID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
-		TIMESTAMPTZARRAYOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, BOOLOID);
-	/*
 	 * $2 NULL (a cancellation) resolves every alert about the order itself,
 	 * not those about its tickets or invoices: an open ticket still waits.
 	 * Returns the OM_RESOLVED_* columns, for om_announce_resolved.
@@ -196,7 +177,7 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	int			nresolve = 0;
 	int			level = 0;
 	bool		resolve_all = false;
-	bool		changed = old_status == NULL || strcmp(old_status, new_status) != 0;
+	bool		changed = strcmp(old_status, new_status) != 0;
 	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	Datum		v[11];
 	char		nulls[11] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
@@ -229,15 +210,15 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 				if (d->resolve_on_stop)
 					resolve[nresolve++] = d->rule_code;
 			}
-			if (d->resolve_on_change && old_status != NULL)
+			if (d->resolve_on_change)
 				resolve[nresolve++] = d->rule_code;
 		}
 
 		/* A quotation submitted or cancelled no longer expires. */
-		if (old_status != NULL && strcmp(old_status, "draft") == 0)
+		if (strcmp(old_status, "draft") == 0)
 			clear[nclear++] = OM_QUOTATION_EXPIRY;
 
-		if (strcmp(new_status, "confirmed") == 0 && old_status != NULL && in_list(old_status, waiting))
+		if (strcmp(new_status, "confirmed") == 0 && in_list(old_status, waiting))
 		{
 			level = 1;			/* every level-1 check has passed */
 			note = "order confirmed";
@@ -282,50 +263,19 @@ om_order_monitor(int64 order_id, const char *old_status, const char *new_status,
 	v[4] = om_cstring_array(move, nmove);
 	v[5] = om_array(move_at, nmove, TIMESTAMPTZOID);
 	v[6] = om_text_datum(om_session_user());
-	/*
-	 * The status history, written by the same statement: one row, or two
-	 * for an order created straight through pending (see create_order).
-	 */
+	/* The status history, written by the same statement. */
 	{
-		Datum		from[2];
-		bool		from_null[2] = {false, false};
-		Datum		to[2];
-		int			dims[1];
-		int			lbs[1] = {1};
-		int			nhist = 0;
+		Datum		from = om_text_datum(old_status);
+		Datum		to = om_text_datum(new_status);
 
-		if (via_pending)
-		{
-			from_null[nhist] = true;
-			from[nhist] = (Datum) 0;
-			to[nhist++] = om_text_datum("pending");
-			from[nhist] = om_text_datum("pending");
-		}
-		else if (old_status)
-			from[nhist] = om_text_datum(old_status);
-		else
-		{
-			from_null[nhist] = true;
-			from[nhist] = (Datum) 0;
-		}
-		to[nhist++] = om_text_datum(new_status);
-		dims[0] = nhist;
-		v[7] = PointerGetDatum(construct_md_array(from, from_null, 1, dims, lbs, TEXTOID, -1, false,
-												   TYPALIGN_INT));
-		v[8] = PointerGetDatum(construct_md_array(to, NULL, 1, dims, lbs, TEXTOID, -1, false,
-												   TYPALIGN_INT));
+		v[7] = om_array(&from, 1, TEXTOID);
+		v[8] = om_array(&to, 1, TEXTOID);
 	}
 	if (history_reason)
 		v[9] = om_text_datum(history_reason);
 	else
 		nulls[9] = 'n';
 	v[10] = BoolGetDatum(changed);
-	/* A brand-new order has nothing to clear, move or resolve. */
-	if (old_status == NULL)
-	{
-		om_exec(&monitor_new_order, v, nulls, false, 0);
-		return;
-	}
 	om_exec(&monitor_order, v, nulls, false, 0);
 
 	v[1] = om_cstring_array(resolve, nresolve);

@@ -401,8 +401,6 @@ om_entry_lookups(const char **customers, const char **warehouses, int n, const c
 	Datum	   *c = palloc(Max(n, 1) * sizeof(Datum));
 	Datum	   *w = palloc(Max(n, 1) * sizeof(Datum));
 	bool	   *w_null = palloc(Max(n, 1) * sizeof(bool));
-	int			dims[1];
-	int			lbs[1] = {1};
 	Datum		v[2];
 	int			i;
 
@@ -424,9 +422,8 @@ om_entry_lookups(const char **customers, const char **warehouses, int n, const c
 	}
 	if (lk->nkeys > 0)
 	{
-		dims[0] = lk->nkeys;
 		v[0] = om_array(c, lk->nkeys, TEXTOID);
-		v[1] = PointerGetDatum(construct_md_array(w, w_null, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+		v[1] = om_array_with_nulls(w, w_null, lk->nkeys, TEXTOID);
 		if (om_exec(&lookup_contexts, v, NULL, true, 0) != lk->nkeys)
 			elog(ERROR, "ordermgmt: order contexts looked up wrongly");
 		lk->contexts = SPI_tuptable;

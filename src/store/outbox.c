@@ -306,110 +306,32 @@ om_emit_event(const char *kind, int64 order_id, const char *payload_json)
 }
 
 /*
- * Write two events of one order with one statement (a new order's
- * order.created and order.status_changed), in this order.
+ * For a writer of events by a statement of its own (new_orders.c): take
+ * the writer lock before its statement, as om_emit_event does, then
+ * announce what it wrote (om_events_announce).
  */
 void
-om_emit_event_pair(int64 order_id, const char *kind1, const char *payload1,
-				   const char *kind2, const char *payload2)
+om_events_lock(void)
 {
-	static OmPlan insert_events = OM_PLAN(
-		"INSERT INTO ordermgmt.events (kind, order_id, payload) "
-		"SELECT e.kind, $1, e.payload::jsonb "
-		"  FROM unnest(ARRAY[$2, $4], ARRAY[$3, $5]) WITH ORDINALITY AS e(kind, payload, n) ORDER BY e.n "
-		"RETURNING event_id, kind, payload::text",
-		INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID);
-	/* Result columns of insert_events. */
-	enum
-	{
-		INSERT_EVENTS_ID = 1,
-		INSERT_EVENTS_KIND,
-		INSERT_EVENTS_PAYLOAD
-	};
-	Datum		values[5];
-	int64		ids[2];
-	char	   *kinds[2];
-	char	   *payloads[2];
-	int			n;
-	int			i;
-
 	take_writer_lock();
-	values[0] = Int64GetDatum(order_id);
-	values[1] = om_text_datum(kind1);
-	values[2] = om_text_datum(payload1);
-	values[3] = om_text_datum(kind2);
-	values[4] = om_text_datum(payload2);
-	n = om_exec(&insert_events, values, NULL, false, 0);
-	/* Copied out: a notice's queries replace SPI_tuptable. */
-	for (i = 0; i < n && i < 2; i++)
-	{
-		ids[i] = om_getint64(i, INSERT_EVENTS_ID);
-		kinds[i] = om_gettext(i, INSERT_EVENTS_KIND);
-		payloads[i] = om_gettext(i, INSERT_EVENTS_PAYLOAD);
-	}
-	/* RETURNING gives the rows in insertion order, which is id order. */
-	for (i = 0; i < n && i < 2; i++)
-	{
-		if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
-			om_event_notify(ids[i], kinds[i], order_id, payloads[i]);
-		om_notices_for_event(ids[i], kinds[i], order_id, payloads[i]);
-	}
 }
 
 /*
- * Write n events (of orders, in this order) with one statement: for
- * writers of many orders at once (bulk_entry.c).  Each is then notified
- * and may cause a notice, as om_emit_event does.
+ * The n events just written (ids in id order): each is notified in
+ * immediate mode and may cause a notice, as om_emit_event does for one.
  */
 void
-om_emit_events(int n, const int64 *order_ids, const char *const *kinds, const char *const *payloads)
+om_events_announce(int n, const int64 *event_ids, const char *const *kinds, const int64 *order_ids,
+				   char *const *payloads)
 {
-	static OmPlan insert_events = OM_PLAN(
-		"INSERT INTO ordermgmt.events (kind, order_id, payload) "
-		"SELECT e.kind, e.o, e.payload::jsonb "
-		"  FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS e(o, kind, payload, n) "
-		" ORDER BY e.n "
-		"RETURNING event_id, payload::text",
-		INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID);
-	/* Result columns of insert_events. */
-	enum
-	{
-		INSERT_EVENTS_ID = 1,
-		INSERT_EVENTS_PAYLOAD
-	};
-	Datum		values[3];
-	Datum	   *ids = palloc(Max(n, 1) * sizeof(Datum));
-	int64	   *event_ids;
-	char	  **stored;
-	int			rows;
 	int			i;
 
-	if (n == 0)
-		return;
-	take_writer_lock();
-	for (i = 0; i < n; i++)
-		ids[i] = Int64GetDatum(order_ids[i]);
-	values[0] = om_array(ids, n, INT8OID);
-	values[1] = om_cstring_array((const char **) kinds, n);
-	values[2] = om_cstring_array((const char **) payloads, n);
-	rows = om_exec(&insert_events, values, NULL, false, 0);
-	if (rows != n)
-		elog(ERROR, "ordermgmt: %d of %d events written", rows, n);
-	/* Copied out: a notice's queries replace SPI_tuptable. */
-	event_ids = palloc(n * sizeof(int64));
-	stored = palloc(n * sizeof(char *));
-	for (i = 0; i < n; i++)
-	{
-		event_ids[i] = om_getint64(i, INSERT_EVENTS_ID);
-		stored[i] = om_gettext(i, INSERT_EVENTS_PAYLOAD);
-	}
-	/* RETURNING gives the rows in insertion order, which is id order. */
 	for (i = 0; i < n; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
 		if (om_notify_mode == OM_NOTIFY_IMMEDIATE)
-			om_event_notify(event_ids[i], kinds[i], order_ids[i], stored[i]);
-		om_notices_for_event(event_ids[i], kinds[i], order_ids[i], stored[i]);
+			om_event_notify(event_ids[i], kinds[i], order_ids[i], payloads[i]);
+		om_notices_for_event(event_ids[i], kinds[i], order_ids[i], payloads[i]);
 	}
 }
 

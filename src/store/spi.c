@@ -206,6 +206,22 @@ om_array(Datum *elems, int n, Oid elemtype)
 	return PointerGetDatum(construct_array(elems, n, elemtype, typlen, typbyval, typalign));
 }
 
+/* The same with NULL elements where isnull says. */
+Datum
+om_array_with_nulls(Datum *elems, bool *isnull, int n, Oid elemtype)
+{
+	int			dims[1];
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	dims[0] = n;
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, isnull, 1, dims, lbs, elemtype, typlen, typbyval,
+											  typalign));
+}
+
 /* A text[] of n C strings. */
 Datum
 om_cstring_array(const char **elems, int n)

@@ -70,6 +70,7 @@ extern bool om_caller_is_admin(void);
 extern Datum om_text_datum(const char *s);
 extern bool om_raw_load(void);
 extern Datum om_array(Datum *elems, int n, Oid elemtype);
+extern Datum om_array_with_nulls(Datum *elems, bool *isnull, int n, Oid elemtype);
 extern Datum om_cstring_array(const char **elems, int n);
 
 /* input.c: validation of caller-supplied values, numeric helpers */
@@ -95,12 +96,11 @@ extern Numeric om_numeric_abs(Numeric n);
 
 /* outbox.c: transactional outbox and NOTIFY */
 extern int64 om_emit_event(const char *kind, int64 order_id, const char *payload_json);
-extern void om_emit_event_pair(int64 order_id, const char *kind1, const char *payload1,
-							   const char *kind2, const char *payload2);
 extern void om_events_init(void);
 extern void om_events_since(int64 after_id, int32 max_rows, ReturnSetInfo *rsinfo);
-extern void om_emit_events(int n, const int64 *order_ids, const char *const *kinds,
-						   const char *const *payloads);
+extern void om_events_lock(void);
+extern void om_events_announce(int n, const int64 *event_ids, const char *const *kinds,
+							   const int64 *order_ids, char *const *payloads);
 extern void om_event_notify(int64 event_id, const char *kind, int64 order_id, const char *payload_text);
 extern int64 om_events_settled_upto(void);
 extern const char *om_json_quote(const char *s);
