@@ -3,14 +3,16 @@
  *		create_orders' set-based path: a run of new orders, confirmed in
  *		full, written with one statement per table.
  *
- * Placed one by one, an order costs about twelve statements, each planned
- * rows and trigger work for one order.  Here the orders of a run are
- * prepared one by one as create_order prepares them (om_prepare_order:
- * parsed and looked up, nothing written), their level-1 checks run in
- * memory against the stock rows and credit exposures read once for the
- * whole run, and the orders that pass are written together: orders,
- * lines, stock, reservations, status history and deadlines, events, and
- * the customers' exposure, one statement each.
+ * Placed one by one, an order costs about ten statements, each with its
+ * executor start-up and trigger work for one order.  Here the orders of a
+ * run are prepared one by one as create_order prepares them
+ * (om_prepare_order: parsed and checked, nothing written), with the
+ * lookups of the whole run made together (om_entry_lookups); their
+ * level-1 checks run in memory against the stock rows and credit
+ * exposures read once for the whole run; and the orders that pass are
+ * written together: orders, lines, reservations, stock, the new orders'
+ * history, deadlines and events (om_record_new_orders), and the customers'
+ * exposure, one statement each.
  *
  * Only an order whose outcome is plain takes this path: submitted and
  * auto-confirmed, in one warehouse, passing every check with every line
@@ -96,17 +98,6 @@ find_stock(Run *run, int64 product_id, int64 warehouse_id)
 	return bsearch(&key, run->stock, run->nstock, sizeof(RunStock), compare_run_stock);
 }
 
-static RunExposure *
-find_exposure(Run *run, int64 customer_id, const char *currency)
-{
-	int			i;
-
-	for (i = 0; i < run->nexposures; i++)
-		if (run->exposures[i].customer_id == customer_id &&
-			strcmp(run->exposures[i].currency, currency) == 0)
-			return &run->exposures[i];
-	return NULL;
-}
 
 /* OmKnownState.fill_stock: the run's rows, less what its earlier orders took. */
 static void
@@ -212,6 +203,16 @@ compare_exposure(const void *a, const void *b)
 	return strcmp(x->currency, y->currency);
 }
 
+static RunExposure *
+find_exposure(Run *run, int64 customer_id, const char *currency)
+{
+	RunExposure key;
+
+	key.customer_id = customer_id;
+	key.currency = currency;
+	return bsearch(&key, run->exposures, run->nexposures, sizeof(RunExposure), compare_exposure);
+}
+
 /*
  * The customers of the prepared orders, each with the one currency its
  * orders in the run are in; for those whose credit is checked, the limit
@@ -223,22 +224,27 @@ read_credit(Run *run, OmNewOrder *orders, int n, bool check_credit)
 {
 	int			i;
 
+	int			k = 0;
+
 	run->exposures = palloc0(Max(n, 1) * sizeof(RunExposure));
-	run->nexposures = 0;
 	for (i = 0; i < n; i++)
 	{
 		OmCheckInput *in = &orders[i].in;
 
-		if (orders[i].existing_id != 0 || find_exposure(run, in->customer_id, in->currency) != NULL)
+		if (orders[i].existing_id != 0)
 			continue;
-		run->exposures[run->nexposures].customer_id = in->customer_id;
-		run->exposures[run->nexposures].currency = in->currency;
-		run->exposures[run->nexposures].checked = check_credit && in->has_limit;
-		run->exposures[run->nexposures].added = int64_to_numeric(0);
-		run->nexposures++;
+		run->exposures[k].customer_id = in->customer_id;
+		run->exposures[k].currency = in->currency;
+		run->exposures[k].checked = check_credit && in->has_limit;
+		run->exposures[k++].added = int64_to_numeric(0);
 	}
-	/* Customer rows by id, the lock order (batch_locks.c holds them already). */
-	qsort(run->exposures, run->nexposures, sizeof(RunExposure), compare_exposure);
+	/* Distinct, customers by id: the lock order (batch_locks.c holds them already). */
+	qsort(run->exposures, k, sizeof(RunExposure), compare_exposure);
+	run->nexposures = 0;
+	for (i = 0; i < k; i++)
+		if (run->nexposures == 0 ||
+			compare_exposure(&run->exposures[run->nexposures - 1], &run->exposures[i]) != 0)
+			run->exposures[run->nexposures++] = run->exposures[i];
 	for (i = 0; i < run->nexposures; i++)
 	{
 		RunExposure *e = &run->exposures[i];
@@ -575,7 +581,6 @@ write_exposure(Run *run)
 	int			n = 0;
 	int			i;
 
-	qsort(run->exposures, run->nexposures, sizeof(RunExposure), compare_exposure);
 	for (i = 0; i < run->nexposures; i++)
 	{
 		if (!om_numeric_positive(run->exposures[i].added))
