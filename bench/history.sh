@@ -36,7 +36,9 @@
 #   REUSE          1: use the templates that exist    default 0 (rebuild them)
 #   KEEP           1: keep the working copies         default 0
 #   PARTS          any of: history skew               default "history skew"
-#   WORKLOADS      any of: placement cycle            default "placement cycle"
+#   WORKLOADS      any of: placement cycle batch      default "placement cycle"
+#                  (batch: create_orders of 100 orders a call,
+#                  workloads/history_batch.sql; TPS counts calls)
 #   ROUNDS         rounds                             default 3
 #   DURATION       seconds per pgbench run            default 20
 #   CLIENTS        pgbench clients                    default 8
@@ -197,6 +199,7 @@ script_of() {
   case $1 in
     placement) echo "$HERE/workloads/history_placement.sql" ;;
     cycle) echo "$HERE/workloads/history_cycle.sql" ;;
+    batch) echo "$HERE/workloads/history_batch.sql" ;;
     *) echo "unknown workload $1" >&2; exit 1 ;;
   esac
 }
