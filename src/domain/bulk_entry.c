@@ -223,7 +223,6 @@ static void
 read_credit(Run *run, OmNewOrder *orders, int n, bool check_credit)
 {
 	int			i;
-
 	int			k = 0;
 
 	run->exposures = palloc0(Max(n, 1) * sizeof(RunExposure));
@@ -261,7 +260,6 @@ read_credit(Run *run, OmNewOrder *orders, int n, bool check_credit)
 			e->exposure = om_exposure_read(e->customer_id, e->currency, &e->elsewhere);
 	}
 }
-
 
 /*
  * Is the prepared order one this path writes as create_order would, as far
