@@ -288,14 +288,15 @@ plain_order(OmNewOrder *o, OmNewOrder *earlier, int nearlier, bool check_credit)
  * Run the level-1 checks of a prepared order against the run's state;
  * true when it passes with every line reserved in full and no stock row
  * falling below its reorder point.  Then the run's state takes the order
- * in and *value is what it adds to the exposure.
+ * in: its stock taken, its value added to its customer's exposure.
  */
 static bool
-check_in_run(Run *run, OmNewOrder *o, Numeric *value)
+check_in_run(Run *run, OmNewOrder *o)
 {
 	RunExposure *e = find_exposure(run, o->in.customer_id, o->in.currency);
 	OmKnownState known;
 	OmCheckResult res;
+	bool		passed;
 	int			k;
 
 	memset(&known, 0, sizeof(known));
@@ -307,7 +308,9 @@ check_in_run(Run *run, OmNewOrder *o, Numeric *value)
 	known.fill_stock = fill_stock;
 	known.arg = run;
 	o->in.known = &known;
-	if (!om_level1_checks(&o->in, &res))
+	passed = om_level1_checks(&o->in, &res);
+	o->in.known = NULL;
+	if (!passed)
 		return false;
 	for (k = 0; k < res.nneeds; k++)
 	{
@@ -328,8 +331,6 @@ check_in_run(Run *run, OmNewOrder *o, Numeric *value)
 		s->taken = om_numeric_add(s->taken, res.needs[k].qty);
 	}
 	e->added = om_numeric_add(e->added, res.order_value);
-	*value = res.order_value;
-	o->in.known = NULL;
 	om_allocate_lines(&o->in, &res);
 	return true;
 }
@@ -698,8 +699,6 @@ om_bulk_create_orders(const OmBulkItem *items, int n, int64 *ids, int *preparing
 	read_stock(&run, orders, nprepared);
 	for (i = 0; i < nprepared; i++)
 	{
-		Numeric		value;
-
 		CHECK_FOR_INTERRUPTS();
 		if (orders[i].existing_id != 0)
 		{
@@ -707,7 +706,7 @@ om_bulk_create_orders(const OmBulkItem *items, int n, int64 *ids, int *preparing
 			nplaced++;
 			continue;
 		}
-		if (!check_in_run(&run, &orders[i], &value))
+		if (!check_in_run(&run, &orders[i]))
 			break;
 		fresh_at[nfresh] = i;
 		fresh[nfresh++] = &orders[i];
